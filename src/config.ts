@@ -1,0 +1,138 @@
+import { randomBytes } from "node:crypto";
+
+/** Everything the service reads from its environment, parsed and checked. */
+export interface Config {
+  /** "production" refuses the outbox and every development default. */
+  mode: "development" | "production";
+  port: number;
+  host: string;
+  /** The current HMAC secret first, then previous ones still accepted for verification. */
+  hmacSecrets: string[];
+  /** True when no secret was configured and a random one was made for this process. */
+  hmacSecretGenerated: boolean;
+  /** Origins allowed to call from a browser; "*" allows any. */
+  corsOrigins: string[];
+  resendCooldownSeconds: number;
+  maxSendsPerChallenge: number;
+  challengeRetentionSeconds: number;
+  /** True when the development outbox records messages (never in production). */
+  outboxEnabled: boolean;
+  outboxRetentionSeconds: number;
+  shutdownGraceMs: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+/** A configuration that cannot start the service; the message names every variable at fault. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and checks every environment variable in one place, and fails with
+ * one error listing every problem.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name}: must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const nodeEnv = read("NODE_ENV") ?? "development";
+  const mode = nodeEnv === "production" ? "production" : "development";
+  if (!["production", "development", "test"].includes(nodeEnv)) {
+    problems.push(`NODE_ENV: must be "production", "development" or "test", got "${nodeEnv}"`);
+  }
+
+  const secret = read("OTP_HMAC_SECRET");
+  const previous = (read("OTP_HMAC_PREVIOUS_SECRETS") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (secret === undefined && mode === "production") {
+    problems.push("OTP_HMAC_SECRET: required when NODE_ENV=production (at least 32 characters)");
+  }
+  if (secret !== undefined && secret.length < 32) {
+    // Never echo the secret itself.
+    problems.push(`OTP_HMAC_SECRET: must be at least 32 characters, got ${secret.length}`);
+  }
+  if (previous.some((s) => s.length < 32)) {
+    problems.push("OTP_HMAC_PREVIOUS_SECRETS: every secret must be at least 32 characters");
+  }
+  if (previous.length > 0 && secret === undefined) {
+    problems.push("OTP_HMAC_PREVIOUS_SECRETS: needs OTP_HMAC_SECRET as the current secret");
+  }
+
+  const outboxRaw = read("DEV_OUTBOX");
+  if (outboxRaw !== undefined && !["true", "false"].includes(outboxRaw)) {
+    problems.push(`DEV_OUTBOX: must be "true" or "false", got "${outboxRaw}"`);
+  }
+  if (mode === "production" && outboxRaw === "true") {
+    problems.push("DEV_OUTBOX: the development outbox is refused when NODE_ENV=production");
+  }
+
+  for (const name of ["REDIS_URL", "REDIS_DB_RANGE", "REDIS_SHARD_URLS", "REDIS_CLUSTER_NODES"]) {
+    if (read(name) !== undefined) {
+      problems.push(
+        `${name}: the Redis store is not available in this version yet; unset it to use the in-memory store`,
+      );
+    }
+  }
+
+  const logLevel = read("LOG_LEVEL") ?? "info";
+  const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+  if (!levels.includes(logLevel as Config["logLevel"])) {
+    problems.push(`LOG_LEVEL: must be one of ${levels.join(", ")}, got "${logLevel}"`);
+  }
+
+  const corsOrigins = (read("CORS_ORIGINS") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const origin of corsOrigins) {
+    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(
+        `CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com (no path)`,
+      );
+    }
+  }
+
+  const config: Config = {
+    mode,
+    port: int("PORT", 8080, 0, 65535),
+    host: read("HOST") ?? (mode === "production" ? "0.0.0.0" : "127.0.0.1"),
+    hmacSecrets:
+      secret === undefined ? [randomBytes(32).toString("base64url")] : [secret, ...previous],
+    hmacSecretGenerated: secret === undefined,
+    corsOrigins,
+    resendCooldownSeconds: int("RESEND_COOLDOWN_SECONDS", 30, 0, 86_400),
+    maxSendsPerChallenge: int("RESEND_MAX_SENDS", 5, 1, 100),
+    challengeRetentionSeconds: int("CHALLENGE_RETENTION_SECONDS", 3600, 0, 30 * 86_400),
+    outboxEnabled: mode === "development" && outboxRaw !== "false",
+    outboxRetentionSeconds: int("DEV_OUTBOX_RETENTION_SECONDS", 3600, 1, 30 * 86_400),
+    shutdownGraceMs: int("SHUTDOWN_GRACE_SECONDS", 10, 0, 300) * 1000,
+    logLevel: logLevel as Config["logLevel"],
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

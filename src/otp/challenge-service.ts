@@ -1,0 +1,283 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Dispatcher } from "../delivery/dispatcher.js";
+import { renderCodeText } from "../delivery/templates.js";
+import { challengeStatus } from "../store/challenge-transitions.js";
+import type {
+  ChallengeRecord,
+  DeliveryAttemptRecord,
+  Store,
+  VerifyOutcome,
+} from "../store/store.js";
+import { generateCode, normalizeCode } from "./alphabets.js";
+import { bindingHash, canonicalJson, type JsonValue } from "./binding-hash.js";
+import type { CodeHasher } from "./code-hasher.js";
+import { otpErrors } from "./errors.js";
+import {
+  type GenerateInput,
+  type ValidGenerateInput,
+  validateCode,
+  validateGenerate,
+  validateId,
+} from "./validate.js";
+
+/** Where a challenge stands, as clients see it. */
+export type ChallengeStatusName = ReturnType<typeof challengeStatus>;
+
+/** Hooks for counting what happens; metrics plug in here. */
+export interface OtpObserver {
+  generated(alphabet: string): void;
+  verified(outcome: VerifyOutcome): void;
+}
+
+/** Options for {@link createChallengeService}. */
+export interface ChallengeServiceOptions {
+  store: Store;
+  hasher: CodeHasher;
+  dispatcher: Dispatcher;
+  /** Minimum seconds between two codes for one challenge. */
+  resendCooldownSeconds: number;
+  /** The most codes one challenge may have, the first included. */
+  maxSends: number;
+  /** How long a challenge stays readable after its code expires, in seconds. */
+  retentionSeconds: number;
+  now?: () => number;
+  observer?: OtpObserver;
+}
+
+/** What Generate and Resend return. */
+export interface IssuedCode {
+  id: string;
+  expiresAtMs: number;
+  /** The code, only when the challenge has no delivery targets. */
+  code: string;
+  deliveryId: string;
+  deliveryAttempts: DeliveryAttemptRecord[];
+  sendsRemaining: number;
+  resendAvailableAtMs: number;
+}
+
+/** What Verify returns. */
+export interface VerifyResult {
+  outcome: VerifyOutcome;
+  attemptsRemaining: number;
+  status: ChallengeStatusName;
+  verifiedAtMs: number;
+}
+
+/** A challenge as clients may see it: no code, no HMAC, no full recipients. */
+export interface ChallengeView {
+  id: string;
+  status: ChallengeStatusName;
+  attemptsRemaining: number;
+  maxAttempts: number;
+  createdAtMs: number;
+  expiresAtMs: number;
+  verifiedAtMs: number;
+  alphabet: ChallengeRecord["alphabet"];
+  codeLength: number;
+  hasBinding: boolean;
+  sends: number;
+  sendsRemaining: number;
+  resendAvailableAtMs: number;
+  deliveryAttempts: DeliveryAttemptRecord[];
+}
+
+/** The OTP domain: issues, checks, describes, cancels and re-issues codes. */
+export interface ChallengeService {
+  generate(input: GenerateInput): Promise<IssuedCode>;
+  verify(input: {
+    id: string;
+    code: string;
+    binding: { [key: string]: JsonValue } | undefined;
+  }): Promise<VerifyResult>;
+  get(id: string): Promise<ChallengeView>;
+  cancel(id: string): Promise<ChallengeStatusName>;
+  resend(id: string): Promise<IssuedCode>;
+}
+
+/**
+ * Creates the OTP domain over a store, a code hasher and a delivery
+ * dispatcher. It speaks plain types; handlers translate to and from protobuf.
+ */
+export function createChallengeService(options: ChallengeServiceOptions): ChallengeService {
+  const { store, hasher, dispatcher } = options;
+  const now = options.now ?? Date.now;
+  const cooldownMs = options.resendCooldownSeconds * 1000;
+  const retentionMs = options.retentionSeconds * 1000;
+
+  const issued = (record: ChallengeRecord, code: string): IssuedCode => ({
+    id: record.id,
+    expiresAtMs: record.expiresAtMs,
+    code: record.targets.length === 0 ? code : "",
+    deliveryId: record.deliveryAttempts.find((a) => a.status === "accepted")?.deliveryId ?? "",
+    deliveryAttempts: record.deliveryAttempts,
+    sendsRemaining: Math.max(0, options.maxSends - record.sends),
+    resendAvailableAtMs: record.lastSentAtMs + cooldownMs,
+  });
+
+  // Sends the code to the challenge's targets and records every attempt.
+  const deliver = async (record: ChallengeRecord, code: string): Promise<ChallengeRecord> => {
+    if (record.targets.length === 0) return record;
+    const attempts = await dispatcher.deliver(
+      record.targets,
+      () => renderCodeText({ code, ttlSeconds: record.ttlSeconds }),
+      record.id,
+    );
+    await store.setDeliveryAttempts(record.id, attempts, now());
+    return { ...record, deliveryAttempts: attempts };
+  };
+
+  const newCode = (record: Pick<ChallengeRecord, "id" | "alphabet" | "codeLength">) => {
+    const code = generateCode(record.alphabet, record.codeLength);
+    return { code, codeHmac: hasher.hash(record.id, normalizeCode(record.alphabet, code)) };
+  };
+
+  const replace = async (id: string, replayCooldownMs: number) => {
+    const existing = await store.getChallenge(id, now());
+    if (existing === undefined) throw otpErrors.notFound();
+    const { code, codeHmac } = newCode(existing);
+    const result = await store.replaceCode(id, {
+      codeHmac,
+      nowMs: now(),
+      cooldownMs: replayCooldownMs,
+      maxSends: options.maxSends,
+      retentionMs,
+    });
+    switch (result.kind) {
+      case "not_found":
+        throw otpErrors.notFound();
+      case "not_pending":
+        throw otpErrors.notPending(challengeStatus(result.record, now()));
+      case "send_limit":
+        throw otpErrors.sendLimitReached(options.maxSends);
+      case "cooldown":
+        throw otpErrors.resendCooldown(result.retryAfterMs);
+      case "replaced":
+        return { record: result.record, code };
+    }
+  };
+
+  const sendOrFail = async (record: ChallengeRecord, code: string, cancelOnFailure: boolean) => {
+    const delivered = await deliver(record, code);
+    if (
+      delivered.targets.length > 0 &&
+      !delivered.deliveryAttempts.some((a) => a.status === "accepted")
+    ) {
+      // Nobody can ever receive this code: retire it rather than leave a live, unreachable code.
+      if (cancelOnFailure) await store.cancel(record.id, now());
+      throw otpErrors.deliveryFailed(delivered.targets.map((t) => t.channel));
+    }
+    return issued(delivered, code);
+  };
+
+  return {
+    async generate(raw) {
+      const input = validateGenerate(raw, (channel) => dispatcher.has(channel));
+      const nowMs = now();
+      const id = randomUUID();
+      const { code, codeHmac } = newCode({ id, ...input });
+      const expiresAtMs = nowMs + input.ttlSeconds * 1000;
+      const record: ChallengeRecord = {
+        id,
+        codeHmac,
+        bindingHash: bindingHash(input.binding),
+        alphabet: input.alphabet,
+        codeLength: input.codeLength,
+        ttlSeconds: input.ttlSeconds,
+        maxAttempts: input.maxAttempts,
+        attempts: 0,
+        state: "pending",
+        createdAtMs: nowMs,
+        expiresAtMs,
+        verifiedAtMs: 0,
+        sends: 1,
+        lastSentAtMs: nowMs,
+        retainUntilMs: expiresAtMs + retentionMs,
+        targets: input.targets,
+        deliveryAttempts: [],
+      };
+      const created = await store.createChallenge({
+        record,
+        idempotency:
+          input.idempotencyKey === ""
+            ? undefined
+            : { key: input.idempotencyKey, fingerprint: fingerprint(input) },
+      });
+      if (created.kind === "conflict") throw otpErrors.idempotencyKeyConflict();
+      if (created.kind === "replay") {
+        const prior = created.record;
+        // A delivered code reached its recipient already: answer as the first call did.
+        if (prior.targets.length > 0) return issued(prior, "");
+        // The caller never saw the first code; the only safe answer is a fresh one.
+        const replaced = await replace(prior.id, 0);
+        return issued(replaced.record, replaced.code);
+      }
+      options.observer?.generated(input.alphabet);
+      return sendOrFail(record, code, true);
+    },
+
+    async verify(input) {
+      const id = validateId(input.id);
+      const code = validateCode(input.code);
+      const record = await store.getChallenge(id, now());
+      if (record === undefined) throw otpErrors.notFound();
+      const normalized = normalizeCode(record.alphabet, code);
+      const result = await store.verify(id, {
+        candidateHmacs: hasher.candidates(id, normalized),
+        bindingHash: bindingHash(input.binding),
+        nowMs: now(),
+      });
+      if (result === undefined) throw otpErrors.notFound();
+      options.observer?.verified(result.outcome);
+      return {
+        outcome: result.outcome,
+        attemptsRemaining: Math.max(0, result.record.maxAttempts - result.record.attempts),
+        status: challengeStatus(result.record, now()),
+        verifiedAtMs: result.record.verifiedAtMs,
+      };
+    },
+
+    async get(rawId) {
+      const id = validateId(rawId);
+      const record = await store.getChallenge(id, now());
+      if (record === undefined) throw otpErrors.notFound();
+      return {
+        id: record.id,
+        status: challengeStatus(record, now()),
+        attemptsRemaining: Math.max(0, record.maxAttempts - record.attempts),
+        maxAttempts: record.maxAttempts,
+        createdAtMs: record.createdAtMs,
+        expiresAtMs: record.expiresAtMs,
+        verifiedAtMs: record.verifiedAtMs,
+        alphabet: record.alphabet,
+        codeLength: record.codeLength,
+        hasBinding: record.bindingHash !== "",
+        sends: record.sends,
+        sendsRemaining: Math.max(0, options.maxSends - record.sends),
+        resendAvailableAtMs: record.lastSentAtMs + cooldownMs,
+        deliveryAttempts: record.deliveryAttempts,
+      };
+    },
+
+    async cancel(rawId) {
+      const id = validateId(rawId);
+      const record = await store.cancel(id, now());
+      if (record === undefined) throw otpErrors.notFound();
+      return challengeStatus(record, now());
+    },
+
+    async resend(rawId) {
+      const id = validateId(rawId);
+      const { record, code } = await replace(id, cooldownMs);
+      return sendOrFail(record, code, false);
+    },
+  };
+}
+
+// Two requests with one idempotency key must ask for the same thing.
+function fingerprint(input: ValidGenerateInput): string {
+  const { idempotencyKey: _key, ...rest } = input;
+  return createHash("sha256")
+    .update(canonicalJson(rest as unknown as JsonValue))
+    .digest("base64url");
+}

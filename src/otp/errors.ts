@@ -1,0 +1,78 @@
+import { OtpError } from "../errors/otp-error.js";
+
+/** One factory per error the OTP domain raises; messages never include codes or recipients. */
+export const otpErrors = {
+  outOfRange: (
+    reason: "TTL_INVALID" | "MAX_ATTEMPTS_INVALID" | "CODE_LENGTH_INVALID" | "PAGE_SIZE_INVALID",
+    field: string,
+    min: number,
+    max: number,
+  ) =>
+    new OtpError(reason, `${field} must be 0 (the default) or between ${min} and ${max}`, {
+      field,
+      metadata: { min: String(min), max: String(max) },
+    }),
+  alphabetInvalid: () =>
+    new OtpError("ALPHABET_INVALID", "alphabet is not a known Alphabet value", {
+      field: "alphabet",
+    }),
+  bindingTooLarge: (maxBytes: number) =>
+    new OtpError("BINDING_TOO_LARGE", `binding must serialise to at most ${maxBytes} bytes`, {
+      field: "binding",
+    }),
+  targetsTooMany: (max: number) =>
+    new OtpError("DELIVERY_TARGETS_TOO_MANY", `at most ${max} delivery targets are allowed`, {
+      field: "delivery_targets",
+    }),
+  channelInvalid: (index: number) =>
+    new OtpError("CHANNEL_INVALID", "channel must be a known Channel other than UNSPECIFIED", {
+      field: `delivery_targets[${index}].channel`,
+    }),
+  channelNotConfigured: (index: number, channel: string) =>
+    new OtpError("CHANNEL_NOT_CONFIGURED", `channel ${channel} is not configured on this service`, {
+      field: `delivery_targets[${index}].channel`,
+      metadata: { channel },
+    }),
+  recipientInvalid: (index: number, channel: string) =>
+    new OtpError("RECIPIENT_INVALID", `recipient is not a valid ${channel} address`, {
+      field: `delivery_targets[${index}].recipient`,
+    }),
+  selfDestructInvalid: (index: number) =>
+    new OtpError(
+      "SELF_DESTRUCT_INVALID",
+      "self_destruct_seconds must be 0, or between 5 and 86400 on Telegram",
+      { field: `delivery_targets[${index}].self_destruct_seconds` },
+    ),
+  idempotencyKeyInvalid: () =>
+    new OtpError(
+      "IDEMPOTENCY_KEY_INVALID",
+      "idempotency_key must be at most 255 printable ASCII characters",
+      { field: "idempotency_key" },
+    ),
+  idempotencyKeyConflict: () =>
+    new OtpError(
+      "IDEMPOTENCY_KEY_CONFLICT",
+      "idempotency_key was already used for a different request",
+      { field: "idempotency_key" },
+    ),
+  idInvalid: () => new OtpError("ID_INVALID", "id must be a UUID", { field: "id" }),
+  codeInvalid: () =>
+    new OtpError("CODE_INVALID", "code must be between 1 and 256 characters", { field: "code" }),
+  notFound: () => new OtpError("CHALLENGE_NOT_FOUND", "no challenge has this id"),
+  notPending: (status: string) =>
+    new OtpError("CHALLENGE_NOT_PENDING", `the challenge is ${status} and takes no new code`, {
+      metadata: { status },
+    }),
+  resendCooldown: (retryAfterMs: number) =>
+    new OtpError("RESEND_COOLDOWN", "a new code was sent too recently; retry later", {
+      retryAfterMs,
+    }),
+  sendLimitReached: (maxSends: number) =>
+    new OtpError("SEND_LIMIT_REACHED", `the challenge has had its ${maxSends} codes`, {
+      metadata: { max_sends: String(maxSends) },
+    }),
+  deliveryFailed: (channels: string[]) =>
+    new OtpError("DELIVERY_FAILED", "no delivery target accepted the code", {
+      metadata: { channels: channels.join(",") },
+    }),
+};

@@ -1,0 +1,130 @@
+import { isValidRecipient } from "../delivery/recipients.js";
+import type { ChannelKind } from "../store/store.js";
+import { type AlphabetName, defaultCodeLength } from "./alphabets.js";
+import { canonicalJson, type JsonValue } from "./binding-hash.js";
+import { otpErrors } from "./errors.js";
+
+/** Generate's input in plain types; "invalid" marks an enum value the service does not know. */
+export interface GenerateInput {
+  ttlSeconds: number;
+  maxAttempts: number;
+  codeLength: number;
+  alphabet: AlphabetName | "invalid";
+  binding: { [key: string]: JsonValue } | undefined;
+  targets: { channel: ChannelKind | "invalid"; recipient: string; selfDestructSeconds: number }[];
+  idempotencyKey: string;
+}
+
+/** Generate's input after validation, with defaults filled in. */
+export interface ValidGenerateInput {
+  ttlSeconds: number;
+  maxAttempts: number;
+  codeLength: number;
+  alphabet: AlphabetName;
+  binding: { [key: string]: JsonValue } | undefined;
+  targets: { channel: ChannelKind; recipient: string; selfDestructSeconds: number }[];
+  idempotencyKey: string;
+}
+
+/** The limits the contract fixes. */
+export const limits = {
+  ttlSeconds: { default: 60, min: 1, max: 3600 },
+  maxAttempts: { default: 5, min: 1, max: 60 },
+  codeLength: { min: 4, max: 10 },
+  maxTargets: 5,
+  bindingMaxBytes: 4096,
+  selfDestructSeconds: { min: 5, max: 86_400 },
+  idempotencyKeyMaxLength: 255,
+  codeMaxLength: 256,
+} as const;
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Checks Generate's input and fills in defaults. Out-of-range values are
+ * refused, never clamped. `channelUsable` says whether a channel can be used.
+ */
+export function validateGenerate(
+  input: GenerateInput,
+  channelUsable: (channel: ChannelKind) => boolean,
+): ValidGenerateInput {
+  const ttlSeconds = inRange(input.ttlSeconds, limits.ttlSeconds, "TTL_INVALID", "ttl_seconds");
+  const maxAttempts = inRange(
+    input.maxAttempts,
+    limits.maxAttempts,
+    "MAX_ATTEMPTS_INVALID",
+    "max_attempts",
+  );
+  if (input.alphabet === "invalid") throw otpErrors.alphabetInvalid();
+  const alphabet = input.alphabet;
+  const codeLength = inRange(
+    input.codeLength,
+    { ...limits.codeLength, default: defaultCodeLength(alphabet) },
+    "CODE_LENGTH_INVALID",
+    "code_length",
+  );
+  if (
+    input.binding !== undefined &&
+    Buffer.byteLength(canonicalJson(input.binding)) > limits.bindingMaxBytes
+  ) {
+    throw otpErrors.bindingTooLarge(limits.bindingMaxBytes);
+  }
+  if (input.targets.length > limits.maxTargets) throw otpErrors.targetsTooMany(limits.maxTargets);
+  const targets = input.targets.map((target, index) => {
+    const { channel } = target;
+    if (channel === "invalid") throw otpErrors.channelInvalid(index);
+    if (!isValidRecipient(channel, target.recipient)) {
+      throw otpErrors.recipientInvalid(index, channel);
+    }
+    const sd = target.selfDestructSeconds;
+    const sdAllowed =
+      sd === 0 ||
+      (channel === "telegram" &&
+        sd >= limits.selfDestructSeconds.min &&
+        sd <= limits.selfDestructSeconds.max);
+    if (!sdAllowed) throw otpErrors.selfDestructInvalid(index);
+    if (!channelUsable(channel)) throw otpErrors.channelNotConfigured(index, channel);
+    return { channel, recipient: target.recipient, selfDestructSeconds: sd };
+  });
+  validateIdempotencyKey(input.idempotencyKey);
+  return {
+    ttlSeconds,
+    maxAttempts,
+    codeLength,
+    alphabet,
+    binding: input.binding,
+    targets,
+    idempotencyKey: input.idempotencyKey,
+  };
+}
+
+/** Refuses an id that is not a UUID, before any store lookup. */
+export function validateId(id: string): string {
+  if (!uuid.test(id)) throw otpErrors.idInvalid();
+  return id.toLowerCase();
+}
+
+/** Refuses an empty or oversized code; any other string is checked against the challenge. */
+export function validateCode(code: string): string {
+  if (code.trim().length === 0 || code.length > limits.codeMaxLength) throw otpErrors.codeInvalid();
+  return code;
+}
+
+function validateIdempotencyKey(key: string): void {
+  if (key.length > limits.idempotencyKeyMaxLength || !/^[\x20-\x7e]*$/.test(key)) {
+    throw otpErrors.idempotencyKeyInvalid();
+  }
+}
+
+function inRange(
+  value: number,
+  range: { default: number; min: number; max: number },
+  reason: "TTL_INVALID" | "MAX_ATTEMPTS_INVALID" | "CODE_LENGTH_INVALID",
+  field: string,
+): number {
+  if (value === 0) return range.default;
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw otpErrors.outOfRange(reason, field, range.min, range.max);
+  }
+  return value;
+}

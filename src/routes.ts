@@ -1,0 +1,66 @@
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
+import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
+import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
+import { DeliveryService, file_otp_v1_delivery } from "../gen/otp/v1/delivery_pb.js";
+import { file_otp_v1_otp, OtpService } from "../gen/otp/v1/otp_pb.js";
+import { createDeliveryHandlers, type DeliveryHandlerOptions } from "./delivery/handlers.js";
+import type { HealthService } from "./health/health-service.js";
+import { createErrorInterceptor } from "./interceptors/error-interceptor.js";
+import { createRpcLogInterceptor, type RpcObserver } from "./interceptors/rpc-log-interceptor.js";
+import type { Logger } from "./logger.js";
+import type { ChallengeService } from "./otp/challenge-service.js";
+import { createOtpHandlers } from "./otp/handlers.js";
+import {
+  createDescriptorRegistry,
+  createReflectionServices,
+} from "./reflection/reflection-service.js";
+
+/** Everything the routes need, built by the server at start-up. */
+export interface RouteDeps {
+  challenges: ChallengeService;
+  delivery: DeliveryHandlerOptions;
+  health: HealthService;
+  logger: Logger;
+  observeRpc: RpcObserver;
+}
+
+/** The services served on the port, by fully-qualified name. */
+export const servedServices = [
+  OtpService.typeName,
+  DeliveryService.typeName,
+  Health.typeName,
+] as const;
+
+/** Registers every service on a Connect router. */
+export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
+  // The registry reflection describes: our contract, the error details clients
+  // decode, and the health service.
+  const registry = createDescriptorRegistry(
+    file_otp_v1_otp,
+    file_otp_v1_delivery,
+    file_google_rpc_error_details,
+    file_health_v1_health,
+  );
+  const reflection = createReflectionServices(registry, [...servedServices]);
+  return (router) => {
+    router.service(OtpService, createOtpHandlers(deps.challenges));
+    router.service(DeliveryService, createDeliveryHandlers(deps.delivery));
+    router.service(Health, deps.health.impl);
+    router.service(reflectionV1.ServerReflection, reflection.v1);
+    router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha);
+  };
+}
+
+/**
+ * The interceptors, outermost first:
+ * 1. the RPC log, outside everything, so it records the code the client sees;
+ * 2. the error interceptor, which turns whatever the handlers throw into that code.
+ */
+export function createInterceptors(deps: Pick<RouteDeps, "logger" | "observeRpc">): Interceptor[] {
+  return [
+    createRpcLogInterceptor(deps.logger, deps.observeRpc),
+    createErrorInterceptor(deps.logger),
+  ];
+}

@@ -1,0 +1,188 @@
+import { pathToFileURL } from "node:url";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { HealthCheckResponse_ServingStatus } from "../gen/health/v1/health_pb.js";
+import { formatBanner } from "./banner.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
+import type { Channel } from "./delivery/channel.js";
+import { createDispatcher } from "./delivery/dispatcher.js";
+import { createOutboxChannel } from "./delivery/outbox-channel.js";
+import { createHealthService } from "./health/health-service.js";
+import { withCors } from "./http/cors.js";
+import { withProbes } from "./http/probes.js";
+import { createListener } from "./listener.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createChallengeService } from "./otp/challenge-service.js";
+import { createCodeHasher } from "./otp/code-hasher.js";
+import { createInterceptors, createRoutes, servedServices } from "./routes.js";
+import { createMemoryStore } from "./store/memory-store.js";
+import type { ChannelKind, Store } from "./store/store.js";
+import { createMetrics, type Metrics } from "./telemetry/metrics.js";
+
+/** Dependencies a test may replace; everything else comes from the config. */
+export interface ServerOverrides {
+  store?: Store;
+  logger?: Logger;
+  metrics?: Metrics;
+  now?: () => number;
+}
+
+/** A running service. */
+export interface RunningServer {
+  /** The base URL, for example `http://127.0.0.1:8080`. */
+  url: string;
+  port: number;
+  config: Config;
+  store: Store;
+  /** The channels in use, for the banner and tests. */
+  channels: readonly Channel[];
+  /** Stops taking calls, drains the ones in flight for up to the grace period, closes the store. */
+  close(): Promise<void>;
+}
+
+const providerChannels: ChannelKind[] = ["telegram", "sms", "whatsapp", "email"];
+
+/**
+ * Builds and starts the service: config -> store -> domain -> routes ->
+ * listener. Tests call this with port 0 and talk to the returned URL.
+ *
+ * @example
+ * const server = await startServer(loadConfig({ PORT: "0" }));
+ * await server.close();
+ */
+export async function startServer(
+  config: Config,
+  overrides: ServerOverrides = {},
+): Promise<RunningServer> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = overrides.metrics ?? createMetrics();
+  const now = overrides.now ?? Date.now;
+  const store = overrides.store ?? createMemoryStore({ now });
+
+  // No provider is configured in this version, so in development the outbox
+  // stands in for every channel, and in production no channel is available.
+  const channels: Channel[] = [];
+  if (config.outboxEnabled) {
+    for (const kind of ["outbox", ...providerChannels] as const) {
+      channels.push(
+        createOutboxChannel({
+          store,
+          kind,
+          retentionMs: config.outboxRetentionSeconds * 1000,
+          now,
+        }),
+      );
+    }
+  }
+  const dispatcher = createDispatcher({
+    channels,
+    outboxStandIns: config.outboxEnabled ? providerChannels : [],
+    observe: (channel, outcome) => metrics.delivery(channel, outcome),
+    onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),
+  });
+
+  const challenges = createChallengeService({
+    store,
+    hasher: createCodeHasher(config.hmacSecrets),
+    dispatcher,
+    resendCooldownSeconds: config.resendCooldownSeconds,
+    maxSends: config.maxSendsPerChallenge,
+    retentionSeconds: config.challengeRetentionSeconds,
+    now,
+    observer: {
+      generated: (alphabet) => metrics.challengeGenerated(alphabet),
+      verified: (outcome) => metrics.verification(outcome),
+    },
+  });
+
+  const health = createHealthService();
+  for (const name of servedServices) {
+    health.setStatus(name, HealthCheckResponse_ServingStatus.SERVING);
+  }
+  let draining = false;
+  const deps = {
+    challenges,
+    delivery: { store, dispatcher, outboxEnabled: config.outboxEnabled, now },
+    health,
+    logger,
+    observeRpc: (procedure: string, status: string, seconds: number) =>
+      metrics.rpcCompleted(procedure, status, seconds),
+  };
+  const connect = connectNodeAdapter({
+    routes: createRoutes(deps),
+    interceptors: createInterceptors(deps),
+  });
+  const handler = withProbes(withCors(connect, { origins: config.corsOrigins }), {
+    ready: async () => {
+      if (draining) return false;
+      try {
+        await store.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    metrics: () => metrics.render(),
+  });
+
+  const listener = createListener({ handler });
+  const { port } = await listener.listen(config.port, config.host);
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
+    port,
+    config,
+    store,
+    channels,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        health.shutdown();
+        await listener.close(config.shutdownGraceMs);
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Runs the service from the command line until SIGTERM or SIGINT. */
+export async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`otp: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, { logger });
+  process.stdout.write(formatBanner(server));
+  let signals = 0;
+  const stop = (signal: string) => {
+    signals += 1;
+    if (signals > 1) process.exit(1); // a second signal means "now"
+    logger.info({ signal, grace_ms: config.shutdownGraceMs }, "draining");
+    // If something refuses to finish, exit anyway shortly after the grace period.
+    setTimeout(() => process.exit(1), config.shutdownGraceMs + 5_000).unref();
+    server.close().then(
+      () => {
+        logger.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await main();
+}

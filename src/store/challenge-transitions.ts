@@ -1,0 +1,88 @@
+import { hmacEquals } from "../otp/code-hasher.js";
+import type {
+  ChallengeRecord,
+  ReplaceCodeInput,
+  ReplaceCodeResult,
+  VerifyInput,
+  VerifyOutcome,
+} from "./store.js";
+
+/**
+ * The state transitions of a challenge, as pure functions on records. The
+ * memory store applies them directly; the Redis store's scripts follow the
+ * same steps, and the shared contract tests hold both to them.
+ */
+
+/** The status a challenge shows at `nowMs`. */
+export function challengeStatus(
+  record: ChallengeRecord,
+  nowMs: number,
+): "pending" | "verified" | "canceled" | "expired" | "attempts_exhausted" {
+  if (record.state !== "pending") return record.state;
+  if (nowMs >= record.expiresAtMs) return "expired";
+  if (record.attempts >= record.maxAttempts) return "attempts_exhausted";
+  return "pending";
+}
+
+/**
+ * One verification: terminal states answer without counting; otherwise the
+ * attempt is counted first, then the binding and the code are checked. A
+ * binding mismatch answers the same whether or not the code was right.
+ */
+export function applyVerify(
+  record: ChallengeRecord,
+  input: VerifyInput,
+): { outcome: VerifyOutcome; record: ChallengeRecord } {
+  const status = challengeStatus(record, input.nowMs);
+  if (status !== "pending") {
+    const outcome: VerifyOutcome = status === "verified" ? "already_verified" : status;
+    return { outcome, record };
+  }
+  const counted: ChallengeRecord = { ...record, attempts: record.attempts + 1 };
+  // Compare against every candidate, always, so timing says nothing about which matched.
+  let codeMatches = false;
+  for (const candidate of input.candidateHmacs) {
+    if (hmacEquals(candidate, record.codeHmac)) codeMatches = true;
+  }
+  if (!hmacEquals(input.bindingHash, record.bindingHash)) {
+    return { outcome: "binding_mismatch", record: counted };
+  }
+  if (!codeMatches) return { outcome: "invalid_code", record: counted };
+  return {
+    outcome: "verified",
+    record: { ...counted, state: "verified", verifiedAtMs: input.nowMs },
+  };
+}
+
+/** Cancels a pending challenge; any other state is left as it is. */
+export function applyCancel(record: ChallengeRecord, nowMs: number): ChallengeRecord {
+  return challengeStatus(record, nowMs) === "pending" ? { ...record, state: "canceled" } : record;
+}
+
+/**
+ * Issues a new code. A pending or expired challenge may get one; verified,
+ * canceled and exhausted ones may not, or Resend would reset a guessing budget.
+ */
+export function applyReplaceCode(
+  record: ChallengeRecord,
+  input: ReplaceCodeInput,
+): ReplaceCodeResult {
+  const status = challengeStatus(record, input.nowMs);
+  if (status !== "pending" && status !== "expired") return { kind: "not_pending", record };
+  if (record.sends >= input.maxSends) return { kind: "send_limit" };
+  const readyAt = record.lastSentAtMs + input.cooldownMs;
+  if (input.nowMs < readyAt) return { kind: "cooldown", retryAfterMs: readyAt - input.nowMs };
+  const expiresAtMs = input.nowMs + record.ttlSeconds * 1000;
+  return {
+    kind: "replaced",
+    record: {
+      ...record,
+      codeHmac: input.codeHmac,
+      expiresAtMs,
+      sends: record.sends + 1,
+      lastSentAtMs: input.nowMs,
+      retainUntilMs: Math.max(record.retainUntilMs, expiresAtMs + input.retentionMs),
+      deliveryAttempts: [],
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { applyCancel, applyReplaceCode, applyVerify } from "./challenge-transitions.js";
+import type {
+  ChallengeRecord,
+  CreateChallengeInput,
+  CreateChallengeResult,
+  DeliveryAttemptRecord,
+  OutboxEntry,
+  OutboxFilter,
+  ReplaceCodeInput,
+  ReplaceCodeResult,
+  Store,
+  VerifyInput,
+  VerifyOutcome,
+} from "./store.js";
+
+/** Options for {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /** The clock used to drop expired records; the service's clock by default. */
+  now?: () => number;
+  /** How often expired records are swept away, in milliseconds. */
+  sweepIntervalMs?: number;
+  /** The most outbox messages kept; older ones are dropped first. */
+  maxOutboxEntries?: number;
+}
+
+/**
+ * The embedded default store: all state in this process, with the same
+ * behaviour as the Redis store. Every method runs to completion without
+ * awaiting, which is what makes each one atomic here.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const now = options.now ?? Date.now;
+  const maxOutbox = options.maxOutboxEntries ?? 1000;
+  const challenges = new Map<string, ChallengeRecord>();
+  const idempotency = new Map<string, { id: string; fingerprint: string; untilMs: number }>();
+  let outbox: { entry: OutboxEntry; untilMs: number }[] = [];
+
+  const live = (id: string, nowMs: number): ChallengeRecord | undefined => {
+    const record = challenges.get(id);
+    if (record === undefined) return undefined;
+    if (nowMs >= record.retainUntilMs) {
+      challenges.delete(id);
+      return undefined;
+    }
+    return record;
+  };
+
+  const sweep = () => {
+    const nowMs = now();
+    for (const [id, record] of challenges) if (nowMs >= record.retainUntilMs) challenges.delete(id);
+    for (const [key, entry] of idempotency) if (nowMs >= entry.untilMs) idempotency.delete(key);
+    outbox = outbox.filter((o) => nowMs < o.untilMs);
+  };
+  const timer = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
+  timer.unref();
+
+  // Records handed out are copies, so callers cannot change stored state by accident.
+  const copy = (record: ChallengeRecord): ChallengeRecord => structuredClone(record);
+
+  return {
+    description: "memory (in-process, not shared, lost on restart)",
+
+    async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
+      const { record, idempotency: idem } = input;
+      if (idem !== undefined) {
+        const nowMs = record.createdAtMs;
+        const existing = idempotency.get(idem.key);
+        if (existing !== undefined && nowMs < existing.untilMs) {
+          if (existing.fingerprint !== idem.fingerprint) return { kind: "conflict" };
+          const prior = live(existing.id, nowMs);
+          if (prior !== undefined) return { kind: "replay", record: copy(prior) };
+        }
+        idempotency.set(idem.key, {
+          id: record.id,
+          fingerprint: idem.fingerprint,
+          untilMs: record.retainUntilMs,
+        });
+      }
+      challenges.set(record.id, copy(record));
+      return { kind: "created" };
+    },
+
+    async getChallenge(id: string, nowMs: number) {
+      const record = live(id, nowMs);
+      return record === undefined ? undefined : copy(record);
+    },
+
+    async verify(id: string, input: VerifyInput) {
+      const record = live(id, input.nowMs);
+      if (record === undefined) return undefined;
+      const result: { outcome: VerifyOutcome; record: ChallengeRecord } = applyVerify(
+        record,
+        input,
+      );
+      challenges.set(id, result.record);
+      return { outcome: result.outcome, record: copy(result.record) };
+    },
+
+    async cancel(id: string, nowMs: number) {
+      const record = live(id, nowMs);
+      if (record === undefined) return undefined;
+      const next = applyCancel(record, nowMs);
+      challenges.set(id, next);
+      return copy(next);
+    },
+
+    async replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult> {
+      const record = live(id, input.nowMs);
+      if (record === undefined) return { kind: "not_found" };
+      const result = applyReplaceCode(record, input);
+      if (result.kind === "replaced") {
+        challenges.set(id, result.record);
+        return { kind: "replaced", record: copy(result.record) };
+      }
+      return result;
+    },
+
+    async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[], nowMs: number) {
+      const record = live(id, nowMs);
+      if (record !== undefined) challenges.set(id, { ...record, deliveryAttempts: [...attempts] });
+    },
+
+    async appendOutbox(entry: OutboxEntry, retentionMs: number) {
+      outbox.push({ entry: { ...entry }, untilMs: entry.createdAtMs + retentionMs });
+      if (outbox.length > maxOutbox) outbox = outbox.slice(outbox.length - maxOutbox);
+    },
+
+    async listOutbox(filter: OutboxFilter, nowMs: number) {
+      const found: OutboxEntry[] = [];
+      for (let i = outbox.length - 1; i >= 0 && found.length < filter.limit; i--) {
+        const item = outbox[i];
+        if (item === undefined || nowMs >= item.untilMs) continue;
+        const { entry } = item;
+        if (filter.recipient !== undefined && entry.recipient !== filter.recipient) continue;
+        if (filter.challengeId !== undefined && entry.challengeId !== filter.challengeId) continue;
+        found.push({ ...entry });
+      }
+      return found;
+    },
+
+    async ping() {},
+
+    async close() {
+      clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import type { AlphabetName } from "../otp/alphabets.js";
+
+/** A channel a message can travel through. */
+export type ChannelKind = "telegram" | "sms" | "whatsapp" | "email" | "outbox";
+
+/** One place a code should be sent to, as stored with its challenge. */
+export interface TargetRecord {
+  channel: ChannelKind;
+  recipient: string;
+  selfDestructSeconds: number;
+}
+
+/** What happened when a code was sent to one target. */
+export interface DeliveryAttemptRecord {
+  channel: ChannelKind;
+  recipientMasked: string;
+  status: "accepted" | "failed" | "skipped";
+  deliveryId: string;
+  errorReason: string;
+  viaOutbox: boolean;
+}
+
+/** The stored state of a challenge. It holds the code only as an HMAC. */
+export interface ChallengeRecord {
+  id: string;
+  codeHmac: string;
+  bindingHash: string;
+  alphabet: AlphabetName;
+  codeLength: number;
+  ttlSeconds: number;
+  maxAttempts: number;
+  attempts: number;
+  /** Only the states a call sets; expiry and exhaustion are derived from the clock and counters. */
+  state: "pending" | "verified" | "canceled";
+  createdAtMs: number;
+  expiresAtMs: number;
+  verifiedAtMs: number;
+  sends: number;
+  lastSentAtMs: number;
+  /** When the store may forget the challenge; always set, so no record outlives its use. */
+  retainUntilMs: number;
+  targets: TargetRecord[];
+  deliveryAttempts: DeliveryAttemptRecord[];
+}
+
+/** The outcome of one atomic verification step. */
+export type VerifyOutcome =
+  | "verified"
+  | "invalid_code"
+  | "expired"
+  | "attempts_exhausted"
+  | "binding_mismatch"
+  | "already_verified"
+  | "canceled";
+
+/** Input to {@link Store.verify}. */
+export interface VerifyInput {
+  /** HMACs of the presented code under every secret; a match with any one proves it. */
+  candidateHmacs: string[];
+  bindingHash: string;
+  nowMs: number;
+}
+
+/** Input to {@link Store.replaceCode}. */
+export interface ReplaceCodeInput {
+  codeHmac: string;
+  nowMs: number;
+  /** Minimum time between two sends; 0 for an idempotent replay. */
+  cooldownMs: number;
+  /** The most codes the challenge may ever have, the first included. */
+  maxSends: number;
+  /** How long the store keeps a challenge after its code expires. */
+  retentionMs: number;
+}
+
+/** The outcome of {@link Store.replaceCode}. */
+export type ReplaceCodeResult =
+  | { kind: "replaced"; record: ChallengeRecord }
+  | { kind: "not_found" }
+  | { kind: "not_pending"; record: ChallengeRecord }
+  | { kind: "cooldown"; retryAfterMs: number }
+  | { kind: "send_limit" };
+
+/** Input to {@link Store.createChallenge}. */
+export interface CreateChallengeInput {
+  record: ChallengeRecord;
+  /** When set, a second create with the same key returns the first challenge instead. */
+  idempotency?: { key: string; fingerprint: string };
+}
+
+/** The outcome of {@link Store.createChallenge}. */
+export type CreateChallengeResult =
+  | { kind: "created" }
+  | { kind: "replay"; record: ChallengeRecord }
+  | { kind: "conflict" };
+
+/** A message the development outbox recorded instead of sending. */
+export interface OutboxEntry {
+  id: string;
+  channel: ChannelKind;
+  recipient: string;
+  text: string;
+  challengeId: string;
+  createdAtMs: number;
+}
+
+/** Filters for {@link Store.listOutbox}. */
+export interface OutboxFilter {
+  recipient?: string;
+  challengeId?: string;
+  limit: number;
+}
+
+/**
+ * All state of the service. Every method is one atomic step: concurrent calls
+ * never see or leave a half-made change, and every record expires.
+ */
+export interface Store {
+  /** A short name for banners and logs, for example "memory". */
+  readonly description: string;
+  createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult>;
+  getChallenge(id: string, nowMs: number): Promise<ChallengeRecord | undefined>;
+  /**
+   * Counts an attempt and checks the code, in that order and as one step, so
+   * that no number of concurrent calls gets more than `maxAttempts` guesses or
+   * two successes. Returns undefined for an unknown id.
+   */
+  verify(
+    id: string,
+    input: VerifyInput,
+  ): Promise<{ outcome: VerifyOutcome; record: ChallengeRecord } | undefined>;
+  /** Cancels a pending challenge; returns the record as it stands after the call. */
+  cancel(id: string, nowMs: number): Promise<ChallengeRecord | undefined>;
+  /** Issues a new code for a pending or expired challenge, under the cooldown and the send cap. */
+  replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult>;
+  /** Records what happened to the latest send of a challenge. */
+  setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[], nowMs: number): Promise<void>;
+  /** Appends a message to the development outbox. */
+  appendOutbox(entry: OutboxEntry, retentionMs: number): Promise<void>;
+  /** Lists outbox messages, newest first. */
+  listOutbox(filter: OutboxFilter, nowMs: number): Promise<OutboxEntry[]>;
+  /** Resolves when the store can serve calls; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
