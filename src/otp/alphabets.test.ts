@@ -25,7 +25,8 @@ describe("alphabets", () => {
 
   it("spreads digits evenly", () => {
     const counts = new Array<number>(10).fill(0);
-    for (let i = 0; i < 2000; i++) for (const d of generateCode("numeric", 10)) counts[Number(d)]++;
+    for (let i = 0; i < 2000; i++)
+      for (const d of generateCode("numeric", 10)) counts[Number(d)] = (counts[Number(d)] ?? 0) + 1;
     // 20,000 digits: each near 2,000; a biased generator would be far off.
     for (const c of counts) expect(c).toBeGreaterThan(1700);
   });

@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+#
+# OTP service image: gRPC, gRPC-web and Connect on one port (8080), run from TypeScript
+# sources with tsx (no separate build step).
+#
+#   docker build -t otp .
+#   docker run --init -p 8080:8080 -e OTP_HMAC_SECRET=... -e REDIS_URL=redis://... otp
+#
+# The image defaults to NODE_ENV=production, which requires OTP_HMAC_SECRET and refuses the
+# dev outbox channel; docker-compose.yml overrides it for local development.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- dependencies: production node_modules only ------------------------------------------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+COPY package.json package-lock.json ./
+# `npm ci` refuses a lock that lacks other platforms' optional binaries (a registry mirror
+# that does not serve them produces such a lock); only in that case install the same locked
+# tree with `npm install --no-save`, which never rewrites the lock. See .ci/run, step b.
+RUN set -eu; \
+    if ! npm ci --omit=dev >/tmp/npm-ci.log 2>&1; then \
+      cat /tmp/npm-ci.log; \
+      if grep -Eq "^npm (error|ERR!) Missing: .*@ from lock file" /tmp/npm-ci.log \
+        && ! grep -E "^npm (error|ERR!) (Missing|Invalid): " /tmp/npm-ci.log | grep -vq "@ from lock file$"; then \
+        echo "npm ci rejected the lock only for unavailable optional packages; using npm install --no-save"; \
+        npm install --omit=dev --no-save; \
+      else \
+        exit 1; \
+      fi; \
+    fi; \
+    rm -f /tmp/npm-ci.log; \
+    npm cache clean --force >/dev/null 2>&1
+
+# --- runtime -------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production PORT=8080
+WORKDIR /app
+# Sources stay owned by root (read-only for the service); the app runs as `node`.
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
+USER node
+EXPOSE 8080
+# No curl in the slim image: Node's fetch probes the HTTP/1.1 health endpoint.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node directly (not npm) so SIGTERM reaches the server; use `--init` / compose `init: true`.
+CMD ["node", "--import", "tsx", "src/server.ts"]

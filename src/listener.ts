@@ -1,0 +1,223 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+
+/**
+ * A request handler that serves both HTTP/1.1 and HTTP/2 requests, such as
+ * the one returned by `connectNodeAdapter`.
+ */
+export type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/** Options for {@link createListener}. */
+export interface ListenerOptions {
+  /** Serves every request, whatever the HTTP version it arrived with. */
+  handler: RequestHandler;
+  /**
+   * How long a new connection may stay silent before it is dropped, while
+   * the listener still waits for enough bytes to tell HTTP/1.1 from HTTP/2.
+   * Defaults to 10 seconds.
+   */
+  sniffTimeoutMs?: number;
+}
+
+/**
+ * One plaintext port serving HTTP/1.1 and HTTP/2 (h2c with prior knowledge)
+ * side by side: gRPC, gRPC-web and Connect share it.
+ */
+export interface Listener {
+  /** Starts accepting connections. Port 0 picks a free port; the result says which. */
+  listen(port: number, host?: string): Promise<{ port: number }>;
+  /**
+   * Stops accepting connections and drains the open ones: HTTP/2 sessions
+   * get a GOAWAY, HTTP/1.1 connections close after their current response.
+   * Whatever is still open after `graceMs` is destroyed. Always resolves.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+// Every HTTP/2 connection with prior knowledge opens with these 24 bytes
+// (RFC 9113, section 3.4); an HTTP/1.1 request line never does.
+const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+/**
+ * Creates a {@link Listener}: a `net.Server` that peeks at the first bytes of
+ * each connection and hands it to an `http2` server when they are the HTTP/2
+ * preface, or to an `http` server otherwise.
+ *
+ * `http2.createServer({ allowHTTP1: true })` alone cannot do this: without
+ * TLS there is no ALPN, so it only ever speaks HTTP/2.
+ *
+ * @example
+ * const listener = createListener({ handler: connectNodeAdapter({ routes }) });
+ * const { port } = await listener.listen(8080);
+ * process.once("SIGTERM", () => void listener.close(10_000));
+ */
+export function createListener(options: ListenerOptions): Listener {
+  const { handler } = options;
+  const sniffTimeoutMs = options.sniffTimeoutMs ?? 10_000;
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  // Sockets handed to http2. Compared by identity here because
+  // session.socket is a proxy, not the socket itself.
+  const h2Sockets = new WeakSet<net.Socket>();
+  // HTTP/1.1 connections with a request in flight, and their open responses.
+  const busy = new Map<net.Socket, Set<http.ServerResponse>>();
+  let draining = false;
+
+  const h1 = http.createServer(handler);
+  const h2 = http2.createServer(handler);
+  // The http server only starts its connection tracking, which enforces
+  // headersTimeout and requestTimeout (slowloris), once it sees "listening".
+  // It never listens itself: sockets reach it from the net.Server below.
+  h1.emit("listening");
+
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    const open = busy.get(socket) ?? new Set();
+    busy.set(socket, open);
+    open.add(res);
+    if (draining) {
+      // Answer this one, then let Node close the connection.
+      res.setHeader("Connection", "close");
+    }
+    res.once("close", () => {
+      open.delete(res);
+      if (open.size > 0) {
+        return;
+      }
+      busy.delete(socket);
+      if (draining) {
+        socket.end();
+      }
+    });
+  });
+
+  h2.on("session", (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    if (draining) {
+      session.close();
+    }
+  });
+  // Without a listener these would be unhandled; the session is torn down anyway.
+  h2.on("sessionError", () => {});
+
+  const tcp = net.createServer((socket) => {
+    if (draining) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      busy.delete(socket);
+    });
+    sniff(socket);
+  });
+
+  function sniff(socket: net.Socket): void {
+    let head: Buffer = Buffer.alloc(0);
+    const onError = () => socket.destroy();
+    const onTimeout = () => socket.destroy();
+    const onData = (chunk: Buffer) => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const n = Math.min(head.length, h2Preface.length);
+      const matches = head.subarray(0, n).equals(h2Preface.subarray(0, n));
+      if (matches && head.length < h2Preface.length) {
+        // A prefix of the preface: wait for the rest before deciding.
+        return;
+      }
+      socket.off("data", onData);
+      socket.off("error", onError);
+      socket.off("timeout", onTimeout);
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(head);
+      if (matches) {
+        // http2 drains the unshifted bytes itself when it takes the socket over.
+        h2Sockets.add(socket);
+        h2.emit("connection", socket);
+      } else {
+        h1.emit("connection", socket);
+        // The http server does not resume a paused socket: without this, the
+        // unshifted request stays buffered and the connection hangs.
+        socket.resume();
+      }
+    };
+    socket.on("data", onData);
+    socket.on("error", onError);
+    socket.on("timeout", onTimeout);
+    socket.setTimeout(sniffTimeoutMs);
+  }
+
+  return {
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        tcp.once("error", onError);
+        tcp.listen(port, host, () => {
+          tcp.off("error", onError);
+          const address = tcp.address() as net.AddressInfo;
+          resolve({ port: address.port });
+        });
+      });
+    },
+
+    close(graceMs) {
+      draining = true;
+      return new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        // Stops the http server's timeout checks; it has no port to close.
+        h1.close(() => {});
+        if (tcp.listening) {
+          // The callback runs once every accepted socket has closed.
+          tcp.close(() => done());
+        } else if (sockets.size === 0) {
+          done();
+          return;
+        }
+        for (const session of sessions) {
+          // Sends GOAWAY: no new streams, open ones may finish.
+          session.close();
+        }
+        for (const socket of sockets) {
+          if (h2Sockets.has(socket)) {
+            // Its session got the GOAWAY above.
+            continue;
+          }
+          const open = busy.get(socket);
+          if (open === undefined) {
+            // Idle keep-alive, or still being sniffed.
+            socket.destroy();
+            continue;
+          }
+          // Busy: tell the client this connection ends with the response, and
+          // end it from the response's close handler.
+          for (const res of open) {
+            if (!res.headersSent) {
+              res.setHeader("Connection", "close");
+            }
+          }
+        }
+        timer = setTimeout(() => {
+          for (const session of sessions) {
+            session.destroy();
+          }
+          for (const socket of sockets) {
+            socket.destroy();
+          }
+          // Destroyed sockets report "close" on a later tick; do not wait for
+          // the net.Server callback longer than that.
+          setImmediate(done);
+        }, graceMs);
+      });
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import type { Attributes, Counter, Histogram } from "@opentelemetry/api";
+import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
+
+/**
+ * What the service counts. Labels are small closed sets (results, channels,
+ * outcomes, method names); they never carry codes, recipients or ids.
+ */
+export interface Metrics {
+  /** A challenge was created; `alphabet` is e.g. `numeric`. */
+  challengeGenerated(alphabet: string): void;
+  /** A verification finished with `result`, e.g. `verified` or `invalid_code`. */
+  verification(result: string): void;
+  /** A delivery attempt over `channel` ended with `outcome`, e.g. `sent` or `failed`. */
+  delivery(channel: string, outcome: string): void;
+  /** A request was refused by the rate limit named `limit`. */
+  rateLimited(limit: string): void;
+  /** A store `operation` failed. */
+  storeError(operation: string): void;
+  /** An RPC finished with a Connect `code` after `seconds`. */
+  rpcCompleted(method: string, code: string, seconds: number): void;
+  /** The current values in the Prometheus text format, for `GET /metrics`. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+const contentType = "text/plain; version=0.0.4; charset=utf-8";
+
+// Latency buckets in seconds, from a cache hit to a slow provider call.
+const durationBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Creates {@link Metrics} on the OpenTelemetry metrics SDK with a pull-only
+ * Prometheus exporter: nothing listens on a second port, `render` collects
+ * on demand. Counters are named without `_total`; the Prometheus serializer
+ * appends it, so `otp_verifications` is scraped as `otp_verifications_total`.
+ *
+ * @example
+ * const metrics = createMetrics();
+ * metrics.verification("verified");
+ * const { contentType, body } = await metrics.render();
+ */
+export function createMetrics(): Metrics {
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const provider = new MeterProvider({ readers: [exporter] });
+  const meter = provider.getMeter("otp-service");
+  const serializer = new PrometheusSerializer();
+
+  const generated = meter.createCounter("otp_challenges_generated", {
+    description: "One-time code challenges created.",
+  });
+  const verifications = meter.createCounter("otp_verifications", {
+    description: "Verification attempts by result.",
+  });
+  const deliveries = meter.createCounter("otp_deliveries", {
+    description: "Delivery attempts by channel and outcome.",
+  });
+  const rateLimited = meter.createCounter("otp_rate_limited", {
+    description: "Requests refused by a rate limit.",
+  });
+  const storeErrors = meter.createCounter("otp_store_errors", {
+    description: "Failed store operations.",
+  });
+  const rpcDuration = meter.createHistogram("otp_rpc_duration_seconds", {
+    description: "RPC latency by method and Connect code.",
+    unit: "s",
+    advice: { explicitBucketBoundaries: durationBuckets },
+  });
+
+  const count = (counter: Counter, attributes: Attributes) => counter.add(1, attributes);
+
+  return {
+    challengeGenerated: (alphabet) => count(generated, { alphabet: label(alphabet) }),
+    verification: (result) => count(verifications, { result: label(result) }),
+    delivery: (channel, outcome) =>
+      count(deliveries, { channel: label(channel), outcome: label(outcome) }),
+    rateLimited: (limit) => count(rateLimited, { limit: label(limit) }),
+    storeError: (operation) => count(storeErrors, { operation: label(operation) }),
+    rpcCompleted: (method, code, seconds) =>
+      record(rpcDuration, seconds, { method: label(method), code: label(code) }),
+    async render() {
+      const { resourceMetrics, errors } = await exporter.collect();
+      if (errors.length > 0) {
+        throw new AggregateError(errors, "metrics collection failed");
+      }
+      return { contentType, body: serializer.serialize(resourceMetrics) };
+    },
+  };
+}
+
+/** {@link Metrics} that record nothing, for tests and tools. */
+export function createNoopMetrics(): Metrics {
+  const nothing = () => {};
+  return {
+    challengeGenerated: nothing,
+    verification: nothing,
+    delivery: nothing,
+    rateLimited: nothing,
+    storeError: nothing,
+    rpcCompleted: nothing,
+    render: async () => ({ contentType, body: "" }),
+  };
+}
+
+function record(histogram: Histogram, value: number, attributes: Attributes): void {
+  if (Number.isFinite(value) && value >= 0) {
+    histogram.record(value, attributes);
+  }
+}
+
+// Label values come from closed sets. Anything that does not look like one
+// (too long, not starting with a letter, or with characters an e-mail
+// address or phone number needs) is folded into "other", so a mistake
+// cannot leak a code or recipient, nor explode cardinality.
+const labelPattern = /^\/?[A-Za-z][A-Za-z0-9_./-]{0,63}$/;
+
+function label(value: string): string {
+  return labelPattern.test(value) ? value : "other";
+}

@@ -1,0 +1,15 @@
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { type RunningServer, type ServerOverrides, startServer } from "../../src/server.js";
+
+/**
+ * Starts the real service in this process on a free port of 127.0.0.1, with
+ * logs silenced. `env` is read exactly like the process environment.
+ */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  overrides: ServerOverrides = {},
+): Promise<RunningServer> {
+  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_SECONDS: "1", ...env });
+  return startServer(config, { logger: createLogger("silent"), ...overrides });
+}
