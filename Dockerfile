@@ -16,26 +16,11 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
-# `npm ci` refuses a lock that lacks other platforms' optional binaries (a registry mirror
-# that does not serve them produces such a lock); only in that case install the same locked
-# tree with `npm install --no-save`, which never rewrites the lock. See .ci/run, step b.
-RUN set -eu; \
-    if ! npm ci --omit=dev >/tmp/npm-ci.log 2>&1; then \
-      cat /tmp/npm-ci.log; \
-      if grep -Eq "^npm (error|ERR!) Missing: .*@ from lock file" /tmp/npm-ci.log \
-        && ! grep -E "^npm (error|ERR!) (Missing|Invalid): " /tmp/npm-ci.log | grep -vq "@ from lock file$"; then \
-        echo "npm ci rejected the lock only for unavailable optional packages; using npm install --no-save"; \
-        npm install --omit=dev --no-save; \
-      else \
-        exit 1; \
-      fi; \
-    fi; \
-    rm -f /tmp/npm-ci.log; \
-    npm cache clean --force >/dev/null 2>&1
+RUN npm ci --omit=dev && npm cache clean --force
 
 # --- runtime -------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production PORT=8080
+ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0
 WORKDIR /app
 # Sources stay owned by root (read-only for the service); the app runs as `node`.
 COPY --from=deps /app/node_modules ./node_modules
