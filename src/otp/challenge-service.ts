@@ -174,7 +174,10 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
     async generate(raw) {
       const input = validateGenerate(raw, (channel) => dispatcher.has(channel));
       const nowMs = now();
-      const id = randomUUID();
+      const id =
+        input.idempotencyKey === ""
+          ? randomUUID()
+          : hasher.idForIdempotencyKey(input.idempotencyKey);
       const { code, codeHmac } = newCode({ id, ...input });
       const expiresAtMs = nowMs + input.ttlSeconds * 1000;
       const record: ChallengeRecord = {
@@ -195,14 +198,9 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
         retainUntilMs: expiresAtMs + retentionMs,
         targets: input.targets,
         deliveryAttempts: [],
+        idempotencyFingerprint: input.idempotencyKey === "" ? "" : fingerprint(input),
       };
-      const created = await store.createChallenge({
-        record,
-        idempotency:
-          input.idempotencyKey === ""
-            ? undefined
-            : { key: input.idempotencyKey, fingerprint: fingerprint(input) },
-      });
+      const created = await store.createChallenge({ record });
       if (created.kind === "conflict") throw otpErrors.idempotencyKeyConflict();
       if (created.kind === "replay") {
         const prior = created.record;

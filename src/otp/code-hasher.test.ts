@@ -22,3 +22,14 @@ describe("code hasher", () => {
     expect(after.candidates("id", "123456").some((c) => hmacEquals(c, before))).toBe(true);
   });
 });
+
+describe("ids for idempotency keys", () => {
+  it("are UUID v4 in form, the same for the same key, and differ by key and secret", () => {
+    const hasher = createCodeHasher([a]);
+    const id = hasher.idForIdempotencyKey("order-42");
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(hasher.idForIdempotencyKey("order-42")).toBe(id);
+    expect(hasher.idForIdempotencyKey("order-43")).not.toBe(id);
+    expect(createCodeHasher([b]).idForIdempotencyKey("order-42")).not.toBe(id);
+  });
+});

@@ -10,6 +10,12 @@ export interface CodeHasher {
   hash(challengeId: string, normalizedCode: string): string;
   /** The HMACs of a normalised code under every secret, current first. */
   candidates(challengeId: string, normalizedCode: string): string[];
+  /**
+   * The challenge id for an idempotency key: a UUID v4 in form, derived with
+   * the current secret so that nobody can predict it, and the same for the
+   * same key, which is what lets a store find the first challenge atomically.
+   */
+  idForIdempotencyKey(key: string): string;
 }
 
 /**
@@ -25,6 +31,16 @@ export function createCodeHasher(secrets: readonly string[]): CodeHasher {
   return {
     hash: (id, code) => mac(secrets[0] as string, id, code),
     candidates: (id, code) => secrets.map((s) => mac(s, id, code)),
+    idForIdempotencyKey(key) {
+      const bytes = createHmac("sha256", secrets[0] as string)
+        .update(`otp-idempotency\0${key}`)
+        .digest()
+        .subarray(0, 16);
+      bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40; // version 4
+      bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 4122 variant
+      const hex = bytes.toString("hex");
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { applyCancel, applyReplaceCode, applyVerify } from "./challenge-transitions.js";
 import type {
   ChallengeRecord,
@@ -6,6 +7,8 @@ import type {
   DeliveryAttemptRecord,
   OutboxEntry,
   OutboxFilter,
+  RateLimit,
+  RateLimitResult,
   ReplaceCodeInput,
   ReplaceCodeResult,
   Store,
@@ -32,7 +35,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const maxOutbox = options.maxOutboxEntries ?? 1000;
   const challenges = new Map<string, ChallengeRecord>();
-  const idempotency = new Map<string, { id: string; fingerprint: string; untilMs: number }>();
   let outbox: { entry: OutboxEntry; untilMs: number }[] = [];
 
   const live = (id: string, nowMs: number): ChallengeRecord | undefined => {
@@ -48,11 +50,25 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const sweep = () => {
     const nowMs = now();
     for (const [id, record] of challenges) if (nowMs >= record.retainUntilMs) challenges.delete(id);
-    for (const [key, entry] of idempotency) if (nowMs >= entry.untilMs) idempotency.delete(key);
     outbox = outbox.filter((o) => nowMs < o.untilMs);
   };
   const timer = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
   timer.unref();
+
+  const limiters = new Map<string, RateLimiterMemory>();
+  const limiterFor = (bucket: string, limit: RateLimit) => {
+    const name = `${bucket}:${limit.points}/${limit.windowMs}`;
+    let limiter = limiters.get(name);
+    if (limiter === undefined) {
+      limiter = new RateLimiterMemory({
+        keyPrefix: bucket,
+        points: limit.points,
+        duration: limit.windowMs / 1000,
+      });
+      limiters.set(name, limiter);
+    }
+    return limiter;
+  };
 
   // Records handed out are copies, so callers cannot change stored state by accident.
   const copy = (record: ChallengeRecord): ChallengeRecord => structuredClone(record);
@@ -61,20 +77,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     description: "memory (in-process, not shared, lost on restart)",
 
     async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
-      const { record, idempotency: idem } = input;
-      if (idem !== undefined) {
-        const nowMs = record.createdAtMs;
-        const existing = idempotency.get(idem.key);
-        if (existing !== undefined && nowMs < existing.untilMs) {
-          if (existing.fingerprint !== idem.fingerprint) return { kind: "conflict" };
-          const prior = live(existing.id, nowMs);
-          if (prior !== undefined) return { kind: "replay", record: copy(prior) };
-        }
-        idempotency.set(idem.key, {
-          id: record.id,
-          fingerprint: idem.fingerprint,
-          untilMs: record.retainUntilMs,
-        });
+      const { record } = input;
+      const existing = live(record.id, record.createdAtMs);
+      if (existing !== undefined) {
+        const same =
+          existing.idempotencyFingerprint !== "" &&
+          existing.idempotencyFingerprint === record.idempotencyFingerprint;
+        return same ? { kind: "replay", record: copy(existing) } : { kind: "conflict" };
       }
       challenges.set(record.id, copy(record));
       return { kind: "created" };
@@ -120,6 +129,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       if (record !== undefined) challenges.set(id, { ...record, deliveryAttempts: [...attempts] });
     },
 
+    async consume(bucket: string, key: string, limit: RateLimit): Promise<RateLimitResult> {
+      return consumeWith(limiterFor(bucket, limit), key);
+    },
+
     async appendOutbox(entry: OutboxEntry, retentionMs: number) {
       outbox.push({ entry: { ...entry }, untilMs: entry.createdAtMs + retentionMs });
       if (outbox.length > maxOutbox) outbox = outbox.slice(outbox.length - maxOutbox);
@@ -144,4 +157,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       clearInterval(timer);
     },
   };
+}
+
+/**
+ * Runs one `consume` on a rate-limiter-flexible limiter and turns its
+ * resolve-or-reject answer into a {@link RateLimitResult}. A refusal rejects
+ * with a `RateLimiterRes`; any other rejection is a store failure and is thrown.
+ */
+export async function consumeWith(
+  limiter: { consume(key: string, points?: number): Promise<RateLimiterRes> },
+  key: string,
+): Promise<RateLimitResult> {
+  try {
+    const res = await limiter.consume(key, 1);
+    return { allowed: true, remaining: res.remainingPoints, retryAfterMs: 0 };
+  } catch (err) {
+    if (err instanceof RateLimiterRes) {
+      return { allowed: false, remaining: 0, retryAfterMs: Math.max(1, err.msBeforeNext) };
+    }
+    throw err;
+  }
 }

@@ -41,6 +41,11 @@ export interface ChallengeRecord {
   retainUntilMs: number;
   targets: TargetRecord[];
   deliveryAttempts: DeliveryAttemptRecord[];
+  /**
+   * For a challenge made with an idempotency key, a hash of the request; its
+   * id is derived from the key, so a repeated request finds this record.
+   */
+  idempotencyFingerprint: string;
 }
 
 /** The outcome of one atomic verification step. */
@@ -84,8 +89,6 @@ export type ReplaceCodeResult =
 /** Input to {@link Store.createChallenge}. */
 export interface CreateChallengeInput {
   record: ChallengeRecord;
-  /** When set, a second create with the same key returns the first challenge instead. */
-  idempotency?: { key: string; fingerprint: string };
 }
 
 /** The outcome of {@link Store.createChallenge}. */
@@ -111,6 +114,21 @@ export interface OutboxFilter {
   limit: number;
 }
 
+/** A limit: at most `points` hits per `windowMs`. */
+export interface RateLimit {
+  points: number;
+  windowMs: number;
+}
+
+/** The outcome of {@link Store.consume}. */
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Hits left in the current window. */
+  remaining: number;
+  /** When refused, how long until a hit would be allowed again. */
+  retryAfterMs: number;
+}
+
 /**
  * All state of the service. Every method is one atomic step: concurrent calls
  * never see or leave a half-made change, and every record expires.
@@ -118,6 +136,10 @@ export interface OutboxFilter {
 export interface Store {
   /** A short name for banners and logs, for example "memory". */
   readonly description: string;
+  /**
+   * Stores a new challenge unless one with its id exists: then it answers
+   * "replay" when both carry the same idempotency fingerprint, "conflict" otherwise.
+   */
   createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult>;
   getChallenge(id: string, nowMs: number): Promise<ChallengeRecord | undefined>;
   /**
@@ -135,6 +157,11 @@ export interface Store {
   replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult>;
   /** Records what happened to the latest send of a challenge. */
   setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[], nowMs: number): Promise<void>;
+  /**
+   * Counts one hit against `key` in the bucket named `bucket` (for example
+   * "generate_ip") and tells whether it is within `limit`, as one atomic step.
+   */
+  consume(bucket: string, key: string, limit: RateLimit): Promise<RateLimitResult>;
   /** Appends a message to the development outbox. */
   appendOutbox(entry: OutboxEntry, retentionMs: number): Promise<void>;
   /** Lists outbox messages, newest first. */
