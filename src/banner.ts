@@ -22,8 +22,9 @@ export function formatBanner(
     lines.push(
       "",
       "  THIS IS A DEVELOPMENT CONFIGURATION: codes go to the dev outbox (DeliveryService/ListOutbox),",
-      "  state lives in this process only" +
-        (config.hmacSecretGenerated ? ", and OTP_HMAC_SECRET is a random per-process value." : "."),
+      config.redis === undefined
+        ? `  state lives in this process only${config.hmacSecretGenerated ? ", and OTP_HMAC_SECRET is a random per-process value." : "."}`
+        : "  state lives in Redis.",
       "  Set NODE_ENV=production, OTP_HMAC_SECRET and real providers before serving users.",
     );
   } else {

@@ -66,3 +66,53 @@ describe("loadConfig", () => {
     ).toEqual(["https://a.example", "http://localhost:3000"]);
   });
 });
+
+describe("Redis variables", () => {
+  const withSecret = { OTP_HMAC_SECRET: secret };
+
+  it("reads one Redis, DB-index shards, URL shards and a cluster", () => {
+    expect(
+      loadConfig({ ...withSecret, REDIS_URL: "redis://127.0.0.1:6379" }).redis?.layout,
+    ).toEqual({
+      kind: "single",
+      url: "redis://127.0.0.1:6379",
+    });
+    expect(
+      loadConfig({ ...withSecret, REDIS_URL: "redis://h:1", REDIS_DB_RANGE: "2-5" }).redis?.layout,
+    ).toEqual({ kind: "db-range", url: "redis://h:1", first: 2, last: 5 });
+    expect(
+      loadConfig({ ...withSecret, REDIS_SHARD_URLS: "redis://a:1, redis://b:2" }).redis?.layout,
+    ).toEqual({ kind: "urls", urls: ["redis://a:1", "redis://b:2"] });
+    expect(
+      loadConfig({ ...withSecret, REDIS_CLUSTER_NODES: "a:7000,b:7001" }).redis?.layout,
+    ).toEqual({
+      kind: "cluster",
+      nodes: [
+        { host: "a", port: 7000 },
+        { host: "b", port: 7001 },
+      ],
+    });
+    expect(loadConfig({ ...withSecret, REDIS_URL: "redis://h:1" }).redis?.keyPrefix).toBe("otp:");
+  });
+
+  it("uses the in-memory store when no Redis variable is set", () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+  });
+
+  it.each([
+    [{ REDIS_URL: "redis://a:1", REDIS_SHARD_URLS: "redis://b:1" }, "REDIS_URL"],
+    [{ REDIS_DB_RANGE: "2-5" }, "REDIS_DB_RANGE"],
+    [{ REDIS_URL: "redis://a:1", REDIS_DB_RANGE: "5-2" }, "REDIS_DB_RANGE"],
+    [{ REDIS_URL: "redis://a:1", REDIS_DB_RANGE: "0-16" }, "REDIS_DB_RANGE"],
+    [{ REDIS_URL: "http://user:hunter2@a:1" }, "REDIS_URL"],
+    [{ REDIS_CLUSTER_NODES: "a" }, "REDIS_CLUSTER_NODES"],
+  ])("refuses %o, naming %s and never a password", (env, variable) => {
+    const problems = problemsOf({ ...withSecret, ...env });
+    expect(problems[0]).toMatch(new RegExp(`^${variable}`));
+    expect(problems.join()).not.toContain("hunter2");
+  });
+
+  it("asks for OTP_HMAC_SECRET with Redis even in development", () => {
+    expect(problemsOf({ REDIS_URL: "redis://a:1" })[0]).toMatch(/^OTP_HMAC_SECRET:/);
+  });
+});

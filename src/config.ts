@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { RedisLayout } from "./store/redis/topology.js";
 
 /** Everything the service reads from its environment, parsed and checked. */
 export interface Config {
@@ -20,6 +21,15 @@ export interface Config {
   outboxRetentionSeconds: number;
   shutdownGraceMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Where state lives in Redis; undefined means the in-memory store. */
+  redis:
+    | {
+        layout: RedisLayout;
+        keyPrefix: string;
+        commandTimeoutMs: number;
+        connectTimeoutMs: number;
+      }
+    | undefined;
 }
 
 /** A configuration that cannot start the service; the message names every variable at fault. */
@@ -72,6 +82,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (secret === undefined && mode === "production") {
     problems.push("OTP_HMAC_SECRET: required when NODE_ENV=production (at least 32 characters)");
   }
+  if (secret === undefined && mode === "development" && redisConfigured(read)) {
+    problems.push(
+      "OTP_HMAC_SECRET: required with a Redis store, so that codes survive restarts and every instance checks them alike",
+    );
+  }
   if (secret !== undefined && secret.length < 32) {
     // Never echo the secret itself.
     problems.push(`OTP_HMAC_SECRET: must be at least 32 characters, got ${secret.length}`);
@@ -91,13 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push("DEV_OUTBOX: the development outbox is refused when NODE_ENV=production");
   }
 
-  for (const name of ["REDIS_URL", "REDIS_DB_RANGE", "REDIS_SHARD_URLS", "REDIS_CLUSTER_NODES"]) {
-    if (read(name) !== undefined) {
-      problems.push(
-        `${name}: the Redis store is not available in this version yet; unset it to use the in-memory store`,
-      );
-    }
-  }
+  const layout = readRedisLayout(read, problems);
 
   const logLevel = read("LOG_LEVEL") ?? "info";
   const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -132,7 +141,105 @@ export function loadConfig(env: Env = process.env): Config {
     outboxRetentionSeconds: int("DEV_OUTBOX_RETENTION_SECONDS", 3600, 1, 30 * 86_400),
     shutdownGraceMs: int("SHUTDOWN_GRACE_SECONDS", 10, 0, 300) * 1000,
     logLevel: logLevel as Config["logLevel"],
+    redis:
+      layout === undefined
+        ? undefined
+        : {
+            layout,
+            keyPrefix: read("REDIS_KEY_PREFIX") ?? "otp:",
+            commandTimeoutMs: int("REDIS_COMMAND_TIMEOUT_MS", 1000, 50, 60_000),
+            connectTimeoutMs: int("REDIS_CONNECT_TIMEOUT_MS", 5000, 100, 120_000),
+          },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * Reads the Redis variables: REDIS_URL alone (one Redis), REDIS_URL with
+ * REDIS_DB_RANGE (shards over DB indices), REDIS_SHARD_URLS (one Redis per
+ * shard) or REDIS_CLUSTER_NODES (a Redis Cluster). They exclude each other.
+ */
+function readRedisLayout(
+  read: (name: string) => string | undefined,
+  problems: string[],
+): RedisLayout | undefined {
+  const url = read("REDIS_URL");
+  const range = read("REDIS_DB_RANGE");
+  const shardUrls = read("REDIS_SHARD_URLS");
+  const clusterNodes = read("REDIS_CLUSTER_NODES");
+  const given = [
+    url && "REDIS_URL",
+    shardUrls && "REDIS_SHARD_URLS",
+    clusterNodes && "REDIS_CLUSTER_NODES",
+  ].filter(Boolean);
+  if (given.length > 1) {
+    problems.push(
+      `${given.join(", ")}: set only one of REDIS_URL, REDIS_SHARD_URLS, REDIS_CLUSTER_NODES`,
+    );
+    return undefined;
+  }
+  const validUrl = (name: string, value: string) => {
+    try {
+      const u = new URL(value);
+      if (u.protocol === "redis:" || u.protocol === "rediss:") return true;
+    } catch {}
+    // The URL may hold a password: name the variable, not the value.
+    problems.push(`${name}: must be a redis:// or rediss:// URL`);
+    return false;
+  };
+  if (range !== undefined && url === undefined) {
+    problems.push("REDIS_DB_RANGE: needs REDIS_URL, the Redis whose DB indices hold the shards");
+    return undefined;
+  }
+  if (url !== undefined) {
+    if (!validUrl("REDIS_URL", url)) return undefined;
+    if (range === undefined) return { kind: "single", url };
+    const match = /^(\d+)-(\d+)$/.exec(range);
+    const first = Number(match?.[1]);
+    const last = Number(match?.[2]);
+    if (match === null || first > last || last > 15) {
+      problems.push(
+        `REDIS_DB_RANGE: must be <first>-<last> DB indices within 0-15, got "${range}"`,
+      );
+      return undefined;
+    }
+    if (new URL(url).pathname.length > 1) {
+      problems.push("REDIS_URL: must not name a DB index when REDIS_DB_RANGE is set");
+      return undefined;
+    }
+    return { kind: "db-range", url, first, last };
+  }
+  if (shardUrls !== undefined) {
+    const urls = shardUrls
+      .split(",")
+      .map((u) => u.trim())
+      .filter((u) => u !== "");
+    if (!urls.every((u) => validUrl("REDIS_SHARD_URLS", u))) return undefined;
+    return { kind: "urls", urls };
+  }
+  if (clusterNodes !== undefined) {
+    const nodes = clusterNodes
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n !== "");
+    const parsed = nodes.map((n) => /^([^:\s]+):(\d{1,5})$/.exec(n));
+    if (parsed.length === 0 || parsed.some((m) => m === null)) {
+      problems.push(
+        `REDIS_CLUSTER_NODES: must be comma-separated host:port seeds, got "${clusterNodes}"`,
+      );
+      return undefined;
+    }
+    return {
+      kind: "cluster",
+      nodes: parsed.map((m) => ({ host: m?.[1] as string, port: Number(m?.[2]) })),
+    };
+  }
+  return undefined;
+}
+
+function redisConfigured(read: (name: string) => string | undefined): boolean {
+  return ["REDIS_URL", "REDIS_SHARD_URLS", "REDIS_CLUSTER_NODES"].some(
+    (n) => read(n) !== undefined,
+  );
 }

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createChallengeService } from "./otp/challenge-service.js";
 import { createCodeHasher } from "./otp/code-hasher.js";
 import { createInterceptors, createRoutes, servedServices } from "./routes.js";
-import { createMemoryStore } from "./store/memory-store.js";
+import { createStore, StoreStartError } from "./store/create-store.js";
 import type { ChannelKind, Store } from "./store/store.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 
@@ -56,7 +56,7 @@ export async function startServer(
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
   const now = overrides.now ?? Date.now;
-  const store = overrides.store ?? createMemoryStore({ now });
+  const store = overrides.store ?? (await createStore(config, now));
 
   // No provider is configured in this version, so in development the outbox
   // stands in for every channel, and in production no channel is available.
@@ -159,7 +159,16 @@ export async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const server = await startServer(config, { logger });
+  let server: RunningServer;
+  try {
+    server = await startServer(config, { logger });
+  } catch (err) {
+    if (err instanceof StoreStartError) {
+      process.stderr.write(`otp: ${err.message}\n`);
+      process.exit(69); // EX_UNAVAILABLE
+    }
+    throw err;
+  }
   process.stdout.write(formatBanner(server));
   let signals = 0;
   const stop = (signal: string) => {

@@ -67,8 +67,10 @@ export function applyReplaceCode(
   record: ChallengeRecord,
   input: ReplaceCodeInput,
 ): ReplaceCodeResult {
-  const status = challengeStatus(record, input.nowMs);
-  if (status !== "pending" && status !== "expired") return { kind: "not_pending", record };
+  // Exhaustion counts even after expiry: a new code must never reset a spent guessing budget.
+  if (record.state !== "pending" || record.attempts >= record.maxAttempts) {
+    return { kind: "not_pending", record };
+  }
   if (record.sends >= input.maxSends) return { kind: "send_limit" };
   const readyAt = record.lastSentAtMs + input.cooldownMs;
   if (input.nowMs < readyAt) return { kind: "cooldown", retryAfterMs: readyAt - input.nowMs };

@@ -1,0 +1,326 @@
+import { RateLimiterRedis } from "rate-limiter-flexible";
+import { OtpError } from "../../errors/otp-error.js";
+import type { AlphabetName } from "../../otp/alphabets.js";
+import { consumeWith } from "../memory-store.js";
+import type {
+  ChallengeRecord,
+  CreateChallengeInput,
+  CreateChallengeResult,
+  DeliveryAttemptRecord,
+  OutboxEntry,
+  OutboxFilter,
+  RateLimit,
+  RateLimitResult,
+  ReplaceCodeInput,
+  ReplaceCodeResult,
+  Store,
+  VerifyInput,
+  VerifyOutcome,
+} from "../store.js";
+import {
+  appendOutboxScript,
+  cancelScript,
+  createScript,
+  replaceCodeScript,
+  setDeliveryAttemptsScript,
+  verifyScript,
+} from "./scripts.js";
+import { describeLayout, type RedisClient, type RedisTopology } from "./topology.js";
+
+/** Options for {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  topology: RedisTopology;
+  /** Namespaces every key, for example "otp:". */
+  keyPrefix: string;
+  /** The most outbox messages kept. */
+  maxOutboxEntries?: number;
+}
+
+type Reply = string[];
+
+/**
+ * The Redis store: every challenge is one hash, every change one Lua script on
+ * it, placed on its shard by its UUID (or in its cluster slot by a hash tag).
+ * Redis failures surface as `STORE_UNAVAILABLE`, never as raw messages.
+ */
+export function createRedisStore(options: RedisStoreOptions): Store {
+  const { topology, keyPrefix } = options;
+  const maxOutbox = options.maxOutboxEntries ?? 1000;
+  // The hash tag keeps every key of a challenge in one cluster slot.
+  const challengeKey = (id: string) => `${keyPrefix}challenge:{${id}}`;
+  const outboxKey = `${keyPrefix}outbox`;
+
+  for (const client of topology.clients) defineScripts(client);
+
+  const run = async (client: RedisClient, script: ScriptName, key: string, args: string[]) => {
+    try {
+      return (await callScript(client, script, key, args)) as Reply;
+    } catch (err) {
+      throw unavailable(err);
+    }
+  };
+
+  const onChallenge = (id: string, script: ScriptName, args: string[]) =>
+    run(topology.forChallenge(id), script, challengeKey(id), args);
+
+  const limiters = new Map<string, RateLimiterRedis>();
+  const limiterFor = (client: RedisClient, index: number, bucket: string, limit: RateLimit) => {
+    const name = `${index}:${bucket}:${limit.points}/${limit.windowMs}`;
+    let limiter = limiters.get(name);
+    if (limiter === undefined) {
+      limiter = new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: `${keyPrefix}ratelimit:${bucket}`,
+        points: limit.points,
+        duration: limit.windowMs / 1000,
+        // No in-memory fallback: a limit that silently stops being shared is no limit.
+        rejectIfRedisNotReady: true,
+      });
+      limiters.set(name, limiter);
+    }
+    return limiter;
+  };
+
+  return {
+    description: describeLayout(topology.layout),
+
+    async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
+      const { record } = input;
+      const reply = await onChallenge(record.id, "otpCreate", [
+        record.idempotencyFingerprint,
+        String(record.retainUntilMs),
+        ...toFields(record),
+      ]);
+      switch (reply[0]) {
+        case "created":
+          return { kind: "created" };
+        case "replay":
+          return { kind: "replay", record: fromFields(record.id, reply.slice(1)) };
+        default:
+          return { kind: "conflict" };
+      }
+    },
+
+    async getChallenge(id: string, nowMs: number) {
+      let fields: Record<string, string>;
+      try {
+        fields = await topology.forChallenge(id).hgetall(challengeKey(id));
+      } catch (err) {
+        throw unavailable(err);
+      }
+      if (Object.keys(fields).length === 0) return undefined;
+      const record = recordFrom(id, fields);
+      return nowMs >= record.retainUntilMs ? undefined : record;
+    },
+
+    async verify(id: string, input: VerifyInput) {
+      const reply = await onChallenge(id, "otpVerify", [
+        String(input.nowMs),
+        input.bindingHash,
+        ...input.candidateHmacs,
+      ]);
+      if (reply.length === 0) return undefined;
+      return { outcome: reply[0] as VerifyOutcome, record: fromFields(id, reply.slice(1)) };
+    },
+
+    async cancel(id: string, nowMs: number) {
+      const reply = await onChallenge(id, "otpCancel", [String(nowMs)]);
+      return reply.length === 0 ? undefined : fromFields(id, reply);
+    },
+
+    async replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult> {
+      // The new lifetime needs the challenge's ttl, which only the script may read
+      // atomically; the ttl never changes, so reading it first is safe.
+      const current = await this.getChallenge(id, input.nowMs);
+      if (current === undefined) return { kind: "not_found" };
+      const expiresAtMs = input.nowMs + current.ttlSeconds * 1000;
+      const reply = await onChallenge(id, "otpReplaceCode", [
+        String(input.nowMs),
+        input.codeHmac,
+        String(input.cooldownMs),
+        String(input.maxSends),
+        String(expiresAtMs),
+        String(expiresAtMs + input.retentionMs),
+      ]);
+      switch (reply[0]) {
+        case "replaced":
+          return { kind: "replaced", record: fromFields(id, reply.slice(1)) };
+        case "not_pending":
+          return { kind: "not_pending", record: fromFields(id, reply.slice(1)) };
+        case "send_limit":
+          return { kind: "send_limit" };
+        case "cooldown":
+          return { kind: "cooldown", retryAfterMs: Number(reply[1]) };
+        default:
+          return { kind: "not_found" };
+      }
+    },
+
+    async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[]) {
+      await onChallenge(id, "otpSetDeliveryAttempts", [JSON.stringify(attempts)]);
+    },
+
+    async consume(bucket: string, key: string, limit: RateLimit): Promise<RateLimitResult> {
+      const placement = `${bucket}:${key}`;
+      const client = topology.forKey(placement);
+      const index = topology.clients.indexOf(client);
+      try {
+        return await consumeWith(limiterFor(client, index, bucket, limit), key);
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+
+    async appendOutbox(entry: OutboxEntry, retentionMs: number) {
+      // Each entry carries its own expiry, checked on read; the list expires with its newest entry.
+      await run(topology.forKey(outboxKey), "otpAppendOutbox", outboxKey, [
+        JSON.stringify({ ...entry, untilMs: entry.createdAtMs + retentionMs }),
+        String(maxOutbox),
+        String(retentionMs),
+      ]);
+    },
+
+    async listOutbox(filter: OutboxFilter, nowMs: number) {
+      let raw: string[];
+      try {
+        raw = await topology.forKey(outboxKey).lrange(outboxKey, 0, maxOutbox - 1);
+      } catch (err) {
+        throw unavailable(err);
+      }
+      const found: OutboxEntry[] = [];
+      for (const line of raw) {
+        const entry = JSON.parse(line) as OutboxEntry & { untilMs?: number };
+        if (filter.recipient !== undefined && entry.recipient !== filter.recipient) continue;
+        if (filter.challengeId !== undefined && entry.challengeId !== filter.challengeId) continue;
+        if (entry.untilMs !== undefined && nowMs >= entry.untilMs) continue;
+        found.push({
+          id: entry.id,
+          channel: entry.channel,
+          recipient: entry.recipient,
+          text: entry.text,
+          challengeId: entry.challengeId,
+          createdAtMs: entry.createdAtMs,
+        });
+        if (found.length >= filter.limit) break;
+      }
+      return found;
+    },
+
+    async ping() {
+      try {
+        await Promise.all(topology.clients.map((c) => c.ping()));
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+
+    async close() {
+      await topology.close();
+    },
+  };
+}
+
+const scripts = {
+  otpCreate: createScript,
+  otpVerify: verifyScript,
+  otpCancel: cancelScript,
+  otpReplaceCode: replaceCodeScript,
+  otpSetDeliveryAttempts: setDeliveryAttemptsScript,
+  otpAppendOutbox: appendOutboxScript,
+} as const;
+type ScriptName = keyof typeof scripts;
+
+// ioredis sends each script by SHA and falls back to EVAL when Redis lacks it.
+function defineScripts(client: RedisClient): void {
+  for (const [name, lua] of Object.entries(scripts)) {
+    client.defineCommand(name, { numberOfKeys: 1, lua });
+  }
+}
+
+function callScript(
+  client: RedisClient,
+  name: ScriptName,
+  key: string,
+  args: string[],
+): Promise<unknown> {
+  const command = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name];
+  if (command === undefined) throw new Error(`script ${name} is not defined`);
+  return command.call(client, key, ...args);
+}
+
+function unavailable(err: unknown): OtpError {
+  if (err instanceof OtpError) return err;
+  return new OtpError("STORE_UNAVAILABLE", "the store is unavailable; retry shortly", {
+    cause: err,
+    retryAfterMs: 1000,
+  });
+}
+
+function toFields(record: ChallengeRecord): string[] {
+  return [
+    "code_hmac",
+    record.codeHmac,
+    "binding_hash",
+    record.bindingHash,
+    "alphabet",
+    record.alphabet,
+    "code_length",
+    String(record.codeLength),
+    "ttl",
+    String(record.ttlSeconds),
+    "max_attempts",
+    String(record.maxAttempts),
+    "attempts",
+    String(record.attempts),
+    "state",
+    record.state,
+    "created_at",
+    String(record.createdAtMs),
+    "expires_at",
+    String(record.expiresAtMs),
+    "verified_at",
+    String(record.verifiedAtMs),
+    "sends",
+    String(record.sends),
+    "last_sent_at",
+    String(record.lastSentAtMs),
+    "retain_until",
+    String(record.retainUntilMs),
+    "targets",
+    JSON.stringify(record.targets),
+    "delivery_attempts",
+    JSON.stringify(record.deliveryAttempts),
+    "idem_fp",
+    record.idempotencyFingerprint,
+  ];
+}
+
+function fromFields(id: string, flat: string[]): ChallengeRecord {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+  return recordFrom(id, fields);
+}
+
+function recordFrom(id: string, f: Record<string, string>): ChallengeRecord {
+  const num = (name: string) => Number(f[name] ?? "0");
+  return {
+    id,
+    codeHmac: f.code_hmac ?? "",
+    bindingHash: f.binding_hash ?? "",
+    alphabet: (f.alphabet ?? "numeric") as AlphabetName,
+    codeLength: num("code_length"),
+    ttlSeconds: num("ttl"),
+    maxAttempts: num("max_attempts"),
+    attempts: num("attempts"),
+    state: (f.state ?? "pending") as ChallengeRecord["state"],
+    createdAtMs: num("created_at"),
+    expiresAtMs: num("expires_at"),
+    verifiedAtMs: num("verified_at"),
+    sends: num("sends"),
+    lastSentAtMs: num("last_sent_at"),
+    retainUntilMs: num("retain_until"),
+    targets: JSON.parse(f.targets ?? "[]"),
+    deliveryAttempts: JSON.parse(f.delivery_attempts ?? "[]"),
+    idempotencyFingerprint: f.idem_fp ?? "",
+  };
+}

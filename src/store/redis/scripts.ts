@@ -1,0 +1,125 @@
+/**
+ * The Lua scripts behind every state change of a challenge. Each runs as one
+ * atomic step on the one key (a hash) that holds the challenge, so Redis
+ * Cluster can run it in the key's slot. Times come in as strings from Node,
+ * never formatted by Lua, and every write keeps or sets the key's expiry.
+ *
+ * Steps mirror src/store/challenge-transitions.ts; the shared store contract
+ * tests hold both to the same behaviour.
+ */
+
+/**
+ * KEYS[1] challenge. ARGV[1] idempotency fingerprint, ARGV[2] expire-at ms,
+ * ARGV[3..] field, value pairs. Returns {"created"}, {"conflict"} or
+ * {"replay", field, value, ...}.
+ */
+export const createScript = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local fp = redis.call('HGET', KEYS[1], 'idem_fp')
+  if fp and fp ~= '' and fp == ARGV[1] then
+    local out = redis.call('HGETALL', KEYS[1])
+    table.insert(out, 1, 'replay')
+    return out
+  end
+  return {'conflict'}
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return {'created'}
+`;
+
+/**
+ * KEYS[1] challenge. ARGV[1] now ms, ARGV[2] binding hash, ARGV[3..] candidate
+ * HMACs. Counts the attempt before comparing anything. Returns {} for an
+ * unknown id, else {outcome, field, value, ...}.
+ */
+export const verifyScript = `
+local h = redis.call('HMGET', KEYS[1], 'state', 'expires_at', 'attempts', 'max_attempts', 'code_hmac', 'binding_hash')
+if not h[1] then return {} end
+local now = tonumber(ARGV[1])
+local outcome
+if h[1] == 'verified' then
+  outcome = 'already_verified'
+elseif h[1] == 'canceled' then
+  outcome = 'canceled'
+elseif now >= tonumber(h[2]) then
+  outcome = 'expired'
+elseif tonumber(h[3]) >= tonumber(h[4]) then
+  outcome = 'attempts_exhausted'
+else
+  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  local match = false
+  for i = 3, #ARGV do
+    if ARGV[i] == h[5] then match = true end
+  end
+  if ARGV[2] ~= h[6] then
+    outcome = 'binding_mismatch'
+  elseif match then
+    outcome = 'verified'
+    redis.call('HSET', KEYS[1], 'state', 'verified', 'verified_at', ARGV[1])
+  else
+    outcome = 'invalid_code'
+  end
+end
+local out = redis.call('HGETALL', KEYS[1])
+table.insert(out, 1, outcome)
+return out
+`;
+
+/**
+ * KEYS[1] challenge. ARGV[1] now ms. Cancels a pending challenge. Returns {}
+ * for an unknown id, else the fields after the call.
+ */
+export const cancelScript = `
+local h = redis.call('HMGET', KEYS[1], 'state', 'expires_at', 'attempts', 'max_attempts')
+if not h[1] then return {} end
+local now = tonumber(ARGV[1])
+if h[1] == 'pending' and now < tonumber(h[2]) and tonumber(h[3]) < tonumber(h[4]) then
+  redis.call('HSET', KEYS[1], 'state', 'canceled')
+end
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/**
+ * KEYS[1] challenge. ARGV[1] now ms, ARGV[2] new code HMAC, ARGV[3] cooldown
+ * ms, ARGV[4] max sends, ARGV[5] new expires-at ms, ARGV[6] new retain-until
+ * ms. Returns {"not_found"}, {"not_pending", fields...}, {"send_limit"},
+ * {"cooldown", retry-after ms} or {"replaced", fields...}.
+ */
+export const replaceCodeScript = `
+local h = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'max_attempts', 'sends', 'last_sent_at', 'retain_until')
+if not h[1] then return {'not_found'} end
+if h[1] ~= 'pending' or tonumber(h[2]) >= tonumber(h[3]) then
+  local out = redis.call('HGETALL', KEYS[1])
+  table.insert(out, 1, 'not_pending')
+  return out
+end
+if tonumber(h[4]) >= tonumber(ARGV[4]) then return {'send_limit'} end
+local now = tonumber(ARGV[1])
+local ready = tonumber(h[5]) + tonumber(ARGV[3])
+if now < ready then return {'cooldown', tostring(ready - now)} end
+local retain = ARGV[6]
+if tonumber(h[6]) > tonumber(retain) then retain = h[6] end
+redis.call('HSET', KEYS[1], 'code_hmac', ARGV[2], 'expires_at', ARGV[5], 'last_sent_at', ARGV[1], 'retain_until', retain, 'delivery_attempts', '[]')
+redis.call('HINCRBY', KEYS[1], 'sends', 1)
+redis.call('PEXPIREAT', KEYS[1], retain)
+local out = redis.call('HGETALL', KEYS[1])
+table.insert(out, 1, 'replaced')
+return out
+`;
+
+/** KEYS[1] challenge. ARGV[1] delivery attempts as JSON. Writes only to an existing key. */
+export const setDeliveryAttemptsScript = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'delivery_attempts', ARGV[1])
+end
+return 1
+`;
+
+/** KEYS[1] outbox list. ARGV[1] entry JSON, ARGV[2] max entries, ARGV[3] retention ms. */
+export const appendOutboxScript = `
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
