@@ -1,5 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { parseTrustedProxies } from "./http/client-ip.js";
+import { parseLimit } from "./ratelimit/parse-limit.js";
 import type { RedisLayout } from "./store/redis/topology.js";
+import type { RateLimit } from "./store/store.js";
 
 /** Everything the service reads from its environment, parsed and checked. */
 export interface Config {
@@ -21,6 +25,17 @@ export interface Config {
   outboxRetentionSeconds: number;
   shutdownGraceMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Limits kept in the store; "off" disables one. */
+  rateLimits: {
+    generatePerIp: RateLimit | "off";
+    verifyPerIp: RateLimit | "off";
+    verifyPerChallenge: RateLimit | "off";
+    sendsPerRecipient: RateLimit | "off";
+  };
+  /** Proxies whose X-Forwarded-For is believed when finding the caller's IP. */
+  trustedProxies: string[];
+  /** Processes sharing the port; more than one needs a shared (Redis) store. */
+  workers: number;
   /** Where state lives in Redis; undefined means the in-memory store. */
   redis:
     | {
@@ -108,6 +123,42 @@ export function loadConfig(env: Env = process.env): Config {
 
   const layout = readRedisLayout(read, problems);
 
+  const limit = (name: string, fallback: string): RateLimit | "off" => {
+    try {
+      return parseLimit(read(name) ?? fallback);
+    } catch (err) {
+      problems.push(`${name}: ${(err as Error).message}`);
+      return "off";
+    }
+  };
+  const rateLimits = {
+    generatePerIp: limit("RATE_LIMIT_GENERATE_PER_IP", "10/1m"),
+    verifyPerIp: limit("RATE_LIMIT_VERIFY_PER_IP", "60/1m"),
+    verifyPerChallenge: limit("RATE_LIMIT_VERIFY_PER_CHALLENGE", "20/1m"),
+    sendsPerRecipient: limit("RATE_LIMIT_SENDS_PER_RECIPIENT", "5/1h"),
+  };
+  let trustedProxies: string[] = [];
+  try {
+    trustedProxies = parseTrustedProxies(read("TRUSTED_PROXIES") ?? "");
+  } catch (err) {
+    problems.push(`TRUSTED_PROXIES: ${(err as Error).message}`);
+  }
+
+  const workersRaw = read("WORKERS") ?? "1";
+  let workers = 1;
+  if (workersRaw === "auto") {
+    workers = availableParallelism();
+  } else if (/^\d+$/.test(workersRaw) && Number(workersRaw) >= 1 && Number(workersRaw) <= 64) {
+    workers = Number(workersRaw);
+  } else {
+    problems.push(`WORKERS: must be "auto" or a whole number from 1 to 64, got "${workersRaw}"`);
+  }
+  if (workers > 1 && !redisConfigured(read)) {
+    problems.push(
+      `WORKERS: ${workers} processes need a shared store; the in-memory store serves one process (set REDIS_URL, or WORKERS=1)`,
+    );
+  }
+
   const logLevel = read("LOG_LEVEL") ?? "info";
   const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
   if (!levels.includes(logLevel as Config["logLevel"])) {
@@ -141,6 +192,9 @@ export function loadConfig(env: Env = process.env): Config {
     outboxRetentionSeconds: int("DEV_OUTBOX_RETENTION_SECONDS", 3600, 1, 30 * 86_400),
     shutdownGraceMs: int("SHUTDOWN_GRACE_SECONDS", 10, 0, 300) * 1000,
     logLevel: logLevel as Config["logLevel"],
+    rateLimits,
+    trustedProxies,
+    workers,
     redis:
       layout === undefined
         ? undefined

@@ -8,6 +8,7 @@ import { file_otp_v1_otp, OtpService } from "../gen/otp/v1/otp_pb.js";
 import { createDeliveryHandlers, type DeliveryHandlerOptions } from "./delivery/handlers.js";
 import type { HealthService } from "./health/health-service.js";
 import { createErrorInterceptor } from "./interceptors/error-interceptor.js";
+import { createRateLimitInterceptor } from "./interceptors/rate-limit-interceptor.js";
 import { createRpcLogInterceptor, type RpcObserver } from "./interceptors/rpc-log-interceptor.js";
 import type { Logger } from "./logger.js";
 import type { ChallengeService } from "./otp/challenge-service.js";
@@ -16,6 +17,7 @@ import {
   createDescriptorRegistry,
   createReflectionServices,
 } from "./reflection/reflection-service.js";
+import type { RateLimit, Store } from "./store/store.js";
 
 /** Everything the routes need, built by the server at start-up. */
 export interface RouteDeps {
@@ -23,6 +25,9 @@ export interface RouteDeps {
   delivery: DeliveryHandlerOptions;
   health: HealthService;
   logger: Logger;
+  store: Store;
+  limits: { generatePerIp: RateLimit | "off"; verifyPerIp: RateLimit | "off" };
+  onRateLimited: (limit: string) => void;
   observeRpc: RpcObserver;
 }
 
@@ -56,11 +61,20 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
 /**
  * The interceptors, outermost first:
  * 1. the RPC log, outside everything, so it records the code the client sees;
- * 2. the error interceptor, which turns whatever the handlers throw into that code.
+ * 2. the error interceptor, which turns whatever is thrown inside it into that code;
+ * 3. the per-IP rate limit, inside the error interceptor so its refusal gets
+ *    typed details, and before the handlers so a refused call costs nothing.
  */
-export function createInterceptors(deps: Pick<RouteDeps, "logger" | "observeRpc">): Interceptor[] {
+export function createInterceptors(
+  deps: Pick<RouteDeps, "logger" | "observeRpc" | "store" | "limits" | "onRateLimited">,
+): Interceptor[] {
   return [
     createRpcLogInterceptor(deps.logger, deps.observeRpc),
     createErrorInterceptor(deps.logger),
+    createRateLimitInterceptor({
+      store: deps.store,
+      limits: deps.limits,
+      onRefused: deps.onRateLimited,
+    }),
   ];
 }

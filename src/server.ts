@@ -7,6 +7,7 @@ import type { Channel } from "./delivery/channel.js";
 import { createDispatcher } from "./delivery/dispatcher.js";
 import { createOutboxChannel } from "./delivery/outbox-channel.js";
 import { createHealthService } from "./health/health-service.js";
+import { clientIpContextValues, createClientIpResolver } from "./http/client-ip.js";
 import { withCors } from "./http/cors.js";
 import { withProbes } from "./http/probes.js";
 import { createListener } from "./listener.js";
@@ -17,6 +18,7 @@ import { createInterceptors, createRoutes, servedServices } from "./routes.js";
 import { createStore, StoreStartError } from "./store/create-store.js";
 import type { ChannelKind, Store } from "./store/store.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
+import { isWorker, type ListeningMessage, runPrimary } from "./workers.js";
 
 /** Dependencies a test may replace; everything else comes from the config. */
 export interface ServerOverrides {
@@ -78,6 +80,11 @@ export async function startServer(
     outboxStandIns: config.outboxEnabled ? providerChannels : [],
     observe: (channel, outcome) => metrics.delivery(channel, outcome),
     onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),
+    admit: async (target) => {
+      const limit = config.rateLimits.sendsPerRecipient;
+      if (limit === "off") return { allowed: true, retryAfterMs: 0 };
+      return store.consume("sends_recipient", target.recipient.toLowerCase(), limit);
+    },
   });
 
   const challenges = createChallengeService({
@@ -91,7 +98,9 @@ export async function startServer(
     observer: {
       generated: (alphabet) => metrics.challengeGenerated(alphabet),
       verified: (outcome) => metrics.verification(outcome),
+      rateLimited: (limit) => metrics.rateLimited(limit),
     },
+    verifyPerChallenge: config.rateLimits.verifyPerChallenge,
   });
 
   const health = createHealthService();
@@ -104,12 +113,16 @@ export async function startServer(
     delivery: { store, dispatcher, outboxEnabled: config.outboxEnabled, now },
     health,
     logger,
+    store,
+    limits: config.rateLimits,
+    onRateLimited: (limit: string) => metrics.rateLimited(limit),
     observeRpc: (procedure: string, status: string, seconds: number) =>
       metrics.rpcCompleted(procedure, status, seconds),
   };
   const connect = connectNodeAdapter({
     routes: createRoutes(deps),
     interceptors: createInterceptors(deps),
+    contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
   });
   const handler = withProbes(withCors(connect, { origins: config.corsOrigins }), {
     ready: async () => {
@@ -159,6 +172,18 @@ export async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && !isWorker()) {
+    runPrimary({
+      workers: config.workers,
+      shutdownGraceMs: config.shutdownGraceMs,
+      onListening: (banner) =>
+        process.stdout.write(
+          banner.replace(/\n\n$/, `\n  workers    ${config.workers} processes\n\n`),
+        ),
+      log: (message, fields) => logger.info(fields ?? {}, message),
+    });
+    return;
+  }
   let server: RunningServer;
   try {
     server = await startServer(config, { logger });
@@ -169,7 +194,14 @@ export async function main(): Promise<void> {
     }
     throw err;
   }
-  process.stdout.write(formatBanner(server));
+  if (isWorker()) {
+    process.send?.({
+      type: "otp-listening",
+      banner: formatBanner(server),
+    } satisfies ListeningMessage);
+  } else {
+    process.stdout.write(formatBanner(server));
+  }
   let signals = 0;
   const stop = (signal: string) => {
     signals += 1;

@@ -12,6 +12,12 @@ export interface DispatcherOptions {
   /** Channels served by the development outbox instead of a provider. */
   outboxStandIns?: readonly ChannelKind[];
   observe?: DeliveryObserver;
+  /**
+   * Asks whether a target may be sent to now (the per-recipient quota). A
+   * refused target is recorded as failed with reason RATE_LIMITED, and the
+   * next target is tried.
+   */
+  admit?: (target: TargetRecord) => Promise<{ allowed: boolean; retryAfterMs: number }>;
   /** Receives provider errors for logging; the client only ever sees a reason. */
   onError?: (channel: ChannelKind, err: unknown) => void;
 }
@@ -26,13 +32,21 @@ export interface Dispatcher {
   viaOutbox(kind: ChannelKind): boolean;
   /**
    * Tries each target in order until one channel accepts the message; later
-   * targets are recorded as skipped. Never throws: failures are in the result.
+   * targets are recorded as skipped. Provider failures are in the result,
+   * not thrown.
    */
   deliver(
     targets: readonly TargetRecord[],
     render: (target: TargetRecord) => string,
     challengeId: string,
-  ): Promise<DeliveryAttemptRecord[]>;
+  ): Promise<DeliveryResult>;
+}
+
+/** What {@link Dispatcher.deliver} did. */
+export interface DeliveryResult {
+  attempts: DeliveryAttemptRecord[];
+  /** When targets were refused by their quota, the shortest wait before one would be admitted. */
+  retryAfterMs: number;
 }
 
 /** Creates a {@link Dispatcher} over the given channel adapters. */
@@ -46,6 +60,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     async deliver(targets, render, challengeId) {
       const attempts: DeliveryAttemptRecord[] = [];
       let accepted = false;
+      let retryAfterMs = 0;
       for (const target of targets) {
         const base = {
           channel: target.channel,
@@ -65,6 +80,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             errorReason: "CHANNEL_NOT_CONFIGURED",
           });
           continue;
+        }
+        if (options.admit !== undefined) {
+          const admission = await options.admit(target);
+          if (!admission.allowed) {
+            retryAfterMs =
+              retryAfterMs === 0
+                ? admission.retryAfterMs
+                : Math.min(retryAfterMs, admission.retryAfterMs);
+            attempts.push({
+              ...base,
+              status: "failed",
+              deliveryId: "",
+              errorReason: "RATE_LIMITED",
+            });
+            continue;
+          }
         }
         const deliveryId = randomUUID();
         try {
@@ -86,7 +117,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           attempts.push({ ...base, status: "failed", deliveryId, errorReason: "DELIVERY_FAILED" });
         }
       }
-      return attempts;
+      return { attempts, retryAfterMs };
     },
   };
 }

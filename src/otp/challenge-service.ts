@@ -5,6 +5,7 @@ import { challengeStatus } from "../store/challenge-transitions.js";
 import type {
   ChallengeRecord,
   DeliveryAttemptRecord,
+  RateLimit,
   Store,
   VerifyOutcome,
 } from "../store/store.js";
@@ -27,6 +28,7 @@ export type ChallengeStatusName = ReturnType<typeof challengeStatus>;
 export interface OtpObserver {
   generated(alphabet: string): void;
   verified(outcome: VerifyOutcome): void;
+  rateLimited(limit: string): void;
 }
 
 /** Options for {@link createChallengeService}. */
@@ -40,6 +42,8 @@ export interface ChallengeServiceOptions {
   maxSends: number;
   /** How long a challenge stays readable after its code expires, in seconds. */
   retentionSeconds: number;
+  /** Verify calls per challenge, counted before the challenge is looked up. */
+  verifyPerChallenge?: RateLimit | "off";
   now?: () => number;
   observer?: OtpObserver;
 }
@@ -116,15 +120,18 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
   });
 
   // Sends the code to the challenge's targets and records every attempt.
-  const deliver = async (record: ChallengeRecord, code: string): Promise<ChallengeRecord> => {
-    if (record.targets.length === 0) return record;
-    const attempts = await dispatcher.deliver(
+  const deliver = async (
+    record: ChallengeRecord,
+    code: string,
+  ): Promise<{ record: ChallengeRecord; retryAfterMs: number }> => {
+    if (record.targets.length === 0) return { record, retryAfterMs: 0 };
+    const { attempts, retryAfterMs } = await dispatcher.deliver(
       record.targets,
       () => renderCodeText({ code, ttlSeconds: record.ttlSeconds }),
       record.id,
     );
     await store.setDeliveryAttempts(record.id, attempts, now());
-    return { ...record, deliveryAttempts: attempts };
+    return { record: { ...record, deliveryAttempts: attempts }, retryAfterMs };
   };
 
   const newCode = (record: Pick<ChallengeRecord, "id" | "alphabet" | "codeLength">) => {
@@ -158,13 +165,17 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
   };
 
   const sendOrFail = async (record: ChallengeRecord, code: string, cancelOnFailure: boolean) => {
-    const delivered = await deliver(record, code);
+    const { record: delivered, retryAfterMs } = await deliver(record, code);
     if (
       delivered.targets.length > 0 &&
       !delivered.deliveryAttempts.some((a) => a.status === "accepted")
     ) {
       // Nobody can ever receive this code: retire it rather than leave a live, unreachable code.
       if (cancelOnFailure) await store.cancel(record.id, now());
+      if (delivered.deliveryAttempts.every((a) => a.errorReason === "RATE_LIMITED")) {
+        options.observer?.rateLimited("sends_recipient");
+        throw otpErrors.rateLimited("sends_recipient", retryAfterMs);
+      }
       throw otpErrors.deliveryFailed(delivered.targets.map((t) => t.channel));
     }
     return issued(delivered, code);
@@ -217,6 +228,15 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
     async verify(input) {
       const id = validateId(input.id);
       const code = validateCode(input.code);
+      // Counted before the lookup, so a refusal says nothing about whether the challenge exists.
+      const limit = options.verifyPerChallenge ?? "off";
+      if (limit !== "off") {
+        const admitted = await store.consume("verify_challenge", id, limit);
+        if (!admitted.allowed) {
+          options.observer?.rateLimited("verify_challenge");
+          throw otpErrors.rateLimited("verify_challenge", admitted.retryAfterMs);
+        }
+      }
       const record = await store.getChallenge(id, now());
       if (record === undefined) throw otpErrors.notFound();
       const normalized = normalizeCode(record.alphabet, code);

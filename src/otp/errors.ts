@@ -71,6 +71,11 @@ export const otpErrors = {
     new OtpError("SEND_LIMIT_REACHED", `the challenge has had its ${maxSends} codes`, {
       metadata: { max_sends: String(maxSends) },
     }),
+  rateLimited: (limit: string, retryAfterMs: number) =>
+    new OtpError("RATE_LIMITED", "too many requests; retry later", {
+      retryAfterMs,
+      metadata: { limit },
+    }),
   deliveryFailed: (channels: string[]) =>
     new OtpError("DELIVERY_FAILED", "no delivery target accepted the code", {
       metadata: { channels: channels.join(",") },

@@ -34,12 +34,12 @@ async function storeOn(layout: () => RedisLayout, prefix = `t${++prefixes}:`): P
   return createRedisStore({ topology, keyPrefix: prefix });
 }
 
-const layouts: Record<string, () => RedisLayout> = {
+const layouts = {
   "single Redis": () => ({ kind: "single", url: single.url }),
   "DB-index shards 2-5": () => ({ kind: "db-range", url: single.url, first: 2, last: 5 }),
   "URL shards": () => ({ kind: "urls", urls: [single.url, second.url] }),
   "Redis Cluster": () => ({ kind: "cluster", nodes: cluster.nodes }),
-};
+} satisfies Record<string, () => RedisLayout>;
 
 for (const [name, layout] of Object.entries(layouts)) {
   describeStoreContract(name, () => storeOn(layout));
@@ -70,7 +70,7 @@ function record(id: string, nowMs: number): ChallengeRecord {
 
 describe("sharding", () => {
   it("places every challenge on the DB the seed formula predicts", async () => {
-    const store = await storeOn(layouts["DB-index shards 2-5"]!, "shard-db:");
+    const store = await storeOn(layouts["DB-index shards 2-5"], "shard-db:");
     const ids = Array.from({ length: 200 }, () => randomUUID());
     for (const id of ids) await store.createChallenge({ record: record(id, Date.now()) });
     const dbs = await Promise.all(
@@ -90,12 +90,12 @@ describe("sharding", () => {
   });
 
   it("places every challenge on the server the formula predicts with URL shards", async () => {
-    const store = await storeOn(layouts["URL shards"]!, "shard-url:");
+    const store = await storeOn(layouts["URL shards"], "shard-url:");
     const ids = Array.from({ length: 100 }, () => randomUUID());
     for (const id of ids) await store.createChallenge({ record: record(id, Date.now()) });
     const servers = [single, second];
     for (const id of ids) {
-      const client = new Redis(servers[shardIndexForUuid(id, 2)]!.url);
+      const client = new Redis(servers[shardIndexForUuid(id, 2)]?.url ?? "");
       expect(await client.exists(`shard-url:challenge:{${id}}`)).toBe(1);
       await client.quit();
     }
@@ -104,7 +104,10 @@ describe("sharding", () => {
 
   it("spreads 10,000 ids over 4 shards evenly, within a few percent", () => {
     const counts = [0, 0, 0, 0];
-    for (let i = 0; i < 10_000; i++) counts[shardIndexForUuid(randomUUID(), 4)]! += 1;
+    for (let i = 0; i < 10_000; i++) {
+      const i = shardIndexForUuid(randomUUID(), 4);
+      counts[i] = (counts[i] ?? 0) + 1;
+    }
     for (const c of counts) expect(Math.abs(c - 2500) / 2500).toBeLessThan(0.06);
   });
 
@@ -116,7 +119,7 @@ describe("sharding", () => {
 
 describe("keys", () => {
   it("namespaces every key under the prefix and never leaves one without expiry", async () => {
-    const store = await storeOn(layouts["single Redis"]!, "ns-check:");
+    const store = await storeOn(layouts["single Redis"], "ns-check:");
     const now = Date.now();
     const id = randomUUID();
     await store.createChallenge({ record: record(id, now) });
@@ -157,7 +160,7 @@ describe("keys", () => {
   });
 
   it("keeps a challenge's keys in one cluster slot", async () => {
-    const store = await storeOn(layouts["Redis Cluster"]!, "slot-check:");
+    const store = await storeOn(layouts["Redis Cluster"], "slot-check:");
     const id = randomUUID();
     await store.createChallenge({ record: record(id, Date.now()) });
     const outcome = await store.verify(id, {
@@ -173,14 +176,18 @@ describe("keys", () => {
 describe("concurrency across connections", () => {
   it("allows no more than max_attempts wrong guesses from 10 separate clients at once", async () => {
     const stores = await Promise.all(
-      Array.from({ length: 10 }, () => storeOn(layouts["URL shards"]!, "race:")),
+      Array.from({ length: 10 }, () => storeOn(layouts["URL shards"], "race:")),
     );
     const id = randomUUID();
     const now = Date.now();
-    await stores[0]!.createChallenge({ record: record(id, now) });
+    await stores[0]?.createChallenge({ record: record(id, now) });
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        stores[i % 10]!.verify(id, { candidateHmacs: ["wrong"], bindingHash: "", nowMs: now }),
+        (stores[i % 10] as Store).verify(id, {
+          candidateHmacs: ["wrong"],
+          bindingHash: "",
+          nowMs: now,
+        }),
       ),
     );
     expect(outcomes.filter((o) => o?.outcome === "invalid_code")).toHaveLength(5);
@@ -193,11 +200,11 @@ describe("concurrency across connections", () => {
 
   it("verifies one code once when 20 separate clients present it together", async () => {
     const stores = await Promise.all(
-      Array.from({ length: 20 }, () => storeOn(layouts["Redis Cluster"]!, "race2:")),
+      Array.from({ length: 20 }, () => storeOn(layouts["Redis Cluster"], "race2:")),
     );
     const id = randomUUID();
     const now = Date.now();
-    await stores[0]!.createChallenge({ record: record(id, now) });
+    await stores[0]?.createChallenge({ record: record(id, now) });
     const outcomes = await Promise.all(
       stores.map((s) => s.verify(id, { candidateHmacs: ["hmac"], bindingHash: "", nowMs: now })),
     );

@@ -4,12 +4,24 @@ import { type RunningServer, type ServerOverrides, startServer } from "../../src
 
 /**
  * Starts the real service in this process on a free port of 127.0.0.1, with
- * logs silenced. `env` is read exactly like the process environment.
+ * logs silenced. `env` is read exactly like the process environment. Rate
+ * limits are off unless `env` sets them, so tests that make many calls from
+ * one address test what they mean to; test/interop/rate-limits.test.ts turns
+ * them on.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
   overrides: ServerOverrides = {},
 ): Promise<RunningServer> {
-  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_SECONDS: "1", ...env });
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    SHUTDOWN_GRACE_SECONDS: "1",
+    RATE_LIMIT_GENERATE_PER_IP: "off",
+    RATE_LIMIT_VERIFY_PER_IP: "off",
+    RATE_LIMIT_VERIFY_PER_CHALLENGE: "off",
+    RATE_LIMIT_SENDS_PER_RECIPIENT: "off",
+    ...env,
+  });
   return startServer(config, { logger: createLogger("silent"), ...overrides });
 }

@@ -1,0 +1,73 @@
+import type { Interceptor } from "@connectrpc/connect";
+import { OtpError } from "../errors/otp-error.js";
+import { clientIpKey } from "../http/client-ip.js";
+import type { RateLimit, Store } from "../store/store.js";
+
+/** Options for {@link createRateLimitInterceptor}. */
+export interface RateLimitInterceptorOptions {
+  /** Where the counters live; shared by every instance when it is Redis. */
+  store: Store;
+  limits: {
+    /** Generate and Resend calls per caller IP (`RATE_LIMIT_GENERATE_PER_IP`). */
+    generatePerIp: RateLimit | "off";
+    /** Verify calls per caller IP (`RATE_LIMIT_VERIFY_PER_IP`). */
+    verifyPerIp: RateLimit | "off";
+  };
+  /** Told the bucket name ("generate_ip" or "verify_ip") of each refused call, for metrics. */
+  onRefused?: (limit: string) => void;
+}
+
+/**
+ * Limits calls per caller IP: Generate and Resend share the `generate_ip`
+ * bucket, Verify has `verify_ip`. A refused call never reaches its handler,
+ * so it creates no challenge, sends nothing and costs no attempt; it fails
+ * with reason `RATE_LIMITED` (`resource_exhausted`) and the delay before a
+ * retry would be allowed. Every other procedure passes untouched.
+ *
+ * Where it goes: inside the error interceptor, which turns its `OtpError`
+ * into the Connect error with typed details (outside it, the client would see
+ * an opaque `internal`). The caller's IP comes from {@link clientIpKey}, which
+ * `connectNodeAdapter({ contextValues: clientIpContextValues(...) })` sets
+ * before any interceptor runs; without it every caller shares the key
+ * "unknown", and so one budget.
+ *
+ * @example
+ * connectNodeAdapter({
+ *   routes,
+ *   contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
+ *   interceptors: [
+ *     createRpcLogInterceptor(logger, observe),
+ *     createErrorInterceptor(logger),
+ *     createRateLimitInterceptor({ store, limits }),
+ *   ],
+ * });
+ */
+export function createRateLimitInterceptor(options: RateLimitInterceptorOptions): Interceptor {
+  const { store, limits, onRefused } = options;
+  const buckets = new Map<string, { name: string; limit: RateLimit | "off" }>([
+    ["otp.v1.OtpService/Generate", { name: "generate_ip", limit: limits.generatePerIp }],
+    ["otp.v1.OtpService/Resend", { name: "generate_ip", limit: limits.generatePerIp }],
+    ["otp.v1.OtpService/Verify", { name: "verify_ip", limit: limits.verifyPerIp }],
+  ]);
+
+  return (next) => async (req) => {
+    if (req.stream) return next(req);
+    const bucket = buckets.get(`${req.method.parent.typeName}/${req.method.name}`);
+    if (bucket === undefined || bucket.limit === "off") return next(req);
+    // A store failure propagates: the call fails rather than going unlimited.
+    const result = await store.consume(
+      bucket.name,
+      req.contextValues.get(clientIpKey),
+      bucket.limit,
+    );
+    if (!result.allowed) {
+      onRefused?.(bucket.name);
+      // Says nothing about any challenge or recipient: the caller only learns to wait.
+      throw new OtpError("RATE_LIMITED", "too many requests from this address; retry later", {
+        retryAfterMs: result.retryAfterMs,
+        metadata: { limit: bucket.name },
+      });
+    }
+    return next(req);
+  };
+}

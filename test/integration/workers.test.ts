@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callJson } from "../support/connect-json.js";
+import { type RedisInstance, startRedis } from "../support/redis-harness.js";
+import { run, spawnServer } from "../support/spawn-server.js";
+
+let redis: RedisInstance;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+async function children(pid: number): Promise<number[]> {
+  const out = await run("pgrep", ["-P", String(pid)]);
+  return out.stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map(Number);
+}
+
+describe("WORKERS", () => {
+  it("runs that many processes on one port, sharing state through Redis, and drains them all on SIGTERM", async () => {
+    const server = await spawnServer({
+      WORKERS: "2",
+      REDIS_URL: redis.url,
+      OTP_HMAC_SECRET: "w".repeat(40),
+      SHUTDOWN_GRACE_SECONDS: "2",
+      LOG_LEVEL: "warn",
+    });
+    const pid = server.child.pid ?? 0;
+    expect(server.stdout()).toMatch(/workers\s+2 processes/);
+    expect(await children(pid)).toHaveLength(2);
+
+    // Challenges made through one worker verify through any other: new
+    // connections are spread over the workers, and all of them succeed.
+    const made = await Promise.all(
+      Array.from({ length: 10 }, () => callJson(server.url, "otp.v1.OtpService/Generate", {})),
+    );
+    const verified = await Promise.all(
+      made.map((m) =>
+        callJson(server.url, "otp.v1.OtpService/Verify", { id: m.body.id, code: m.body.code }),
+      ),
+    );
+    expect(verified.map((v) => v.body.result)).toEqual(Array(10).fill("VERIFY_RESULT_VERIFIED"));
+
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(await children(pid)).toEqual([]);
+  });
+
+  it("refuses more than one worker with the in-memory store, saying why", async () => {
+    const failed = await spawnServer({ WORKERS: "2" }).then(
+      () => "started",
+      (err: Error) => err.message,
+    );
+    expect(failed).toMatch(/exited with 78/);
+    expect(failed).toContain("WORKERS");
+  });
+});
