@@ -6,6 +6,7 @@ import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
 import { DeliveryService, file_otp_v1_delivery } from "../gen/otp/v1/delivery_pb.js";
 import { file_otp_v1_otp, OtpService } from "../gen/otp/v1/otp_pb.js";
 import { createDeliveryHandlers, type DeliveryHandlerOptions } from "./delivery/handlers.js";
+import type { Reason } from "./errors/reasons.js";
 import type { HealthService } from "./health/health-service.js";
 import { createErrorInterceptor } from "./interceptors/error-interceptor.js";
 import { createRateLimitInterceptor } from "./interceptors/rate-limit-interceptor.js";
@@ -28,6 +29,8 @@ export interface RouteDeps {
   store: Store;
   limits: { generatePerIp: RateLimit | "off"; verifyPerIp: RateLimit | "off" };
   onRateLimited: (limit: string) => void;
+  /** Told the reason of every domain error, for metrics. */
+  onReason?: (reason: Reason, procedure: string) => void;
   observeRpc: RpcObserver;
 }
 
@@ -66,11 +69,14 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
  *    typed details, and before the handlers so a refused call costs nothing.
  */
 export function createInterceptors(
-  deps: Pick<RouteDeps, "logger" | "observeRpc" | "store" | "limits" | "onRateLimited">,
+  deps: Pick<
+    RouteDeps,
+    "logger" | "observeRpc" | "store" | "limits" | "onRateLimited" | "onReason"
+  >,
 ): Interceptor[] {
   return [
     createRpcLogInterceptor(deps.logger, deps.observeRpc),
-    createErrorInterceptor(deps.logger),
+    createErrorInterceptor(deps.logger, deps.onReason),
     createRateLimitInterceptor({
       store: deps.store,
       limits: deps.limits,

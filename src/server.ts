@@ -116,6 +116,9 @@ export async function startServer(
     store,
     limits: config.rateLimits,
     onRateLimited: (limit: string) => metrics.rateLimited(limit),
+    onReason: (reason: string, procedure: string) => {
+      if (reason === "STORE_UNAVAILABLE") metrics.storeError(procedure);
+    },
     observeRpc: (procedure: string, status: string, seconds: number) =>
       metrics.rpcCompleted(procedure, status, seconds),
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { isOtpError } from "../errors/otp-error.js";
+import type { Reason } from "../errors/reasons.js";
 import { connectErrorFor, toConnectError } from "../errors/to-connect-error.js";
 import type { Logger } from "../logger.js";
 
@@ -13,13 +14,29 @@ export const requestIdHeader = "x-request-id";
  * through, and turns anything else into an opaque `internal` error that names
  * only the request id: a raw message may hold data a client must not see.
  */
-export function createErrorInterceptor(logger: Logger): Interceptor {
-  const convert = (err: unknown, requestId: string, procedure: string): ConnectError => {
+export function createErrorInterceptor(
+  logger: Logger,
+  onReason?: (reason: Reason, procedure: string) => void,
+): Interceptor {
+  const convert = (
+    err: unknown,
+    requestId: string,
+    procedure: string,
+    signal: AbortSignal,
+  ): ConnectError => {
     let out: ConnectError;
     if (isOtpError(err)) {
+      onReason?.(err.reason, procedure);
+      if (err.reason === "STORE_UNAVAILABLE") {
+        logger.warn({ err: err.cause, request_id: requestId, procedure }, "store unavailable");
+      }
       out = toConnectError(err);
     } else if (err instanceof ConnectError && err.code !== Code.Unknown) {
       out = err;
+    } else if (signal.aborted) {
+      // The client went away mid-call; nothing failed on our side.
+      logger.debug({ request_id: requestId, procedure }, "client canceled");
+      out = new ConnectError("the call was canceled", Code.Canceled);
     } else {
       logger.error({ err, request_id: requestId, procedure }, "unexpected failure");
       out = connectErrorFor("INTERNAL", `internal error (request id ${requestId})`, {
@@ -44,12 +61,12 @@ export function createErrorInterceptor(logger: Logger): Interceptor {
           try {
             yield* source;
           } catch (err) {
-            throw convert(err, requestId, procedure);
+            throw convert(err, requestId, procedure, req.signal);
           }
         })(),
       };
     } catch (err) {
-      throw convert(err, requestId, procedure);
+      throw convert(err, requestId, procedure, req.signal);
     }
   };
 }

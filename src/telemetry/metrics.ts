@@ -11,7 +11,7 @@ export interface Metrics {
   challengeGenerated(alphabet: string): void;
   /** A verification finished with `result`, e.g. `verified` or `invalid_code`. */
   verification(result: string): void;
-  /** A delivery attempt over `channel` ended with `outcome`, e.g. `sent` or `failed`. */
+  /** A delivery attempt over `channel` ended with `outcome`, `accepted` or `failed`. */
   delivery(channel: string, outcome: string): void;
   /** A request was refused by the rate limit named `limit`. */
   rateLimited(limit: string): void;

@@ -62,6 +62,9 @@ describe("Redis outage", () => {
       expect(JSON.stringify(reply.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|redis:/);
     }
 
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/otp_store_errors_total\{[^}]*operation="otp\.v1\.OtpService\/Generate"[^}]*\} 1/);
+
     await redis.restart();
     await until(async () => (await readyz(server.url)) === 200, "readyz to recover");
     for (const { id, code } of challenges) {
