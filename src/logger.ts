@@ -1,7 +1,9 @@
+import { trace } from "@opentelemetry/api";
 import { type Logger, pino } from "pino";
 
 /**
- * Creates the structured JSON logger. Fields that could carry secrets are
+ * Creates the structured JSON logger, one JSON object per line, with
+ * `trace_id` and `span_id` when a span is active. Fields that could carry secrets are
  * redacted as a second line of defence; the first is never logging them.
  */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
@@ -9,6 +11,11 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     {
       level,
       base: { service: "otp" },
+      // Every line written inside a traced call names its trace and span.
+      mixin() {
+        const span = trace.getActiveSpan()?.spanContext();
+        return span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId };
+      },
       redact: {
         paths: [
           "code",

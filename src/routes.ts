@@ -19,6 +19,7 @@ import {
   createReflectionServices,
 } from "./reflection/reflection-service.js";
 import type { RateLimit, Store } from "./store/store.js";
+import { createTracingInterceptor } from "./telemetry/tracing-interceptor.js";
 
 /** Everything the routes need, built by the server at start-up. */
 export interface RouteDeps {
@@ -63,9 +64,11 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
 
 /**
  * The interceptors, outermost first:
- * 1. the RPC log, outside everything, so it records the code the client sees;
- * 2. the error interceptor, which turns whatever is thrown inside it into that code;
- * 3. the per-IP rate limit, inside the error interceptor so its refusal gets
+ * 1. tracing, outside everything, so the server span covers the whole call and
+ *    every log line and Redis call inside it carries its trace id;
+ * 2. the RPC log, so it records the code the client sees;
+ * 3. the error interceptor, which turns whatever is thrown inside it into that code;
+ * 4. the per-IP rate limit, inside the error interceptor so its refusal gets
  *    typed details, and before the handlers so a refused call costs nothing.
  */
 export function createInterceptors(
@@ -75,6 +78,7 @@ export function createInterceptors(
   >,
 ): Interceptor[] {
   return [
+    createTracingInterceptor(),
     createRpcLogInterceptor(deps.logger, deps.observeRpc),
     createErrorInterceptor(deps.logger, deps.onReason),
     createRateLimitInterceptor({

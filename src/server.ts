@@ -162,6 +162,12 @@ export async function startServer(
   };
 }
 
+/** Flushes spans still buffered by the OpenTelemetry SDK, when otel-start.mjs started one. */
+async function flushTelemetry(): Promise<void> {
+  const shutdown = (globalThis as Record<symbol, unknown>)[Symbol.for("otp.telemetry.shutdown")];
+  if (typeof shutdown === "function") await (shutdown as () => Promise<void>)().catch(() => {});
+}
+
 /** Runs the service from the command line until SIGTERM or SIGINT. */
 export async function main(): Promise<void> {
   let config: Config;
@@ -213,8 +219,9 @@ export async function main(): Promise<void> {
     // If something refuses to finish, exit anyway shortly after the grace period.
     setTimeout(() => process.exit(1), config.shutdownGraceMs + 5_000).unref();
     server.close().then(
-      () => {
+      async () => {
         logger.info("stopped");
+        await flushTelemetry();
         process.exit(0);
       },
       (err: unknown) => {

@@ -63,7 +63,9 @@ describe("Redis outage", () => {
     }
 
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(/otp_store_errors_total\{[^}]*operation="otp\.v1\.OtpService\/Generate"[^}]*\} 1/);
+    expect(metrics).toMatch(
+      /otp_store_errors_total\{[^}]*operation="otp\.v1\.OtpService\/Generate"[^}]*\} 1/,
+    );
 
     await redis.restart();
     await until(async () => (await readyz(server.url)) === 200, "readyz to recover");

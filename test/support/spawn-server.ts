@@ -12,12 +12,24 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/** The node arguments `npm start` uses. */
+export const startArgs = [
+  "--import",
+  "./src/telemetry/otel-register.mjs",
+  "--import",
+  "./src/telemetry/otel-start.mjs",
+  "--import",
+  "tsx",
+  "src/server.ts",
+];
+
 /**
  * Starts `src/server.ts` with tsx in a child process on a free port and waits
  * for the banner's URL. Rejects with the output if the process exits first.
  */
 export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+  // The same command line as `npm start`, telemetry preloads included.
+  const child = spawn(process.execPath, startArgs, {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,0 +1,59 @@
+// Loaded second with `node --import`, before the app: starts the OpenTelemetry
+// SDK when the standard OTEL_* variables ask for an exporter, and does nothing
+// (quietly) otherwise, so development stays free of export errors.
+//
+// Configured only by the standard variables: OTEL_EXPORTER_OTLP_ENDPOINT (or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), OTEL_EXPORTER_OTLP_PROTOCOL,
+// OTEL_TRACES_EXPORTER, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED, ...
+import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
+import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
+import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+
+const env = process.env;
+const exporter = env.OTEL_TRACES_EXPORTER;
+const wanted =
+  env.OTEL_SDK_DISABLED !== "true" &&
+  exporter !== "none" &&
+  (exporter !== undefined ||
+    env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined ||
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined);
+
+// Provider URLs can hold credentials (Telegram puts the bot token in the path).
+const redactUrl = (url) => url.replace(/\/bot[^/]+\//, "/bot[redacted]/");
+
+if (wanted) {
+  env.OTEL_SERVICE_NAME ??= "otp";
+  // Metrics are served at /metrics; only traces leave through OTLP unless asked.
+  env.OTEL_METRICS_EXPORTER ??= "none";
+  env.OTEL_LOGS_EXPORTER ??= "none";
+  const sdk = new NodeSDK({
+    instrumentations: [
+      new HttpInstrumentation({
+        // Incoming calls get their span from the RPC interceptor: one server span per RPC.
+        // (Ignoring them with a hook instead would suppress every span inside the call.)
+        disableIncomingRequestInstrumentation: true,
+        requestHook: (span, request) => {
+          if (typeof request.path === "string")
+            span.setAttribute("url.path", redactUrl(request.path));
+        },
+        applyCustomAttributesOnSpan: (span) => {
+          for (const key of ["url.full", "http.url", "http.target", "url.path"]) {
+            const value = span.attributes?.[key];
+            if (typeof value === "string") span.setAttribute(key, redactUrl(value));
+          }
+        },
+      }),
+      new UndiciInstrumentation({
+        requestHook: (span, request) => {
+          span.setAttribute("url.path", redactUrl(String(request.path)));
+        },
+      }),
+      // Command names only: arguments carry HMACs, recipients and rate-limit keys.
+      new IORedisInstrumentation({ dbStatementSerializer: (command) => command }),
+    ],
+  });
+  sdk.start();
+  // The server calls this before it exits, so the last spans are not lost.
+  globalThis[Symbol.for("otp.telemetry.shutdown")] = () => sdk.shutdown();
+}

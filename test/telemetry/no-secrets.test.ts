@@ -1,0 +1,126 @@
+import { randomInt } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callJson } from "../support/connect-json.js";
+import { type OtlpCollector, startOtlpCollector } from "../support/otlp-collector.js";
+import { type RedisInstance, startRedis } from "../support/redis-harness.js";
+import { run, type ServerProcess, spawnServer } from "../support/spawn-server.js";
+
+const secret = `hmac-secret-${"Q".repeat(30)}`;
+const phone = "+14155559876";
+const email = "secret.person@example.com";
+const bindingValue = "binding-value-8d1f3e";
+
+let redis: RedisInstance;
+let collector: OtlpCollector;
+let server: ServerProcess;
+
+beforeAll(async () => {
+  [redis, collector] = await Promise.all([startRedis(), startOtlpCollector()]);
+  server = await spawnServer({
+    REDIS_URL: redis.url,
+    OTP_HMAC_SECRET: secret,
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    OTEL_BSP_SCHEDULE_DELAY: "100",
+    LOG_LEVEL: "trace",
+    RESEND_COOLDOWN_SECONDS: "0",
+  });
+});
+afterAll(async () => {
+  await Promise.all([redis?.stop(), collector?.close()]);
+});
+
+const call = (procedure: string, body: unknown) => callJson(server.url, procedure, body);
+
+describe("nothing secret in logs, traces or metrics", () => {
+  it("drives every RPC with known codes and recipients and finds none of them in what was emitted", async () => {
+    const secrets: string[] = [secret, phone, email, bindingValue];
+
+    // Codes returned directly, in every alphabet.
+    for (const [alphabet, codeLength] of [
+      ["ALPHABET_NUMERIC", 10],
+      ["ALPHABET_ALPHANUMERIC", 10],
+      ["ALPHABET_WORDS", 5],
+    ] as const) {
+      const gen = await call("otp.v1.OtpService/Generate", {
+        alphabet,
+        codeLength,
+        binding: { session: bindingValue },
+      });
+      const { id, code } = gen.body as { id: string; code: string };
+      secrets.push(code);
+      const wrong =
+        alphabet === "ALPHABET_WORDS"
+          ? "abandon-ability-able-about-above"
+          : String(randomInt(1e9, 1e10 - 1));
+      await call("otp.v1.OtpService/Verify", {
+        id,
+        code: wrong,
+        binding: { session: bindingValue },
+      });
+      await call("otp.v1.OtpService/Verify", { id, code, binding: { session: "other" } });
+      await call("otp.v1.OtpService/Verify", { id, code, binding: { session: bindingValue } });
+      await call("otp.v1.OtpService/GetChallenge", { id });
+    }
+
+    // Codes delivered through the outbox to a phone and an email address, then resent and canceled.
+    for (const target of [
+      { channel: "CHANNEL_SMS", recipient: phone },
+      { channel: "CHANNEL_EMAIL", recipient: email },
+    ]) {
+      const gen = await call("otp.v1.OtpService/Generate", {
+        codeLength: 10,
+        deliveryTargets: [target],
+      });
+      const id = gen.body.id as string;
+      const resent = await call("otp.v1.OtpService/Resend", { id });
+      expect(resent.status).toBe(200);
+      const outbox = await call("otp.v1.DeliveryService/ListOutbox", { challengeId: id });
+      for (const m of outbox.body.messages as { text: string }[]) {
+        secrets.push(/(\d{10})/.exec(m.text)?.[1] ?? "missing");
+      }
+      await call("otp.v1.OtpService/Cancel", { id });
+      await call("otp.v1.DeliveryService/ListOutbox", { recipient: target.recipient });
+    }
+    await call("otp.v1.DeliveryService/ListChannels", {});
+    await call("grpc.health.v1.Health/Check", {});
+    // Bad input that carries a recipient and a code-like value.
+    await call("otp.v1.OtpService/Generate", {
+      deliveryTargets: [{ channel: "CHANNEL_SMS", recipient: `${phone}x` }],
+    });
+    await call("otp.v1.OtpService/Verify", { id: "not-a-uuid", code: secrets[4] });
+    const buf = await run("node_modules/.bin/buf", [
+      "curl",
+      "--http2-prior-knowledge",
+      "--protocol",
+      "grpc",
+      "-d",
+      `{"id":"${crypto.randomUUID()}","code":"${secrets[4]}"}`,
+      `${server.url}/otp.v1.OtpService/Verify`,
+    ]);
+    expect(buf.stdout + buf.stderr).toContain("not_found");
+
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+
+    const emitted = {
+      logs: server.stdout() + server.stderr(),
+      traces: collector.raw.join("\n"),
+      metrics,
+    };
+    // The search would be empty if nothing were emitted: make sure each stream has content.
+    expect(emitted.logs).toContain('"msg":"rpc"');
+    expect(emitted.traces).toContain("otp.v1.OtpService/Verify");
+    expect(emitted.metrics).toContain("otp_verifications_total");
+    expect(secrets.filter((s) => s === "missing")).toEqual([]);
+
+    for (const [where, text] of Object.entries(emitted)) {
+      for (const value of secrets) {
+        expect(text.includes(value), `${where} contains a secret value`).toBe(false);
+      }
+    }
+    // Recipients may appear only masked.
+    expect(emitted.logs + emitted.traces + emitted.metrics).not.toContain("secret.person");
+  });
+});
