@@ -275,3 +275,41 @@ describe("production mode", () => {
     }
   });
 });
+
+describe("CORS", () => {
+  it("answers a preflight from a configured origin and not from others", async () => {
+    const server = await startTestServer({ CORS_ORIGINS: "https://app.example.com" });
+    try {
+      const preflight = (origin: string) =>
+        fetch(`${server.url}/otp.v1.OtpService/Generate`, {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type,connect-protocol-version,x-grpc-web",
+          },
+        });
+      const allowed = await preflight("https://app.example.com");
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+      expect(allowed.headers.get("access-control-allow-methods")).toContain("POST");
+      expect(allowed.headers.get("access-control-allow-headers")?.toLowerCase()).toContain(
+        "x-grpc-web",
+      );
+      const refused = await preflight("https://evil.example.net");
+      expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+
+      const actual = await fetch(`${server.url}/otp.v1.OtpService/Generate`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "https://app.example.com" },
+        body: "{}",
+      });
+      expect(actual.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+      expect(actual.headers.get("access-control-expose-headers")?.toLowerCase()).toContain(
+        "grpc-status",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
