@@ -5,7 +5,7 @@ import type { RunningServer } from "./server.js";
  * and channels it uses, and, plainly, whether this is a development set-up.
  */
 export function formatBanner(
-  server: Pick<RunningServer, "url" | "config" | "store" | "channels">,
+  server: Pick<RunningServer, "url" | "config" | "store" | "channels" | "signingKeyGenerated">,
 ): string {
   const { config } = server;
   const lines = [
@@ -25,7 +25,10 @@ export function formatBanner(
       config.redis === undefined
         ? `  state lives in this process only${config.hmacSecretGenerated ? ", and OTP_HMAC_SECRET is a random per-process value." : "."}`
         : "  state lives in Redis.",
-      "  Set NODE_ENV=production, OTP_HMAC_SECRET and real providers before serving users.",
+      server.signingKeyGenerated || config.totp.encryptionKeyGenerated
+        ? "  Token signing and TOTP encryption keys were generated for this process only."
+        : "  Token signing and TOTP encryption keys come from the environment.",
+      "  Set NODE_ENV=production, OTP_HMAC_SECRET, TOTP_ENCRYPTION_KEY, TOKEN_SIGNING_KEYS and real providers before serving users.",
     );
   } else {
     lines.push("", "  mode       production");

@@ -2,6 +2,17 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
 
 const secret = "s".repeat(40);
+const keys = {
+  TOTP_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+  TOKEN_SIGNING_KEYS: JSON.stringify([
+    {
+      kty: "OKP",
+      crv: "Ed25519",
+      x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+      d: "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+    },
+  ]),
+};
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -35,7 +46,7 @@ describe("loadConfig", () => {
       DEV_OUTBOX: "true",
     });
     expect(problems.some((p) => p.startsWith("DEV_OUTBOX:"))).toBe(true);
-    const config = loadConfig({ NODE_ENV: "production", OTP_HMAC_SECRET: secret });
+    const config = loadConfig({ NODE_ENV: "production", OTP_HMAC_SECRET: secret, ...keys });
     expect(config.outboxEnabled).toBe(false);
   });
 
@@ -68,7 +79,7 @@ describe("loadConfig", () => {
 });
 
 describe("Redis variables", () => {
-  const withSecret = { OTP_HMAC_SECRET: secret };
+  const withSecret = { OTP_HMAC_SECRET: secret, ...keys };
 
   it("reads one Redis, DB-index shards, URL shards and a cluster", () => {
     expect(
@@ -112,7 +123,31 @@ describe("Redis variables", () => {
     expect(problems.join()).not.toContain("hunter2");
   });
 
-  it("asks for OTP_HMAC_SECRET with Redis even in development", () => {
-    expect(problemsOf({ REDIS_URL: "redis://a:1" })[0]).toMatch(/^OTP_HMAC_SECRET:/);
+  it("asks for OTP_HMAC_SECRET and TOTP_ENCRYPTION_KEY with Redis even in development", () => {
+    const problems = problemsOf({ REDIS_URL: "redis://a:1" });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual([
+      "OTP_HMAC_SECRET",
+      "TOTP_ENCRYPTION_KEY",
+    ]);
+  });
+
+  it("requires every production secret, naming each", () => {
+    const problems = problemsOf({ NODE_ENV: "production" });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual([
+      "OTP_HMAC_SECRET",
+      "TOKEN_SIGNING_KEYS",
+      "TOTP_ENCRYPTION_KEY",
+    ]);
+  });
+
+  it("refuses a malformed TOKEN_SIGNING_KEYS or a short TOTP key", () => {
+    const problems = problemsOf({
+      TOKEN_SIGNING_KEYS: '[{"kty":"RSA"}]',
+      TOTP_ENCRYPTION_KEY: "c2hvcnQ=",
+    });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual([
+      "TOKEN_SIGNING_KEYS",
+      "TOTP_ENCRYPTION_KEY",
+    ]);
   });
 });

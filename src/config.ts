@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
+import type { JWK } from "jose";
 import { parseTrustedProxies } from "./http/client-ip.js";
 import { parseLimit } from "./ratelimit/parse-limit.js";
 import type { RedisLayout } from "./store/redis/topology.js";
@@ -34,6 +35,24 @@ export interface Config {
   };
   /** Proxies whose X-Forwarded-For is believed when finding the caller's IP. */
   trustedProxies: string[];
+  totp: {
+    /** AES-256-GCM keys for TOTP secrets at rest, current first. */
+    encryptionKeys: Buffer[];
+    encryptionKeyGenerated: boolean;
+    issuer: string;
+    window: number;
+    maxFailures: number;
+    lockoutSeconds: number;
+    pendingSeconds: number;
+    retentionSeconds: number;
+  };
+  tokens: {
+    /** Private JWKs, current first; undefined means generate one at start (development only). */
+    signingKeys: JWK[] | undefined;
+    issuer: string;
+    audience: string | undefined;
+    ttlSeconds: number;
+  };
   /** Processes sharing the port; more than one needs a shared (Redis) store. */
   workers: number;
   /** Where state lives in Redis; undefined means the in-memory store. */
@@ -144,6 +163,69 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`TRUSTED_PROXIES: ${(err as Error).message}`);
   }
 
+  const decodeKey = (name: string, value: string): Buffer | undefined => {
+    const key = /^[0-9a-fA-F]{64}$/.test(value)
+      ? Buffer.from(value, "hex")
+      : Buffer.from(value, "base64");
+    if (key.length !== 32) {
+      problems.push(
+        `${name}: must be 32 bytes, as 64 hex digits or base64 (e.g. openssl rand -base64 32)`,
+      );
+      return undefined;
+    }
+    return key;
+  };
+  const totpKeyRaw = read("TOTP_ENCRYPTION_KEY");
+  const totpPrevious = (read("TOTP_PREVIOUS_ENCRYPTION_KEYS") ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k !== "");
+  if (totpKeyRaw === undefined && mode === "production") {
+    problems.push(
+      "TOTP_ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes, base64 or hex)",
+    );
+  }
+  if (totpKeyRaw === undefined && mode === "development" && redisConfigured(read)) {
+    problems.push(
+      "TOTP_ENCRYPTION_KEY: required with a Redis store, so that factors survive restarts",
+    );
+  }
+  const totpKeys = [
+    ...(totpKeyRaw === undefined ? [] : [decodeKey("TOTP_ENCRYPTION_KEY", totpKeyRaw)]),
+    ...totpPrevious.map((k) => decodeKey("TOTP_PREVIOUS_ENCRYPTION_KEYS", k)),
+  ].filter((k): k is Buffer => k !== undefined);
+
+  let signingKeys: JWK[] | undefined;
+  const signingRaw = read("TOKEN_SIGNING_KEYS");
+  if (signingRaw !== undefined) {
+    try {
+      const parsed = JSON.parse(signingRaw) as unknown;
+      const list = Array.isArray(parsed) ? parsed : [parsed];
+      if (
+        list.length === 0 ||
+        !list.every(
+          (k) =>
+            typeof k === "object" &&
+            k !== null &&
+            typeof (k as JWK).d === "string" &&
+            (((k as JWK).kty === "OKP" && (k as JWK).crv === "Ed25519") ||
+              ((k as JWK).kty === "EC" && (k as JWK).crv === "P-256")),
+        )
+      ) {
+        throw new Error("shape");
+      }
+      signingKeys = list as JWK[];
+    } catch {
+      problems.push(
+        "TOKEN_SIGNING_KEYS: must be a JSON array of private Ed25519 (OKP) or P-256 (EC) JWKs, current first",
+      );
+    }
+  } else if (mode === "production") {
+    problems.push(
+      "TOKEN_SIGNING_KEYS: required when NODE_ENV=production (a JSON array of private JWKs)",
+    );
+  }
+
   const workersRaw = read("WORKERS") ?? "1";
   let workers = 1;
   if (workersRaw === "auto") {
@@ -152,6 +234,11 @@ export function loadConfig(env: Env = process.env): Config {
     workers = Number(workersRaw);
   } else {
     problems.push(`WORKERS: must be "auto" or a whole number from 1 to 64, got "${workersRaw}"`);
+  }
+  if (workers > 1 && signingRaw === undefined) {
+    problems.push(
+      "TOKEN_SIGNING_KEYS: required with WORKERS > 1, so every process signs with the same keys",
+    );
   }
   if (workers > 1 && !redisConfigured(read)) {
     problems.push(
@@ -194,6 +281,22 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as Config["logLevel"],
     rateLimits,
     trustedProxies,
+    totp: {
+      encryptionKeys: totpKeys.length > 0 ? totpKeys : [randomBytes(32)],
+      encryptionKeyGenerated: totpKeyRaw === undefined,
+      issuer: read("TOTP_ISSUER") ?? "OTP Service",
+      window: int("TOTP_WINDOW", 1, 0, 10),
+      maxFailures: int("TOTP_MAX_FAILURES", 5, 1, 100),
+      lockoutSeconds: int("TOTP_LOCKOUT_SECONDS", 300, 1, 86_400),
+      pendingSeconds: int("TOTP_PENDING_SECONDS", 600, 30, 86_400),
+      retentionSeconds: int("TOTP_RETENTION_DAYS", 400, 1, 3650) * 86_400,
+    },
+    tokens: {
+      signingKeys,
+      issuer: read("TOKEN_ISSUER") ?? "otp-service",
+      audience: read("TOKEN_AUDIENCE"),
+      ttlSeconds: int("TOKEN_TTL_SECONDS", 300, 10, 86_400),
+    },
     workers,
     redis:
       layout === undefined

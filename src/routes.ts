@@ -5,6 +5,7 @@ import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb
 import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
 import { DeliveryService, file_otp_v1_delivery } from "../gen/otp/v1/delivery_pb.js";
 import { file_otp_v1_otp, OtpService } from "../gen/otp/v1/otp_pb.js";
+import { file_otp_v1_totp } from "../gen/otp/v1/totp_pb.js";
 import { createDeliveryHandlers, type DeliveryHandlerOptions } from "./delivery/handlers.js";
 import type { Reason } from "./errors/reasons.js";
 import type { HealthService } from "./health/health-service.js";
@@ -20,10 +21,15 @@ import {
 } from "./reflection/reflection-service.js";
 import type { RateLimit, Store } from "./store/store.js";
 import { createTracingInterceptor } from "./telemetry/tracing-interceptor.js";
+import type { TokenSigner } from "./tokens/token-signer.js";
+import type { TotpService } from "./totp/totp-service.js";
 
 /** Everything the routes need, built by the server at start-up. */
 export interface RouteDeps {
   challenges: ChallengeService;
+  totp: TotpService;
+  signer: TokenSigner;
+  now: () => number;
   delivery: DeliveryHandlerOptions;
   health: HealthService;
   logger: Logger;
@@ -49,12 +55,16 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
   const registry = createDescriptorRegistry(
     file_otp_v1_otp,
     file_otp_v1_delivery,
+    file_otp_v1_totp,
     file_google_rpc_error_details,
     file_health_v1_health,
   );
   const reflection = createReflectionServices(registry, [...servedServices]);
   return (router) => {
-    router.service(OtpService, createOtpHandlers(deps.challenges));
+    router.service(
+      OtpService,
+      createOtpHandlers(deps.challenges, deps.totp, deps.signer, deps.now),
+    );
     router.service(DeliveryService, createDeliveryHandlers(deps.delivery));
     router.service(Health, deps.health.impl);
     router.service(reflectionV1.ServerReflection, reflection.v1);

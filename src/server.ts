@@ -9,6 +9,8 @@ import { createOutboxChannel } from "./delivery/outbox-channel.js";
 import { createHealthService } from "./health/health-service.js";
 import { clientIpContextValues, createClientIpResolver } from "./http/client-ip.js";
 import { withCors } from "./http/cors.js";
+import { withDemo } from "./http/demo.js";
+import { withJwks } from "./http/jwks.js";
 import { withProbes } from "./http/probes.js";
 import { createListener } from "./listener.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -18,6 +20,9 @@ import { createInterceptors, createRoutes, servedServices } from "./routes.js";
 import { createStore, StoreStartError } from "./store/create-store.js";
 import type { ChannelKind, Store } from "./store/store.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
+import { createTokenSigner, generateSigningKey } from "./tokens/token-signer.js";
+import { createSecretBox } from "./totp/secret-box.js";
+import { createTotpService } from "./totp/totp-service.js";
 import { isWorker, type ListeningMessage, runPrimary } from "./workers.js";
 
 /** Dependencies a test may replace; everything else comes from the config. */
@@ -35,6 +40,8 @@ export interface RunningServer {
   port: number;
   config: Config;
   store: Store;
+  /** True when the token signing key was generated at start (development). */
+  signingKeyGenerated: boolean;
   /** The channels in use, for the banner and tests. */
   channels: readonly Channel[];
   /** Stops taking calls, drains the ones in flight for up to the grace period, closes the store. */
@@ -87,9 +94,10 @@ export async function startServer(
     },
   });
 
+  const hasher = createCodeHasher(config.hmacSecrets);
   const challenges = createChallengeService({
     store,
-    hasher: createCodeHasher(config.hmacSecrets),
+    hasher,
     dispatcher,
     resendCooldownSeconds: config.resendCooldownSeconds,
     maxSends: config.maxSendsPerChallenge,
@@ -103,6 +111,26 @@ export async function startServer(
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
   });
 
+  const signingKeys = config.tokens.signingKeys ?? [await generateSigningKey()];
+  const signer = await createTokenSigner({
+    keys: signingKeys,
+    issuer: config.tokens.issuer,
+    audience: config.tokens.audience,
+    ttlSeconds: config.tokens.ttlSeconds,
+  });
+  const totp = createTotpService({
+    store,
+    box: createSecretBox(config.totp.encryptionKeys),
+    hasher,
+    defaultIssuer: config.totp.issuer,
+    window: config.totp.window,
+    maxFailures: config.totp.maxFailures,
+    lockoutSeconds: config.totp.lockoutSeconds,
+    pendingSeconds: config.totp.pendingSeconds,
+    retentionSeconds: config.totp.retentionSeconds,
+    now,
+  });
+
   const health = createHealthService();
   for (const name of servedServices) {
     health.setStatus(name, HealthCheckResponse_ServingStatus.SERVING);
@@ -110,6 +138,9 @@ export async function startServer(
   let draining = false;
   const deps = {
     challenges,
+    totp,
+    signer,
+    now,
     delivery: { store, dispatcher, outboxEnabled: config.outboxEnabled, now },
     health,
     logger,
@@ -127,20 +158,25 @@ export async function startServer(
     interceptors: createInterceptors(deps),
     contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
   });
-  const handler = withProbes(withCors(connect, { origins: config.corsOrigins }), {
-    ready: async () => {
-      if (draining) return false;
-      try {
-        await store.ping();
-        return true;
-      } catch {
-        return false;
-      }
+  const handler = withProbes(
+    withJwks(withCors(connect, { origins: config.corsOrigins }), () => signer.jwks()),
+    {
+      ready: async () => {
+        if (draining) return false;
+        try {
+          await store.ping();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      metrics: () => metrics.render(),
     },
-    metrics: () => metrics.render(),
-  });
+  );
 
-  const listener = createListener({ handler });
+  const listener = createListener({
+    handler: config.mode === "development" ? withDemo(handler, { onError: (err) => logger.warn({ err }, "demo page build failed") }) : handler,
+  });
   const { port } = await listener.listen(config.port, config.host);
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   let closing: Promise<void> | undefined;
@@ -150,6 +186,7 @@ export async function startServer(
     config,
     store,
     channels,
+    signingKeyGenerated: config.tokens.signingKeys === undefined,
     close() {
       closing ??= (async () => {
         draining = true;

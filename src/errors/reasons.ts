@@ -18,6 +18,11 @@ export const reasonCodes = {
   SELF_DESTRUCT_INVALID: Code.InvalidArgument,
   IDEMPOTENCY_KEY_INVALID: Code.InvalidArgument,
   PAGE_SIZE_INVALID: Code.InvalidArgument,
+  // TOTP input.
+  ACCOUNT_NAME_INVALID: Code.InvalidArgument,
+  ISSUER_INVALID: Code.InvalidArgument,
+  TOTP_FACTOR_NOT_FOUND: Code.NotFound,
+  TOTP_ALREADY_CONFIRMED: Code.FailedPrecondition,
   // Verify and lookup input.
   ID_INVALID: Code.InvalidArgument,
   CODE_INVALID: Code.InvalidArgument,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -13,6 +14,9 @@ import { createOtpHandlers } from "../otp/handlers.js";
 import { parseLimit } from "../ratelimit/parse-limit.js";
 import { createMemoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.js";
+import { createTokenSigner, generateSigningKey } from "../tokens/token-signer.js";
+import { createSecretBox } from "../totp/secret-box.js";
+import { createTotpService } from "../totp/totp-service.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
 import { createRateLimitInterceptor } from "./rate-limit-interceptor.js";
 
@@ -55,9 +59,25 @@ async function startService(limits: { generate: string; verify: string }): Promi
     maxSends: 100,
     retentionSeconds: 60,
   });
+  const totp = createTotpService({
+    store,
+    box: createSecretBox([randomBytes(32)]),
+    hasher: createCodeHasher(["a-test-secret-that-is-long-enough-000"]),
+    defaultIssuer: "test",
+    window: 1,
+    maxFailures: 5,
+    lockoutSeconds: 60,
+    pendingSeconds: 60,
+    retentionSeconds: 60,
+  });
+  const signer = await createTokenSigner({
+    keys: [await generateSigningKey()],
+    issuer: "test",
+    ttlSeconds: 60,
+  });
   const refused: string[] = [];
   const handler = connectNodeAdapter({
-    routes: (router) => router.service(OtpService, createOtpHandlers(challenges)),
+    routes: (router) => router.service(OtpService, createOtpHandlers(challenges, totp, signer)),
     interceptors: [
       createErrorInterceptor(createLogger("silent")),
       createRateLimitInterceptor({

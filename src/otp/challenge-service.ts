@@ -63,6 +63,8 @@ export interface IssuedCode {
 /** What Verify returns. */
 export interface VerifyResult {
   outcome: VerifyOutcome;
+  /** The canonical hash of the binding presented, for signed results. */
+  bindingHash: string;
   attemptsRemaining: number;
   status: ChallengeStatusName;
   verifiedAtMs: number;
@@ -240,15 +242,17 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
       const record = await store.getChallenge(id, now());
       if (record === undefined) throw otpErrors.notFound();
       const normalized = normalizeCode(record.alphabet, code);
+      const presentedBinding = bindingHash(input.binding);
       const result = await store.verify(id, {
         candidateHmacs: hasher.candidates(id, normalized),
-        bindingHash: bindingHash(input.binding),
+        bindingHash: presentedBinding,
         nowMs: now(),
       });
       if (result === undefined) throw otpErrors.notFound();
       options.observer?.verified(result.outcome);
       return {
         outcome: result.outcome,
+        bindingHash: presentedBinding,
         attemptsRemaining: Math.max(0, result.record.maxAttempts - result.record.attempts),
         status: challengeStatus(result.record, now()),
         verifiedAtMs: result.record.verifiedAtMs,

@@ -1,5 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { OtpService } from "../../gen/otp/v1/otp_pb.js";
+import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
 import {
   alphabetFromProto,
   alphabetToProto,
@@ -9,10 +10,31 @@ import {
   statusToProto,
   verifyResultToProto,
 } from "../proto-mapping.js";
+import type { TokenSigner } from "../tokens/token-signer.js";
+import type { TotpCheck, TotpOutcome, TotpService } from "../totp/totp-service.js";
 import type { ChallengeService, IssuedCode } from "./challenge-service.js";
 
+const totpResults: Record<TotpOutcome, TotpResult> = {
+  verified: TotpResult.VERIFIED,
+  invalid_code: TotpResult.INVALID_CODE,
+  replayed: TotpResult.REPLAYED,
+  locked_out: TotpResult.LOCKED_OUT,
+  not_confirmed: TotpResult.NOT_CONFIRMED,
+};
+
 /** The OtpService handlers: protobuf in, domain call, protobuf out. */
-export function createOtpHandlers(service: ChallengeService): ServiceImpl<typeof OtpService> {
+export function createOtpHandlers(
+  service: ChallengeService,
+  totp: TotpService,
+  signer: TokenSigner,
+  now: () => number = Date.now,
+): ServiceImpl<typeof OtpService> {
+  const totpResponse = (check: TotpCheck) => ({
+    result: totpResults[check.outcome],
+    attemptsRemaining: check.attemptsRemaining,
+    lockedUntil: optionalTimestamp(check.lockedUntilMs),
+  });
+
   const issuedToProto = (issued: IssuedCode) => ({
     id: issued.id,
     expiresAt: optionalTimestamp(issued.expiresAtMs),
@@ -42,11 +64,21 @@ export function createOtpHandlers(service: ChallengeService): ServiceImpl<typeof
 
     async verify(req) {
       const result = await service.verify({ id: req.id, code: req.code, binding: req.binding });
+      const token =
+        req.issueToken && result.outcome === "verified"
+          ? await signer.sign({
+              subject: req.id.toLowerCase(),
+              kind: "challenge",
+              bindingHash: result.bindingHash,
+              verifiedAtMs: result.verifiedAtMs,
+            })
+          : "";
       return {
         result: verifyResultToProto(result.outcome),
         attemptsRemaining: result.attemptsRemaining,
         status: statusToProto(result.status),
         verifiedAt: optionalTimestamp(result.verifiedAtMs),
+        token,
       };
     },
 
@@ -79,6 +111,47 @@ export function createOtpHandlers(service: ChallengeService): ServiceImpl<typeof
     async resend(req) {
       const issued = await service.resend(req.id);
       return { ...issuedToProto(issued), sendsRemaining: issued.sendsRemaining };
+    },
+
+    async enrollTotp(req) {
+      const e = await totp.enroll({ accountName: req.accountName, issuer: req.issuer });
+      return {
+        factorId: e.factorId,
+        otpauthUri: e.otpauthUri,
+        qrCodeSvg: e.qrCodeSvg,
+        qrCodePngDataUrl: e.qrCodePngDataUrl,
+        secret: e.secret,
+        confirmBefore: optionalTimestamp(e.confirmBeforeMs),
+      };
+    },
+
+    async confirmTotp(req) {
+      const check = await totp.confirm({ factorId: req.factorId, code: req.code });
+      return { ...totpResponse(check), recoveryCodes: check.recoveryCodes };
+    },
+
+    async verifyTotp(req) {
+      const check = await totp.verify({ factorId: req.factorId, code: req.code });
+      const token =
+        req.issueToken && check.outcome === "verified"
+          ? await signer.sign({
+              subject: req.factorId.toLowerCase(),
+              kind: "totp",
+              bindingHash: "",
+              verifiedAtMs: now(),
+            })
+          : "";
+      return {
+        ...totpResponse(check),
+        usedRecoveryCode: check.usedRecoveryCode,
+        recoveryCodesRemaining: check.recoveryCodesRemaining,
+        token,
+      };
+    },
+
+    async deleteTotp(req) {
+      await totp.remove(req.factorId);
+      return {};
     },
   };
 }

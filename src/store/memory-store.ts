@@ -12,9 +12,11 @@ import type {
   ReplaceCodeInput,
   ReplaceCodeResult,
   Store,
+  TotpFactorRecord,
   VerifyInput,
   VerifyOutcome,
 } from "./store.js";
+import { applyTotpFailure, applyTotpRecovery, applyTotpStep } from "./totp-transitions.js";
 
 /** Options for {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -35,6 +37,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const maxOutbox = options.maxOutboxEntries ?? 1000;
   const challenges = new Map<string, ChallengeRecord>();
+  const factors = new Map<string, TotpFactorRecord>();
+  const liveFactor = (id: string, nowMs: number): TotpFactorRecord | undefined => {
+    const record = factors.get(id);
+    if (record !== undefined && nowMs >= record.retainUntilMs) {
+      factors.delete(id);
+      return undefined;
+    }
+    return record;
+  };
   let outbox: { entry: OutboxEntry; untilMs: number }[] = [];
 
   const live = (id: string, nowMs: number): ChallengeRecord | undefined => {
@@ -50,6 +61,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const sweep = () => {
     const nowMs = now();
     for (const [id, record] of challenges) if (nowMs >= record.retainUntilMs) challenges.delete(id);
+    for (const [id, record] of factors) if (nowMs >= record.retainUntilMs) factors.delete(id);
     outbox = outbox.filter((o) => nowMs < o.untilMs);
   };
   const timer = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
@@ -131,6 +143,45 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async consume(bucket: string, key: string, limit: RateLimit): Promise<RateLimitResult> {
       return consumeWith(limiterFor(bucket, limit), key);
+    },
+
+    async createTotpFactor(record) {
+      factors.set(record.id, structuredClone(record));
+    },
+
+    async getTotpFactor(id, nowMs) {
+      const record = liveFactor(id, nowMs);
+      return record === undefined ? undefined : structuredClone(record);
+    },
+
+    async useTotpStep(id, input) {
+      const record = liveFactor(id, input.nowMs);
+      if (record === undefined) return { kind: "not_found" };
+      const applied = applyTotpStep(record, input);
+      factors.set(id, applied.record);
+      return applied.result.kind === "ok"
+        ? { kind: "ok", record: structuredClone(applied.record) }
+        : applied.result;
+    },
+
+    async recordTotpFailure(id, input) {
+      const record = liveFactor(id, input.nowMs);
+      if (record === undefined) return { kind: "not_found" };
+      const applied = applyTotpFailure(record, input);
+      factors.set(id, applied.record);
+      return applied.result;
+    },
+
+    async useTotpRecoveryCode(id, input) {
+      const record = liveFactor(id, input.nowMs);
+      if (record === undefined) return { kind: "not_found" };
+      const applied = applyTotpRecovery(record, input);
+      factors.set(id, applied.record);
+      return applied.result;
+    },
+
+    async deleteTotpFactor(id) {
+      return factors.delete(id);
     },
 
     async appendOutbox(entry: OutboxEntry, retentionMs: number) {

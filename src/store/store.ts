@@ -114,6 +114,59 @@ export interface OutboxFilter {
   limit: number;
 }
 
+/** The stored state of an authenticator (TOTP) factor. Its secret is sealed (encrypted). */
+export interface TotpFactorRecord {
+  id: string;
+  accountName: string;
+  issuer: string;
+  /** The base32 secret, encrypted with AES-256-GCM; never stored in the clear. */
+  sealedSecret: string;
+  state: "pending" | "confirmed";
+  createdAtMs: number;
+  /** The last time step that verified; a step verifies at most once. -1 before the first. */
+  lastUsedStep: number;
+  /** Wrong codes since the last success or lock-out. */
+  failures: number;
+  lockedUntilMs: number;
+  /** HMACs of the unused recovery codes. */
+  recoveryHashes: string[];
+  /** When the store may forget the factor: soon for a pending one, refreshed on use for an active one. */
+  retainUntilMs: number;
+}
+
+/** Input to {@link Store.useTotpStep}. */
+export interface UseTotpStepInput {
+  step: number;
+  nowMs: number;
+  /** The state the factor must be in: "pending" for ConfirmTotp, "confirmed" for VerifyTotp. */
+  requireState: "pending" | "confirmed";
+  /** For ConfirmTotp: the recovery code HMACs to store as the factor becomes active. */
+  recoveryHashes?: string[];
+  retainUntilMs: number;
+}
+
+/** The outcome of a TOTP step in the store. */
+export type TotpUseResult =
+  | { kind: "ok"; record: TotpFactorRecord }
+  | { kind: "replayed" }
+  | { kind: "locked"; lockedUntilMs: number }
+  | { kind: "wrong_state"; state: "pending" | "confirmed" }
+  | { kind: "not_found" };
+
+/** The outcome of counting a wrong TOTP code. */
+export type TotpFailureResult =
+  | { kind: "counted"; remaining: number; lockedUntilMs: number }
+  | { kind: "locked"; lockedUntilMs: number }
+  | { kind: "not_found" };
+
+/** The outcome of a recovery code. */
+export type TotpRecoveryResult =
+  | { kind: "ok"; remaining: number }
+  | { kind: "invalid" }
+  | { kind: "locked"; lockedUntilMs: number }
+  | { kind: "wrong_state"; state: "pending" | "confirmed" }
+  | { kind: "not_found" };
+
 /** A limit: at most `points` hits per `windowMs`. */
 export interface RateLimit {
   points: number;
@@ -162,6 +215,26 @@ export interface Store {
    * "generate_ip") and tells whether it is within `limit`, as one atomic step.
    */
   consume(bucket: string, key: string, limit: RateLimit): Promise<RateLimitResult>;
+  /** Stores a new, pending TOTP factor. */
+  createTotpFactor(record: TotpFactorRecord): Promise<void>;
+  getTotpFactor(id: string, nowMs: number): Promise<TotpFactorRecord | undefined>;
+  /**
+   * Records that a right code's time step was used, as one step: refused
+   * while locked out, or when the step is not newer than the last one used,
+   * so two concurrent submissions of one code give one success.
+   */
+  useTotpStep(id: string, input: UseTotpStepInput): Promise<TotpUseResult>;
+  /** Counts a wrong code; the `maxFailures`-th starts a lock-out of `lockoutMs`. */
+  recordTotpFailure(
+    id: string,
+    input: { nowMs: number; maxFailures: number; lockoutMs: number },
+  ): Promise<TotpFailureResult>;
+  /** Uses up a recovery code if one of `candidateHashes` is unused; each works once. */
+  useTotpRecoveryCode(
+    id: string,
+    input: { candidateHashes: string[]; nowMs: number; retainUntilMs: number },
+  ): Promise<TotpRecoveryResult>;
+  deleteTotpFactor(id: string): Promise<boolean>;
   /** Appends a message to the development outbox. */
   appendOutbox(entry: OutboxEntry, retentionMs: number): Promise<void>;
   /** Lists outbox messages, newest first. */

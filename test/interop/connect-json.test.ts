@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server.js";
 import { callJson, errorReason, retryDelaySeconds } from "../support/connect-json.js";
+import { productionEnv } from "../support/secrets.js";
 import { startTestServer } from "../support/test-server.js";
 
 // The Connect protocol from a client we did not write or generate: fetch and hand-built JSON.
@@ -256,7 +257,7 @@ describe("Connect JSON over HTTP/1.1", () => {
 
 describe("production mode", () => {
   it("refuses the outbox", async () => {
-    const prod = await startTestServer({ NODE_ENV: "production", OTP_HMAC_SECRET: "p".repeat(40) });
+    const prod = await startTestServer(productionEnv());
     try {
       const list = await callJson(prod.url, "otp.v1.DeliveryService/ListOutbox", {});
       expect([list.body.code, errorReason(list.body)]).toEqual([

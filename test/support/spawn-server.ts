@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { sharedKeys } from "./secrets.js";
 
 /** The service running as its own process, the way `npm start` runs it. */
 export interface ServerProcess {
@@ -30,7 +31,13 @@ export const startArgs = [
 export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
   // The same command line as `npm start`, telemetry preloads included.
   const child = spawn(process.execPath, startArgs, {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      PORT: "0",
+      ...sharedKeys,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -1,6 +1,7 @@
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { type RunningServer, type ServerOverrides, startServer } from "../../src/server.js";
+import { sharedKeys } from "./secrets.js";
 
 /**
  * Starts the real service in this process on a free port of 127.0.0.1, with
@@ -21,6 +22,7 @@ export async function startTestServer(
     RATE_LIMIT_VERIFY_PER_IP: "off",
     RATE_LIMIT_VERIFY_PER_CHALLENGE: "off",
     RATE_LIMIT_SENDS_PER_RECIPIENT: "off",
+    ...sharedKeys,
     ...env,
   });
   return startServer(config, { logger: createLogger("silent"), ...overrides });

@@ -14,6 +14,7 @@ import type {
   ReplaceCodeInput,
   ReplaceCodeResult,
   Store,
+  TotpFactorRecord,
   VerifyInput,
   VerifyOutcome,
 } from "../store.js";
@@ -23,6 +24,10 @@ import {
   createScript,
   replaceCodeScript,
   setDeliveryAttemptsScript,
+  totpCreateScript,
+  totpFailureScript,
+  totpRecoveryScript,
+  totpUseStepScript,
   verifyScript,
 } from "./scripts.js";
 import { describeLayout, type RedisClient, type RedisTopology } from "./topology.js";
@@ -49,10 +54,23 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   // The hash tag keeps every key of a challenge in one cluster slot.
   const challengeKey = (id: string) => `${keyPrefix}challenge:{${id}}`;
   const outboxKey = `${keyPrefix}outbox`;
+  // A factor's hash and its recovery set share a hash tag: one slot, one script.
+  const factorKeys = (id: string) => [
+    `${keyPrefix}totp:{${id}}`,
+    `${keyPrefix}totp:{${id}}:recovery`,
+  ];
+  const factorClient = (id: string) => topology.forKey(`totp:${id}`);
+  const onFactor = (id: string, script: ScriptName, args: string[]) =>
+    run(factorClient(id), script, factorKeys(id), args);
 
   for (const client of topology.clients) defineScripts(client);
 
-  const run = async (client: RedisClient, script: ScriptName, key: string, args: string[]) => {
+  const run = async (
+    client: RedisClient,
+    script: ScriptName,
+    key: string | string[],
+    args: string[],
+  ) => {
     try {
       return (await callScript(client, script, key, args)) as Reply;
     } catch (err) {
@@ -171,6 +189,128 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       }
     },
 
+    async createTotpFactor(record: TotpFactorRecord) {
+      const [key] = factorKeys(record.id);
+      await run(factorClient(record.id), "otpTotpCreate", key as string, [
+        String(record.retainUntilMs),
+        "account_name",
+        record.accountName,
+        "issuer",
+        record.issuer,
+        "sealed_secret",
+        record.sealedSecret,
+        "state",
+        record.state,
+        "created_at",
+        String(record.createdAtMs),
+        "last_used_step",
+        String(record.lastUsedStep),
+        "failures",
+        String(record.failures),
+        "locked_until",
+        String(record.lockedUntilMs),
+        "retain_until",
+        String(record.retainUntilMs),
+      ]);
+    },
+
+    async getTotpFactor(id: string, nowMs: number) {
+      const [key, recoveryKey] = factorKeys(id) as [string, string];
+      const client = factorClient(id);
+      let fields: Record<string, string>;
+      let recovery: string[];
+      try {
+        [fields, recovery] = await Promise.all([client.hgetall(key), client.smembers(recoveryKey)]);
+      } catch (err) {
+        throw unavailable(err);
+      }
+      if (Object.keys(fields).length === 0) return undefined;
+      const num = (name: string) => Number(fields[name] ?? "0");
+      const record: TotpFactorRecord = {
+        id,
+        accountName: fields.account_name ?? "",
+        issuer: fields.issuer ?? "",
+        sealedSecret: fields.sealed_secret ?? "",
+        state: fields.state === "confirmed" ? "confirmed" : "pending",
+        createdAtMs: num("created_at"),
+        lastUsedStep: num("last_used_step"),
+        failures: num("failures"),
+        lockedUntilMs: num("locked_until"),
+        recoveryHashes: recovery,
+        retainUntilMs: num("retain_until"),
+      };
+      return nowMs >= record.retainUntilMs ? undefined : record;
+    },
+
+    async useTotpStep(id, input) {
+      const reply = await onFactor(id, "otpTotpUseStep", [
+        String(input.nowMs),
+        String(input.step),
+        input.requireState,
+        String(input.retainUntilMs),
+        ...(input.recoveryHashes ?? []),
+      ]);
+      switch (reply[0]) {
+        case "ok": {
+          const record = await this.getTotpFactor(id, input.nowMs);
+          return record === undefined ? { kind: "not_found" } : { kind: "ok", record };
+        }
+        case "locked":
+          return { kind: "locked", lockedUntilMs: Number(reply[1]) };
+        case "wrong_state":
+          return { kind: "wrong_state", state: reply[1] === "confirmed" ? "confirmed" : "pending" };
+        case "replayed":
+          return { kind: "replayed" };
+        default:
+          return { kind: "not_found" };
+      }
+    },
+
+    async recordTotpFailure(id, input) {
+      const [key] = factorKeys(id);
+      const reply = await run(factorClient(id), "otpTotpFailure", key as string, [
+        String(input.nowMs),
+        String(input.maxFailures),
+        String(input.nowMs + input.lockoutMs),
+      ]);
+      switch (reply[0]) {
+        case "counted":
+          return { kind: "counted", remaining: Number(reply[1]), lockedUntilMs: Number(reply[2]) };
+        case "locked":
+          return { kind: "locked", lockedUntilMs: Number(reply[1]) };
+        default:
+          return { kind: "not_found" };
+      }
+    },
+
+    async useTotpRecoveryCode(id, input) {
+      const reply = await onFactor(id, "otpTotpRecovery", [
+        String(input.nowMs),
+        String(input.retainUntilMs),
+        ...input.candidateHashes,
+      ]);
+      switch (reply[0]) {
+        case "ok":
+          return { kind: "ok", remaining: Number(reply[1]) };
+        case "invalid":
+          return { kind: "invalid" };
+        case "locked":
+          return { kind: "locked", lockedUntilMs: Number(reply[1]) };
+        case "wrong_state":
+          return { kind: "wrong_state", state: reply[1] === "confirmed" ? "confirmed" : "pending" };
+        default:
+          return { kind: "not_found" };
+      }
+    },
+
+    async deleteTotpFactor(id: string) {
+      try {
+        return (await factorClient(id).del(...factorKeys(id))) > 0;
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+
     async appendOutbox(entry: OutboxEntry, retentionMs: number) {
       // Each entry carries its own expiry, checked on read; the list expires with its newest entry.
       await run(topology.forKey(outboxKey), "otpAppendOutbox", outboxKey, [
@@ -227,25 +367,35 @@ const scripts = {
   otpReplaceCode: replaceCodeScript,
   otpSetDeliveryAttempts: setDeliveryAttemptsScript,
   otpAppendOutbox: appendOutboxScript,
+  otpTotpCreate: totpCreateScript,
+  otpTotpUseStep: totpUseStepScript,
+  otpTotpFailure: totpFailureScript,
+  otpTotpRecovery: totpRecoveryScript,
 } as const;
 type ScriptName = keyof typeof scripts;
 
 // ioredis sends each script by SHA and falls back to EVAL when Redis lacks it.
+// Scripts that touch a factor and its recovery set take two keys; the rest one.
+const twoKeyScripts = new Set<ScriptName>(["otpTotpUseStep", "otpTotpRecovery"]);
+
 function defineScripts(client: RedisClient): void {
   for (const [name, lua] of Object.entries(scripts)) {
-    client.defineCommand(name, { numberOfKeys: 1, lua });
+    client.defineCommand(name, {
+      numberOfKeys: twoKeyScripts.has(name as ScriptName) ? 2 : 1,
+      lua,
+    });
   }
 }
 
 function callScript(
   client: RedisClient,
   name: ScriptName,
-  key: string,
+  keys: string | string[],
   args: string[],
 ): Promise<unknown> {
   const command = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name];
   if (command === undefined) throw new Error(`script ${name} is not defined`);
-  return command.call(client, key, ...args);
+  return command.call(client, ...(typeof keys === "string" ? [keys] : keys), ...args);
 }
 
 function unavailable(err: unknown): OtpError {

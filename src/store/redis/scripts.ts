@@ -123,3 +123,73 @@ redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
+
+/** KEYS[1] factor hash. ARGV[1] expire-at ms, ARGV[2..] field, value pairs. */
+export const totpCreateScript = `
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS[1] factor hash, KEYS[2] its recovery set. ARGV[1] now ms, ARGV[2]
+ * step, ARGV[3] required state, ARGV[4] retain-until ms, ARGV[5..] recovery
+ * code HMACs to store (ConfirmTotp). Mirrors applyTotpStep.
+ */
+export const totpUseStepScript = `
+local h = redis.call('HMGET', KEYS[1], 'state', 'last_used_step', 'locked_until', 'retain_until')
+if not h[1] then return {'not_found'} end
+if tonumber(ARGV[1]) < tonumber(h[3]) then return {'locked', h[3]} end
+if h[1] ~= ARGV[3] then return {'wrong_state', h[1]} end
+if tonumber(ARGV[2]) <= tonumber(h[2]) then return {'replayed'} end
+local retain = ARGV[4]
+if tonumber(h[4]) > tonumber(retain) then retain = h[4] end
+redis.call('HSET', KEYS[1], 'last_used_step', ARGV[2], 'failures', '0', 'state', 'confirmed', 'retain_until', retain)
+if #ARGV > 4 then
+  redis.call('DEL', KEYS[2])
+  redis.call('SADD', KEYS[2], unpack(ARGV, 5))
+end
+redis.call('PEXPIREAT', KEYS[1], retain)
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIREAT', KEYS[2], retain) end
+return {'ok'}
+`;
+
+/**
+ * KEYS[1] factor hash. ARGV[1] now ms, ARGV[2] max failures, ARGV[3]
+ * locked-until ms should this failure start a lock-out. Mirrors applyTotpFailure.
+ */
+export const totpFailureScript = `
+local h = redis.call('HMGET', KEYS[1], 'failures', 'locked_until')
+if not h[1] then return {'not_found'} end
+if tonumber(ARGV[1]) < tonumber(h[2]) then return {'locked', h[2]} end
+local failures = tonumber(h[1]) + 1
+local max = tonumber(ARGV[2])
+if failures >= max then
+  redis.call('HSET', KEYS[1], 'failures', '0', 'locked_until', ARGV[3])
+  return {'counted', '0', ARGV[3]}
+end
+redis.call('HSET', KEYS[1], 'failures', tostring(failures))
+return {'counted', tostring(max - failures), '0'}
+`;
+
+/**
+ * KEYS[1] factor hash, KEYS[2] its recovery set. ARGV[1] now ms, ARGV[2]
+ * retain-until ms, ARGV[3..] candidate HMACs. Mirrors applyTotpRecovery.
+ */
+export const totpRecoveryScript = `
+local h = redis.call('HMGET', KEYS[1], 'state', 'locked_until', 'retain_until')
+if not h[1] then return {'not_found'} end
+if tonumber(ARGV[1]) < tonumber(h[2]) then return {'locked', h[2]} end
+if h[1] ~= 'confirmed' then return {'wrong_state', h[1]} end
+local matched = false
+for i = 3, #ARGV do
+  if not matched and redis.call('SREM', KEYS[2], ARGV[i]) == 1 then matched = true end
+end
+if not matched then return {'invalid'} end
+local retain = ARGV[2]
+if tonumber(h[3]) > tonumber(retain) then retain = h[3] end
+redis.call('HSET', KEYS[1], 'failures', '0', 'retain_until', retain)
+redis.call('PEXPIREAT', KEYS[1], retain)
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIREAT', KEYS[2], retain) end
+return {'ok', tostring(redis.call('SCARD', KEYS[2]))}
+`;
