@@ -175,7 +175,10 @@ export async function startServer(
   );
 
   const listener = createListener({
-    handler: config.mode === "development" ? withDemo(handler, { onError: (err) => logger.warn({ err }, "demo page build failed") }) : handler,
+    handler:
+      config.mode === "development"
+        ? withDemo(handler, { onError: (err) => logger.warn({ err }, "demo page build failed") })
+        : handler,
   });
   const { port } = await listener.listen(config.port, config.host);
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;

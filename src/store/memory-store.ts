@@ -5,6 +5,7 @@ import type {
   CreateChallengeInput,
   CreateChallengeResult,
   DeliveryAttemptRecord,
+  DeliveryRecord,
   OutboxEntry,
   OutboxFilter,
   RateLimit,
@@ -38,6 +39,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const maxOutbox = options.maxOutboxEntries ?? 1000;
   const challenges = new Map<string, ChallengeRecord>();
   const factors = new Map<string, TotpFactorRecord>();
+  const deliveries = new Map<string, DeliveryRecord>();
+  const providerIndex = new Map<string, { id: string; untilMs: number }>();
   const liveFactor = (id: string, nowMs: number): TotpFactorRecord | undefined => {
     const record = factors.get(id);
     if (record !== undefined && nowMs >= record.retainUntilMs) {
@@ -62,6 +65,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     const nowMs = now();
     for (const [id, record] of challenges) if (nowMs >= record.retainUntilMs) challenges.delete(id);
     for (const [id, record] of factors) if (nowMs >= record.retainUntilMs) factors.delete(id);
+    for (const [id, record] of deliveries) if (nowMs >= record.retainUntilMs) deliveries.delete(id);
+    for (const [key, entry] of providerIndex) if (nowMs >= entry.untilMs) providerIndex.delete(key);
     outbox = outbox.filter((o) => nowMs < o.untilMs);
   };
   const timer = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
@@ -143,6 +148,43 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async consume(bucket: string, key: string, limit: RateLimit): Promise<RateLimitResult> {
       return consumeWith(limiterFor(bucket, limit), key);
+    },
+
+    async createDelivery(record) {
+      const existing = deliveries.get(record.id);
+      if (existing !== undefined && now() < existing.retainUntilMs) {
+        const same =
+          existing.idempotencyFingerprint !== "" &&
+          existing.idempotencyFingerprint === record.idempotencyFingerprint;
+        return same ? { kind: "replay", record: structuredClone(existing) } : { kind: "conflict" };
+      }
+      deliveries.set(record.id, structuredClone(record));
+      return { kind: "created" };
+    },
+
+    async getDelivery(id, nowMs) {
+      const record = deliveries.get(id);
+      if (record === undefined || nowMs >= record.retainUntilMs) return undefined;
+      return structuredClone(record);
+    },
+
+    async appendDeliveryEvent(id, event, providerMessageId) {
+      const record = deliveries.get(id);
+      if (record === undefined) return false;
+      record.events.push({ ...event });
+      if (providerMessageId !== undefined && providerMessageId !== "") {
+        record.providerMessageId = providerMessageId;
+        providerIndex.set(`${record.channel}:${providerMessageId}`, {
+          id,
+          untilMs: record.retainUntilMs,
+        });
+      }
+      return true;
+    },
+
+    async findDeliveryByProviderId(channel, providerMessageId) {
+      const entry = providerIndex.get(`${channel}:${providerMessageId}`);
+      return entry === undefined || now() >= entry.untilMs ? undefined : entry.id;
     },
 
     async createTotpFactor(record) {

@@ -114,6 +114,33 @@ export interface OutboxFilter {
   limit: number;
 }
 
+/** One status change of a delivery. */
+export interface DeliveryEventRecord {
+  status: "queued" | "sent" | "delivered" | "failed" | "deleted";
+  atMs: number;
+  /** For "failed", the machine-readable reason. */
+  reason: string;
+  /** The provider attempt, counting from 1; 0 when not about one attempt. */
+  attempt: number;
+}
+
+/** A message sent (or being sent) over a channel, and what became of it. */
+export interface DeliveryRecord {
+  id: string;
+  channel: ChannelKind;
+  recipientMasked: string;
+  challengeId: string;
+  createdAtMs: number;
+  /** For a self-destructing Telegram message, when it is deleted; 0 otherwise. */
+  deleteAtMs: number;
+  /** The provider's id for the message, once it accepted it. */
+  providerMessageId: string;
+  /** A hash of the Send request when it carried an idempotency key; empty otherwise. */
+  idempotencyFingerprint: string;
+  retainUntilMs: number;
+  events: DeliveryEventRecord[];
+}
+
 /** The stored state of an authenticator (TOTP) factor. Its secret is sealed (encrypted). */
 export interface TotpFactorRecord {
   id: string;
@@ -215,6 +242,22 @@ export interface Store {
    * "generate_ip") and tells whether it is within `limit`, as one atomic step.
    */
   consume(bucket: string, key: string, limit: RateLimit): Promise<RateLimitResult>;
+  /**
+   * Stores a new delivery unless one with its id exists: then "replay" when
+   * both carry the same idempotency fingerprint, "conflict" otherwise.
+   */
+  createDelivery(
+    record: DeliveryRecord,
+  ): Promise<{ kind: "created" } | { kind: "replay"; record: DeliveryRecord } | { kind: "conflict" }>;
+  getDelivery(id: string, nowMs: number): Promise<DeliveryRecord | undefined>;
+  /** Appends a status event (and the provider's message id once known); false for an unknown id. */
+  appendDeliveryEvent(
+    id: string,
+    event: DeliveryEventRecord,
+    providerMessageId?: string,
+  ): Promise<boolean>;
+  /** The delivery a provider's message id belongs to, for status callbacks. */
+  findDeliveryByProviderId(channel: ChannelKind, providerMessageId: string): Promise<string | undefined>;
   /** Stores a new, pending TOTP factor. */
   createTotpFactor(record: TotpFactorRecord): Promise<void>;
   getTotpFactor(id: string, nowMs: number): Promise<TotpFactorRecord | undefined>;

@@ -373,5 +373,65 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
         expect(JSON.stringify(view)).not.toContain(issued.code);
       });
     });
+
+    describe("deliveries", () => {
+      const delivery = (id: string, fingerprint = "") => ({
+        id,
+        channel: "sms" as const,
+        recipientMasked: "+1******0100",
+        challengeId: "",
+        createdAtMs: clock.now(),
+        deleteAtMs: 0,
+        providerMessageId: "",
+        idempotencyFingerprint: fingerprint,
+        retainUntilMs: clock.now() + 60_000,
+        events: [{ status: "queued" as const, atMs: clock.now(), reason: "", attempt: 0 }],
+      });
+
+      it("records a delivery's history in order and finds it by the provider's id", async () => {
+        const id = crypto.randomUUID();
+        expect((await store.createDelivery(delivery(id))).kind).toBe("created");
+        expect(
+          await store.appendDeliveryEvent(id, {
+            status: "failed",
+            atMs: clock.now(),
+            reason: "PROVIDER_UNAVAILABLE",
+            attempt: 1,
+          }),
+        ).toBe(true);
+        await store.appendDeliveryEvent(
+          id,
+          { status: "sent", atMs: clock.now(), reason: "", attempt: 2 },
+          "SM123",
+        );
+        const got = await store.getDelivery(id, clock.now());
+        expect(got?.events.map((e) => e.status)).toEqual(["queued", "failed", "sent"]);
+        expect(got?.providerMessageId).toBe("SM123");
+        expect(await store.findDeliveryByProviderId("sms", "SM123")).toBe(id);
+        expect(await store.findDeliveryByProviderId("sms", "SM999")).toBeUndefined();
+        expect(
+          await store.appendDeliveryEvent(crypto.randomUUID(), {
+            status: "sent",
+            atMs: 0,
+            reason: "",
+            attempt: 1,
+          }),
+        ).toBe(false);
+      });
+
+      it("replays a delivery with the same fingerprint and refuses a different one", async () => {
+        const id = crypto.randomUUID();
+        await store.createDelivery(delivery(id, "fp-1"));
+        expect((await store.createDelivery(delivery(id, "fp-1"))).kind).toBe("replay");
+        expect((await store.createDelivery(delivery(id, "fp-2"))).kind).toBe("conflict");
+      });
+
+      it("forgets a delivery after its retention", async () => {
+        const id = crypto.randomUUID();
+        await store.createDelivery(delivery(id));
+        clock.advance(61_000);
+        expect(await store.getDelivery(id, clock.now())).toBeUndefined();
+      });
+    });
   });
 }

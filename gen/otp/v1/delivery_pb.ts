@@ -2,8 +2,8 @@
 // @generated from file otp/v1/delivery.proto (package otp.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Channel } from "./channel_pb.js";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file otp/v1/delivery.proto.
  */
 export const file_otp_v1_delivery: GenFile = /*@__PURE__*/
-  fileDesc("ChVvdHAvdjEvZGVsaXZlcnkucHJvdG8SBm90cC52MSIVChNMaXN0Q2hhbm5lbHNSZXF1ZXN0Ij0KFExpc3RDaGFubmVsc1Jlc3BvbnNlEiUKCGNoYW5uZWxzGAEgAygLMhMub3RwLnYxLkNoYW5uZWxJbmZvIoMBCgtDaGFubmVsSW5mbxIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSEgoKY29uZmlndXJlZBgCIAEoCBIPCgdoZWFsdGh5GAMgASgIEhgKEHNlcnZlZF9ieV9vdXRib3gYBCABKAgSEwoLZGVzY3JpcHRpb24YBSABKAkiTwoRTGlzdE91dGJveFJlcXVlc3QSEQoJcmVjaXBpZW50GAEgASgJEhQKDGNoYWxsZW5nZV9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUiPQoSTGlzdE91dGJveFJlc3BvbnNlEicKCG1lc3NhZ2VzGAEgAygLMhUub3RwLnYxLk91dGJveE1lc3NhZ2UipAEKDU91dGJveE1lc3NhZ2USCgoCaWQYASABKAkSIAoHY2hhbm5lbBgCIAEoDjIPLm90cC52MS5DaGFubmVsEhEKCXJlY2lwaWVudBgDIAEoCRIMCgR0ZXh0GAQgASgJEhQKDGNoYWxsZW5nZV9pZBgFIAEoCRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDKrAQoPRGVsaXZlcnlTZXJ2aWNlEk4KDExpc3RDaGFubmVscxIbLm90cC52MS5MaXN0Q2hhbm5lbHNSZXF1ZXN0Ghwub3RwLnYxLkxpc3RDaGFubmVsc1Jlc3BvbnNlIgOQAgESSAoKTGlzdE91dGJveBIZLm90cC52MS5MaXN0T3V0Ym94UmVxdWVzdBoaLm90cC52MS5MaXN0T3V0Ym94UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_otp_v1_channel]);
+  fileDesc("ChVvdHAvdjEvZGVsaXZlcnkucHJvdG8SBm90cC52MSIVChNMaXN0Q2hhbm5lbHNSZXF1ZXN0Ij0KFExpc3RDaGFubmVsc1Jlc3BvbnNlEiUKCGNoYW5uZWxzGAEgAygLMhMub3RwLnYxLkNoYW5uZWxJbmZvIoMBCgtDaGFubmVsSW5mbxIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSEgoKY29uZmlndXJlZBgCIAEoCBIPCgdoZWFsdGh5GAMgASgIEhgKEHNlcnZlZF9ieV9vdXRib3gYBCABKAgSEwoLZGVzY3JpcHRpb24YBSABKAkiTwoRTGlzdE91dGJveFJlcXVlc3QSEQoJcmVjaXBpZW50GAEgASgJEhQKDGNoYWxsZW5nZV9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUiPQoSTGlzdE91dGJveFJlc3BvbnNlEicKCG1lc3NhZ2VzGAEgAygLMhUub3RwLnYxLk91dGJveE1lc3NhZ2UipAEKDU91dGJveE1lc3NhZ2USCgoCaWQYASABKAkSIAoHY2hhbm5lbBgCIAEoDjIPLm90cC52MS5DaGFubmVsEhEKCXJlY2lwaWVudBgDIAEoCRIMCgR0ZXh0GAQgASgJEhQKDGNoYWxsZW5nZV9pZBgFIAEoCRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLIAQoLU2VuZFJlcXVlc3QSIAoHY2hhbm5lbBgBIAEoDjIPLm90cC52MS5DaGFubmVsEhEKCXJlY2lwaWVudBgCIAEoCRIOCgR0ZXh0GAMgASgJSAASIQoDb3RwGAQgASgLMhIub3RwLnYxLk90cENvbnRlbnRIABIdChVzZWxmX2Rlc3RydWN0X3NlY29uZHMYBSABKAUSFwoPaWRlbXBvdGVuY3lfa2V5GAYgASgJEg4KBmxvY2FsZRgHIAEoCUIJCgdjb250ZW50Ii8KCk90cENvbnRlbnQSDAoEY29kZRgBIAEoCRITCgt0dGxfc2Vjb25kcxgCIAEoBSIyCgxTZW5kUmVzcG9uc2USIgoIZGVsaXZlcnkYASABKAsyEC5vdHAudjEuRGVsaXZlcnkilwIKCERlbGl2ZXJ5EgoKAmlkGAEgASgJEiAKB2NoYW5uZWwYAiABKA4yDy5vdHAudjEuQ2hhbm5lbBIYChByZWNpcGllbnRfbWFza2VkGAMgASgJEiYKBnN0YXR1cxgEIAEoDjIWLm90cC52MS5EZWxpdmVyeVN0YXR1cxImCgdoaXN0b3J5GAUgAygLMhUub3RwLnYxLkRlbGl2ZXJ5RXZlbnQSFAoMY2hhbGxlbmdlX2lkGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWRlbGV0ZV9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAigAEKDURlbGl2ZXJ5RXZlbnQSJgoGc3RhdHVzGAEgASgOMhYub3RwLnYxLkRlbGl2ZXJ5U3RhdHVzEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YAyABKAkSDwoHYXR0ZW1wdBgEIAEoBSIgChJHZXREZWxpdmVyeVJlcXVlc3QSCgoCaWQYASABKAkiOQoTR2V0RGVsaXZlcnlSZXNwb25zZRIiCghkZWxpdmVyeRgBIAEoCzIQLm90cC52MS5EZWxpdmVyeSIiChRXYXRjaERlbGl2ZXJ5UmVxdWVzdBIKCgJpZBgBIAEoCSI9ChVXYXRjaERlbGl2ZXJ5UmVzcG9uc2USJAoFZXZlbnQYASABKAsyFS5vdHAudjEuRGVsaXZlcnlFdmVudCq/AQoORGVsaXZlcnlTdGF0dXMSHwobREVMSVZFUllfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWREVMSVZFUllfU1RBVFVTX1FVRVVFRBABEhgKFERFTElWRVJZX1NUQVRVU19TRU5UEAISHQoZREVMSVZFUllfU1RBVFVTX0RFTElWRVJFRBADEhoKFkRFTElWRVJZX1NUQVRVU19GQUlMRUQQBBIbChdERUxJVkVSWV9TVEFUVVNfREVMRVRFRBAFMoADCg9EZWxpdmVyeVNlcnZpY2USMQoEU2VuZBITLm90cC52MS5TZW5kUmVxdWVzdBoULm90cC52MS5TZW5kUmVzcG9uc2USSwoLR2V0RGVsaXZlcnkSGi5vdHAudjEuR2V0RGVsaXZlcnlSZXF1ZXN0Ghsub3RwLnYxLkdldERlbGl2ZXJ5UmVzcG9uc2UiA5ACARJTCg1XYXRjaERlbGl2ZXJ5Ehwub3RwLnYxLldhdGNoRGVsaXZlcnlSZXF1ZXN0Gh0ub3RwLnYxLldhdGNoRGVsaXZlcnlSZXNwb25zZSIDkAIBMAESTgoMTGlzdENoYW5uZWxzEhsub3RwLnYxLkxpc3RDaGFubmVsc1JlcXVlc3QaHC5vdHAudjEuTGlzdENoYW5uZWxzUmVzcG9uc2UiA5ACARJICgpMaXN0T3V0Ym94Ehkub3RwLnYxLkxpc3RPdXRib3hSZXF1ZXN0Ghoub3RwLnYxLkxpc3RPdXRib3hSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp, file_otp_v1_channel]);
 
 /**
  * ListChannelsRequest takes no parameters.
@@ -214,11 +214,413 @@ export const OutboxMessageSchema: GenMessage<OutboxMessage> = /*@__PURE__*/
   messageDesc(file_otp_v1_delivery, 5);
 
 /**
+ * SendRequest asks for one message to be delivered.
+ *
+ * @generated from message otp.v1.SendRequest
+ */
+export type SendRequest = Message<"otp.v1.SendRequest"> & {
+  /**
+   * The channel to send through.
+   *
+   * @generated from field: otp.v1.Channel channel = 1;
+   */
+  channel: Channel;
+
+  /**
+   * The recipient on that channel.
+   *
+   * @generated from field: string recipient = 2;
+   */
+  recipient: string;
+
+  /**
+   * What to send: free text, or a one-time code rendered from the channel's template.
+   *
+   * @generated from oneof otp.v1.SendRequest.content
+   */
+  content: {
+    /**
+     * Free text, sent as it is.
+     *
+     * @generated from field: string text = 3;
+     */
+    value: string;
+    case: "text";
+  } | {
+    /**
+     * A one-time code, rendered with the code, its lifetime and a do-not-share warning.
+     *
+     * @generated from field: otp.v1.OtpContent otp = 4;
+     */
+    value: OtpContent;
+    case: "otp";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * For Telegram, the number of seconds after which the message deletes itself (5 to 86400); 0 keeps it.
+   *
+   * @generated from field: int32 self_destruct_seconds = 5;
+   */
+  selfDestructSeconds: number;
+
+  /**
+   * Optional key that makes a retried request return the first delivery instead of sending twice.
+   *
+   * @generated from field: string idempotency_key = 6;
+   */
+  idempotencyKey: string;
+
+  /**
+   * The template language, for example "en" or "es"; the default language when empty.
+   *
+   * @generated from field: string locale = 7;
+   */
+  locale: string;
+};
+
+/**
+ * Describes the message otp.v1.SendRequest.
+ * Use `create(SendRequestSchema)` to create a new message.
+ */
+export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 6);
+
+/**
+ * OtpContent is a one-time code to be rendered from a template.
+ *
+ * @generated from message otp.v1.OtpContent
+ */
+export type OtpContent = Message<"otp.v1.OtpContent"> & {
+  /**
+   * The code to send.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * The code's lifetime in seconds, stated in the message.
+   *
+   * @generated from field: int32 ttl_seconds = 2;
+   */
+  ttlSeconds: number;
+};
+
+/**
+ * Describes the message otp.v1.OtpContent.
+ * Use `create(OtpContentSchema)` to create a new message.
+ */
+export const OtpContentSchema: GenMessage<OtpContent> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 7);
+
+/**
+ * SendResponse carries the delivery.
+ *
+ * @generated from message otp.v1.SendResponse
+ */
+export type SendResponse = Message<"otp.v1.SendResponse"> & {
+  /**
+   * The delivery, with its status so far.
+   *
+   * @generated from field: otp.v1.Delivery delivery = 1;
+   */
+  delivery?: Delivery | undefined;
+};
+
+/**
+ * Describes the message otp.v1.SendResponse.
+ * Use `create(SendResponseSchema)` to create a new message.
+ */
+export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 8);
+
+/**
+ * Delivery is one message and what became of it.
+ *
+ * @generated from message otp.v1.Delivery
+ */
+export type Delivery = Message<"otp.v1.Delivery"> & {
+  /**
+   * The delivery id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The channel it went through.
+   *
+   * @generated from field: otp.v1.Channel channel = 2;
+   */
+  channel: Channel;
+
+  /**
+   * The recipient, masked.
+   *
+   * @generated from field: string recipient_masked = 3;
+   */
+  recipientMasked: string;
+
+  /**
+   * The latest status.
+   *
+   * @generated from field: otp.v1.DeliveryStatus status = 4;
+   */
+  status: DeliveryStatus;
+
+  /**
+   * Every status change, oldest first.
+   *
+   * @generated from field: repeated otp.v1.DeliveryEvent history = 5;
+   */
+  history: DeliveryEvent[];
+
+  /**
+   * The challenge whose code it carries, when it carries one.
+   *
+   * @generated from field: string challenge_id = 6;
+   */
+  challengeId: string;
+
+  /**
+   * When the delivery was created.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 7;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * For a self-destructing Telegram message, when it is deleted.
+   *
+   * @generated from field: google.protobuf.Timestamp delete_at = 8;
+   */
+  deleteAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message otp.v1.Delivery.
+ * Use `create(DeliverySchema)` to create a new message.
+ */
+export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 9);
+
+/**
+ * DeliveryEvent is one status change of a delivery.
+ *
+ * @generated from message otp.v1.DeliveryEvent
+ */
+export type DeliveryEvent = Message<"otp.v1.DeliveryEvent"> & {
+  /**
+   * The status the delivery reached.
+   *
+   * @generated from field: otp.v1.DeliveryStatus status = 1;
+   */
+  status: DeliveryStatus;
+
+  /**
+   * When it reached it.
+   *
+   * @generated from field: google.protobuf.Timestamp at = 2;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * For FAILED, the machine-readable reason; empty otherwise.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * The provider attempt this event belongs to, counting from 1.
+   *
+   * @generated from field: int32 attempt = 4;
+   */
+  attempt: number;
+};
+
+/**
+ * Describes the message otp.v1.DeliveryEvent.
+ * Use `create(DeliveryEventSchema)` to create a new message.
+ */
+export const DeliveryEventSchema: GenMessage<DeliveryEvent> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 10);
+
+/**
+ * GetDeliveryRequest names a delivery.
+ *
+ * @generated from message otp.v1.GetDeliveryRequest
+ */
+export type GetDeliveryRequest = Message<"otp.v1.GetDeliveryRequest"> & {
+  /**
+   * The delivery id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message otp.v1.GetDeliveryRequest.
+ * Use `create(GetDeliveryRequestSchema)` to create a new message.
+ */
+export const GetDeliveryRequestSchema: GenMessage<GetDeliveryRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 11);
+
+/**
+ * GetDeliveryResponse carries the delivery.
+ *
+ * @generated from message otp.v1.GetDeliveryResponse
+ */
+export type GetDeliveryResponse = Message<"otp.v1.GetDeliveryResponse"> & {
+  /**
+   * The delivery and its history.
+   *
+   * @generated from field: otp.v1.Delivery delivery = 1;
+   */
+  delivery?: Delivery | undefined;
+};
+
+/**
+ * Describes the message otp.v1.GetDeliveryResponse.
+ * Use `create(GetDeliveryResponseSchema)` to create a new message.
+ */
+export const GetDeliveryResponseSchema: GenMessage<GetDeliveryResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 12);
+
+/**
+ * WatchDeliveryRequest names the delivery to watch.
+ *
+ * @generated from message otp.v1.WatchDeliveryRequest
+ */
+export type WatchDeliveryRequest = Message<"otp.v1.WatchDeliveryRequest"> & {
+  /**
+   * The delivery id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message otp.v1.WatchDeliveryRequest.
+ * Use `create(WatchDeliveryRequestSchema)` to create a new message.
+ */
+export const WatchDeliveryRequestSchema: GenMessage<WatchDeliveryRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 13);
+
+/**
+ * WatchDeliveryResponse is one status event of the watched delivery.
+ *
+ * @generated from message otp.v1.WatchDeliveryResponse
+ */
+export type WatchDeliveryResponse = Message<"otp.v1.WatchDeliveryResponse"> & {
+  /**
+   * The event.
+   *
+   * @generated from field: otp.v1.DeliveryEvent event = 1;
+   */
+  event?: DeliveryEvent | undefined;
+};
+
+/**
+ * Describes the message otp.v1.WatchDeliveryResponse.
+ * Use `create(WatchDeliveryResponseSchema)` to create a new message.
+ */
+export const WatchDeliveryResponseSchema: GenMessage<WatchDeliveryResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 14);
+
+/**
+ * DeliveryStatus is where a delivery stands.
+ *
+ * @generated from enum otp.v1.DeliveryStatus
+ */
+export enum DeliveryStatus {
+  /**
+   * The status is not known.
+   *
+   * @generated from enum value: DELIVERY_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The delivery was accepted and waits for its provider.
+   *
+   * @generated from enum value: DELIVERY_STATUS_QUEUED = 1;
+   */
+  QUEUED = 1,
+
+  /**
+   * The provider accepted the message.
+   *
+   * @generated from enum value: DELIVERY_STATUS_SENT = 2;
+   */
+  SENT = 2,
+
+  /**
+   * The provider reported that the message reached the recipient.
+   *
+   * @generated from enum value: DELIVERY_STATUS_DELIVERED = 3;
+   */
+  DELIVERED = 3,
+
+  /**
+   * The message could not be delivered; the event's reason says why.
+   *
+   * @generated from enum value: DELIVERY_STATUS_FAILED = 4;
+   */
+  FAILED = 4,
+
+  /**
+   * The message deleted itself, as asked.
+   *
+   * @generated from enum value: DELIVERY_STATUS_DELETED = 5;
+   */
+  DELETED = 5,
+}
+
+/**
+ * Describes the enum otp.v1.DeliveryStatus.
+ */
+export const DeliveryStatusSchema: GenEnum<DeliveryStatus> = /*@__PURE__*/
+  enumDesc(file_otp_v1_delivery, 0);
+
+/**
  * DeliveryService sends messages over the configured channels and reports on them.
  *
  * @generated from service otp.v1.DeliveryService
  */
 export const DeliveryService: GenService<{
+  /**
+   * Send delivers a message over one channel, trying again on temporary provider failures.
+   *
+   * @generated from rpc otp.v1.DeliveryService.Send
+   */
+  send: {
+    methodKind: "unary";
+    input: typeof SendRequestSchema;
+    output: typeof SendResponseSchema;
+  },
+  /**
+   * GetDelivery returns a delivery and its status history.
+   *
+   * @generated from rpc otp.v1.DeliveryService.GetDelivery
+   */
+  getDelivery: {
+    methodKind: "unary";
+    input: typeof GetDeliveryRequestSchema;
+    output: typeof GetDeliveryResponseSchema;
+  },
+  /**
+   * WatchDelivery streams a delivery's status events, the past ones first, until it reaches a final status.
+   *
+   * @generated from rpc otp.v1.DeliveryService.WatchDelivery
+   */
+  watchDelivery: {
+    methodKind: "server_streaming";
+    input: typeof WatchDeliveryRequestSchema;
+    output: typeof WatchDeliveryResponseSchema;
+  },
   /**
    * ListChannels tells which channels are configured and whether each is healthy.
    *

@@ -7,6 +7,7 @@ import type {
   CreateChallengeInput,
   CreateChallengeResult,
   DeliveryAttemptRecord,
+  DeliveryRecord,
   OutboxEntry,
   OutboxFilter,
   RateLimit,
@@ -22,6 +23,8 @@ import {
   appendOutboxScript,
   cancelScript,
   createScript,
+  deliveryCreateScript,
+  deliveryEventScript,
   replaceCodeScript,
   setDeliveryAttemptsScript,
   totpCreateScript,
@@ -62,6 +65,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const factorClient = (id: string) => topology.forKey(`totp:${id}`);
   const onFactor = (id: string, script: ScriptName, args: string[]) =>
     run(factorClient(id), script, factorKeys(id), args);
+  const deliveryKeys = (id: string) => [
+    `${keyPrefix}delivery:{${id}}`,
+    `${keyPrefix}delivery:{${id}}:events`,
+  ];
+  const deliveryClient = (id: string) => topology.forKey(`delivery:${id}`);
+  const onDelivery = (id: string, script: ScriptName, args: string[]) =>
+    run(deliveryClient(id), script, deliveryKeys(id), args);
 
   for (const client of topology.clients) defineScripts(client);
 
@@ -184,6 +194,94 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const index = topology.clients.indexOf(client);
       try {
         return await consumeWith(limiterFor(client, index, bucket, limit), key);
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+
+    async createDelivery(record: DeliveryRecord) {
+      const [first, ...rest] = record.events;
+      const reply = await onDelivery(record.id, "otpDeliveryCreate", [
+        record.idempotencyFingerprint,
+        String(record.retainUntilMs),
+        JSON.stringify(first ?? { status: "queued", atMs: record.createdAtMs, reason: "", attempt: 0 }),
+        "channel",
+        record.channel,
+        "recipient_masked",
+        record.recipientMasked,
+        "challenge_id",
+        record.challengeId,
+        "created_at",
+        String(record.createdAtMs),
+        "delete_at",
+        String(record.deleteAtMs),
+        "provider_id",
+        record.providerMessageId,
+        "idem_fp",
+        record.idempotencyFingerprint,
+        "retain_until",
+        String(record.retainUntilMs),
+      ]);
+      if (reply[0] === "created") {
+        for (const event of rest) await this.appendDeliveryEvent(record.id, event);
+        return { kind: "created" };
+      }
+      if (reply[0] === "replay") {
+        const existing = await this.getDelivery(record.id, record.createdAtMs);
+        if (existing !== undefined) return { kind: "replay", record: existing };
+      }
+      return { kind: "conflict" };
+    },
+
+    async getDelivery(id: string, nowMs: number) {
+      const [key, eventsKey] = deliveryKeys(id) as [string, string];
+      const client = deliveryClient(id);
+      let fields: Record<string, string>;
+      let events: string[];
+      try {
+        [fields, events] = await Promise.all([client.hgetall(key), client.lrange(eventsKey, 0, -1)]);
+      } catch (err) {
+        throw unavailable(err);
+      }
+      if (Object.keys(fields).length === 0) return undefined;
+      const record: DeliveryRecord = {
+        id,
+        channel: (fields.channel ?? "outbox") as DeliveryRecord["channel"],
+        recipientMasked: fields.recipient_masked ?? "",
+        challengeId: fields.challenge_id ?? "",
+        createdAtMs: Number(fields.created_at ?? "0"),
+        deleteAtMs: Number(fields.delete_at ?? "0"),
+        providerMessageId: fields.provider_id ?? "",
+        idempotencyFingerprint: fields.idem_fp ?? "",
+        retainUntilMs: Number(fields.retain_until ?? "0"),
+        events: events.map((e) => JSON.parse(e)),
+      };
+      return nowMs >= record.retainUntilMs ? undefined : record;
+    },
+
+    async appendDeliveryEvent(id, event, providerMessageId) {
+      const reply = (await onDelivery(id, "otpDeliveryEvent", [
+        JSON.stringify(event),
+        providerMessageId ?? "",
+      ])) as unknown as number;
+      if (reply === 1 && providerMessageId !== undefined && providerMessageId !== "") {
+        const existing = await this.getDelivery(id, 0);
+        const indexKey = `${keyPrefix}delivery-provider:${existing?.channel ?? "unknown"}:${providerMessageId}`;
+        try {
+          await topology
+            .forKey(indexKey)
+            .set(indexKey, id, "PXAT", existing?.retainUntilMs ?? Date.now() + 86_400_000);
+        } catch (err) {
+          throw unavailable(err);
+        }
+      }
+      return reply === 1;
+    },
+
+    async findDeliveryByProviderId(channel, providerMessageId) {
+      const indexKey = `${keyPrefix}delivery-provider:${channel}:${providerMessageId}`;
+      try {
+        return (await topology.forKey(indexKey).get(indexKey)) ?? undefined;
       } catch (err) {
         throw unavailable(err);
       }
@@ -371,12 +469,19 @@ const scripts = {
   otpTotpUseStep: totpUseStepScript,
   otpTotpFailure: totpFailureScript,
   otpTotpRecovery: totpRecoveryScript,
+  otpDeliveryCreate: deliveryCreateScript,
+  otpDeliveryEvent: deliveryEventScript,
 } as const;
 type ScriptName = keyof typeof scripts;
 
 // ioredis sends each script by SHA and falls back to EVAL when Redis lacks it.
 // Scripts that touch a factor and its recovery set take two keys; the rest one.
-const twoKeyScripts = new Set<ScriptName>(["otpTotpUseStep", "otpTotpRecovery"]);
+const twoKeyScripts = new Set<ScriptName>([
+  "otpTotpUseStep",
+  "otpTotpRecovery",
+  "otpDeliveryCreate",
+  "otpDeliveryEvent",
+]);
 
 function defineScripts(client: RedisClient): void {
   for (const [name, lua] of Object.entries(scripts)) {

@@ -193,3 +193,34 @@ redis.call('PEXPIREAT', KEYS[1], retain)
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIREAT', KEYS[2], retain) end
 return {'ok', tostring(redis.call('SCARD', KEYS[2]))}
 `;
+
+/**
+ * KEYS[1] delivery hash, KEYS[2] its event list. ARGV[1] idempotency
+ * fingerprint, ARGV[2] expire-at ms, ARGV[3] first event JSON, ARGV[4..] field,
+ * value pairs. Returns {"created"}, {"conflict"} or {"replay"}.
+ */
+export const deliveryCreateScript = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local fp = redis.call('HGET', KEYS[1], 'idem_fp')
+  if fp and fp ~= '' and fp == ARGV[1] then return {'replay'} end
+  return {'conflict'}
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+return {'created'}
+`;
+
+/**
+ * KEYS[1] delivery hash, KEYS[2] its event list. ARGV[1] event JSON, ARGV[2]
+ * provider message id or empty. Appends only to an existing delivery.
+ */
+export const deliveryEventScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'provider_id', ARGV[2]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
+`;

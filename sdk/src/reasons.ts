@@ -1,0 +1,59 @@
+/**
+ * Every reason the service puts in an error's `google.rpc.ErrorInfo` detail
+ * (domain `otp.v1`), so that code can branch on a reason instead of a message.
+ * A newer service may send a reason missing from this list; {@link OtpError}
+ * still carries it as a plain string.
+ *
+ * @example
+ * otpErrorReasons.includes("RATE_LIMITED"); // true
+ */
+export const otpErrorReasons = [
+  // The request was malformed or out of range.
+  "TTL_INVALID",
+  "MAX_ATTEMPTS_INVALID",
+  "CODE_LENGTH_INVALID",
+  "ALPHABET_INVALID",
+  "BINDING_TOO_LARGE",
+  "DELIVERY_TARGETS_TOO_MANY",
+  "CHANNEL_INVALID",
+  "RECIPIENT_INVALID",
+  "SELF_DESTRUCT_INVALID",
+  "IDEMPOTENCY_KEY_INVALID",
+  "PAGE_SIZE_INVALID",
+  "ACCOUNT_NAME_INVALID",
+  "ISSUER_INVALID",
+  "ID_INVALID",
+  "CODE_INVALID",
+  // The challenge or TOTP factor does not exist, or its state forbids the call.
+  "CHALLENGE_NOT_FOUND",
+  "TOTP_FACTOR_NOT_FOUND",
+  "TOTP_ALREADY_CONFIRMED",
+  "CHALLENGE_NOT_PENDING",
+  "IDEMPOTENCY_KEY_CONFLICT",
+  "CHANNEL_NOT_CONFIGURED",
+  "OUTBOX_DISABLED",
+  // A limit was reached; the error says how long to wait.
+  "RESEND_COOLDOWN",
+  "SEND_LIMIT_REACHED",
+  "RATE_LIMITED",
+  // Failures outside the caller's control.
+  "DELIVERY_FAILED",
+  "STORE_UNAVAILABLE",
+  "INTERNAL",
+] as const;
+
+/**
+ * A reason the service may give for an error, in UPPER_SNAKE_CASE.
+ *
+ * @example
+ * const reason: OtpErrorReason = "RESEND_COOLDOWN";
+ */
+export type OtpErrorReason = (typeof otpErrorReasons)[number];
+
+/**
+ * The `ErrorInfo.domain` of every error the service raises on purpose.
+ *
+ * @example
+ * err.findDetails(ErrorInfoSchema)[0]?.domain === otpErrorDomain;
+ */
+export const otpErrorDomain = "otp.v1";
