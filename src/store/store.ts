@@ -248,7 +248,9 @@ export interface Store {
    */
   createDelivery(
     record: DeliveryRecord,
-  ): Promise<{ kind: "created" } | { kind: "replay"; record: DeliveryRecord } | { kind: "conflict" }>;
+  ): Promise<
+    { kind: "created" } | { kind: "replay"; record: DeliveryRecord } | { kind: "conflict" }
+  >;
   getDelivery(id: string, nowMs: number): Promise<DeliveryRecord | undefined>;
   /** Appends a status event (and the provider's message id once known); false for an unknown id. */
   appendDeliveryEvent(
@@ -257,7 +259,10 @@ export interface Store {
     providerMessageId?: string,
   ): Promise<boolean>;
   /** The delivery a provider's message id belongs to, for status callbacks. */
-  findDeliveryByProviderId(channel: ChannelKind, providerMessageId: string): Promise<string | undefined>;
+  findDeliveryByProviderId(
+    channel: ChannelKind,
+    providerMessageId: string,
+  ): Promise<string | undefined>;
   /** Stores a new, pending TOTP factor. */
   createTotpFactor(record: TotpFactorRecord): Promise<void>;
   getTotpFactor(id: string, nowMs: number): Promise<TotpFactorRecord | undefined>;

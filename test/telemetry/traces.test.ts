@@ -70,7 +70,10 @@ describe("server spans, in-process with the in-memory exporter", () => {
   }
 
   it("marks a failed call's span with the error status and the Connect code", async () => {
-    const client = createClient(OtpService, transports.Connect!(server.url));
+    const client = createClient(
+      OtpService,
+      (transports.Connect as (url: string) => Transport)(server.url),
+    );
     const err = await client
       .getChallenge({ id: crypto.randomUUID() })
       .catch((e: unknown) => ConnectError.from(e));
@@ -122,7 +125,10 @@ describe("one trace from client to Redis, through the real process and OTLP", ()
 
   for (const name of ["gRPC", "Connect"]) {
     it(`puts the client span, the server span and its Redis spans in one tree over ${name}`, async () => {
-      const client = createClient(OtpService, transports[name]!(server.url));
+      const client = createClient(
+        OtpService,
+        (transports[name] as (url: string) => Transport)(server.url),
+      );
       const gen = await client.generate({});
       await client.verify({ id: gen.id, code: gen.code });
       const clientSpans = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);

@@ -204,7 +204,9 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const reply = await onDelivery(record.id, "otpDeliveryCreate", [
         record.idempotencyFingerprint,
         String(record.retainUntilMs),
-        JSON.stringify(first ?? { status: "queued", atMs: record.createdAtMs, reason: "", attempt: 0 }),
+        JSON.stringify(
+          first ?? { status: "queued", atMs: record.createdAtMs, reason: "", attempt: 0 },
+        ),
         "channel",
         record.channel,
         "recipient_masked",
@@ -239,7 +241,10 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       let fields: Record<string, string>;
       let events: string[];
       try {
-        [fields, events] = await Promise.all([client.hgetall(key), client.lrange(eventsKey, 0, -1)]);
+        [fields, events] = await Promise.all([
+          client.hgetall(key),
+          client.lrange(eventsKey, 0, -1),
+        ]);
       } catch (err) {
         throw unavailable(err);
       }
