@@ -216,6 +216,11 @@ describe("Connect JSON over HTTP/1.1", () => {
     );
   });
 
+  it("refuses an outbox page size out of range", async () => {
+    const res = await callJson(server.url, "otp.v1.DeliveryService/ListOutbox", { pageSize: 501 });
+    expect([res.body.code, errorReason(res.body)]).toEqual(["invalid_argument", "PAGE_SIZE_INVALID"]);
+  });
+
   it("lists every channel with whether a provider or the outbox serves it", async () => {
     const res = await callJson(server.url, "otp.v1.DeliveryService/ListChannels", {});
     const channels = res.body.channels as { channel: string; servedByOutbox?: boolean }[];
