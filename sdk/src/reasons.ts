@@ -32,6 +32,13 @@ export const otpErrorReasons = [
   "IDEMPOTENCY_KEY_CONFLICT",
   "CHANNEL_NOT_CONFIGURED",
   "OUTBOX_DISABLED",
+  // Credentials and tenants.
+  "UNAUTHENTICATED",
+  "PERMISSION_DENIED",
+  "TENANT_NOT_FOUND",
+  "API_KEY_NOT_FOUND",
+  "API_KEY_INVALID",
+  "TENANT_NAME_INVALID",
   // A limit was reached; the error says how long to wait.
   "RESEND_COOLDOWN",
   "SEND_LIMIT_REACHED",

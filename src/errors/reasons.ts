@@ -32,6 +32,13 @@ export const reasonCodes = {
   IDEMPOTENCY_KEY_CONFLICT: Code.AlreadyExists,
   CHANNEL_NOT_CONFIGURED: Code.FailedPrecondition,
   OUTBOX_DISABLED: Code.FailedPrecondition,
+  // Credentials.
+  UNAUTHENTICATED: Code.Unauthenticated,
+  PERMISSION_DENIED: Code.PermissionDenied,
+  TENANT_NOT_FOUND: Code.NotFound,
+  API_KEY_NOT_FOUND: Code.NotFound,
+  API_KEY_INVALID: Code.InvalidArgument,
+  TENANT_NAME_INVALID: Code.InvalidArgument,
   // Limits.
   RESEND_COOLDOWN: Code.ResourceExhausted,
   SEND_LIMIT_REACHED: Code.ResourceExhausted,

@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { type AdminService, ApiKeyKind, Scope } from "../../gen/otp/v1/admin_pb.js";
+import type { AdminStore, ApiKeyRecord, ScopeName, TenantRecord } from "../auth/admin-store.js";
+import { generateApiKey } from "../auth/api-key.js";
+import { OtpError } from "../errors/otp-error.js";
+import { optionalTimestamp } from "../proto-mapping.js";
+
+const scopeNames: Record<number, ScopeName> = {
+  [Scope.GENERATE]: "generate",
+  [Scope.VERIFY]: "verify",
+  [Scope.SEND]: "send",
+  [Scope.TOTP]: "totp",
+  [Scope.ADMIN_READ]: "admin-read",
+};
+const scopeValues = Object.fromEntries(
+  Object.entries(scopeNames).map(([k, v]) => [v, Number(k)]),
+) as Record<ScopeName, Scope>;
+
+const invalidKey = (why: string, field: string) => new OtpError("API_KEY_INVALID", why, { field });
+
+function tenantToProto(t: TenantRecord) {
+  return { id: t.id, name: t.name, createdAt: optionalTimestamp(t.createdAtMs) };
+}
+
+function keyToProto(k: ApiKeyRecord) {
+  return {
+    id: k.id,
+    tenantId: k.tenantId,
+    kind: k.kind === "secret" ? ApiKeyKind.SECRET : ApiKeyKind.PUBLISHABLE,
+    scopes: k.scopes.map((s) => scopeValues[s]),
+    allowedOrigins: k.allowedOrigins,
+    name: k.name,
+    createdAt: optionalTimestamp(k.createdAtMs),
+    revokedAt: optionalTimestamp(k.revokedAtMs),
+  };
+}
+
+/**
+ * The AdminService handlers: tenants and their keys. The auth interceptor
+ * has already checked the admin credential before any of these run.
+ */
+export function createAdminHandlers(
+  admin: AdminStore,
+  now: () => number = Date.now,
+): ServiceImpl<typeof AdminService> {
+  const tenantOrThrow = async (id: string) => {
+    const tenant = id === "" ? undefined : await admin.getTenant(id);
+    if (tenant === undefined) throw new OtpError("TENANT_NOT_FOUND", "no tenant has this id");
+    return tenant;
+  };
+  return {
+    async createTenant(req) {
+      const name = req.name.trim();
+      if (name === "" || name.length > 100) {
+        throw new OtpError("TENANT_NAME_INVALID", "name must be 1 to 100 characters", {
+          field: "name",
+        });
+      }
+      const tenant = {
+        id: `ten_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
+        name,
+        createdAtMs: now(),
+      };
+      await admin.createTenant(tenant);
+      return { tenant: tenantToProto(tenant) };
+    },
+
+    async listTenants() {
+      return { tenants: (await admin.listTenants()).map(tenantToProto) };
+    },
+
+    async createApiKey(req) {
+      const tenant = await tenantOrThrow(req.tenantId);
+      if (req.kind !== ApiKeyKind.SECRET && req.kind !== ApiKeyKind.PUBLISHABLE) {
+        throw invalidKey("kind must be SECRET or PUBLISHABLE", "kind");
+      }
+      const kind = req.kind === ApiKeyKind.SECRET ? "secret" : "publishable";
+      const scopes = [...new Set(req.scopes)].map((s) => scopeNames[s]);
+      if (scopes.length === 0 || scopes.some((s) => s === undefined)) {
+        throw invalidKey("scopes must name at least one known scope", "scopes");
+      }
+      const origins = req.allowedOrigins.map((o) => o.trim());
+      if (kind === "publishable") {
+        if (scopes.some((s) => s !== "generate" && s !== "verify")) {
+          throw invalidKey("a publishable key may hold only GENERATE and VERIFY", "scopes");
+        }
+        if (origins.length === 0 || origins.some((o) => !/^https?:\/\/[^/\s]+$/.test(o))) {
+          throw invalidKey(
+            "a publishable key needs origins like https://app.example.com",
+            "allowed_origins",
+          );
+        }
+      } else if (origins.length > 0) {
+        throw invalidKey("only publishable keys take allowed_origins", "allowed_origins");
+      }
+      const made = generateApiKey(kind);
+      const record: ApiKeyRecord = {
+        id: made.id,
+        tenantId: tenant.id,
+        kind,
+        scopes: scopes as ScopeName[],
+        allowedOrigins: origins,
+        name: req.name.trim().slice(0, 100),
+        createdAtMs: now(),
+        revokedAtMs: 0,
+        hash: made.hash,
+      };
+      await admin.createApiKey(record);
+      return { key: keyToProto(record), secret: made.secret };
+    },
+
+    async listApiKeys(req) {
+      await tenantOrThrow(req.tenantId);
+      return { keys: (await admin.listApiKeys(req.tenantId)).map(keyToProto) };
+    },
+
+    async revokeApiKey(req) {
+      const key = await admin.revokeApiKey(req.keyId, now());
+      if (key === undefined) throw new OtpError("API_KEY_NOT_FOUND", "no key has this id");
+      return { key: keyToProto(key) };
+    },
+  };
+}
