@@ -1,13 +1,49 @@
 import type { ChannelKind } from "../store/store.js";
 
+/** What a code message says, for channels that render it from their own template. */
+export interface CodeContent {
+  code: string;
+  /** The code's lifetime, in seconds. */
+  ttlSeconds: number;
+  /** A BCP 47 tag such as "es" or "de-AT"; the templates' default locale when absent. */
+  locale?: string;
+}
+
 /** A message ready to go out over one channel. */
 export interface OutgoingMessage {
   recipient: string;
+  /** The rendered text; channels use it when {@link code} is absent. */
   text: string;
   /** The challenge whose code the message carries, if any. */
   challengeId: string;
   /** For Telegram, delete the message after this many seconds; 0 keeps it. */
   selfDestructSeconds: number;
+  /**
+   * The code itself, when the message carries one: a channel with templates
+   * renders its own text (and, for email, subject and HTML) from it instead
+   * of sending {@link text}.
+   */
+  code?: CodeContent;
+  /** The email subject of a free-text message. */
+  subject?: string;
+}
+
+/**
+ * Where a delivery stands. A channel reports "queued" or "sent" when the
+ * provider accepts a message; "delivered" and "failed" come later from the
+ * provider where it reports them (Twilio status callbacks), and "deleted" from
+ * the Telegram self-destruct.
+ */
+export type DeliveryStatus = "queued" | "sent" | "delivered" | "failed" | "deleted";
+
+/** What a provider said when it accepted a message. */
+export interface SendReceipt {
+  /** The provider's id of the message: Twilio SID, Resend email id, Telegram "<chat id>:<message id>". */
+  providerMessageId: string;
+  /** The status right after the send: "queued" when the provider sends later, "sent" otherwise. */
+  status: DeliveryStatus;
+  /** When a self-destructing Telegram message is due to be deleted, in epoch milliseconds. */
+  deleteAtMs?: number;
 }
 
 /** One way of reaching a person, in front of its provider. */
@@ -16,8 +52,13 @@ export interface Channel {
   readonly kind: ChannelKind;
   /** A short description for ListChannels and the banner, for example "Twilio SMS". */
   readonly description: string;
-  /** Sends the message; resolves with the delivery id once the provider accepted it. */
-  send(message: OutgoingMessage, deliveryId: string): Promise<void>;
+  /**
+   * Sends the message and resolves once the provider accepted it. Provider
+   * adapters resolve with a {@link SendReceipt}; the outbox resolves with
+   * nothing. A failure rejects with a `DeliveryError` carrying the reason.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: adapters written before receipts existed resolve with nothing.
+  send(message: OutgoingMessage, deliveryId: string): Promise<SendReceipt | void>;
   /** Tells whether the channel can take messages now. */
   healthy(): Promise<boolean>;
 }
