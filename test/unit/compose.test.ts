@@ -1,0 +1,60 @@
+import { existsSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { loadConfig } from "../../src/config.js";
+
+// No Docker engine runs on our machines, so this is how docker-compose.yml and
+// the Dockerfile are kept runnable: their configuration is fed to the real parser.
+
+/** Resolves compose's `${NAME:-default}` and `${NAME}` the way compose would with an empty environment. */
+function interpolate(value: string): string {
+  return value.replace(
+    /\$\{([A-Z_]+)(?::?-([^}]*))?\}/g,
+    (_, _name: string, fallback?: string) => fallback ?? "",
+  );
+}
+
+describe("docker-compose.yml", () => {
+  const compose = parse(readFileSync("docker-compose.yml", "utf8")) as {
+    services: Record<
+      string,
+      { environment?: Record<string, string>; image?: string; build?: unknown }
+    >;
+  };
+
+  it("runs the service, Redis, an OpenTelemetry collector and Jaeger", () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      "jaeger",
+      "otel-collector",
+      "otp",
+      "redis",
+    ]);
+  });
+
+  it("gives the service a configuration it accepts", () => {
+    const env = Object.fromEntries(
+      Object.entries(compose.services.otp?.environment ?? {}).map(([k, v]) => [
+        k,
+        interpolate(String(v)),
+      ]),
+    );
+    const config = loadConfig(env);
+    expect(config.redis?.layout).toEqual({ kind: "single", url: "redis://redis:6379" });
+    expect(config.host).toBe("0.0.0.0");
+  });
+});
+
+describe("Dockerfile", () => {
+  it("starts the service with the same preloads as npm start", () => {
+    const dockerfile = readFileSync("Dockerfile", "utf8");
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? "[]";
+    const args = JSON.parse(cmd) as string[];
+    const start = (
+      JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } }
+    ).scripts.start;
+    expect(["node", ...start.split(" ").slice(1)]).toEqual(args);
+    for (const file of args.filter((a) => a.endsWith(".mjs") || a.endsWith(".ts"))) {
+      expect(existsSync(file)).toBe(true);
+    }
+  });
+});
