@@ -5,7 +5,10 @@ import type { RunningServer } from "./server.js";
  * and channels it uses, and, plainly, whether this is a development set-up.
  */
 export function formatBanner(
-  server: Pick<RunningServer, "url" | "config" | "store" | "channels" | "signingKeyGenerated">,
+  server: Pick<
+    RunningServer,
+    "url" | "config" | "store" | "channels" | "signingKeyGenerated" | "deliveryNotes"
+  >,
 ): string {
   const { config } = server;
   const lines = [
@@ -16,12 +19,13 @@ export function formatBanner(
     "             grpc.health.v1.Health, gRPC reflection v1/v1alpha, /healthz /readyz /metrics",
     `  store      ${server.store.description}`,
     `  channels   ${server.channels.length === 0 ? "none configured" : server.channels.map((c) => `${c.kind} (${c.description})`).join(", ")}`,
+    ...server.deliveryNotes.map((note) => `  ${note}`),
     `  cors       ${config.corsOrigins.length === 0 ? "same-origin only (set CORS_ORIGINS)" : config.corsOrigins.join(", ")}`,
   ];
   if (config.mode === "development") {
     lines.push(
       "",
-      "  THIS IS A DEVELOPMENT CONFIGURATION: codes go to the dev outbox (DeliveryService/ListOutbox),",
+      "  THIS IS A DEVELOPMENT CONFIGURATION: codes for channels without a provider go to the dev outbox (DeliveryService/ListOutbox),",
       config.redis === undefined
         ? `  state lives in this process only${config.hmacSecretGenerated ? ", and OTP_HMAC_SECRET is a random per-process value." : "."}`
         : "  state lives in Redis.",

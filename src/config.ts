@@ -1,6 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type { JWK } from "jose";
+import { parseCountryList } from "./delivery/phone.js";
+import type { RetryPolicy } from "./delivery/retry.js";
+import {
+  createTemplates,
+  loadTemplateOverrides,
+  type TemplateCatalog,
+} from "./delivery/templates.js";
 import { parseTrustedProxies } from "./http/client-ip.js";
 import { parseLimit } from "./ratelimit/parse-limit.js";
 import type { RedisLayout } from "./store/redis/topology.js";
@@ -55,6 +62,8 @@ export interface Config {
   };
   /** Processes sharing the port; more than one needs a shared (Redis) store. */
   workers: number;
+  /** Channels, providers, templates and retries. */
+  delivery: DeliveryConfig;
   /** Where state lives in Redis; undefined means the in-memory store. */
   redis:
     | {
@@ -64,6 +73,75 @@ export interface Config {
         connectTimeoutMs: number;
       }
     | undefined;
+}
+
+/** How Telegram updates reach the bot. */
+export type TelegramUpdates = "webhook" | "polling" | "off";
+
+/** The Telegram channel and bot (grammy). */
+export interface TelegramConfig {
+  botToken: string;
+  /** Another Bot API server (self-hosted, or a fake in tests); Telegram's own when undefined. */
+  apiRoot: string | undefined;
+  updates: TelegramUpdates;
+  /** The public HTTPS URL Telegram posts updates to; its path is served on our port. */
+  webhookUrl: string | undefined;
+  /** The secret Telegram sends in X-Telegram-Bot-Api-Secret-Token. */
+  webhookSecret: string | undefined;
+  /** Applied when a Telegram target asks for 0; 0 keeps messages. */
+  selfDestructDefaultSeconds: number;
+  deletePollMs: number;
+  deleteLeaseMs: number;
+  linkTtlMs: number;
+  linkTokenTtlSeconds: number;
+}
+
+/** Twilio, shared by the SMS and WhatsApp channels. */
+export interface TwilioConfig {
+  accountSid: string;
+  authToken: string;
+  /** The SMS sender: an E.164 number or an alphanumeric sender id. */
+  smsFrom: string | undefined;
+  /** The WhatsApp sender, an E.164 number; the WhatsApp channel exists only with it. */
+  whatsappFrom: string | undefined;
+  /** A Messaging Service (MG...) used for SMS instead of smsFrom. */
+  messagingServiceSid: string | undefined;
+  /** An approved WhatsApp authentication template (HX...) for code messages. */
+  whatsappContentSid: string | undefined;
+  baseUrl: string | undefined;
+  /** The public URL Twilio posts status callbacks to; its path is served on our port. */
+  statusCallbackUrl: string | undefined;
+}
+
+/** Email over Resend. */
+export interface EmailConfig {
+  apiKey: string;
+  from: string;
+  replyTo: string | undefined;
+  baseUrl: string | undefined;
+}
+
+/** Everything about delivery. */
+export interface DeliveryConfig {
+  telegram: TelegramConfig | undefined;
+  twilio: TwilioConfig | undefined;
+  email: EmailConfig | undefined;
+  /** Destination countries for SMS (ISO 3166-1 alpha-2), or "all". */
+  smsAllowedCountries: ReadonlySet<string> | "all";
+  whatsappAllowedCountries: ReadonlySet<string> | "all";
+  /** Template overrides read from TEMPLATES_FILE. */
+  templateOverrides: TemplateCatalog | undefined;
+  defaultLocale: string;
+  /** Retries of one send; its maxTotalMs bounds a send with nothing after it. */
+  retry: RetryPolicy;
+  /** The retry budget of a target that has a fallback after it (Generate, Resend). */
+  fallbackBudgetMs: number;
+  /** The longest one provider HTTP call may take. */
+  providerTimeoutMs: number;
+  /** The longest a WatchDelivery stream stays open. */
+  watchMaxSeconds: number;
+  /** How long delivery records stay readable (longer for self-destructing messages). */
+  retentionSeconds: number;
 }
 
 /** A configuration that cannot start the service; the message names every variable at fault. */
@@ -264,6 +342,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const delivery = readDeliveryConfig(read, int, mode, problems);
+
   const config: Config = {
     mode,
     port: int("PORT", 8080, 0, 65535),
@@ -298,6 +378,7 @@ export function loadConfig(env: Env = process.env): Config {
       ttlSeconds: int("TOKEN_TTL_SECONDS", 300, 10, 86_400),
     },
     workers,
+    delivery,
     redis:
       layout === undefined
         ? undefined
@@ -310,6 +391,277 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * Reads the delivery variables: each provider is configured by its
+ * credentials, and a partial set of a provider's variables is an error
+ * naming what is missing.
+ */
+function readDeliveryConfig(
+  read: (name: string) => string | undefined,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  mode: Config["mode"],
+  problems: string[],
+): DeliveryConfig {
+  const url = (name: string, options: { https?: boolean } = {}): string | undefined => {
+    const value = read(name);
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      const allowed = options.https === true ? ["https:"] : ["http:", "https:"];
+      if (allowed.includes(parsed.protocol)) return value.replace(/\/+$/, "");
+    } catch {}
+    problems.push(`${name}: must be an ${options.https === true ? "https" : "http(s)"} URL`);
+    return undefined;
+  };
+  const matching = (name: string, pattern: RegExp, what: string): string | undefined => {
+    const value = read(name);
+    if (value === undefined || pattern.test(value)) return value;
+    // Never echo a credential.
+    problems.push(`${name}: must be ${what}`);
+    return undefined;
+  };
+  const e164 = /^\+[1-9]\d{6,14}$/;
+  const requires = (name: string, needs: string) => {
+    if (read(name) !== undefined && read(needs) === undefined) {
+      problems.push(`${name}: needs ${needs}`);
+    }
+  };
+
+  // Telegram.
+  let telegram: TelegramConfig | undefined;
+  const botToken = matching(
+    "TELEGRAM_BOT_TOKEN",
+    /^\d{1,20}:[A-Za-z0-9_-]{1,200}$/,
+    "a bot token from @BotFather, like 123456:ABC-def",
+  );
+  for (const name of [
+    "TELEGRAM_API_ROOT",
+    "TELEGRAM_UPDATES",
+    "TELEGRAM_WEBHOOK_URL",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS",
+  ]) {
+    requires(name, "TELEGRAM_BOT_TOKEN");
+  }
+  const webhookUrl = url("TELEGRAM_WEBHOOK_URL", { https: mode === "production" });
+  const webhookSecret = matching(
+    "TELEGRAM_WEBHOOK_SECRET",
+    /^[A-Za-z0-9_-]{16,256}$/,
+    "16 to 256 characters of A-Z, a-z, 0-9, _ and - (e.g. openssl rand -hex 32)",
+  );
+  const updatesRaw =
+    read("TELEGRAM_UPDATES") ??
+    (read("TELEGRAM_WEBHOOK_URL") !== undefined
+      ? "webhook"
+      : mode === "production"
+        ? "off"
+        : "polling");
+  if (!["webhook", "polling", "off"].includes(updatesRaw)) {
+    problems.push(`TELEGRAM_UPDATES: must be "webhook", "polling" or "off", got "${updatesRaw}"`);
+  }
+  if (updatesRaw === "webhook" && read("TELEGRAM_BOT_TOKEN") !== undefined) {
+    if (read("TELEGRAM_WEBHOOK_URL") === undefined) {
+      problems.push("TELEGRAM_WEBHOOK_URL: required when TELEGRAM_UPDATES=webhook");
+    }
+    if (read("TELEGRAM_WEBHOOK_SECRET") === undefined) {
+      problems.push("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_UPDATES=webhook");
+    }
+  }
+  const selfDestructDefaultSeconds = int("TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS", 0, 0, 86_400);
+  if (selfDestructDefaultSeconds > 0 && selfDestructDefaultSeconds < 5) {
+    problems.push("TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS: must be 0 (keep) or from 5 to 86400");
+  }
+  const providerTimeoutMs = int("PROVIDER_TIMEOUT_MS", 5_000, 100, 120_000);
+  const deleteLeaseMs = int("TELEGRAM_DELETE_LEASE_MS", 30_000, 1_000, 3_600_000);
+  if (deleteLeaseMs <= providerTimeoutMs) {
+    problems.push(
+      "TELEGRAM_DELETE_LEASE_MS: must be longer than PROVIDER_TIMEOUT_MS, or a slow deletion could be claimed twice",
+    );
+  }
+  const telegramRest = {
+    apiRoot: url("TELEGRAM_API_ROOT"),
+    updates: updatesRaw as TelegramUpdates,
+    webhookUrl,
+    webhookSecret,
+    selfDestructDefaultSeconds,
+    deletePollMs: int("TELEGRAM_DELETE_POLL_MS", 1_000, 10, 60_000),
+    deleteLeaseMs,
+    linkTtlMs: int("TELEGRAM_LINK_TTL_DAYS", 365, 1, 3650) * 86_400_000,
+    linkTokenTtlSeconds: int("TELEGRAM_LINK_TOKEN_TTL_SECONDS", 600, 60, 86_400),
+  };
+  if (botToken !== undefined) telegram = { botToken, ...telegramRest };
+
+  // Twilio.
+  const sid = /^[0-9a-fA-F]{32}$/;
+  const accountSid = matching(
+    "TWILIO_ACCOUNT_SID",
+    new RegExp(`^AC${sid.source.slice(1)}`),
+    "an account SID (AC followed by 32 hex digits)",
+  );
+  const authToken = read("TWILIO_AUTH_TOKEN");
+  for (const name of [
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_SMS_FROM",
+    "TWILIO_WHATSAPP_FROM",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_WHATSAPP_CONTENT_SID",
+    "TWILIO_BASE_URL",
+    "TWILIO_STATUS_CALLBACK_URL",
+  ]) {
+    requires(name, "TWILIO_ACCOUNT_SID");
+  }
+  if (read("TWILIO_ACCOUNT_SID") !== undefined && authToken === undefined) {
+    problems.push("TWILIO_AUTH_TOKEN: required with TWILIO_ACCOUNT_SID");
+  }
+  const smsFrom = matching(
+    "TWILIO_SMS_FROM",
+    /^(\+[1-9]\d{6,14}|(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11})$/,
+    "an E.164 number like +14155550100 or an alphanumeric sender id of up to 11 characters",
+  );
+  const whatsappFrom = matching(
+    "TWILIO_WHATSAPP_FROM",
+    e164,
+    "an E.164 number like +14155550100, without the whatsapp: prefix",
+  );
+  const messagingServiceSid = matching(
+    "TWILIO_MESSAGING_SERVICE_SID",
+    new RegExp(`^MG${sid.source.slice(1)}`),
+    "a Messaging Service SID (MG followed by 32 hex digits)",
+  );
+  const whatsappContentSid = matching(
+    "TWILIO_WHATSAPP_CONTENT_SID",
+    new RegExp(`^HX${sid.source.slice(1)}`),
+    "a Content SID (HX followed by 32 hex digits)",
+  );
+  requires("TWILIO_WHATSAPP_CONTENT_SID", "TWILIO_WHATSAPP_FROM");
+  if (
+    read("TWILIO_ACCOUNT_SID") !== undefined &&
+    [
+      read("TWILIO_SMS_FROM"),
+      read("TWILIO_MESSAGING_SERVICE_SID"),
+      read("TWILIO_WHATSAPP_FROM"),
+    ].filter((v) => v !== undefined).length === 0
+  ) {
+    problems.push(
+      "TWILIO_ACCOUNT_SID: set TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID (SMS), and/or TWILIO_WHATSAPP_FROM (WhatsApp)",
+    );
+  }
+  const twilio =
+    accountSid === undefined || authToken === undefined
+      ? undefined
+      : {
+          accountSid,
+          authToken,
+          smsFrom,
+          whatsappFrom,
+          messagingServiceSid,
+          whatsappContentSid,
+          baseUrl: url("TWILIO_BASE_URL"),
+          statusCallbackUrl: url("TWILIO_STATUS_CALLBACK_URL"),
+        };
+  const smsConfigured =
+    read("TWILIO_SMS_FROM") !== undefined || read("TWILIO_MESSAGING_SERVICE_SID") !== undefined;
+  const countries = (name: string, fallback: string | undefined, required: boolean) => {
+    const raw = read(name) ?? fallback;
+    if (raw === undefined) {
+      if (required) {
+        problems.push(
+          `${name}: required when NODE_ENV=production, to guard against SMS pumping (e.g. "US,CA", or "*" for every country)`,
+        );
+      }
+      return "all" as const;
+    }
+    try {
+      return parseCountryList(raw);
+    } catch (err) {
+      problems.push(`${name}: ${(err as Error).message}`);
+      return "all" as const;
+    }
+  };
+  const production = mode === "production" && twilio !== undefined;
+  const smsAllowedCountries = countries(
+    "SMS_ALLOWED_COUNTRIES",
+    undefined,
+    production && smsConfigured,
+  );
+  const whatsappAllowedCountries = countries(
+    "WHATSAPP_ALLOWED_COUNTRIES",
+    read("SMS_ALLOWED_COUNTRIES"),
+    production && read("TWILIO_WHATSAPP_FROM") !== undefined,
+  );
+
+  // Email.
+  const apiKey = read("RESEND_API_KEY");
+  const from = matching(
+    "EMAIL_FROM",
+    /^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/,
+    'an address like login@mail.example.com or "Example <login@mail.example.com>"',
+  );
+  const replyTo = matching(
+    "EMAIL_REPLY_TO",
+    /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/,
+    "an email address",
+  );
+  if (apiKey !== undefined && read("EMAIL_FROM") === undefined) {
+    problems.push(
+      "EMAIL_FROM: required with RESEND_API_KEY (an address on a domain verified with Resend)",
+    );
+  }
+  for (const name of ["EMAIL_FROM", "EMAIL_REPLY_TO", "RESEND_BASE_URL"]) {
+    requires(name, "RESEND_API_KEY");
+  }
+  const email =
+    apiKey === undefined || from === undefined
+      ? undefined
+      : { apiKey, from, replyTo, baseUrl: url("RESEND_BASE_URL") };
+
+  // Templates.
+  const templatesFile = read("TEMPLATES_FILE");
+  let templateOverrides: TemplateCatalog | undefined;
+  if (templatesFile !== undefined) {
+    try {
+      templateOverrides = loadTemplateOverrides(templatesFile);
+    } catch (err) {
+      problems.push(`TEMPLATES_FILE: ${(err as Error).message}`);
+    }
+  }
+  const defaultLocale = read("DEFAULT_LOCALE") ?? "en";
+  try {
+    createTemplates({ overrides: templateOverrides, defaultLocale });
+  } catch (err) {
+    const name = /default locale/.test((err as Error).message)
+      ? "DEFAULT_LOCALE"
+      : "TEMPLATES_FILE";
+    problems.push(`${name}: ${(err as Error).message}`);
+  }
+
+  const retry: RetryPolicy = {
+    maxAttempts: int("DELIVERY_RETRY_MAX_ATTEMPTS", 4, 1, 20),
+    baseDelayMs: int("DELIVERY_RETRY_BASE_MS", 250, 1, 60_000),
+    maxDelayMs: int("DELIVERY_RETRY_MAX_DELAY_MS", 2_000, 1, 300_000),
+    maxTotalMs: int("DELIVERY_RETRY_BUDGET_MS", 10_000, 100, 600_000),
+  };
+  if (retry.maxDelayMs < retry.baseDelayMs) {
+    problems.push("DELIVERY_RETRY_MAX_DELAY_MS: must not be less than DELIVERY_RETRY_BASE_MS");
+  }
+  const fallbackBudgetMs = int("DELIVERY_FALLBACK_BUDGET_MS", 3_000, 100, 600_000);
+
+  return {
+    telegram,
+    twilio,
+    email,
+    smsAllowedCountries,
+    whatsappAllowedCountries,
+    templateOverrides,
+    defaultLocale,
+    retry,
+    fallbackBudgetMs: Math.min(fallbackBudgetMs, retry.maxTotalMs),
+    providerTimeoutMs,
+    watchMaxSeconds: int("DELIVERY_WATCH_MAX_SECONDS", 300, 1, 3_600),
+    retentionSeconds: int("DELIVERY_RETENTION_SECONDS", 86_400, 60, 30 * 86_400),
+  };
 }
 
 /**

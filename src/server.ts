@@ -4,26 +4,31 @@ import { HealthCheckResponse_ServingStatus } from "../gen/health/v1/health_pb.js
 import { formatBanner } from "./banner.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import type { Channel } from "./delivery/channel.js";
+import { createDeliveryService } from "./delivery/delivery-service.js";
 import { createDispatcher } from "./delivery/dispatcher.js";
 import { createOutboxChannel } from "./delivery/outbox-channel.js";
+import { createProviders } from "./delivery/providers.js";
+import type { RecipientPolicy } from "./delivery/recipients.js";
+import { createTemplates } from "./delivery/templates.js";
 import { createHealthService } from "./health/health-service.js";
 import { clientIpContextValues, createClientIpResolver } from "./http/client-ip.js";
 import { withCors } from "./http/cors.js";
 import { withDemo } from "./http/demo.js";
 import { withJwks } from "./http/jwks.js";
+import { withMounts } from "./http/mount.js";
 import { withProbes } from "./http/probes.js";
 import { createListener } from "./listener.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createChallengeService } from "./otp/challenge-service.js";
 import { createCodeHasher } from "./otp/code-hasher.js";
 import { createInterceptors, createRoutes, servedServices } from "./routes.js";
-import { createStore, StoreStartError } from "./store/create-store.js";
+import { type OpenedStore, openStore, StoreStartError } from "./store/create-store.js";
 import type { ChannelKind, Store } from "./store/store.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 import { createTokenSigner, generateSigningKey } from "./tokens/token-signer.js";
 import { createSecretBox } from "./totp/secret-box.js";
 import { createTotpService } from "./totp/totp-service.js";
-import { isWorker, type ListeningMessage, runPrimary } from "./workers.js";
+import { isLeader, isWorker, type ListeningMessage, runPrimary } from "./workers.js";
 
 /** Dependencies a test may replace; everything else comes from the config. */
 export interface ServerOverrides {
@@ -31,6 +36,10 @@ export interface ServerOverrides {
   logger?: Logger;
   metrics?: Metrics;
   now?: () => number;
+  /** Whether this process polls Telegram and registers its webhook; worker 1 or a single process by default. */
+  leader?: boolean;
+  /** How often WatchDelivery reads the store, in milliseconds; 200 by default. */
+  watchPollMs?: number;
 }
 
 /** A running service. */
@@ -44,6 +53,8 @@ export interface RunningServer {
   signingKeyGenerated: boolean;
   /** The channels in use, for the banner and tests. */
   channels: readonly Channel[];
+  /** Lines about the delivery set-up for the banner, such as where webhooks are served. */
+  deliveryNotes: readonly string[];
   /** Stops taking calls, drains the ones in flight for up to the grace period, closes the store. */
   close(): Promise<void>;
 }
@@ -65,13 +76,42 @@ export async function startServer(
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
   const now = overrides.now ?? Date.now;
-  const store = overrides.store ?? (await createStore(config, now));
+  const opened: OpenedStore =
+    overrides.store === undefined
+      ? await openStore(config, now)
+      : { store: overrides.store, redis: undefined };
+  const { store } = opened;
+  const hasher = createCodeHasher(config.hmacSecrets);
+  const shutdown = new AbortController();
 
-  // No provider is configured in this version, so in development the outbox
-  // stands in for every channel, and in production no channel is available.
-  const channels: Channel[] = [];
+  // Providers serve the channels they are configured for. In development the
+  // outbox stands in for every other channel; in production those are unavailable.
+  const d = config.delivery;
+  const templates = createTemplates({
+    overrides: d.templateOverrides,
+    defaultLocale: d.defaultLocale,
+  });
+  const recipients: RecipientPolicy = {
+    sms: { allowedCountries: d.smsAllowedCountries },
+    whatsapp: { allowedCountries: d.whatsappAllowedCountries },
+  };
+  const providers = createProviders({
+    config: d,
+    store,
+    redis: opened.redis,
+    hasher,
+    templates,
+    recipients,
+    logger,
+    metrics,
+    leader: overrides.leader ?? isLeader(),
+    now,
+  });
+  const channels: Channel[] = [...providers.channels];
+  const provided = new Set(channels.map((c) => c.kind));
+  const standIns = config.outboxEnabled ? providerChannels.filter((k) => !provided.has(k)) : [];
   if (config.outboxEnabled) {
-    for (const kind of ["outbox", ...providerChannels] as const) {
+    for (const kind of ["outbox", ...standIns] as const) {
       channels.push(
         createOutboxChannel({
           store,
@@ -84,21 +124,32 @@ export async function startServer(
   }
   const dispatcher = createDispatcher({
     channels,
-    outboxStandIns: config.outboxEnabled ? providerChannels : [],
+    outboxStandIns: standIns,
+    store,
+    templates,
+    retentionMs: d.retentionSeconds * 1000,
+    fallbackBudgetMs: d.fallbackBudgetMs,
     observe: (channel, outcome) => metrics.delivery(channel, outcome),
     onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),
+    onRetry: (channel, err, attempt, delayMs) =>
+      logger.info({ channel, attempt, delay_ms: delayMs, reason: err.reason }, "delivery retry"),
     admit: async (target) => {
       const limit = config.rateLimits.sendsPerRecipient;
       if (limit === "off") return { allowed: true, retryAfterMs: 0 };
       return store.consume("sends_recipient", target.recipient.toLowerCase(), limit);
     },
+    now,
   });
+  const targetRules = {
+    recipients,
+    telegramSelfDestructDefaultSeconds: d.telegram?.selfDestructDefaultSeconds ?? 0,
+  };
 
-  const hasher = createCodeHasher(config.hmacSecrets);
   const challenges = createChallengeService({
     store,
     hasher,
     dispatcher,
+    targetRules,
     resendCooldownSeconds: config.resendCooldownSeconds,
     maxSends: config.maxSendsPerChallenge,
     retentionSeconds: config.challengeRetentionSeconds,
@@ -109,6 +160,20 @@ export async function startServer(
       rateLimited: (limit) => metrics.rateLimited(limit),
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
+  });
+  const deliveries = createDeliveryService({
+    store,
+    dispatcher,
+    hasher,
+    targetRules,
+    sendsPerRecipient: config.rateLimits.sendsPerRecipient,
+    reportsStatus: providers.reportsStatus,
+    telegramLinker: providers.telegramLinker,
+    watchPollMs: overrides.watchPollMs,
+    watchMaxMs: d.watchMaxSeconds * 1000,
+    shutdown: shutdown.signal,
+    onRateLimited: (limit) => metrics.rateLimited(limit),
+    now,
   });
 
   const signingKeys = config.tokens.signingKeys ?? [await generateSigningKey()];
@@ -141,7 +206,13 @@ export async function startServer(
     totp,
     signer,
     now,
-    delivery: { store, dispatcher, outboxEnabled: config.outboxEnabled, now },
+    delivery: {
+      store,
+      dispatcher,
+      service: deliveries,
+      outboxEnabled: config.outboxEnabled,
+      now,
+    },
     health,
     logger,
     store,
@@ -158,20 +229,24 @@ export async function startServer(
     interceptors: createInterceptors(deps),
     contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
   });
-  const handler = withProbes(
-    withJwks(withCors(connect, { origins: config.corsOrigins }), () => signer.jwks()),
-    {
-      ready: async () => {
-        if (draining) return false;
-        try {
-          await store.ping();
-          return true;
-        } catch {
-          return false;
-        }
+  // Provider webhooks first: they are plain HTTP, neither RPCs nor browser calls.
+  const handler = withMounts(
+    withProbes(
+      withJwks(withCors(connect, { origins: config.corsOrigins }), () => signer.jwks()),
+      {
+        ready: async () => {
+          if (draining) return false;
+          try {
+            await store.ping();
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        metrics: () => metrics.render(),
       },
-      metrics: () => metrics.render(),
-    },
+    ),
+    providers.mounts,
   );
 
   const listener = createListener({
@@ -181,6 +256,7 @@ export async function startServer(
         : handler,
   });
   const { port } = await listener.listen(config.port, config.host);
+  providers.start();
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   let closing: Promise<void> | undefined;
   return {
@@ -189,12 +265,16 @@ export async function startServer(
     config,
     store,
     channels,
+    deliveryNotes: providers.notes,
     signingKeyGenerated: config.tokens.signingKeys === undefined,
     close() {
       closing ??= (async () => {
         draining = true;
         health.shutdown();
+        // Open WatchDelivery streams end now, so their clients reconnect elsewhere.
+        shutdown.abort();
         await listener.close(config.shutdownGraceMs);
+        await providers.stop();
         await store.close();
       })();
       return closing;

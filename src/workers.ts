@@ -24,8 +24,11 @@ export interface ListeningMessage {
 export function runPrimary(options: PrimaryOptions): void {
   let stopping = false;
   let announced = false;
-  const fork = () => {
-    const worker = cluster.fork();
+  // Worker 1 (and whoever replaces it) is the one that polls Telegram.
+  const indexOf = new Map<Worker, number>();
+  const fork = (index: number) => {
+    const worker = cluster.fork({ [workerIndexVariable]: String(index) });
+    indexOf.set(worker, index);
     worker.on("message", (message: ListeningMessage) => {
       if (message?.type === "otp-listening" && !announced) {
         announced = true;
@@ -34,7 +37,7 @@ export function runPrimary(options: PrimaryOptions): void {
     });
     return worker;
   };
-  for (let i = 0; i < options.workers; i++) fork();
+  for (let i = 1; i <= options.workers; i++) fork(i);
 
   cluster.on("exit", (worker: Worker, code, signal) => {
     if (stopping) {
@@ -42,7 +45,9 @@ export function runPrimary(options: PrimaryOptions): void {
       return;
     }
     options.log("worker died; starting a new one", { pid: worker.process.pid, code, signal });
-    fork();
+    const index = indexOf.get(worker) ?? 0;
+    indexOf.delete(worker);
+    fork(index);
   });
 
   const stop = (signal: NodeJS.Signals) => {
@@ -58,6 +63,17 @@ export function runPrimary(options: PrimaryOptions): void {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** The variable that tells a worker its number, from 1. */
+const workerIndexVariable = "OTP_WORKER_INDEX";
+
+/**
+ * True in the one process that does what only one process may do, such as
+ * polling Telegram for updates: a single-process service, or worker 1.
+ */
+export function isLeader(): boolean {
+  return !cluster.isWorker || process.env[workerIndexVariable] === "1";
 }
 
 /** True in a process forked by {@link runPrimary}. */

@@ -20,12 +20,18 @@ export const otpErrorReasons = [
   "SELF_DESTRUCT_INVALID",
   "IDEMPOTENCY_KEY_INVALID",
   "PAGE_SIZE_INVALID",
+  "COUNTRY_NOT_ALLOWED",
+  "NUMBER_TYPE_NOT_ALLOWED",
+  "LOCALE_INVALID",
+  "CONTENT_INVALID",
+  "ACCOUNT_ID_INVALID",
   "ACCOUNT_NAME_INVALID",
   "ISSUER_INVALID",
   "ID_INVALID",
   "CODE_INVALID",
-  // The challenge or TOTP factor does not exist, or its state forbids the call.
+  // The challenge, delivery or TOTP factor does not exist, or its state forbids the call.
   "CHALLENGE_NOT_FOUND",
+  "DELIVERY_NOT_FOUND",
   "TOTP_FACTOR_NOT_FOUND",
   "TOTP_ALREADY_CONFIRMED",
   "CHALLENGE_NOT_PENDING",
@@ -46,6 +52,7 @@ export const otpErrorReasons = [
   // Failures outside the caller's control.
   "DELIVERY_FAILED",
   "STORE_UNAVAILABLE",
+  "SHUTTING_DOWN",
   "INTERNAL",
 ] as const;
 

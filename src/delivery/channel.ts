@@ -1,4 +1,5 @@
 import type { ChannelKind } from "../store/store.js";
+import type { DeliveryError } from "./delivery-error.js";
 
 /** What a code message says, for channels that render it from their own template. */
 export interface CodeContent {
@@ -44,6 +45,20 @@ export interface SendReceipt {
   status: DeliveryStatus;
   /** When a self-destructing Telegram message is due to be deleted, in epoch milliseconds. */
   deleteAtMs?: number;
+  /** The provider attempt that succeeded, counting from 1. */
+  attempts?: number;
+}
+
+/** How one send may retry, narrower than the channel's own policy. */
+export interface SendOptions {
+  /** The longest the send may take, retries included; the channel's budget when larger. */
+  maxTotalMs?: number;
+  /** The most attempts; the channel's policy when larger. */
+  maxAttempts?: number;
+  /** Told before each wait between two attempts, for traces and logs. */
+  onRetry?: (err: DeliveryError, attempt: number, delayMs: number) => void;
+  /** Cancels the send, for example when the client went away. */
+  signal?: AbortSignal;
 }
 
 /** One way of reaching a person, in front of its provider. */
@@ -57,8 +72,12 @@ export interface Channel {
    * adapters resolve with a {@link SendReceipt}; the outbox resolves with
    * nothing. A failure rejects with a `DeliveryError` carrying the reason.
    */
-  // biome-ignore lint/suspicious/noConfusingVoidType: adapters written before receipts existed resolve with nothing.
-  send(message: OutgoingMessage, deliveryId: string): Promise<SendReceipt | void>;
+  send(
+    message: OutgoingMessage,
+    deliveryId: string,
+    options?: SendOptions,
+    // biome-ignore lint/suspicious/noConfusingVoidType: the outbox resolves with nothing.
+  ): Promise<SendReceipt | void>;
   /** Tells whether the channel can take messages now. */
   healthy(): Promise<boolean>;
 }

@@ -4,6 +4,8 @@ export interface DeletionItem {
   messageId: number;
   /** The delivery that sent the message, to record "deleted" against. */
   deliveryId: string;
+  /** The W3C traceparent of the send, so the deletion's span can link to it. */
+  traceparent?: string;
 }
 
 /**
@@ -35,13 +37,19 @@ export function deletionMember(item: DeletionItem): string {
     chatId: item.chatId,
     messageId: item.messageId,
     deliveryId: item.deliveryId,
+    ...(item.traceparent === undefined ? {} : { traceparent: item.traceparent }),
   });
 }
 
 /** Reads back a {@link deletionMember}. */
 export function parseDeletionMember(member: string): DeletionItem {
   const parsed = JSON.parse(member) as DeletionItem;
-  return { chatId: parsed.chatId, messageId: parsed.messageId, deliveryId: parsed.deliveryId };
+  return {
+    chatId: parsed.chatId,
+    messageId: parsed.messageId,
+    deliveryId: parsed.deliveryId,
+    ...(typeof parsed.traceparent === "string" ? { traceparent: parsed.traceparent } : {}),
+  };
 }
 
 /** How long a claim lasts unless the queue is given another lease: 30 seconds. */

@@ -1,7 +1,16 @@
 import { randomUUID } from "node:crypto";
-import type { ChannelKind, DeliveryAttemptRecord, TargetRecord } from "../store/store.js";
-import type { Channel } from "./channel.js";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type {
+  ChannelKind,
+  DeliveryAttemptRecord,
+  DeliveryRecord,
+  Store,
+  TargetRecord,
+} from "../store/store.js";
+import type { Channel, CodeContent, OutgoingMessage, SendOptions, SendReceipt } from "./channel.js";
+import { type DeliveryError, failureReasonOf, isDeliveryError } from "./delivery-error.js";
 import { maskRecipient } from "./mask.js";
+import { createTemplates, type Templates } from "./templates.js";
 
 /** Reports the outcome of each send, for metrics. */
 export type DeliveryObserver = (channel: ChannelKind, outcome: "accepted" | "failed") => void;
@@ -11,6 +20,18 @@ export interface DispatcherOptions {
   channels: readonly Channel[];
   /** Channels served by the development outbox instead of a provider. */
   outboxStandIns?: readonly ChannelKind[];
+  /** Where every delivery and its status history is recorded. */
+  store: Store;
+  /** Renders the text of code messages for channels without templates of their own (the outbox); the built-in ones by default. */
+  templates?: Templates;
+  /** How long a delivery record stays readable, in milliseconds (plus any self-destruct delay); a day by default. */
+  retentionMs?: number;
+  /**
+   * The retry budget of a target that has a fallback after it, in
+   * milliseconds, so a dead first channel does not hold the fallback back
+   * for the channel's whole budget. Unlimited by default.
+   */
+  fallbackBudgetMs?: number;
   observe?: DeliveryObserver;
   /**
    * Asks whether a target may be sent to now (the per-recipient quota). A
@@ -20,9 +41,22 @@ export interface DispatcherOptions {
   admit?: (target: TargetRecord) => Promise<{ allowed: boolean; retryAfterMs: number }>;
   /** Receives provider errors for logging; the client only ever sees a reason. */
   onError?: (channel: ChannelKind, err: unknown) => void;
+  /** Told before each retry of a provider call, for logs. */
+  onRetry?: (channel: ChannelKind, err: DeliveryError, attempt: number, delayMs: number) => void;
+  now?: () => number;
 }
 
-/** Sends a message to a list of targets, each a fallback for the ones before it. */
+/** What a message says: a code rendered from the channel's template, or free text. */
+export type MessageContent =
+  | { kind: "code"; code: CodeContent }
+  | { kind: "text"; text: string; subject?: string };
+
+/** The outcome of {@link Dispatcher.attempt}. */
+export type AttemptOutcome =
+  | { ok: true; receipt: SendReceipt }
+  | { ok: false; reason: string; attempts: number };
+
+/** Sends messages over channels and records what became of each. */
 export interface Dispatcher {
   /** Tells whether a channel can be used at all. */
   has(kind: ChannelKind): boolean;
@@ -31,15 +65,34 @@ export interface Dispatcher {
   /** True when the outbox stands in for this channel. */
   viaOutbox(kind: ChannelKind): boolean;
   /**
-   * Tries each target in order until one channel accepts the message; later
-   * targets are recorded as skipped. Provider failures are in the result,
+   * Sends a code to each target in order until one channel accepts it; later
+   * targets are recorded as skipped. Every target tried gets a delivery
+   * record with its status history. Provider failures are in the result,
    * not thrown.
    */
   deliver(
     targets: readonly TargetRecord[],
-    render: (target: TargetRecord) => string,
+    code: CodeContent,
     challengeId: string,
   ): Promise<DeliveryResult>;
+  /**
+   * Stores a new, queued delivery record, unless one with its id exists
+   * (then "replay" for the same fingerprint, "conflict" otherwise).
+   */
+  begin(input: {
+    id: string;
+    target: TargetRecord;
+    challengeId: string;
+    idempotencyFingerprint: string;
+  }): ReturnType<Store["createDelivery"]>;
+  /** Sends over the target's channel and records the outcome on the delivery `deliveryId`. */
+  attempt(
+    deliveryId: string,
+    target: TargetRecord,
+    content: MessageContent,
+    challengeId: string,
+    options?: Pick<SendOptions, "maxTotalMs" | "maxAttempts" | "signal">,
+  ): Promise<AttemptOutcome>;
 }
 
 /** What {@link Dispatcher.deliver} did. */
@@ -49,23 +102,145 @@ export interface DeliveryResult {
   retryAfterMs: number;
 }
 
-/** Creates a {@link Dispatcher} over the given channel adapters. */
+/**
+ * Creates a {@link Dispatcher} over the given channel adapters. Each send is
+ * one span (`delivery.send`), so the provider's HTTP calls, retries included,
+ * sit under it in the trace of the RPC that asked for it.
+ */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const byKind = new Map<ChannelKind, Channel>(options.channels.map((c) => [c.kind, c]));
   const standIns = new Set(options.outboxStandIns ?? []);
+  const now = options.now ?? Date.now;
+  const { store } = options;
+  const templates = options.templates ?? createTemplates();
+  const retentionMs = options.retentionMs ?? 86_400_000;
+  const tracer = trace.getTracer("otp-service");
+  const viaOutbox = (kind: ChannelKind) => kind === "outbox" || standIns.has(kind);
+
+  const begin: Dispatcher["begin"] = ({ id, target, challengeId, idempotencyFingerprint }) => {
+    const createdAtMs = now();
+    const record: DeliveryRecord = {
+      id,
+      channel: target.channel,
+      recipientMasked: maskRecipient(target.recipient),
+      challengeId,
+      createdAtMs,
+      deleteAtMs: 0,
+      providerMessageId: "",
+      idempotencyFingerprint,
+      // A self-destructing message stays readable until well after its deletion.
+      retainUntilMs: createdAtMs + retentionMs + target.selfDestructSeconds * 1000,
+      events: [{ status: "queued", atMs: createdAtMs, reason: "", attempt: 0 }],
+    };
+    return store.createDelivery(record);
+  };
+
+  const attempt: Dispatcher["attempt"] = (deliveryId, target, content, challengeId, limits) => {
+    const channel = byKind.get(target.channel);
+    const message: OutgoingMessage = {
+      recipient: target.recipient,
+      text:
+        content.kind === "text"
+          ? content.text
+          : templates.render(target.channel, content.code).text,
+      challengeId,
+      selfDestructSeconds: target.selfDestructSeconds,
+      ...(content.kind === "code" ? { code: content.code } : {}),
+      ...(content.kind === "text" && content.subject !== undefined
+        ? { subject: content.subject }
+        : {}),
+    };
+    return tracer.startActiveSpan(
+      "delivery.send",
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          "otp.channel": target.channel,
+          "otp.delivery_id": deliveryId,
+          "otp.via_outbox": viaOutbox(target.channel),
+        },
+      },
+      async (span): Promise<AttemptOutcome> => {
+        let outcome: AttemptOutcome;
+        try {
+          if (channel === undefined) throw new Error(`no ${target.channel} channel`);
+          const receipt = await channel.send(message, deliveryId, {
+            ...limits,
+            onRetry: (err, n, delayMs) => {
+              span.addEvent("retry", { attempt: n, delay_ms: delayMs, reason: err.reason });
+              options.onRetry?.(target.channel, err, n, delayMs);
+            },
+          });
+          outcome = {
+            ok: true,
+            receipt: receipt ?? { providerMessageId: "", status: "sent", attempts: 1 },
+          };
+        } catch (err) {
+          options.onError?.(target.channel, err);
+          outcome = {
+            ok: false,
+            reason: failureReasonOf(err),
+            attempts: isDeliveryError(err) ? err.attempts : 1,
+          };
+        }
+        options.observe?.(target.channel, outcome.ok ? "accepted" : "failed");
+        span.setAttribute("otp.outcome", outcome.ok ? "accepted" : "failed");
+        span.setAttribute(
+          "otp.attempts",
+          outcome.ok ? (outcome.receipt.attempts ?? 1) : outcome.attempts,
+        );
+        if (!outcome.ok) {
+          span.setAttribute("otp.reason", outcome.reason);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
+        }
+        try {
+          await record(deliveryId, outcome);
+        } catch (err) {
+          // The provider has the message either way; losing its status is
+          // better than sending it twice, so the send stands.
+          options.onError?.(target.channel, err);
+        } finally {
+          span.end();
+        }
+        return outcome;
+      },
+    );
+  };
+
+  const record = async (deliveryId: string, outcome: AttemptOutcome) => {
+    if (outcome.ok) {
+      const { receipt } = outcome;
+      await store.appendDeliveryEvent(
+        deliveryId,
+        { status: receipt.status, atMs: now(), reason: "", attempt: receipt.attempts ?? 1 },
+        receipt.providerMessageId === "" ? undefined : receipt.providerMessageId,
+        receipt.deleteAtMs,
+      );
+    } else {
+      await store.appendDeliveryEvent(deliveryId, {
+        status: "failed",
+        atMs: now(),
+        reason: outcome.reason,
+        attempt: outcome.attempts,
+      });
+    }
+  };
+
   return {
     has: (kind) => byKind.has(kind),
     channels: () => [...byKind.values()],
-    viaOutbox: (kind) => kind === "outbox" || standIns.has(kind),
-    async deliver(targets, render, challengeId) {
+    viaOutbox,
+    begin,
+    attempt,
+    async deliver(targets, code, challengeId) {
       const attempts: DeliveryAttemptRecord[] = [];
       let accepted = false;
       let retryAfterMs = 0;
-      for (const target of targets) {
+      for (const [index, target] of targets.entries()) {
         const base = {
           channel: target.channel,
           recipientMasked: maskRecipient(target.recipient),
-          viaOutbox: target.channel === "outbox" || standIns.has(target.channel),
+          viaOutbox: viaOutbox(target.channel),
         };
         if (accepted) {
           attempts.push({ ...base, status: "skipped", deliveryId: "", errorReason: "" });
@@ -98,23 +273,28 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           }
         }
         const deliveryId = randomUUID();
-        try {
-          await channel.send(
-            {
-              recipient: target.recipient,
-              text: render(target),
-              challengeId,
-              selfDestructSeconds: target.selfDestructSeconds,
-            },
-            deliveryId,
-          );
+        await begin({ id: deliveryId, target, challengeId, idempotencyFingerprint: "" });
+        // With a fallback waiting, a channel gets a shorter budget, and a
+        // channel that is failing right now gets a single try.
+        const hasFallback = index < targets.length - 1;
+        const limits = hasFallback
+          ? {
+              maxTotalMs: options.fallbackBudgetMs,
+              ...((await channel.healthy().catch(() => false)) ? {} : { maxAttempts: 1 }),
+            }
+          : {};
+        const outcome = await attempt(
+          deliveryId,
+          target,
+          { kind: "code", code },
+          challengeId,
+          limits,
+        );
+        if (outcome.ok) {
           accepted = true;
-          options.observe?.(target.channel, "accepted");
           attempts.push({ ...base, status: "accepted", deliveryId, errorReason: "" });
-        } catch (err) {
-          options.observe?.(target.channel, "failed");
-          options.onError?.(target.channel, err);
-          attempts.push({ ...base, status: "failed", deliveryId, errorReason: "DELIVERY_FAILED" });
+        } else {
+          attempts.push({ ...base, status: "failed", deliveryId, errorReason: outcome.reason });
         }
       }
       return { attempts, retryAfterMs };

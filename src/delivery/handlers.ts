@@ -1,8 +1,10 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
-import { channelToProto } from "../proto-mapping.js";
-import type { ChannelKind, Store } from "../store/store.js";
+import { type DeliveryService, DeliveryStatus } from "../../gen/otp/v1/delivery_pb.js";
+import { channelFromProto, channelToProto, optionalTimestamp } from "../proto-mapping.js";
+import type { ChannelKind, DeliveryEventRecord, Store } from "../store/store.js";
+import type { DeliveryStatus as StatusName } from "./channel.js";
+import type { DeliveryView, DeliveryService as Service } from "./delivery-service.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { deliveryErrors } from "./errors.js";
 
@@ -10,6 +12,8 @@ import { deliveryErrors } from "./errors.js";
 export interface DeliveryHandlerOptions {
   store: Store;
   dispatcher: Dispatcher;
+  /** Send, GetDelivery, WatchDelivery and CreateTelegramLink. */
+  service: Service;
   /** False in production: ListOutbox is then refused. */
   outboxEnabled: boolean;
   now?: () => number;
@@ -18,12 +22,80 @@ export interface DeliveryHandlerOptions {
 const allChannels: ChannelKind[] = ["telegram", "sms", "whatsapp", "email", "outbox"];
 const maxPageSize = 500;
 
-/** The DeliveryService handlers. */
+const statuses: Record<StatusName, DeliveryStatus> = {
+  queued: DeliveryStatus.QUEUED,
+  sent: DeliveryStatus.SENT,
+  delivered: DeliveryStatus.DELIVERED,
+  failed: DeliveryStatus.FAILED,
+  deleted: DeliveryStatus.DELETED,
+};
+
+function eventToProto(event: DeliveryEventRecord) {
+  return {
+    status: statuses[event.status],
+    at: timestampFromMs(event.atMs),
+    reason: event.reason,
+    attempt: event.attempt,
+  };
+}
+
+function deliveryToProto(d: DeliveryView) {
+  return {
+    id: d.id,
+    channel: channelToProto(d.channel),
+    recipientMasked: d.recipientMasked,
+    status: statuses[d.status],
+    history: d.history.map(eventToProto),
+    challengeId: d.challengeId,
+    createdAt: optionalTimestamp(d.createdAtMs),
+    deleteAt: optionalTimestamp(d.deleteAtMs),
+  };
+}
+
+/** The DeliveryService handlers: protobuf in, domain call, protobuf out. */
 export function createDeliveryHandlers(
   options: DeliveryHandlerOptions,
-): Partial<ServiceImpl<typeof DeliveryService>> {
+): ServiceImpl<typeof DeliveryService> {
   const now = options.now ?? Date.now;
+  const { service } = options;
   return {
+    async send(req) {
+      const content =
+        req.content.case === "text"
+          ? { kind: "text" as const, text: req.content.value }
+          : req.content.case === "otp"
+            ? {
+                kind: "otp" as const,
+                code: req.content.value.code,
+                ttlSeconds: req.content.value.ttlSeconds,
+              }
+            : { kind: "none" as const };
+      const delivery = await service.send({
+        channel: channelFromProto(req.channel),
+        recipient: req.recipient,
+        content,
+        selfDestructSeconds: req.selfDestructSeconds,
+        idempotencyKey: req.idempotencyKey,
+        locale: req.locale,
+      });
+      return { delivery: deliveryToProto(delivery) };
+    },
+
+    async getDelivery(req) {
+      return { delivery: deliveryToProto(await service.get(req.id)) };
+    },
+
+    async *watchDelivery(req, ctx) {
+      for await (const event of service.watch(req.id, ctx.signal)) {
+        yield { event: eventToProto(event) };
+      }
+    },
+
+    async createTelegramLink(req) {
+      const link = await service.createTelegramLink(req.accountId);
+      return { url: link.url, expiresAt: optionalTimestamp(link.expiresAtMs) };
+    },
+
     async listChannels() {
       const registered = new Map(options.dispatcher.channels().map((c) => [c.kind, c]));
       const channels = await Promise.all(

@@ -28,6 +28,27 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxTotalMs: 10_000,
 };
 
+/**
+ * A policy narrowed for one send: at most `maxTotalMs` and `maxAttempts`
+ * when they are given and smaller than the policy's own.
+ *
+ * @example
+ * narrowPolicy(defaultRetryPolicy, { maxTotalMs: 3_000 }).maxTotalMs; // 3000
+ */
+export function narrowPolicy(
+  policy: RetryPolicy,
+  limits: { maxTotalMs?: number; maxAttempts?: number } = {},
+): RetryPolicy {
+  return {
+    ...policy,
+    maxTotalMs: Math.min(policy.maxTotalMs, limits.maxTotalMs ?? Number.POSITIVE_INFINITY),
+    maxAttempts: Math.max(
+      1,
+      Math.min(policy.maxAttempts, limits.maxAttempts ?? Number.POSITIVE_INFINITY),
+    ),
+  };
+}
+
 /** What one attempt gets to work with. */
 export interface AttemptContext {
   /** 1 for the first attempt. */
@@ -133,7 +154,11 @@ function classify(
   if (callerSignal?.aborted === true) {
     return new DeliveryError(channel, "DELIVERY_CANCELED", { retryable: true });
   }
+  // A call cut short by the time budget fails as whatever the SDK made of
+  // the abort (often a network error); the reason is the timeout.
+  if (signal.aborted && (!isDeliveryError(err) || err.retryable)) {
+    return new DeliveryError(channel, "PROVIDER_TIMEOUT", { retryable: true });
+  }
   if (isDeliveryError(err)) return err;
-  if (signal.aborted) return new DeliveryError(channel, "PROVIDER_TIMEOUT", { retryable: true });
   return new DeliveryError(channel, "INTERNAL", { retryable: false });
 }

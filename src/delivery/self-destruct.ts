@@ -1,3 +1,11 @@
+import {
+  type Link,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import type { Api } from "grammy";
 import { classifyTelegramError, grammySignal } from "./channels/telegram-channel.js";
 import type { DeletionItem, DeletionQueue } from "./deletion-queue.js";
@@ -90,7 +98,46 @@ export function createSelfDestruct(options: SelfDestructOptions): SelfDestruct {
   let wakes: number[] = [];
   const maxWakes = 1000;
 
-  const handle = async (item: DeletionItem): Promise<DeletionOutcome> => {
+  const tracer = trace.getTracer("otp-service");
+
+  // Each deletion is its own trace, linked to the trace of the send that
+  // scheduled it (which may have ended long ago, in another process).
+  const handle = (item: DeletionItem): Promise<DeletionOutcome> => {
+    const links: Link[] = [];
+    if (item.traceparent !== undefined) {
+      const linked = trace.getSpanContext(
+        propagation.extract(ROOT_CONTEXT, { traceparent: item.traceparent }),
+      );
+      if (linked !== undefined) links.push({ context: linked });
+    }
+    return tracer.startActiveSpan(
+      "telegram self-destruct",
+      {
+        kind: SpanKind.INTERNAL,
+        links,
+        attributes: { "otp.channel": "telegram", "otp.delivery_id": item.deliveryId },
+      },
+      ROOT_CONTEXT,
+      async (span) => {
+        try {
+          const outcome = await handleItem(item);
+          span.setAttribute("otp.outcome", outcome.kind);
+          if (outcome.kind !== "deleted") {
+            span.setAttribute("otp.reason", outcome.error.reason);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.reason });
+          }
+          return outcome;
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: "queue error" });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+
+  const handleItem = async (item: DeletionItem): Promise<DeletionOutcome> => {
     try {
       await options.deleteMessage(item, AbortSignal.timeout(requestTimeoutMs));
       await options.queue.complete(item);

@@ -13,10 +13,18 @@ export interface RedisTelegramLinksOptions {
   keyPrefix: string;
   /** How long a phone or account link lives after it was last made, in milliseconds. */
   linkTtlMs?: number;
+  /**
+   * Turns a phone number into the names of its key, current first (for
+   * example keyed hashes under the current and previous secrets), so that
+   * Redis never holds phone numbers in the clear. Links are written under
+   * the first name and looked up under each. The number itself by default.
+   */
+  phoneKeyNames?: (phone: string) => string[];
 }
 
 /**
- * {@link TelegramLinks} in Redis: one string key per phone, account and token,
+ * {@link TelegramLinks} in Redis: one string key per phone (named by
+ * `phoneKeyNames`), account and token,
  * each placed by `topology.forKey` on its own key and each written with an
  * expiry. Tokens are stored by their SHA-256 and consumed with GETDEL, so a
  * token links at most one chat even when two updates race.
@@ -24,7 +32,8 @@ export interface RedisTelegramLinksOptions {
 export function createRedisTelegramLinks(options: RedisTelegramLinksOptions): TelegramLinks {
   const { topology, keyPrefix } = options;
   const ttlMs = options.linkTtlMs ?? defaultLinkTtlMs;
-  const phoneKey = (phone: string) => `${keyPrefix}telegram:phone:${phone}`;
+  const phoneKeys = (phone: string) =>
+    (options.phoneKeyNames?.(phone) ?? [phone]).map((name) => `${keyPrefix}telegram:phone:${name}`);
   const accountKey = (accountId: string) => `${keyPrefix}telegram:account:${accountId}`;
   const tokenKey = (token: string) => `${keyPrefix}telegram:link-token:${linkTokenDigest(token)}`;
 
@@ -41,9 +50,15 @@ export function createRedisTelegramLinks(options: RedisTelegramLinksOptions): Te
 
   return {
     async link(phone, chatId) {
-      await set(phoneKey(phone), chatId, ttlMs);
+      await set(phoneKeys(phone)[0] as string, chatId, ttlMs);
     },
-    chatFor: (phone) => get(phoneKey(phone)),
+    async chatFor(phone) {
+      for (const key of phoneKeys(phone)) {
+        const chatId = await get(key);
+        if (chatId !== undefined) return chatId;
+      }
+      return undefined;
+    },
     async createLinkToken(accountId, tokenTtlMs) {
       const token = newLinkToken();
       await set(tokenKey(token), accountId, tokenTtlMs);

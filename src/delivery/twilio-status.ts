@@ -47,6 +47,31 @@ export function mapTwilioStatus(status: string): DeliveryStatus | undefined {
   }
 }
 
+/** Twilio delivery error codes (30xxx, 63xxx) with a reason of our own. */
+const statusErrorReasons: Record<string, string> = {
+  "21610": "RECIPIENT_OPTED_OUT",
+  "30003": "RECIPIENT_UNREACHABLE",
+  "30004": "RECIPIENT_OPTED_OUT",
+  "30005": "RECIPIENT_NOT_FOUND",
+  "30006": "RECIPIENT_UNREACHABLE",
+  "30007": "PROVIDER_REJECTED",
+  "30008": "PROVIDER_UNDELIVERED",
+  "30034": "PROVIDER_REJECTED",
+  "63016": "PROVIDER_REJECTED",
+  "63024": "RECIPIENT_INVALID",
+};
+
+/**
+ * The reason to record for a failed status callback, from Twilio's
+ * `ErrorCode`: for example 30003 (unreachable handset) gives
+ * "RECIPIENT_UNREACHABLE", and an unknown or missing code "PROVIDER_UNDELIVERED".
+ */
+export function twilioFailureReason(errorCode: string | undefined): string {
+  return (
+    (errorCode === undefined ? undefined : statusErrorReasons[errorCode]) ?? "PROVIDER_UNDELIVERED"
+  );
+}
+
 /**
  * Tells whether a request really comes from Twilio: `X-Twilio-Signature` must
  * be the HMAC-SHA1, keyed by the auth token, of the full URL followed by the

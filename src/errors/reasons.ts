@@ -18,6 +18,13 @@ export const reasonCodes = {
   SELF_DESTRUCT_INVALID: Code.InvalidArgument,
   IDEMPOTENCY_KEY_INVALID: Code.InvalidArgument,
   PAGE_SIZE_INVALID: Code.InvalidArgument,
+  // Delivery input.
+  COUNTRY_NOT_ALLOWED: Code.InvalidArgument,
+  NUMBER_TYPE_NOT_ALLOWED: Code.InvalidArgument,
+  LOCALE_INVALID: Code.InvalidArgument,
+  CONTENT_INVALID: Code.InvalidArgument,
+  ACCOUNT_ID_INVALID: Code.InvalidArgument,
+  DELIVERY_NOT_FOUND: Code.NotFound,
   // TOTP input.
   ACCOUNT_NAME_INVALID: Code.InvalidArgument,
   ISSUER_INVALID: Code.InvalidArgument,
@@ -46,6 +53,7 @@ export const reasonCodes = {
   // Failures outside the caller's control.
   DELIVERY_FAILED: Code.Unavailable,
   STORE_UNAVAILABLE: Code.Unavailable,
+  SHUTTING_DOWN: Code.Unavailable,
   INTERNAL: Code.Internal,
 } as const satisfies Record<string, Code>;
 

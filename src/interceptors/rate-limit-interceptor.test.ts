@@ -54,7 +54,7 @@ async function startService(limits: { generate: string; verify: string }): Promi
   const challenges = createChallengeService({
     store,
     hasher: createCodeHasher(["a-test-secret-that-is-long-enough-000"]),
-    dispatcher: createDispatcher({ channels: [] }),
+    dispatcher: createDispatcher({ store, channels: [] }),
     resendCooldownSeconds: 0,
     maxSends: 100,
     retentionSeconds: 60,

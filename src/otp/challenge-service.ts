@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Dispatcher } from "../delivery/dispatcher.js";
-import { renderCodeText } from "../delivery/templates.js";
+import { openRecipientPolicy } from "../delivery/recipients.js";
+import type { TargetRules } from "../delivery/targets.js";
 import { challengeStatus } from "../store/challenge-transitions.js";
 import type {
   ChallengeRecord,
@@ -36,6 +37,11 @@ export interface ChallengeServiceOptions {
   store: Store;
   hasher: CodeHasher;
   dispatcher: Dispatcher;
+  /**
+   * Which recipients this service sends to, and defaults for targets; by
+   * default any valid recipient on a channel the dispatcher has.
+   */
+  targetRules?: Omit<TargetRules, "usable">;
   /** Minimum seconds between two codes for one challenge. */
   resendCooldownSeconds: number;
   /** The most codes one challenge may have, the first included. */
@@ -110,6 +116,12 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
   const now = options.now ?? Date.now;
   const cooldownMs = options.resendCooldownSeconds * 1000;
   const retentionMs = options.retentionSeconds * 1000;
+  const rules: TargetRules = {
+    recipients: options.targetRules?.recipients ?? openRecipientPolicy,
+    telegramSelfDestructDefaultSeconds:
+      options.targetRules?.telegramSelfDestructDefaultSeconds ?? 0,
+    usable: (channel) => dispatcher.has(channel),
+  };
 
   const issued = (record: ChallengeRecord, code: string): IssuedCode => ({
     id: record.id,
@@ -129,7 +141,11 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
     if (record.targets.length === 0) return { record, retryAfterMs: 0 };
     const { attempts, retryAfterMs } = await dispatcher.deliver(
       record.targets,
-      () => renderCodeText({ code, ttlSeconds: record.ttlSeconds }),
+      {
+        code,
+        ttlSeconds: record.ttlSeconds,
+        ...(record.locale === undefined || record.locale === "" ? {} : { locale: record.locale }),
+      },
       record.id,
     );
     await store.setDeliveryAttempts(record.id, attempts, now());
@@ -185,7 +201,7 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
 
   return {
     async generate(raw) {
-      const input = validateGenerate(raw, (channel) => dispatcher.has(channel));
+      const input = validateGenerate(raw, rules);
       const nowMs = now();
       const id =
         input.idempotencyKey === ""
@@ -211,6 +227,7 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
         retainUntilMs: expiresAtMs + retentionMs,
         targets: input.targets,
         deliveryAttempts: [],
+        ...(input.locale === "" ? {} : { locale: input.locale }),
         idempotencyFingerprint: input.idempotencyKey === "" ? "" : fingerprint(input),
       };
       const created = await store.createChallenge({ record });

@@ -32,4 +32,25 @@ describe("ids for idempotency keys", () => {
     expect(hasher.idForIdempotencyKey("order-43")).not.toBe(id);
     expect(createCodeHasher([b]).idForIdempotencyKey("order-42")).not.toBe(id);
   });
+
+  it("name a Send delivery apart from a Generate challenge made with the same key", () => {
+    const hasher = createCodeHasher([a]);
+    const id = hasher.deliveryIdForIdempotencyKey("order-42");
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(hasher.deliveryIdForIdempotencyKey("order-42")).toBe(id);
+    expect(hasher.idForIdempotencyKey("order-42")).not.toBe(id);
+  });
+});
+
+describe("digests", () => {
+  it("differ by purpose and secret, and list every secret's digest for lookups", () => {
+    const hasher = createCodeHasher([b, a]);
+    const digest = hasher.digest("telegram-phone", "+34612345678");
+    expect(digest).not.toContain("34612345678");
+    expect(hasher.digest("send-request", "+34612345678")).not.toBe(digest);
+    expect(hasher.digests("telegram-phone", "+34612345678")).toEqual([
+      digest,
+      createCodeHasher([a]).digest("telegram-phone", "+34612345678"),
+    ]);
+  });
 });

@@ -16,6 +16,21 @@ export interface CodeHasher {
    * same key, which is what lets a store find the first challenge atomically.
    */
   idForIdempotencyKey(key: string): string;
+  /**
+   * The delivery id for a `DeliveryService.Send` idempotency key: like
+   * {@link idForIdempotencyKey}, under a distinct prefix, so the same key
+   * used for Generate and for Send names two different records.
+   */
+  deliveryIdForIdempotencyKey(key: string): string;
+  /**
+   * A keyed hash of `data` for `purpose`, under the current secret: for
+   * request fingerprints and store keys that must not reveal what they hash
+   * (a plain SHA-256 of a request holding a 6-digit code, or of a phone
+   * number, is reversed by trying every value).
+   */
+  digest(purpose: string, data: string): string;
+  /** {@link digest} under every secret, current first, for lookups that must survive a rotation. */
+  digests(purpose: string, data: string): string[];
 }
 
 /**
@@ -31,17 +46,25 @@ export function createCodeHasher(secrets: readonly string[]): CodeHasher {
   return {
     hash: (id, code) => mac(secrets[0] as string, id, code),
     candidates: (id, code) => secrets.map((s) => mac(s, id, code)),
-    idForIdempotencyKey(key) {
-      const bytes = createHmac("sha256", secrets[0] as string)
-        .update(`otp-idempotency\0${key}`)
-        .digest()
-        .subarray(0, 16);
-      bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40; // version 4
-      bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 4122 variant
-      const hex = bytes.toString("hex");
-      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-    },
+    idForIdempotencyKey: (key) => uuidFrom(secrets[0] as string, `otp-idempotency\0${key}`),
+    deliveryIdForIdempotencyKey: (key) =>
+      uuidFrom(secrets[0] as string, `otp-send-idempotency\0${key}`),
+    digest: (purpose, data) => keyed(secrets[0] as string, purpose, data),
+    digests: (purpose, data) => secrets.map((s) => keyed(s, purpose, data)),
   };
+}
+
+function keyed(secret: string, purpose: string, data: string): string {
+  return createHmac("sha256", secret).update(`otp-${purpose}\0${data}`).digest("base64url");
+}
+
+// A UUID v4 in form, from the first 16 bytes of an HMAC.
+function uuidFrom(secret: string, data: string): string {
+  const bytes = createHmac("sha256", secret).update(data).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40; // version 4
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** Compares two HMACs in constant time. */

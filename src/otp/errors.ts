@@ -24,25 +24,6 @@ export const otpErrors = {
     new OtpError("DELIVERY_TARGETS_TOO_MANY", `at most ${max} delivery targets are allowed`, {
       field: "delivery_targets",
     }),
-  channelInvalid: (index: number) =>
-    new OtpError("CHANNEL_INVALID", "channel must be a known Channel other than UNSPECIFIED", {
-      field: `delivery_targets[${index}].channel`,
-    }),
-  channelNotConfigured: (index: number, channel: string) =>
-    new OtpError("CHANNEL_NOT_CONFIGURED", `channel ${channel} is not configured on this service`, {
-      field: `delivery_targets[${index}].channel`,
-      metadata: { channel },
-    }),
-  recipientInvalid: (index: number, channel: string) =>
-    new OtpError("RECIPIENT_INVALID", `recipient is not a valid ${channel} address`, {
-      field: `delivery_targets[${index}].recipient`,
-    }),
-  selfDestructInvalid: (index: number) =>
-    new OtpError(
-      "SELF_DESTRUCT_INVALID",
-      "self_destruct_seconds must be 0, or between 5 and 86400 on Telegram",
-      { field: `delivery_targets[${index}].self_destruct_seconds` },
-    ),
   idempotencyKeyInvalid: () =>
     new OtpError(
       "IDEMPOTENCY_KEY_INVALID",

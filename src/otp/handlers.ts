@@ -58,6 +58,7 @@ export function createOtpHandlers(
           selfDestructSeconds: t.selfDestructSeconds,
         })),
         idempotencyKey: req.idempotencyKey,
+        locale: req.locale,
       });
       return issuedToProto(issued);
     },

@@ -1,5 +1,5 @@
-import { isValidRecipient } from "../delivery/recipients.js";
-import type { ChannelKind } from "../store/store.js";
+import { type TargetRules, validateLocale, validateTarget } from "../delivery/targets.js";
+import type { ChannelKind, TargetRecord } from "../store/store.js";
 import { type AlphabetName, defaultCodeLength } from "./alphabets.js";
 import { canonicalJson, type JsonValue } from "./binding-hash.js";
 import { otpErrors } from "./errors.js";
@@ -13,6 +13,8 @@ export interface GenerateInput {
   binding: { [key: string]: JsonValue } | undefined;
   targets: { channel: ChannelKind | "invalid"; recipient: string; selfDestructSeconds: number }[];
   idempotencyKey: string;
+  /** The language of the messages, for example "es"; empty for the default. */
+  locale?: string;
 }
 
 /** Generate's input after validation, with defaults filled in. */
@@ -22,8 +24,11 @@ export interface ValidGenerateInput {
   codeLength: number;
   alphabet: AlphabetName;
   binding: { [key: string]: JsonValue } | undefined;
-  targets: { channel: ChannelKind; recipient: string; selfDestructSeconds: number }[];
+  /** Recipients in canonical form (E.164 phone numbers), Telegram self-destruct defaults filled in. */
+  targets: TargetRecord[];
   idempotencyKey: string;
+  /** Lower case with hyphens; empty for the default. */
+  locale: string;
 }
 
 /** The limits the contract fixes. */
@@ -33,7 +38,6 @@ export const limits = {
   codeLength: { min: 4, max: 10 },
   maxTargets: 5,
   bindingMaxBytes: 4096,
-  selfDestructSeconds: { min: 5, max: 86_400 },
   idempotencyKeyMaxLength: 255,
   codeMaxLength: 256,
 } as const;
@@ -42,12 +46,10 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Checks Generate's input and fills in defaults. Out-of-range values are
- * refused, never clamped. `channelUsable` says whether a channel can be used.
+ * refused, never clamped. `rules` say which channels and recipients this
+ * service takes.
  */
-export function validateGenerate(
-  input: GenerateInput,
-  channelUsable: (channel: ChannelKind) => boolean,
-): ValidGenerateInput {
+export function validateGenerate(input: GenerateInput, rules: TargetRules): ValidGenerateInput {
   const ttlSeconds = inRange(input.ttlSeconds, limits.ttlSeconds, "TTL_INVALID", "ttl_seconds");
   const maxAttempts = inRange(
     input.maxAttempts,
@@ -70,23 +72,11 @@ export function validateGenerate(
     throw otpErrors.bindingTooLarge(limits.bindingMaxBytes);
   }
   if (input.targets.length > limits.maxTargets) throw otpErrors.targetsTooMany(limits.maxTargets);
-  const targets = input.targets.map((target, index) => {
-    const { channel } = target;
-    if (channel === "invalid") throw otpErrors.channelInvalid(index);
-    if (!isValidRecipient(channel, target.recipient)) {
-      throw otpErrors.recipientInvalid(index, channel);
-    }
-    const sd = target.selfDestructSeconds;
-    const sdAllowed =
-      sd === 0 ||
-      (channel === "telegram" &&
-        sd >= limits.selfDestructSeconds.min &&
-        sd <= limits.selfDestructSeconds.max);
-    if (!sdAllowed) throw otpErrors.selfDestructInvalid(index);
-    if (!channelUsable(channel)) throw otpErrors.channelNotConfigured(index, channel);
-    return { channel, recipient: target.recipient, selfDestructSeconds: sd };
-  });
+  const targets = input.targets.map((target, index) =>
+    validateTarget(target, rules, `delivery_targets[${index}].`),
+  );
   validateIdempotencyKey(input.idempotencyKey);
+  const locale = validateLocale(input.locale ?? "");
   return {
     ttlSeconds,
     maxAttempts,
@@ -95,6 +85,7 @@ export function validateGenerate(
     binding: input.binding,
     targets,
     idempotencyKey: input.idempotencyKey,
+    locale,
   };
 }
 
@@ -110,7 +101,8 @@ export function validateCode(code: string): string {
   return code;
 }
 
-function validateIdempotencyKey(key: string): void {
+/** Refuses an idempotency key longer than 255 characters or outside printable ASCII. */
+export function validateIdempotencyKey(key: string): void {
   if (key.length > limits.idempotencyKeyMaxLength || !/^[\x20-\x7e]*$/.test(key)) {
     throw otpErrors.idempotencyKeyInvalid();
   }

@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createRedisStore } from "./redis/redis-store.js";
-import { createRedisTopology, describeLayout } from "./redis/topology.js";
+import { createRedisTopology, describeLayout, type RedisTopology } from "./redis/topology.js";
 import type { Store } from "./store.js";
 
 /** A start-up failure of the store, named for the operator. */
@@ -9,13 +9,25 @@ export class StoreStartError extends Error {
   override readonly name = "StoreStartError";
 }
 
+/** An opened store, and the Redis connections under it when it is the Redis store. */
+export interface OpenedStore {
+  store: Store;
+  /**
+   * The Redis connections and key prefix the store uses, so that state kept
+   * beside it (the Telegram deletion queue and links) lives in the same Redis
+   * under the same prefix; undefined for the in-memory store.
+   */
+  redis: { topology: RedisTopology; keyPrefix: string } | undefined;
+}
+
 /**
  * Opens the store the config asks for: Redis when any REDIS_* layout is set,
  * the in-memory store otherwise. Waits until Redis answers, or fails with a
- * message that names the layout (never its credentials).
+ * message that names the layout (never its credentials). Closing the store
+ * closes the connections.
  */
-export async function createStore(config: Config, now: () => number): Promise<Store> {
-  if (config.redis === undefined) return createMemoryStore({ now });
+export async function openStore(config: Config, now: () => number): Promise<OpenedStore> {
+  if (config.redis === undefined) return { store: createMemoryStore({ now }), redis: undefined };
   const topology = createRedisTopology(config.redis.layout, config.redis);
   try {
     await topology.ready();
@@ -26,5 +38,13 @@ export async function createStore(config: Config, now: () => number): Promise<St
       { cause: err },
     );
   }
-  return createRedisStore({ topology, keyPrefix: config.redis.keyPrefix });
+  return {
+    store: createRedisStore({ topology, keyPrefix: config.redis.keyPrefix }),
+    redis: { topology, keyPrefix: config.redis.keyPrefix },
+  };
+}
+
+/** Opens the store the config asks for; see {@link openStore}. */
+export async function createStore(config: Config, now: () => number): Promise<Store> {
+  return (await openStore(config, now)).store;
 }

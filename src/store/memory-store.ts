@@ -168,10 +168,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return structuredClone(record);
     },
 
-    async appendDeliveryEvent(id, event, providerMessageId) {
+    async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
       const record = deliveries.get(id);
       if (record === undefined) return false;
       record.events.push({ ...event });
+      if (deleteAtMs !== undefined && deleteAtMs > 0) record.deleteAtMs = Math.floor(deleteAtMs);
       if (providerMessageId !== undefined && providerMessageId !== "") {
         record.providerMessageId = providerMessageId;
         providerIndex.set(`${record.channel}:${providerMessageId}`, {

@@ -41,6 +41,8 @@ export interface ChallengeRecord {
   retainUntilMs: number;
   targets: TargetRecord[];
   deliveryAttempts: DeliveryAttemptRecord[];
+  /** The language of the messages that carry the code, for example "es"; the default when absent. */
+  locale?: string;
   /**
    * For a challenge made with an idempotency key, a hash of the request; its
    * id is derived from the key, so a repeated request finds this record.
@@ -252,11 +254,15 @@ export interface Store {
     { kind: "created" } | { kind: "replay"; record: DeliveryRecord } | { kind: "conflict" }
   >;
   getDelivery(id: string, nowMs: number): Promise<DeliveryRecord | undefined>;
-  /** Appends a status event (and the provider's message id once known); false for an unknown id. */
+  /**
+   * Appends a status event, and sets the provider's message id and the
+   * self-destruct time when given (non-empty, non-zero); false for an unknown id.
+   */
   appendDeliveryEvent(
     id: string,
     event: DeliveryEventRecord,
     providerMessageId?: string,
+    deleteAtMs?: number,
   ): Promise<boolean>;
   /** The delivery a provider's message id belongs to, for status callbacks. */
   findDeliveryByProviderId(

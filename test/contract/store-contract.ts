@@ -42,6 +42,8 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
         store,
         hasher: createCodeHasher(secrets),
         dispatcher: createDispatcher({
+          store,
+          now: clock.now,
           channels: [
             createOutboxChannel({ store, kind: "outbox", retentionMs: 60_000, now: clock.now }),
           ],

@@ -53,12 +53,20 @@ export interface TwilioFake {
   /**
    * Posts a status callback for `message` to `url` (the message's
    * StatusCallback, by default), signed with the auth token the way Twilio
-   * signs it, or with `signWith` instead. Resolves with the HTTP status.
+   * signs it, or with `signWith` instead. `postTo` sends the signed request
+   * to another origin, as a proxy in front of the service would forward it.
+   * Resolves with the HTTP status.
    */
   postStatusCallback(
     message: TwilioMessage,
     status: string,
-    options?: { url?: string; signWith?: string; errorCode?: string; tamper?: boolean },
+    options?: {
+      url?: string;
+      signWith?: string;
+      errorCode?: string;
+      tamper?: boolean;
+      postTo?: string;
+    },
   ): Promise<number>;
   /** Forgets queued failures and recorded calls, between tests. */
   reset(): void;
@@ -211,7 +219,14 @@ export async function startTwilioFake(
       const signature = twilioSignature(options.signWith ?? authToken, url, params);
       // A tampered callback changes a parameter after signing.
       const sent = options.tamper === true ? { ...params, MessageStatus: "delivered" } : params;
-      const response = await fetch(url, {
+      const target =
+        options.postTo === undefined
+          ? url
+          : (() => {
+              const signed = new URL(url);
+              return `${options.postTo.replace(/\/+$/, "")}${signed.pathname}${signed.search}`;
+            })();
+      const response = await fetch(target, {
         method: "POST",
         headers: {
           "content-type": "application/x-www-form-urlencoded",

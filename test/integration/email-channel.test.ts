@@ -66,7 +66,7 @@ describe("email channel through the Resend SDK against the Resend fake", () => {
     expect(email?.text).toContain("It expires in 10 minutes. Never share it with anyone");
     expect(email?.html).toContain("493027");
     expect(email?.html).toContain('<html lang="en">');
-    expect(receipt).toEqual({ providerMessageId: email?.id, status: "sent" });
+    expect(receipt).toEqual({ providerMessageId: email?.id, status: "sent", attempts: 1 });
   });
 
   it("renders the template in the message's locale", async () => {
@@ -101,7 +101,7 @@ describe("email channel through the Resend SDK against the Resend fake", () => {
   ] as const)("retries after %s and then succeeds", async (_name, kind) => {
     fake.fail(kind, 2);
     const receipt = await channel().send(message(), "d1");
-    expect(receipt?.status).toBe("sent");
+    expect(receipt).toMatchObject({ status: "sent", attempts: 3 });
     expect(fake.requests).toBe(3);
     expect(fake.emails).toHaveLength(1);
   });

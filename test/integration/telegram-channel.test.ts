@@ -59,6 +59,7 @@ describe("Telegram channel through grammy against the Bot API fake", () => {
     expect(receipt).toEqual({
       providerMessageId: expect.stringMatching(/^5550001:\d+$/),
       status: "sent",
+      attempts: 1,
     });
     expect(fake.liveMessages("5550001")).toContain(messageIdOf(receipt));
   });

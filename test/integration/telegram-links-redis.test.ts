@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisTelegramLinks } from "../../src/delivery/telegram-links-redis.js";
+import { createCodeHasher } from "../../src/otp/code-hasher.js";
 import { createRedisTopology, type RedisTopology } from "../../src/store/redis/topology.js";
 import { describeTelegramLinksContract } from "../contract/telegram-links-contract.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
@@ -56,5 +57,25 @@ describe("Redis TelegramLinks keys", () => {
     const counts = await Promise.all(sharded.clients.map((c) => c.keys("tlspread:*")));
     expect(counts.every((keys) => keys.length > 0)).toBe(true);
     expect(counts.reduce((n, keys) => n + keys.length, 0)).toBe(20);
+  });
+
+  it("keeps phone numbers out of key names and finds links made before a secret rotation", async () => {
+    const before = createCodeHasher(["a".repeat(32)]);
+    const after = createCodeHasher(["b".repeat(32), "a".repeat(32)]);
+    const linksWith = (hasher: typeof before) =>
+      createRedisTelegramLinks({
+        topology,
+        keyPrefix: "tlhashed:",
+        phoneKeyNames: (phone) => hasher.digests("telegram-phone", phone),
+      });
+    await linksWith(before).link("+34612345678", "111");
+    const client = topology.clients[0];
+    if (client === undefined) throw new Error("no client");
+    const keys = await client.keys("tlhashed:*");
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toContain("612345678");
+    expect(await linksWith(after).chatFor("+34612345678")).toBe("111");
+    await linksWith(after).link("+34612345678", "222");
+    expect(await linksWith(after).chatFor("+34612345678")).toBe("222");
   });
 });

@@ -79,7 +79,7 @@ describe("Twilio SMS and WhatsApp through the SDK against the Messages API fake"
       validityPeriod: "300",
       statusCallback: undefined,
     });
-    expect(receipt).toEqual({ providerMessageId: sent?.sid, status: "queued" });
+    expect(receipt).toEqual({ providerMessageId: sent?.sid, status: "queued", attempts: 1 });
   });
 
   it("sends free text as given", async () => {

@@ -218,7 +218,10 @@ describe("Connect JSON over HTTP/1.1", () => {
 
   it("refuses an outbox page size out of range", async () => {
     const res = await callJson(server.url, "otp.v1.DeliveryService/ListOutbox", { pageSize: 501 });
-    expect([res.body.code, errorReason(res.body)]).toEqual(["invalid_argument", "PAGE_SIZE_INVALID"]);
+    expect([res.body.code, errorReason(res.body)]).toEqual([
+      "invalid_argument",
+      "PAGE_SIZE_INVALID",
+    ]);
   });
 
   it("lists every channel with whether a provider or the outbox serves it", async () => {

@@ -1,8 +1,8 @@
 import { Resend } from "resend";
-import type { Channel, OutgoingMessage, SendReceipt } from "../channel.js";
+import type { Channel, OutgoingMessage, SendOptions, SendReceipt } from "../channel.js";
 import { DeliveryError, parseRetryAfter, reasonForHttpStatus } from "../delivery-error.js";
 import { createOutageTracker } from "../outage-tracker.js";
-import { defaultRetryPolicy, type RetryPolicy, withRetry } from "../retry.js";
+import { defaultRetryPolicy, narrowPolicy, type RetryPolicy, withRetry } from "../retry.js";
 import { createTemplates, type Templates } from "../templates.js";
 
 /** Options for {@link createEmailChannel}. */
@@ -40,7 +40,12 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
   return {
     kind: "email",
     description: "Resend email",
-    async send(message: OutgoingMessage, deliveryId: string): Promise<SendReceipt> {
+    async send(
+      message: OutgoingMessage,
+      deliveryId: string,
+      sendOptions: SendOptions = {},
+    ): Promise<SendReceipt> {
+      let attempts = 0;
       try {
         const content =
           message.code === undefined
@@ -57,7 +62,8 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
                 };
               })();
         const id = await withRetry(
-          async ({ signal, remainingMs }) => {
+          async ({ signal, remainingMs, attempt }) => {
+            attempts = attempt;
             const attemptSignal = AbortSignal.any([
               signal,
               AbortSignal.timeout(Math.max(1, Math.floor(Math.min(timeoutMs, remainingMs())))),
@@ -74,11 +80,16 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
             if (error !== null) throw classifyResendError(error, headers);
             return data.id;
           },
-          policy,
-          { channel: "email", random: options.random },
+          narrowPolicy(policy, sendOptions),
+          {
+            channel: "email",
+            random: options.random,
+            onRetry: sendOptions.onRetry,
+            signal: sendOptions.signal,
+          },
         );
         outage.succeeded();
-        return { providerMessageId: id, status: "sent" };
+        return { providerMessageId: id, status: "sent", attempts };
       } catch (err) {
         if (err instanceof DeliveryError) outage.failed(err);
         throw err;

@@ -1,10 +1,12 @@
+import { context, propagation } from "@opentelemetry/api";
 import { type Api, Bot, GrammyError, HttpError } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
-import type { Channel, OutgoingMessage, SendReceipt } from "../channel.js";
-import type { DeletionQueue } from "../deletion-queue.js";
+import type { Channel, OutgoingMessage, SendOptions, SendReceipt } from "../channel.js";
+import type { DeletionItem, DeletionQueue } from "../deletion-queue.js";
 import { DeliveryError } from "../delivery-error.js";
 import { createOutageTracker } from "../outage-tracker.js";
-import { defaultRetryPolicy, type RetryPolicy, withRetry } from "../retry.js";
+import { telegramAccountPrefix } from "../recipients.js";
+import { defaultRetryPolicy, narrowPolicy, type RetryPolicy, withRetry } from "../retry.js";
 import type { TelegramLinks } from "../telegram-links.js";
 import { createTemplates, type Templates } from "../templates.js";
 
@@ -70,7 +72,8 @@ const phone = /^\+[1-9]\d{6,14}$/;
 /**
  * The Telegram channel. A recipient is a chat id, an @username (public
  * channels and groups only: the Bot API cannot open a chat with a user by
- * name) or an E.164 phone number linked to a chat through the bot. Messages
+ * name), an E.164 phone number linked to a chat through the bot, or
+ * `account:<id>` for an account linked through a deep link. Messages
  * are sent with `protect_content`, so they cannot be forwarded or saved, and
  * a self-destructing message is put in the deletion queue once sent.
  */
@@ -82,10 +85,16 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
   const outage = createOutageTracker();
 
   const resolveChat = async (recipient: string): Promise<string> => {
-    if (!phone.test(recipient)) return recipient;
+    const account = recipient.startsWith(telegramAccountPrefix)
+      ? recipient.slice(telegramAccountPrefix.length)
+      : undefined;
+    if (account === undefined && !phone.test(recipient)) return recipient;
     let chatId: string | undefined;
     try {
-      chatId = await options.links?.chatFor(recipient);
+      chatId =
+        account === undefined
+          ? await options.links?.chatFor(recipient)
+          : await options.links?.chatForAccount(account);
     } catch {
       throw new DeliveryError("telegram", "RECIPIENT_LOOKUP_FAILED", { retryable: true });
     }
@@ -98,7 +107,12 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
   return {
     kind: "telegram",
     description: "Telegram bot",
-    async send(message: OutgoingMessage, deliveryId: string): Promise<SendReceipt> {
+    async send(
+      message: OutgoingMessage,
+      deliveryId: string,
+      sendOptions: SendOptions = {},
+    ): Promise<SendReceipt> {
+      let attempts = 0;
       try {
         if (message.selfDestructSeconds > 0 && options.deletionQueue === undefined) {
           throw new DeliveryError("telegram", "SELF_DESTRUCT_UNAVAILABLE", { retryable: false });
@@ -109,7 +123,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
             ? message.text
             : templates.render("telegram", message.code).text;
         const sent = await withRetry(
-          async ({ signal }) => {
+          async ({ signal, attempt }) => {
+            attempts = attempt;
             try {
               return await api.sendMessage(
                 chatId,
@@ -121,16 +136,28 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
               throw classifyTelegramError(err);
             }
           },
-          policy,
-          { channel: "telegram", random: options.random },
+          narrowPolicy(policy, sendOptions),
+          {
+            channel: "telegram",
+            random: options.random,
+            onRetry: sendOptions.onRetry,
+            signal: sendOptions.signal,
+          },
         );
         // Telegram numbers messages per chat, so the chat is part of a unique id.
         const receipt: SendReceipt = {
           providerMessageId: `${sent.chat.id}:${sent.message_id}`,
           status: "sent",
+          attempts,
         };
         if (message.selfDestructSeconds > 0 && options.deletionQueue !== undefined) {
-          const item = { chatId: String(sent.chat.id), messageId: sent.message_id, deliveryId };
+          const item: DeletionItem = {
+            chatId: String(sent.chat.id),
+            messageId: sent.message_id,
+            deliveryId,
+            // The deletion runs later, elsewhere; its span links back to this trace.
+            ...currentTraceparent(),
+          };
           const dueMs = now() + message.selfDestructSeconds * 1000;
           try {
             await options.deletionQueue.schedule(item, dueMs);
@@ -151,6 +178,13 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
     },
     healthy: async () => outage.healthy(),
   };
+}
+
+/** The W3C traceparent of the active span, when tracing is on. */
+function currentTraceparent(): { traceparent?: string } {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent === undefined ? {} : { traceparent: carrier.traceparent };
 }
 
 /**

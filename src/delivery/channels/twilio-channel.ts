@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import twilio from "twilio";
-import type { Channel, OutgoingMessage, SendReceipt } from "../channel.js";
+import type { Channel, OutgoingMessage, SendOptions, SendReceipt } from "../channel.js";
 import { DeliveryError, reasonForHttpStatus } from "../delivery-error.js";
 import { createOutageTracker } from "../outage-tracker.js";
 import { normalizePhone, type PhonePolicy } from "../phone.js";
-import { defaultRetryPolicy, type RetryPolicy, withRetry } from "../retry.js";
+import { defaultRetryPolicy, narrowPolicy, type RetryPolicy, withRetry } from "../retry.js";
 import { createTemplates, type Templates } from "../templates.js";
 import { twilioStatusCallbackUrl } from "../twilio-status.js";
 
@@ -118,7 +118,12 @@ export function createTwilioChannel(options: TwilioChannelOptions): Channel {
   return {
     kind,
     description: kind === "sms" ? "Twilio SMS" : "Twilio WhatsApp",
-    async send(message: OutgoingMessage, deliveryId: string): Promise<SendReceipt> {
+    async send(
+      message: OutgoingMessage,
+      deliveryId: string,
+      sendOptions: SendOptions = {},
+    ): Promise<SendReceipt> {
+      let attempts = 0;
       try {
         const checked = normalizePhone(message.recipient, options.phonePolicy);
         if (!checked.ok) throw new DeliveryError(kind, checked.reason, { retryable: false });
@@ -143,19 +148,25 @@ export function createTwilioChannel(options: TwilioChannelOptions): Channel {
           params.validityPeriod = Math.min(14_400, Math.max(1, message.code.ttlSeconds));
         }
         const created = await withRetry(
-          ({ remainingMs }) =>
+          ({ remainingMs, attempt }) =>
             sendDeadline.run(Date.now() + Math.floor(remainingMs()), async () => {
+              attempts = attempt;
               try {
                 return await client.messages.create(params);
               } catch (err) {
                 throw classifyTwilioError(kind, err);
               }
             }),
-          policy,
-          { channel: kind, random: options.random },
+          narrowPolicy(policy, sendOptions),
+          {
+            channel: kind,
+            random: options.random,
+            onRetry: sendOptions.onRetry,
+            signal: sendOptions.signal,
+          },
         );
         outage.succeeded();
-        return { providerMessageId: created.sid, status: "queued" };
+        return { providerMessageId: created.sid, status: "queued", attempts };
       } catch (err) {
         if (err instanceof DeliveryError) outage.failed(err);
         throw err;

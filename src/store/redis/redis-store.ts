@@ -264,10 +264,11 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       return nowMs >= record.retainUntilMs ? undefined : record;
     },
 
-    async appendDeliveryEvent(id, event, providerMessageId) {
+    async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
       const reply = (await onDelivery(id, "otpDeliveryEvent", [
         JSON.stringify(event),
         providerMessageId ?? "",
+        deleteAtMs === undefined || deleteAtMs <= 0 ? "" : String(Math.floor(deleteAtMs)),
       ])) as unknown as number;
       if (reply === 1 && providerMessageId !== undefined && providerMessageId !== "") {
         const existing = await this.getDelivery(id, 0);
@@ -552,6 +553,8 @@ function toFields(record: ChallengeRecord): string[] {
     JSON.stringify(record.deliveryAttempts),
     "idem_fp",
     record.idempotencyFingerprint,
+    "locale",
+    record.locale ?? "",
   ];
 }
 
@@ -582,5 +585,6 @@ function recordFrom(id: string, f: Record<string, string>): ChallengeRecord {
     targets: JSON.parse(f.targets ?? "[]"),
     deliveryAttempts: JSON.parse(f.delivery_attempts ?? "[]"),
     idempotencyFingerprint: f.idem_fp ?? "",
+    ...(f.locale === undefined || f.locale === "" ? {} : { locale: f.locale }),
   };
 }

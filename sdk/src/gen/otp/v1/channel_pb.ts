@@ -117,7 +117,7 @@ export enum Channel {
   UNSPECIFIED = 0,
 
   /**
-   * A Telegram chat, addressed by chat id, @username or a linked E.164 phone number.
+   * A Telegram chat, addressed by chat id, @username, a linked E.164 phone number, or "account:<id>" for an account linked with a deep link.
    *
    * @generated from enum value: CHANNEL_TELEGRAM = 1;
    */

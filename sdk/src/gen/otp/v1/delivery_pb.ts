@@ -14,7 +14,56 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file otp/v1/delivery.proto.
  */
 export const file_otp_v1_delivery: GenFile = /*@__PURE__*/
-  fileDesc("ChVvdHAvdjEvZGVsaXZlcnkucHJvdG8SBm90cC52MSIVChNMaXN0Q2hhbm5lbHNSZXF1ZXN0Ij0KFExpc3RDaGFubmVsc1Jlc3BvbnNlEiUKCGNoYW5uZWxzGAEgAygLMhMub3RwLnYxLkNoYW5uZWxJbmZvIoMBCgtDaGFubmVsSW5mbxIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSEgoKY29uZmlndXJlZBgCIAEoCBIPCgdoZWFsdGh5GAMgASgIEhgKEHNlcnZlZF9ieV9vdXRib3gYBCABKAgSEwoLZGVzY3JpcHRpb24YBSABKAkiTwoRTGlzdE91dGJveFJlcXVlc3QSEQoJcmVjaXBpZW50GAEgASgJEhQKDGNoYWxsZW5nZV9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUiPQoSTGlzdE91dGJveFJlc3BvbnNlEicKCG1lc3NhZ2VzGAEgAygLMhUub3RwLnYxLk91dGJveE1lc3NhZ2UipAEKDU91dGJveE1lc3NhZ2USCgoCaWQYASABKAkSIAoHY2hhbm5lbBgCIAEoDjIPLm90cC52MS5DaGFubmVsEhEKCXJlY2lwaWVudBgDIAEoCRIMCgR0ZXh0GAQgASgJEhQKDGNoYWxsZW5nZV9pZBgFIAEoCRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLIAQoLU2VuZFJlcXVlc3QSIAoHY2hhbm5lbBgBIAEoDjIPLm90cC52MS5DaGFubmVsEhEKCXJlY2lwaWVudBgCIAEoCRIOCgR0ZXh0GAMgASgJSAASIQoDb3RwGAQgASgLMhIub3RwLnYxLk90cENvbnRlbnRIABIdChVzZWxmX2Rlc3RydWN0X3NlY29uZHMYBSABKAUSFwoPaWRlbXBvdGVuY3lfa2V5GAYgASgJEg4KBmxvY2FsZRgHIAEoCUIJCgdjb250ZW50Ii8KCk90cENvbnRlbnQSDAoEY29kZRgBIAEoCRITCgt0dGxfc2Vjb25kcxgCIAEoBSIyCgxTZW5kUmVzcG9uc2USIgoIZGVsaXZlcnkYASABKAsyEC5vdHAudjEuRGVsaXZlcnkilwIKCERlbGl2ZXJ5EgoKAmlkGAEgASgJEiAKB2NoYW5uZWwYAiABKA4yDy5vdHAudjEuQ2hhbm5lbBIYChByZWNpcGllbnRfbWFza2VkGAMgASgJEiYKBnN0YXR1cxgEIAEoDjIWLm90cC52MS5EZWxpdmVyeVN0YXR1cxImCgdoaXN0b3J5GAUgAygLMhUub3RwLnYxLkRlbGl2ZXJ5RXZlbnQSFAoMY2hhbGxlbmdlX2lkGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWRlbGV0ZV9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAigAEKDURlbGl2ZXJ5RXZlbnQSJgoGc3RhdHVzGAEgASgOMhYub3RwLnYxLkRlbGl2ZXJ5U3RhdHVzEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YAyABKAkSDwoHYXR0ZW1wdBgEIAEoBSIgChJHZXREZWxpdmVyeVJlcXVlc3QSCgoCaWQYASABKAkiOQoTR2V0RGVsaXZlcnlSZXNwb25zZRIiCghkZWxpdmVyeRgBIAEoCzIQLm90cC52MS5EZWxpdmVyeSIiChRXYXRjaERlbGl2ZXJ5UmVxdWVzdBIKCgJpZBgBIAEoCSI9ChVXYXRjaERlbGl2ZXJ5UmVzcG9uc2USJAoFZXZlbnQYASABKAsyFS5vdHAudjEuRGVsaXZlcnlFdmVudCq/AQoORGVsaXZlcnlTdGF0dXMSHwobREVMSVZFUllfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWREVMSVZFUllfU1RBVFVTX1FVRVVFRBABEhgKFERFTElWRVJZX1NUQVRVU19TRU5UEAISHQoZREVMSVZFUllfU1RBVFVTX0RFTElWRVJFRBADEhoKFkRFTElWRVJZX1NUQVRVU19GQUlMRUQQBBIbChdERUxJVkVSWV9TVEFUVVNfREVMRVRFRBAFMoADCg9EZWxpdmVyeVNlcnZpY2USMQoEU2VuZBITLm90cC52MS5TZW5kUmVxdWVzdBoULm90cC52MS5TZW5kUmVzcG9uc2USSwoLR2V0RGVsaXZlcnkSGi5vdHAudjEuR2V0RGVsaXZlcnlSZXF1ZXN0Ghsub3RwLnYxLkdldERlbGl2ZXJ5UmVzcG9uc2UiA5ACARJTCg1XYXRjaERlbGl2ZXJ5Ehwub3RwLnYxLldhdGNoRGVsaXZlcnlSZXF1ZXN0Gh0ub3RwLnYxLldhdGNoRGVsaXZlcnlSZXNwb25zZSIDkAIBMAESTgoMTGlzdENoYW5uZWxzEhsub3RwLnYxLkxpc3RDaGFubmVsc1JlcXVlc3QaHC5vdHAudjEuTGlzdENoYW5uZWxzUmVzcG9uc2UiA5ACARJICgpMaXN0T3V0Ym94Ehkub3RwLnYxLkxpc3RPdXRib3hSZXF1ZXN0Ghoub3RwLnYxLkxpc3RPdXRib3hSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp, file_otp_v1_channel]);
+  fileDesc("ChVvdHAvdjEvZGVsaXZlcnkucHJvdG8SBm90cC52MSIvChlDcmVhdGVUZWxlZ3JhbUxpbmtSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAkiWQoaQ3JlYXRlVGVsZWdyYW1MaW5rUmVzcG9uc2USCwoDdXJsGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhUKE0xpc3RDaGFubmVsc1JlcXVlc3QiPQoUTGlzdENoYW5uZWxzUmVzcG9uc2USJQoIY2hhbm5lbHMYASADKAsyEy5vdHAudjEuQ2hhbm5lbEluZm8igwEKC0NoYW5uZWxJbmZvEiAKB2NoYW5uZWwYASABKA4yDy5vdHAudjEuQ2hhbm5lbBISCgpjb25maWd1cmVkGAIgASgIEg8KB2hlYWx0aHkYAyABKAgSGAoQc2VydmVkX2J5X291dGJveBgEIAEoCBITCgtkZXNjcmlwdGlvbhgFIAEoCSJPChFMaXN0T3V0Ym94UmVxdWVzdBIRCglyZWNpcGllbnQYASABKAkSFAoMY2hhbGxlbmdlX2lkGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBSI9ChJMaXN0T3V0Ym94UmVzcG9uc2USJwoIbWVzc2FnZXMYASADKAsyFS5vdHAudjEuT3V0Ym94TWVzc2FnZSKkAQoNT3V0Ym94TWVzc2FnZRIKCgJpZBgBIAEoCRIgCgdjaGFubmVsGAIgASgOMg8ub3RwLnYxLkNoYW5uZWwSEQoJcmVjaXBpZW50GAMgASgJEgwKBHRleHQYBCABKAkSFAoMY2hhbGxlbmdlX2lkGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsgBCgtTZW5kUmVxdWVzdBIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSEQoJcmVjaXBpZW50GAIgASgJEg4KBHRleHQYAyABKAlIABIhCgNvdHAYBCABKAsyEi5vdHAudjEuT3RwQ29udGVudEgAEh0KFXNlbGZfZGVzdHJ1Y3Rfc2Vjb25kcxgFIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYBiABKAkSDgoGbG9jYWxlGAcgASgJQgkKB2NvbnRlbnQiLwoKT3RwQ29udGVudBIMCgRjb2RlGAEgASgJEhMKC3R0bF9zZWNvbmRzGAIgASgFIjIKDFNlbmRSZXNwb25zZRIiCghkZWxpdmVyeRgBIAEoCzIQLm90cC52MS5EZWxpdmVyeSKXAgoIRGVsaXZlcnkSCgoCaWQYASABKAkSIAoHY2hhbm5lbBgCIAEoDjIPLm90cC52MS5DaGFubmVsEhgKEHJlY2lwaWVudF9tYXNrZWQYAyABKAkSJgoGc3RhdHVzGAQgASgOMhYub3RwLnYxLkRlbGl2ZXJ5U3RhdHVzEiYKB2hpc3RvcnkYBSADKAsyFS5vdHAudjEuRGVsaXZlcnlFdmVudBIUCgxjaGFsbGVuZ2VfaWQYBiABKAkSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZGVsZXRlX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKAAQoNRGVsaXZlcnlFdmVudBImCgZzdGF0dXMYASABKA4yFi5vdHAudjEuRGVsaXZlcnlTdGF0dXMSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgDIAEoCRIPCgdhdHRlbXB0GAQgASgFIiAKEkdldERlbGl2ZXJ5UmVxdWVzdBIKCgJpZBgBIAEoCSI5ChNHZXREZWxpdmVyeVJlc3BvbnNlEiIKCGRlbGl2ZXJ5GAEgASgLMhAub3RwLnYxLkRlbGl2ZXJ5IiIKFFdhdGNoRGVsaXZlcnlSZXF1ZXN0EgoKAmlkGAEgASgJIj0KFVdhdGNoRGVsaXZlcnlSZXNwb25zZRIkCgVldmVudBgBIAEoCzIVLm90cC52MS5EZWxpdmVyeUV2ZW50Kr8BCg5EZWxpdmVyeVN0YXR1cxIfChtERUxJVkVSWV9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZERUxJVkVSWV9TVEFUVVNfUVVFVUVEEAESGAoUREVMSVZFUllfU1RBVFVTX1NFTlQQAhIdChlERUxJVkVSWV9TVEFUVVNfREVMSVZFUkVEEAMSGgoWREVMSVZFUllfU1RBVFVTX0ZBSUxFRBAEEhsKF0RFTElWRVJZX1NUQVRVU19ERUxFVEVEEAUy3QMKD0RlbGl2ZXJ5U2VydmljZRIxCgRTZW5kEhMub3RwLnYxLlNlbmRSZXF1ZXN0GhQub3RwLnYxLlNlbmRSZXNwb25zZRJLCgtHZXREZWxpdmVyeRIaLm90cC52MS5HZXREZWxpdmVyeVJlcXVlc3QaGy5vdHAudjEuR2V0RGVsaXZlcnlSZXNwb25zZSIDkAIBElMKDVdhdGNoRGVsaXZlcnkSHC5vdHAudjEuV2F0Y2hEZWxpdmVyeVJlcXVlc3QaHS5vdHAudjEuV2F0Y2hEZWxpdmVyeVJlc3BvbnNlIgOQAgEwARJOCgxMaXN0Q2hhbm5lbHMSGy5vdHAudjEuTGlzdENoYW5uZWxzUmVxdWVzdBocLm90cC52MS5MaXN0Q2hhbm5lbHNSZXNwb25zZSIDkAIBEkgKCkxpc3RPdXRib3gSGS5vdHAudjEuTGlzdE91dGJveFJlcXVlc3QaGi5vdHAudjEuTGlzdE91dGJveFJlc3BvbnNlIgOQAgESWwoSQ3JlYXRlVGVsZWdyYW1MaW5rEiEub3RwLnYxLkNyZWF0ZVRlbGVncmFtTGlua1JlcXVlc3QaIi5vdHAudjEuQ3JlYXRlVGVsZWdyYW1MaW5rUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_otp_v1_channel]);
+
+/**
+ * CreateTelegramLinkRequest names the account to link.
+ *
+ * @generated from message otp.v1.CreateTelegramLinkRequest
+ */
+export type CreateTelegramLinkRequest = Message<"otp.v1.CreateTelegramLinkRequest"> & {
+  /**
+   * An opaque account id of the caller's choosing: 1 to 128 characters of A-Z, a-z, 0-9 and . _ : @ -.
+   *
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+};
+
+/**
+ * Describes the message otp.v1.CreateTelegramLinkRequest.
+ * Use `create(CreateTelegramLinkRequestSchema)` to create a new message.
+ */
+export const CreateTelegramLinkRequestSchema: GenMessage<CreateTelegramLinkRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 0);
+
+/**
+ * CreateTelegramLinkResponse carries the deep link.
+ *
+ * @generated from message otp.v1.CreateTelegramLinkResponse
+ */
+export type CreateTelegramLinkResponse = Message<"otp.v1.CreateTelegramLinkResponse"> & {
+  /**
+   * The link to show the person, for example https://t.me/acme_bot?start=<token>; it works once.
+   *
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * When the link stops working.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 2;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message otp.v1.CreateTelegramLinkResponse.
+ * Use `create(CreateTelegramLinkResponseSchema)` to create a new message.
+ */
+export const CreateTelegramLinkResponseSchema: GenMessage<CreateTelegramLinkResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_delivery, 1);
 
 /**
  * ListChannelsRequest takes no parameters.
@@ -29,7 +78,7 @@ export type ListChannelsRequest = Message<"otp.v1.ListChannelsRequest"> & {
  * Use `create(ListChannelsRequestSchema)` to create a new message.
  */
 export const ListChannelsRequestSchema: GenMessage<ListChannelsRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 0);
+  messageDesc(file_otp_v1_delivery, 2);
 
 /**
  * ListChannelsResponse lists every channel the service knows.
@@ -50,7 +99,7 @@ export type ListChannelsResponse = Message<"otp.v1.ListChannelsResponse"> & {
  * Use `create(ListChannelsResponseSchema)` to create a new message.
  */
 export const ListChannelsResponseSchema: GenMessage<ListChannelsResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 1);
+  messageDesc(file_otp_v1_delivery, 3);
 
 /**
  * ChannelInfo describes one channel.
@@ -99,7 +148,7 @@ export type ChannelInfo = Message<"otp.v1.ChannelInfo"> & {
  * Use `create(ChannelInfoSchema)` to create a new message.
  */
 export const ChannelInfoSchema: GenMessage<ChannelInfo> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 2);
+  messageDesc(file_otp_v1_delivery, 4);
 
 /**
  * ListOutboxRequest filters the development outbox.
@@ -134,7 +183,7 @@ export type ListOutboxRequest = Message<"otp.v1.ListOutboxRequest"> & {
  * Use `create(ListOutboxRequestSchema)` to create a new message.
  */
 export const ListOutboxRequestSchema: GenMessage<ListOutboxRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 3);
+  messageDesc(file_otp_v1_delivery, 5);
 
 /**
  * ListOutboxResponse carries the recorded messages.
@@ -155,7 +204,7 @@ export type ListOutboxResponse = Message<"otp.v1.ListOutboxResponse"> & {
  * Use `create(ListOutboxResponseSchema)` to create a new message.
  */
 export const ListOutboxResponseSchema: GenMessage<ListOutboxResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 4);
+  messageDesc(file_otp_v1_delivery, 6);
 
 /**
  * OutboxMessage is one message the development outbox recorded instead of sending.
@@ -211,7 +260,7 @@ export type OutboxMessage = Message<"otp.v1.OutboxMessage"> & {
  * Use `create(OutboxMessageSchema)` to create a new message.
  */
 export const OutboxMessageSchema: GenMessage<OutboxMessage> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 5);
+  messageDesc(file_otp_v1_delivery, 7);
 
 /**
  * SendRequest asks for one message to be delivered.
@@ -283,7 +332,7 @@ export type SendRequest = Message<"otp.v1.SendRequest"> & {
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 6);
+  messageDesc(file_otp_v1_delivery, 8);
 
 /**
  * OtpContent is a one-time code to be rendered from a template.
@@ -311,10 +360,10 @@ export type OtpContent = Message<"otp.v1.OtpContent"> & {
  * Use `create(OtpContentSchema)` to create a new message.
  */
 export const OtpContentSchema: GenMessage<OtpContent> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 7);
+  messageDesc(file_otp_v1_delivery, 9);
 
 /**
- * SendResponse carries the delivery.
+ * SendResponse carries the delivery. A provider that refuses the message, or cannot be reached within the retry budget, makes Send fail with the reason DELIVERY_FAILED, whose metadata names the delivery and the failure.
  *
  * @generated from message otp.v1.SendResponse
  */
@@ -332,7 +381,7 @@ export type SendResponse = Message<"otp.v1.SendResponse"> & {
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 8);
+  messageDesc(file_otp_v1_delivery, 10);
 
 /**
  * Delivery is one message and what became of it.
@@ -402,7 +451,7 @@ export type Delivery = Message<"otp.v1.Delivery"> & {
  * Use `create(DeliverySchema)` to create a new message.
  */
 export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 9);
+  messageDesc(file_otp_v1_delivery, 11);
 
 /**
  * DeliveryEvent is one status change of a delivery.
@@ -444,7 +493,7 @@ export type DeliveryEvent = Message<"otp.v1.DeliveryEvent"> & {
  * Use `create(DeliveryEventSchema)` to create a new message.
  */
 export const DeliveryEventSchema: GenMessage<DeliveryEvent> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 10);
+  messageDesc(file_otp_v1_delivery, 12);
 
 /**
  * GetDeliveryRequest names a delivery.
@@ -465,7 +514,7 @@ export type GetDeliveryRequest = Message<"otp.v1.GetDeliveryRequest"> & {
  * Use `create(GetDeliveryRequestSchema)` to create a new message.
  */
 export const GetDeliveryRequestSchema: GenMessage<GetDeliveryRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 11);
+  messageDesc(file_otp_v1_delivery, 13);
 
 /**
  * GetDeliveryResponse carries the delivery.
@@ -486,7 +535,7 @@ export type GetDeliveryResponse = Message<"otp.v1.GetDeliveryResponse"> & {
  * Use `create(GetDeliveryResponseSchema)` to create a new message.
  */
 export const GetDeliveryResponseSchema: GenMessage<GetDeliveryResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 12);
+  messageDesc(file_otp_v1_delivery, 14);
 
 /**
  * WatchDeliveryRequest names the delivery to watch.
@@ -507,7 +556,7 @@ export type WatchDeliveryRequest = Message<"otp.v1.WatchDeliveryRequest"> & {
  * Use `create(WatchDeliveryRequestSchema)` to create a new message.
  */
 export const WatchDeliveryRequestSchema: GenMessage<WatchDeliveryRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 13);
+  messageDesc(file_otp_v1_delivery, 15);
 
 /**
  * WatchDeliveryResponse is one status event of the watched delivery.
@@ -528,7 +577,7 @@ export type WatchDeliveryResponse = Message<"otp.v1.WatchDeliveryResponse"> & {
  * Use `create(WatchDeliveryResponseSchema)` to create a new message.
  */
 export const WatchDeliveryResponseSchema: GenMessage<WatchDeliveryResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_delivery, 14);
+  messageDesc(file_otp_v1_delivery, 16);
 
 /**
  * DeliveryStatus is where a delivery stands.
@@ -640,6 +689,16 @@ export const DeliveryService: GenService<{
     methodKind: "unary";
     input: typeof ListOutboxRequestSchema;
     output: typeof ListOutboxResponseSchema;
+  },
+  /**
+   * CreateTelegramLink makes a single-use Telegram deep link that, once opened, links the chat to an account id, so that "account:<account_id>" becomes a Telegram recipient.
+   *
+   * @generated from rpc otp.v1.DeliveryService.CreateTelegramLink
+   */
+  createTelegramLink: {
+    methodKind: "unary";
+    input: typeof CreateTelegramLinkRequestSchema;
+    output: typeof CreateTelegramLinkResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_otp_v1_delivery, 0);
