@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
 
@@ -149,5 +152,122 @@ describe("Redis variables", () => {
       "TOKEN_SIGNING_KEYS",
       "TOTP_ENCRYPTION_KEY",
     ]);
+  });
+});
+
+describe("loadConfig: delivery", () => {
+  const telegram = { TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi" };
+  const twilio = {
+    TWILIO_ACCOUNT_SID: `AC${"a".repeat(32)}`,
+    TWILIO_AUTH_TOKEN: "b".repeat(32),
+    TWILIO_SMS_FROM: "+14155550100",
+  };
+  const production = { NODE_ENV: "production", OTP_HMAC_SECRET: secret, ...keys };
+  const names = (problems: string[]) => problems.map((p) => p.split(":")[0]).sort();
+
+  it("configures no provider by default, with the documented defaults", () => {
+    const { delivery } = loadConfig({});
+    expect(delivery).toMatchObject({
+      telegram: undefined,
+      twilio: undefined,
+      email: undefined,
+      smsAllowedCountries: "all",
+      defaultLocale: "en",
+      retry: { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 2000, maxTotalMs: 10_000 },
+      fallbackBudgetMs: 3000,
+      providerTimeoutMs: 5000,
+      watchMaxSeconds: 300,
+      retentionSeconds: 86_400,
+    });
+  });
+
+  it("polls Telegram in development and takes the webhook when its URL is set", () => {
+    expect(loadConfig(telegram).delivery.telegram?.updates).toBe("polling");
+    expect(loadConfig({ ...production, ...telegram }).delivery.telegram?.updates).toBe("off");
+    const webhook = loadConfig({
+      ...telegram,
+      TELEGRAM_WEBHOOK_URL: "https://otp.example.com/tg/abc",
+      TELEGRAM_WEBHOOK_SECRET: "x".repeat(32),
+    }).delivery.telegram;
+    expect(webhook).toMatchObject({ updates: "webhook", webhookSecret: "x".repeat(32) });
+  });
+
+  it("names what a webhook set-up misses, and never echoes a token", () => {
+    const problems = problemsOf({
+      TELEGRAM_BOT_TOKEN: "not-a-token-secret-value",
+      TELEGRAM_UPDATES: "webhook",
+    });
+    expect(names(problems)).toEqual([
+      "TELEGRAM_BOT_TOKEN",
+      "TELEGRAM_WEBHOOK_SECRET",
+      "TELEGRAM_WEBHOOK_URL",
+    ]);
+    expect(problems.join()).not.toContain("not-a-token-secret-value");
+  });
+
+  it("refuses Telegram variables without a bot token, and self-destruct defaults out of range", () => {
+    expect(names(problemsOf({ TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS: "30" }))).toEqual([
+      "TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS",
+    ]);
+    expect(names(problemsOf({ ...telegram, TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS: "3" }))).toEqual(
+      ["TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS"],
+    );
+    expect(
+      loadConfig({ ...telegram, TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS: "60" }).delivery.telegram
+        ?.selfDestructDefaultSeconds,
+    ).toBe(60);
+  });
+
+  it("needs a Twilio sender and token, and an SMS allow-list in production", () => {
+    expect(names(problemsOf({ TWILIO_ACCOUNT_SID: twilio.TWILIO_ACCOUNT_SID }))).toEqual([
+      "TWILIO_ACCOUNT_SID",
+      "TWILIO_AUTH_TOKEN",
+    ]);
+    expect(names(problemsOf({ ...production, ...twilio }))).toEqual(["SMS_ALLOWED_COUNTRIES"]);
+    const config = loadConfig({ ...production, ...twilio, SMS_ALLOWED_COUNTRIES: "us, gb" });
+    expect(config.delivery.smsAllowedCountries).toEqual(new Set(["US", "GB"]));
+    // WhatsApp follows the SMS list unless given its own.
+    expect(config.delivery.whatsappAllowedCountries).toEqual(new Set(["US", "GB"]));
+    expect(loadConfig({ ...twilio, SMS_ALLOWED_COUNTRIES: "*" }).delivery.smsAllowedCountries).toBe(
+      "all",
+    );
+    expect(names(problemsOf({ ...twilio, SMS_ALLOWED_COUNTRIES: "USA" }))).toEqual([
+      "SMS_ALLOWED_COUNTRIES",
+    ]);
+  });
+
+  it("needs EMAIL_FROM with a Resend key", () => {
+    expect(names(problemsOf({ RESEND_API_KEY: "re_123" }))).toEqual(["EMAIL_FROM"]);
+    expect(
+      loadConfig({ RESEND_API_KEY: "re_123", EMAIL_FROM: "Acme <login@mail.acme.com>" }).delivery
+        .email,
+    ).toMatchObject({ from: "Acme <login@mail.acme.com>" });
+  });
+
+  it("reads template overrides, and refuses a template without the code", () => {
+    const dir = mkdtempSync(join(tmpdir(), "otp-templates-"));
+    const good = join(dir, "good.json");
+    const bad = join(dir, "bad.json");
+    writeFileSync(good, JSON.stringify({ en: { sms: { text: "{{code}} is your Acme code" } } }));
+    writeFileSync(bad, JSON.stringify({ en: { sms: { text: "no code here" } } }));
+    expect(loadConfig({ TEMPLATES_FILE: good }).delivery.templateOverrides).toEqual({
+      en: { sms: { text: "{{code}} is your Acme code" } },
+    });
+    expect(names(problemsOf({ TEMPLATES_FILE: bad }))).toEqual(["TEMPLATES_FILE"]);
+    expect(names(problemsOf({ TEMPLATES_FILE: join(dir, "missing.json") }))).toEqual([
+      "TEMPLATES_FILE",
+    ]);
+    expect(names(problemsOf({ DEFAULT_LOCALE: "fr" }))).toEqual(["DEFAULT_LOCALE"]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the fallback budget within the retry budget, and the lease beyond the timeout", () => {
+    expect(
+      loadConfig({ DELIVERY_RETRY_BUDGET_MS: "2000", DELIVERY_FALLBACK_BUDGET_MS: "5000" }).delivery
+        .fallbackBudgetMs,
+    ).toBe(2000);
+    expect(
+      names(problemsOf({ PROVIDER_TIMEOUT_MS: "40000", TELEGRAM_DELETE_LEASE_MS: "30000" })),
+    ).toEqual(["TELEGRAM_DELETE_LEASE_MS"]);
   });
 });

@@ -576,7 +576,8 @@ function readDeliveryConfig(
     try {
       return parseCountryList(raw);
     } catch (err) {
-      problems.push(`${name}: ${(err as Error).message}`);
+      // A list borrowed from SMS_ALLOWED_COUNTRIES is reported there.
+      if (read(name) !== undefined) problems.push(`${name}: ${(err as Error).message}`);
       return "all" as const;
     }
   };

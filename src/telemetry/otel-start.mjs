@@ -21,6 +21,16 @@ const wanted =
 
 // Provider URLs can hold credentials (Telegram puts the bot token in the path).
 const redactUrl = (url) => url.replace(/\/bot[^/]+\//, "/bot[redacted]/");
+const urlAttributes = ["url.full", "http.url", "http.target", "url.path"];
+// Rewrites the URL attributes a span already has. Called when the request
+// starts, because a request that fails (a dropped connection) never reaches
+// the response hooks, and its span would keep the token.
+const redactSpan = (span) => {
+  for (const key of urlAttributes) {
+    const value = span.attributes?.[key];
+    if (typeof value === "string") span.setAttribute(key, redactUrl(value));
+  }
+};
 
 if (wanted) {
   env.OTEL_SERVICE_NAME ??= "otp";
@@ -34,18 +44,15 @@ if (wanted) {
         // (Ignoring them with a hook instead would suppress every span inside the call.)
         disableIncomingRequestInstrumentation: true,
         requestHook: (span, request) => {
+          redactSpan(span);
           if (typeof request.path === "string")
             span.setAttribute("url.path", redactUrl(request.path));
         },
-        applyCustomAttributesOnSpan: (span) => {
-          for (const key of ["url.full", "http.url", "http.target", "url.path"]) {
-            const value = span.attributes?.[key];
-            if (typeof value === "string") span.setAttribute(key, redactUrl(value));
-          }
-        },
+        applyCustomAttributesOnSpan: redactSpan,
       }),
       new UndiciInstrumentation({
         requestHook: (span, request) => {
+          redactSpan(span);
           span.setAttribute("url.path", redactUrl(String(request.path)));
         },
       }),

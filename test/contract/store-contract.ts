@@ -153,6 +153,20 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
         );
       });
 
+      it("keeps the challenge's language for its messages, and records the delivery", async () => {
+        const issued = await service.generate({
+          ...base,
+          locale: "es",
+          targets: [{ channel: "outbox", recipient: "dev@example.com", selfDestructSeconds: 0 }],
+        });
+        expect((await store.getChallenge(issued.id, clock.now()))?.locale).toBe("es");
+        const [message] = await store.listOutbox({ challengeId: issued.id, limit: 5 }, clock.now());
+        expect(message?.text).toMatch(/^Tu código de verificación es \d{6}\./);
+        const delivery = await store.getDelivery(issued.deliveryId, clock.now());
+        expect(delivery?.events.map((e) => e.status)).toEqual(["queued", "sent"]);
+        expect(delivery?.challengeId).toBe(issued.id);
+      });
+
       it("answers a repeated idempotency key with the same challenge and a working code", async () => {
         const first = await service.generate({ ...base, idempotencyKey: "order-1" });
         const again = await service.generate({ ...base, idempotencyKey: "order-1" });
@@ -419,6 +433,20 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
             attempt: 1,
           }),
         ).toBe(false);
+      });
+
+      it("sets the self-destruct time given with an event", async () => {
+        const id = crypto.randomUUID();
+        await store.createDelivery(delivery(id));
+        const deleteAtMs = clock.now() + 30_000;
+        await store.appendDeliveryEvent(
+          id,
+          { status: "sent", atMs: clock.now(), reason: "", attempt: 1 },
+          "7001:55",
+          deleteAtMs,
+        );
+        const got = await store.getDelivery(id, clock.now());
+        expect([got?.deleteAtMs, got?.providerMessageId]).toEqual([deleteAtMs, "7001:55"]);
       });
 
       it("replays a delivery with the same fingerprint and refuses a different one", async () => {

@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callJson } from "../support/connect-json.js";
 import { type OtlpCollector, startOtlpCollector } from "../support/otlp-collector.js";
+import { providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { run, type ServerProcess, spawnServer } from "../support/spawn-server.js";
 
@@ -123,4 +124,104 @@ describe("nothing secret in logs, traces or metrics", () => {
     // Recipients may appear only masked.
     expect(emitted.logs + emitted.traces + emitted.metrics).not.toContain("secret.person");
   });
+
+  it("finds none of them either when real providers (fakes) send, fail and report back", async () => {
+    const fakes = await startProviderFakes();
+    const providers = await spawnServer({
+      ...providerEnv(fakes),
+      TELEGRAM_UPDATES: "polling",
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: "providers:",
+      OTP_HMAC_SECRET: secret,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      LOG_LEVEL: "trace",
+    });
+    try {
+      const sendCall = (body: unknown) =>
+        callJson(providers.url, "otp.v1.DeliveryService/Send", body);
+      const chat = "7743219981";
+      const code = "73519042";
+      const secrets: string[] = [
+        secret,
+        phone,
+        email,
+        chat,
+        code,
+        fakes.telegram.token,
+        fakes.twilio.authToken,
+        fakes.resend.apiKey,
+      ];
+      const otpContent = { otp: { code, ttlSeconds: 60 } };
+      for (const [channel, recipient] of [
+        ["CHANNEL_TELEGRAM", chat],
+        ["CHANNEL_SMS", phone],
+        ["CHANNEL_WHATSAPP", phone],
+        ["CHANNEL_EMAIL", email],
+      ]) {
+        expect((await sendCall({ channel, recipient, ...otpContent })).status).toBe(200);
+      }
+      // Failures whose provider answers quote the recipient, and a dropped connection.
+      fakes.twilio.fail({ kind: "invalid_number" });
+      fakes.telegram.fail("sendMessage", { kind: "drop" }, 3);
+      await sendCall({ channel: "CHANNEL_SMS", recipient: phone, ...otpContent });
+      await sendCall({ channel: "CHANNEL_TELEGRAM", recipient: chat, ...otpContent });
+      // A code made by Generate and sent by SMS, and a status report about it, good and forged.
+      const gen = await callJson(providers.url, "otp.v1.OtpService/Generate", {
+        codeLength: 10,
+        deliveryTargets: [{ channel: "CHANNEL_SMS", recipient: phone }],
+      });
+      expect(gen.status).toBe(200);
+      const sms = fakes.twilio.messages.at(-1);
+      secrets.push(/(\d{10})/.exec(sms?.body ?? "")?.[1] ?? "missing");
+      if (sms !== undefined) {
+        await fakes.twilio.postStatusCallback(sms, "delivered", { postTo: providers.url });
+        await fakes.twilio.postStatusCallback(sms, "failed", {
+          postTo: providers.url,
+          signWith: "f".repeat(32),
+        });
+      }
+      // A Telegram user shares their number with the bot.
+      fakes.telegram.pushUpdate({
+        message: {
+          message_id: 1,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: Number(chat), type: "private", first_name: "P" },
+          from: { id: Number(chat), is_bot: false, first_name: "P" },
+          contact: { phone_number: phone, first_name: "P", user_id: Number(chat) },
+        },
+      } as Parameters<typeof fakes.telegram.pushUpdate>[0]);
+      await fakes.telegram.waitForCalls("sendMessage", 5);
+
+      const metrics = await (await fetch(`${providers.url}/metrics`)).text();
+      providers.child.kill("SIGTERM");
+      expect(await providers.exited).toBe(0);
+      await waitForSpan(collector, "delivery.send");
+      const emitted = {
+        logs: providers.stdout() + providers.stderr(),
+        traces: collector.raw.join("\n"),
+        metrics,
+      };
+      expect(emitted.logs).toContain("telegram chat linked");
+      expect(emitted.traces).toContain("delivery.send");
+      expect(emitted.metrics).toMatch(/otp_deliveries_total\{[^}]*outcome="delivered"/);
+      expect(secrets.filter((s) => s === "missing")).toEqual([]);
+      for (const [where, text] of Object.entries(emitted)) {
+        for (const value of secrets) {
+          expect(text.includes(value), `${where} contains a secret value`).toBe(false);
+        }
+      }
+      expect(emitted.logs + emitted.traces).not.toContain("secret.person");
+    } finally {
+      if (providers.child.exitCode === null) providers.child.kill("SIGKILL");
+      await fakes.close();
+    }
+  });
 });
+
+async function waitForSpan(collector: OtlpCollector, name: string): Promise<void> {
+  for (let i = 0; i < 100 && !collector.raw.join("").includes(name); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
