@@ -18,7 +18,7 @@ export function formatBanner(
     "  protocols  gRPC (HTTP/2 h2c), gRPC-web and Connect (JSON and binary, HTTP/1.1 and HTTP/2)",
     "             grpc.health.v1.Health, gRPC reflection v1/v1alpha, /healthz /readyz /metrics",
     `  store      ${server.store.description}`,
-    `  channels   ${server.channels.length === 0 ? "none configured" : server.channels.map((c) => `${c.kind} (${c.description})`).join(", ")}`,
+    `  channels   ${describeChannels(server.channels)}`,
     ...server.deliveryNotes.map((note) => `  ${note}`),
     `  cors       ${config.corsOrigins.length === 0 ? "same-origin only (set CORS_ORIGINS)" : config.corsOrigins.join(", ")}`,
   ];
@@ -38,4 +38,18 @@ export function formatBanner(
     lines.push("", "  mode       production");
   }
   return `${lines.join("\n")}\n\n`;
+}
+
+// Providers by name, then the channels the development outbox stands in for.
+function describeChannels(channels: RunningServer["channels"]): string {
+  if (channels.length === 0) return "none configured";
+  const standIns = channels.filter(
+    (c) => c.kind !== "outbox" && c.description.startsWith("development outbox"),
+  );
+  const own = channels.filter((c) => !standIns.includes(c));
+  const parts = own.map((c) => `${c.kind} (${c.description})`);
+  if (standIns.length > 0) {
+    parts.push(`${standIns.map((c) => c.kind).join(", ")} through the outbox (no provider)`);
+  }
+  return parts.join(", ");
 }

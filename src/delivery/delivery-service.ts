@@ -13,7 +13,7 @@ import type {
   TargetRecord,
 } from "../store/store.js";
 import type { DeliveryStatus } from "./channel.js";
-import type { Dispatcher, MessageContent } from "./dispatcher.js";
+import { type Dispatcher, type MessageContent, timeLeft } from "./dispatcher.js";
 import { deliveryErrors } from "./errors.js";
 import { accountIdPattern, openRecipientPolicy } from "./recipients.js";
 import { type TargetRules, validateLocale, validateTarget } from "./targets.js";
@@ -83,7 +83,7 @@ export interface DeliveryService {
    * same idempotency key return the first delivery and send nothing. A
    * provider failure is a `DELIVERY_FAILED` error naming the delivery.
    */
-  send(input: SendInput): Promise<DeliveryView>;
+  send(input: SendInput, limits?: { timeoutMs?: number }): Promise<DeliveryView>;
   get(id: string): Promise<DeliveryView>;
   /**
    * Yields the delivery's events, the past ones first, then new ones as the
@@ -212,7 +212,9 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
   };
 
   return {
-    async send(input) {
+    async send(input, limits = {}) {
+      const deadline =
+        limits.timeoutMs === undefined ? undefined : performance.now() + limits.timeoutMs;
       const target: TargetRecord = validateTarget(input, rules);
       validateLocale(input.locale);
       const content = validateContent(input);
@@ -257,7 +259,14 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
       });
       if (created.kind === "conflict") throw deliveryErrors.idempotencyKeyConflict();
       if (created.kind === "replay") return replayOrConflict(created.record, fingerprint);
-      const outcome = await dispatcher.attempt(id, target, content, "");
+      const budget = timeLeft(deadline);
+      const outcome = await dispatcher.attempt(
+        id,
+        target,
+        content,
+        "",
+        budget === undefined ? {} : { maxTotalMs: budget },
+      );
       if (!outcome.ok) throw deliveryErrors.deliveryFailed(target.channel, outcome.reason, id);
       const record = await store.getDelivery(id, now());
       if (record === undefined) throw deliveryErrors.notFound();

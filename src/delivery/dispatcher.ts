@@ -74,6 +74,7 @@ export interface Dispatcher {
     targets: readonly TargetRecord[],
     code: CodeContent,
     challengeId: string,
+    options?: DeliverOptions,
   ): Promise<DeliveryResult>;
   /**
    * Stores a new, queued delivery record, unless one with its id exists
@@ -94,6 +95,28 @@ export interface Dispatcher {
     options?: Pick<SendOptions, "maxTotalMs" | "maxAttempts" | "signal">,
   ): Promise<AttemptOutcome>;
 }
+
+/** Options for {@link Dispatcher.deliver}. */
+export interface DeliverOptions {
+  /**
+   * How long the caller waits for the answer, in milliseconds (the RPC's
+   * deadline): sends are cut short so that the answer, with every attempt
+   * recorded, still reaches it.
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * The time left before a caller's deadline, for one more send, keeping a
+ * little for recording the outcome and answering; undefined without one.
+ */
+export function timeLeft(deadline: number | undefined): number | undefined {
+  if (deadline === undefined) return undefined;
+  return Math.max(1, deadline - performance.now() - answerMarginMs);
+}
+
+// Time kept back from a caller's deadline to record the outcome and answer.
+const answerMarginMs = 250;
 
 /** What {@link Dispatcher.deliver} did. */
 export interface DeliveryResult {
@@ -232,7 +255,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     viaOutbox,
     begin,
     attempt,
-    async deliver(targets, code, challengeId) {
+    async deliver(targets, code, challengeId, deliverOptions = {}) {
+      const deadline =
+        deliverOptions.timeoutMs === undefined
+          ? undefined
+          : performance.now() + deliverOptions.timeoutMs;
       const attempts: DeliveryAttemptRecord[] = [];
       let accepted = false;
       let retryAfterMs = 0;
@@ -277,12 +304,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // With a fallback waiting, a channel gets a shorter budget, and a
         // channel that is failing right now gets a single try.
         const hasFallback = index < targets.length - 1;
-        const limits = hasFallback
-          ? {
-              maxTotalMs: options.fallbackBudgetMs,
-              ...((await channel.healthy().catch(() => false)) ? {} : { maxAttempts: 1 }),
-            }
-          : {};
+        const budgets = [hasFallback ? options.fallbackBudgetMs : undefined, timeLeft(deadline)];
+        const limits = {
+          ...(budgets.some((b) => b !== undefined)
+            ? { maxTotalMs: Math.min(...budgets.map((b) => b ?? Number.POSITIVE_INFINITY)) }
+            : {}),
+          ...(hasFallback && !(await channel.healthy().catch(() => false))
+            ? { maxAttempts: 1 }
+            : {}),
+        };
         const outcome = await attempt(
           deliveryId,
           target,

@@ -59,7 +59,7 @@ export function createDeliveryHandlers(
   const now = options.now ?? Date.now;
   const { service } = options;
   return {
-    async send(req) {
+    async send(req, ctx) {
       const content =
         req.content.case === "text"
           ? { kind: "text" as const, text: req.content.value }
@@ -70,14 +70,18 @@ export function createDeliveryHandlers(
                 ttlSeconds: req.content.value.ttlSeconds,
               }
             : { kind: "none" as const };
-      const delivery = await service.send({
-        channel: channelFromProto(req.channel),
-        recipient: req.recipient,
-        content,
-        selfDestructSeconds: req.selfDestructSeconds,
-        idempotencyKey: req.idempotencyKey,
-        locale: req.locale,
-      });
+      const delivery = await service.send(
+        {
+          channel: channelFromProto(req.channel),
+          recipient: req.recipient,
+          content,
+          selfDestructSeconds: req.selfDestructSeconds,
+          idempotencyKey: req.idempotencyKey,
+          locale: req.locale,
+        },
+        // Sends are cut short in time for the answer to reach the caller.
+        { timeoutMs: ctx.timeoutMs() },
+      );
       return { delivery: deliveryToProto(delivery) };
     },
 

@@ -95,8 +95,14 @@ export interface ChallengeView {
 }
 
 /** The OTP domain: issues, checks, describes, cancels and re-issues codes. */
+/** How long the caller waits, so that sends are cut short in time for the answer. */
+export interface CallLimits {
+  /** The RPC's remaining time, in milliseconds; none when undefined. */
+  timeoutMs?: number;
+}
+
 export interface ChallengeService {
-  generate(input: GenerateInput): Promise<IssuedCode>;
+  generate(input: GenerateInput, limits?: CallLimits): Promise<IssuedCode>;
   verify(input: {
     id: string;
     code: string;
@@ -104,7 +110,7 @@ export interface ChallengeService {
   }): Promise<VerifyResult>;
   get(id: string): Promise<ChallengeView>;
   cancel(id: string): Promise<ChallengeStatusName>;
-  resend(id: string): Promise<IssuedCode>;
+  resend(id: string, limits?: CallLimits): Promise<IssuedCode>;
 }
 
 /**
@@ -137,6 +143,7 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
   const deliver = async (
     record: ChallengeRecord,
     code: string,
+    limits: CallLimits,
   ): Promise<{ record: ChallengeRecord; retryAfterMs: number }> => {
     if (record.targets.length === 0) return { record, retryAfterMs: 0 };
     const { attempts, retryAfterMs } = await dispatcher.deliver(
@@ -147,6 +154,7 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
         ...(record.locale === undefined || record.locale === "" ? {} : { locale: record.locale }),
       },
       record.id,
+      limits,
     );
     await store.setDeliveryAttempts(record.id, attempts, now());
     return { record: { ...record, deliveryAttempts: attempts }, retryAfterMs };
@@ -182,8 +190,13 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
     }
   };
 
-  const sendOrFail = async (record: ChallengeRecord, code: string, cancelOnFailure: boolean) => {
-    const { record: delivered, retryAfterMs } = await deliver(record, code);
+  const sendOrFail = async (
+    record: ChallengeRecord,
+    code: string,
+    cancelOnFailure: boolean,
+    limits: CallLimits,
+  ) => {
+    const { record: delivered, retryAfterMs } = await deliver(record, code, limits);
     if (
       delivered.targets.length > 0 &&
       !delivered.deliveryAttempts.some((a) => a.status === "accepted")
@@ -200,7 +213,7 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
   };
 
   return {
-    async generate(raw) {
+    async generate(raw, limits = {}) {
       const input = validateGenerate(raw, rules);
       const nowMs = now();
       const id =
@@ -241,7 +254,7 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
         return issued(replaced.record, replaced.code);
       }
       options.observer?.generated(input.alphabet);
-      return sendOrFail(record, code, true);
+      return sendOrFail(record, code, true, limits);
     },
 
     async verify(input) {
@@ -305,10 +318,10 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
       return challengeStatus(record, now());
     },
 
-    async resend(rawId) {
+    async resend(rawId, limits = {}) {
       const id = validateId(rawId);
       const { record, code } = await replace(id, cooldownMs);
-      return sendOrFail(record, code, false);
+      return sendOrFail(record, code, false, limits);
     },
   };
 }

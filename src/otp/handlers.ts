@@ -45,21 +45,24 @@ export function createOtpHandlers(
   });
 
   return {
-    async generate(req) {
-      const issued = await service.generate({
-        ttlSeconds: req.ttlSeconds,
-        maxAttempts: req.maxAttempts,
-        codeLength: req.codeLength,
-        alphabet: alphabetFromProto(req.alphabet),
-        binding: req.binding,
-        targets: req.deliveryTargets.map((t) => ({
-          channel: channelFromProto(t.channel),
-          recipient: t.recipient,
-          selfDestructSeconds: t.selfDestructSeconds,
-        })),
-        idempotencyKey: req.idempotencyKey,
-        locale: req.locale,
-      });
+    async generate(req, ctx) {
+      const issued = await service.generate(
+        {
+          ttlSeconds: req.ttlSeconds,
+          maxAttempts: req.maxAttempts,
+          codeLength: req.codeLength,
+          alphabet: alphabetFromProto(req.alphabet),
+          binding: req.binding,
+          targets: req.deliveryTargets.map((t) => ({
+            channel: channelFromProto(t.channel),
+            recipient: t.recipient,
+            selfDestructSeconds: t.selfDestructSeconds,
+          })),
+          idempotencyKey: req.idempotencyKey,
+          locale: req.locale,
+        },
+        { timeoutMs: ctx.timeoutMs() },
+      );
       return issuedToProto(issued);
     },
 
@@ -109,8 +112,8 @@ export function createOtpHandlers(
       return { status: statusToProto(await service.cancel(req.id)) };
     },
 
-    async resend(req) {
-      const issued = await service.resend(req.id);
+    async resend(req, ctx) {
+      const issued = await service.resend(req.id, { timeoutMs: ctx.timeoutMs() });
       return { ...issuedToProto(issued), sendsRemaining: issued.sendsRemaining };
     },
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   Channel,
   Code,
@@ -11,6 +14,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
+import { productionEnv } from "../support/secrets.js";
 import { startTestServer } from "../support/test-server.js";
 
 let fakes: ProviderFakes;
@@ -278,6 +282,107 @@ describe("retries", () => {
   });
 });
 
+describe("isolation and configuration", () => {
+  it("does not slow other channels while one provider hangs", async () => {
+    fakes.telegram.fail("sendMessage", { kind: "slow", ms: 2_000 }, 1);
+    const hanging = delivery
+      .send({ channel: Channel.TELEGRAM, recipient: "7010", content: { case: "text", value: "x" } })
+      .catch(() => undefined);
+    await fakes.telegram.waitForCalls("sendMessage", 1);
+    const started = performance.now();
+    await send("sms");
+    await send("email");
+    expect(performance.now() - started).toBeLessThan(500);
+    await hanging;
+  });
+
+  it("answers within the caller's deadline, with the failure recorded", async () => {
+    fakes.twilio.fail({ kind: "slow", ms: 5_000 }, 5);
+    const started = performance.now();
+    const err = await failure(send("sms", { timeoutMs: 800 }));
+    expect([err.reason, err.info.failure_reason]).toEqual(["DELIVERY_FAILED", "PROVIDER_TIMEOUT"]);
+    expect(performance.now() - started).toBeLessThan(800);
+    const { delivery: d } = await delivery.getDelivery({ id: err.info.delivery_id ?? "" });
+    expect(d?.status).toBe(DeliveryStatus.FAILED);
+  });
+
+  it("renders templates overridden by TEMPLATES_FILE", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "otp-templates-"));
+    const file = join(dir, "templates.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        en: {
+          sms: { text: "{{code}} is your Acme code. It expires in {{lifetime}}. Don't share it." },
+        },
+        fr: { sms: { text: "{{code}} est votre code Acme. Ne le partagez pas." } },
+      }),
+    );
+    const custom = await startTestServer({ ...providerEnv(fakes), TEMPLATES_FILE: file });
+    try {
+      const client = createDeliveryClient({ baseUrl: custom.url, protocol: "connect" });
+      for (const locale of ["", "fr", "fr-CA", "es"]) {
+        await client.send({
+          channel: Channel.SMS,
+          recipient: "+14155552671",
+          content: { case: "otp", value: { code: "493027", ttlSeconds: 120 } },
+          locale,
+        });
+      }
+      expect(fakes.twilio.messages.map((m) => m.body)).toEqual([
+        "493027 is your Acme code. It expires in 2 minutes. Don't share it.",
+        "493027 est votre code Acme. Ne le partagez pas.",
+        "493027 est votre code Acme. Ne le partagez pas.",
+        "Tu código de verificación es 493027. Caduca en 2 minutos. No lo compartas con nadie.",
+      ]);
+    } finally {
+      await custom.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("offers only configured providers in production, and no outbox", async () => {
+    const env = providerEnv(fakes);
+    const prod = await startTestServer({
+      ...productionEnv(),
+      RESEND_API_KEY: env.RESEND_API_KEY ?? "",
+      RESEND_BASE_URL: env.RESEND_BASE_URL ?? "",
+      EMAIL_FROM: env.EMAIL_FROM ?? "",
+    });
+    try {
+      const options = {
+        baseUrl: prod.url,
+        protocol: "connect" as const,
+        retry: { maxAttempts: 1 },
+      };
+      const { channels } = await createDeliveryClient(options).listChannels({});
+      expect(
+        channels.map((c) => [Channel[c.channel], c.configured, c.servedByOutbox]).sort(),
+      ).toEqual([
+        ["EMAIL", true, false],
+        ["OUTBOX", false, false],
+        ["SMS", false, false],
+        ["TELEGRAM", false, false],
+        ["WHATSAPP", false, false],
+      ]);
+      const err = await failure(
+        createOtpClient(options).generate({
+          deliveryTargets: [{ channel: Channel.SMS, recipient: "+14155552671" }],
+        }),
+      );
+      expect(err.reason).toBe("CHANNEL_NOT_CONFIGURED");
+      await createDeliveryClient(options).send({
+        channel: Channel.EMAIL,
+        recipient: "ada@example.com",
+        content: { case: "text", value: "production" },
+      });
+      expect(fakes.resend.emails).toHaveLength(1);
+    } finally {
+      await prod.close();
+    }
+  });
+});
+
 describe("idempotency", () => {
   it("never sends twice for one key, even when the retries race", async () => {
     const request = {
@@ -342,16 +447,16 @@ describe("idempotency", () => {
 
 type ChannelName = "telegram" | "sms" | "email";
 
-function send(channel: ChannelName) {
+function send(channel: ChannelName, callOptions: { timeoutMs?: number } = {}) {
   const to = {
     telegram: { channel: Channel.TELEGRAM, recipient: "7000" },
     sms: { channel: Channel.SMS, recipient: "+14155552671" },
     email: { channel: Channel.EMAIL, recipient: "ada@example.com" },
   }[channel];
-  return delivery.send({
-    ...to,
-    content: { case: "otp", value: { code: "493027", ttlSeconds: 60 } },
-  });
+  return delivery.send(
+    { ...to, content: { case: "otp", value: { code: "493027", ttlSeconds: 60 } } },
+    callOptions,
+  );
 }
 
 function callsTo(channel: ChannelName | "whatsapp"): number {

@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTelegramFake, type TelegramFake } from "../fakes/telegram-fake.js";
 import { callJson } from "../support/connect-json.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { run, spawnServer } from "../support/spawn-server.js";
 
 let redis: RedisInstance;
+let telegram: TelegramFake;
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, telegram] = await Promise.all([startRedis(), startTelegramFake()]);
 });
 afterAll(async () => {
-  await redis.stop();
+  await Promise.all([redis.stop(), telegram.close()]);
 });
 
 async function children(pid: number): Promise<number[]> {
@@ -27,6 +29,9 @@ describe("WORKERS", () => {
       OTP_HMAC_SECRET: "w".repeat(40),
       SHUTDOWN_GRACE_SECONDS: "2",
       LOG_LEVEL: "warn",
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TELEGRAM_UPDATES: "polling",
     });
     const pid = server.child.pid ?? 0;
     expect(server.stdout()).toMatch(/workers\s+2 processes/);
@@ -43,6 +48,12 @@ describe("WORKERS", () => {
       ),
     );
     expect(verified.map((v) => v.body.result)).toEqual(Array(10).fill("VERIFY_RESULT_VERIFIED"));
+
+    // Telegram allows one poller per bot: only worker 1 polls (each poller
+    // removes the webhook once as it starts).
+    await telegram.waitForCalls("getUpdates", 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(telegram.callsTo("deleteWebhook")).toHaveLength(1);
 
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
