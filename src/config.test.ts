@@ -205,6 +205,17 @@ describe("loadConfig: delivery", () => {
     expect(problems.join()).not.toContain("not-a-token-secret-value");
   });
 
+  it("refuses webhook URLs whose path the service already serves", () => {
+    const problems = problemsOf({
+      ...telegram,
+      TELEGRAM_WEBHOOK_URL: "https://otp.example.com/",
+      TELEGRAM_WEBHOOK_SECRET: "x".repeat(32),
+      ...twilio,
+      TWILIO_STATUS_CALLBACK_URL: "https://otp.example.com/otp.v1.OtpService/Generate",
+    });
+    expect(names(problems)).toEqual(["TELEGRAM_WEBHOOK_URL", "TWILIO_STATUS_CALLBACK_URL"]);
+  });
+
   it("refuses Telegram variables without a bot token, and self-destruct defaults out of range", () => {
     expect(names(problemsOf({ TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS: "30" }))).toEqual([
       "TELEGRAM_SELF_DESTRUCT_DEFAULT_SECONDS",

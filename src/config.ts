@@ -423,6 +423,25 @@ function readDeliveryConfig(
     return undefined;
   };
   const e164 = /^\+[1-9]\d{6,14}$/;
+  // A webhook URL's path is served on our port, beside the RPCs and probes.
+  const mountable = (name: string, value: string | undefined) => {
+    if (value === undefined) return value;
+    const path = new URL(value).pathname;
+    const taken = ["/healthz", "/readyz", "/metrics", "/demo"];
+    if (
+      path === "/" ||
+      taken.includes(path) ||
+      /^\/(otp|grpc)\.[^/]*\//.test(path) ||
+      path.startsWith("/.well-known/") ||
+      path.startsWith("/demo/")
+    ) {
+      problems.push(
+        `${name}: its path "${path}" is taken; use a path of its own, such as /telegram/<random>`,
+      );
+      return undefined;
+    }
+    return value;
+  };
   const requires = (name: string, needs: string) => {
     if (read(name) !== undefined && read(needs) === undefined) {
       problems.push(`${name}: needs ${needs}`);
@@ -445,7 +464,10 @@ function readDeliveryConfig(
   ]) {
     requires(name, "TELEGRAM_BOT_TOKEN");
   }
-  const webhookUrl = url("TELEGRAM_WEBHOOK_URL", { https: mode === "production" });
+  const webhookUrl = mountable(
+    "TELEGRAM_WEBHOOK_URL",
+    url("TELEGRAM_WEBHOOK_URL", { https: mode === "production" }),
+  );
   const webhookSecret = matching(
     "TELEGRAM_WEBHOOK_SECRET",
     /^[A-Za-z0-9_-]{16,256}$/,
@@ -559,7 +581,10 @@ function readDeliveryConfig(
           messagingServiceSid,
           whatsappContentSid,
           baseUrl: url("TWILIO_BASE_URL"),
-          statusCallbackUrl: url("TWILIO_STATUS_CALLBACK_URL"),
+          statusCallbackUrl: mountable(
+            "TWILIO_STATUS_CALLBACK_URL",
+            url("TWILIO_STATUS_CALLBACK_URL"),
+          ),
         };
   const smsConfigured =
     read("TWILIO_SMS_FROM") !== undefined || read("TWILIO_MESSAGING_SERVICE_SID") !== undefined;

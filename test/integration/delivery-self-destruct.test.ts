@@ -131,10 +131,12 @@ describe("Telegram self-destruct on Redis", () => {
     // The service was down when the message fell due.
     clock.advance(6_000);
     const second = await start(redisEnv("restart:"), clock.now);
-    await eventually(async () => {
-      const { delivery } = await second.client.getDelivery({ id: d.id });
-      return delivery?.status === DeliveryStatus.DELETED;
-    });
+    // The new instance follows the delivery the old one made, to its end.
+    const seen: DeliveryStatus[] = [];
+    for await (const { event } of second.client.watchDelivery({ id: d.id })) {
+      seen.push(event?.status ?? DeliveryStatus.UNSPECIFIED);
+    }
+    expect(seen).toEqual([DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELETED]);
     expect(fakes.telegram.liveMessages("9401")).toEqual([]);
     expect(fakes.telegram.callsTo("deleteMessage")).toHaveLength(1);
   });
