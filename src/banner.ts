@@ -21,6 +21,11 @@ export function formatBanner(
     `  channels   ${describeChannels(server.channels)}`,
     ...server.deliveryNotes.map((note) => `  ${note}`),
     `  cors       ${config.corsOrigins.length === 0 ? "same-origin only (set CORS_ORIGINS)" : config.corsOrigins.join(", ")}`,
+    `  api keys   ${
+      config.requireApiKey
+        ? "required on every call but health and reflection"
+        : "optional: callers without a key are anonymous members of the default tenant"
+    }${config.adminToken === undefined ? "; AdminService off (set ADMIN_TOKEN)" : "; AdminService on"}`,
   ];
   if (config.mode === "development") {
     lines.push(

@@ -62,6 +62,10 @@ export interface Config {
   };
   /** Processes sharing the port; more than one needs a shared (Redis) store. */
   workers: number;
+  /** The credential AdminService takes; undefined disables AdminService. */
+  adminToken: string | undefined;
+  /** True when every RPC but health and reflection needs an API key (production). */
+  requireApiKey: boolean;
   /** Channels, providers, templates and retries. */
   delivery: DeliveryConfig;
   /** Where state lives in Redis; undefined means the in-memory store. */
@@ -304,6 +308,11 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  const adminToken = read("ADMIN_TOKEN");
+  if (adminToken !== undefined && adminToken.length < 32) {
+    problems.push(`ADMIN_TOKEN: must be at least 32 characters, got ${adminToken.length}`);
+  }
+
   const workersRaw = read("WORKERS") ?? "1";
   let workers = 1;
   if (workersRaw === "auto") {
@@ -378,6 +387,8 @@ export function loadConfig(env: Env = process.env): Config {
       ttlSeconds: int("TOKEN_TTL_SECONDS", 300, 10, 86_400),
     },
     workers,
+    adminToken,
+    requireApiKey: mode === "production",
     delivery,
     redis:
       layout === undefined

@@ -3,9 +3,13 @@ import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_p
 import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
+import { AdminService, file_otp_v1_admin } from "../gen/otp/v1/admin_pb.js";
 import { DeliveryService, file_otp_v1_delivery } from "../gen/otp/v1/delivery_pb.js";
 import { file_otp_v1_otp, OtpService } from "../gen/otp/v1/otp_pb.js";
 import { file_otp_v1_totp } from "../gen/otp/v1/totp_pb.js";
+import { createAdminHandlers } from "./admin/admin-handlers.js";
+import type { AdminStore } from "./auth/admin-store.js";
+import { createAuthInterceptor } from "./auth/auth-interceptor.js";
 import { createDeliveryHandlers, type DeliveryHandlerOptions } from "./delivery/handlers.js";
 import type { Reason } from "./errors/reasons.js";
 import type { HealthService } from "./health/health-service.js";
@@ -34,6 +38,8 @@ export interface RouteDeps {
   health: HealthService;
   logger: Logger;
   store: Store;
+  admin: AdminStore;
+  auth: { requireKey: boolean; adminToken: string | undefined };
   limits: { generatePerIp: RateLimit | "off"; verifyPerIp: RateLimit | "off" };
   onRateLimited: (limit: string) => void;
   /** Told the reason of every domain error, for metrics. */
@@ -45,6 +51,7 @@ export interface RouteDeps {
 export const servedServices = [
   OtpService.typeName,
   DeliveryService.typeName,
+  AdminService.typeName,
   Health.typeName,
 ] as const;
 
@@ -56,6 +63,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     file_otp_v1_otp,
     file_otp_v1_delivery,
     file_otp_v1_totp,
+    file_otp_v1_admin,
     file_google_rpc_error_details,
     file_health_v1_health,
   );
@@ -66,6 +74,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       createOtpHandlers(deps.challenges, deps.totp, deps.signer, deps.now),
     );
     router.service(DeliveryService, createDeliveryHandlers(deps.delivery));
+    router.service(AdminService, createAdminHandlers(deps.admin, deps.now));
     router.service(Health, deps.health.impl);
     router.service(reflectionV1.ServerReflection, reflection.v1);
     router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha);
@@ -78,19 +87,22 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
  *    every log line and Redis call inside it carries its trace id;
  * 2. the RPC log, so it records the code the client sees;
  * 3. the error interceptor, which turns whatever is thrown inside it into that code;
- * 4. the per-IP rate limit, inside the error interceptor so its refusal gets
+ * 4. authentication and scopes, inside the error interceptor so refusals get
+ *    typed details, and before the rate limit so a refused caller spends nothing;
+ * 5. the per-IP rate limit, inside the error interceptor so its refusal gets
  *    typed details, and before the handlers so a refused call costs nothing.
  */
 export function createInterceptors(
   deps: Pick<
     RouteDeps,
-    "logger" | "observeRpc" | "store" | "limits" | "onRateLimited" | "onReason"
+    "logger" | "observeRpc" | "store" | "limits" | "onRateLimited" | "onReason" | "admin" | "auth"
   >,
 ): Interceptor[] {
   return [
     createTracingInterceptor(),
     createRpcLogInterceptor(deps.logger, deps.observeRpc),
     createErrorInterceptor(deps.logger, deps.onReason),
+    createAuthInterceptor({ admin: deps.admin, ...deps.auth }),
     createRateLimitInterceptor({
       store: deps.store,
       limits: deps.limits,

@@ -1,6 +1,8 @@
 import { pathToFileURL } from "node:url";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { HealthCheckResponse_ServingStatus } from "../gen/health/v1/health_pb.js";
+import { createMemoryAdminStore } from "./auth/admin-store.js";
+import { createRedisAdminStore } from "./auth/admin-store-redis.js";
 import { formatBanner } from "./banner.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import type { Channel } from "./delivery/channel.js";
@@ -196,6 +198,14 @@ export async function startServer(
     now,
   });
 
+  const admin =
+    opened.redis === undefined
+      ? createMemoryAdminStore()
+      : createRedisAdminStore({
+          topology: opened.redis.topology,
+          keyPrefix: opened.redis.keyPrefix,
+        });
+
   const health = createHealthService();
   for (const name of servedServices) {
     health.setStatus(name, HealthCheckResponse_ServingStatus.SERVING);
@@ -216,6 +226,8 @@ export async function startServer(
     health,
     logger,
     store,
+    admin,
+    auth: { requireKey: config.requireApiKey, adminToken: config.adminToken },
     limits: config.rateLimits,
     onRateLimited: (limit: string) => metrics.rateLimited(limit),
     onReason: (reason: string, procedure: string) => {

@@ -1,7 +1,11 @@
 import { createDeliveryClient } from "@otp/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server.js";
+import { createApiKey } from "../support/api-keys.js";
 import { startTestServer } from "../support/test-server.js";
+
+const adminToken = "a".repeat(40);
+
 import { hasChromium, launchChromium, screenshot, type TestBrowser } from "./support/chromium.js";
 import { bundle, htmlPage, type StaticSite, serveStatic } from "./support/pages.js";
 
@@ -39,7 +43,7 @@ describe.skipIf(!hasChromium)("browser pages on another origin", () => {
       "/example.js": { contentType: "text/javascript", body: example },
     });
     [service, browser] = await Promise.all([
-      startTestServer({ CORS_ORIGINS: site.origin }),
+      startTestServer({ CORS_ORIGINS: site.origin, ADMIN_TOKEN: adminToken }),
       launchChromium(),
     ]);
   });
@@ -52,7 +56,10 @@ describe.skipIf(!hasChromium)("browser pages on another origin", () => {
 
   it("calls the service over gRPC-web and Connect from an allowed origin", async () => {
     const page = await browser.newPage();
-    await page.goto(`${site.origin}/?api=${encodeURIComponent(service.url)}`);
+    const key = await createApiKey(service.url, adminToken);
+    await page.goto(
+      `${site.origin}/?api=${encodeURIComponent(service.url)}&key=${encodeURIComponent(key)}`,
+    );
     const result = page.locator("#result[data-done]");
     await result.waitFor();
     await screenshot(page, "cors-allowed-origin");

@@ -13,8 +13,9 @@ import {
 } from "@otp/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server.js";
+import { createApiKey } from "../support/api-keys.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
-import { productionEnv } from "../support/secrets.js";
+import { productionEnv, testAdminToken } from "../support/secrets.js";
 import { startTestServer } from "../support/test-server.js";
 
 let fakes: ProviderFakes;
@@ -354,6 +355,9 @@ describe("isolation and configuration", () => {
         baseUrl: prod.url,
         protocol: "connect" as const,
         retry: { maxAttempts: 1 },
+        apiKey: await createApiKey(prod.url, testAdminToken, {
+          scopes: ["SCOPE_GENERATE", "SCOPE_SEND"],
+        }),
       };
       const { channels } = await createDeliveryClient(options).listChannels({});
       expect(

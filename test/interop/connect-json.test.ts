@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server.js";
+import { createApiKey } from "../support/api-keys.js";
 import { callJson, errorReason, retryDelaySeconds } from "../support/connect-json.js";
-import { productionEnv } from "../support/secrets.js";
+import { productionEnv, testAdminToken } from "../support/secrets.js";
 import { startTestServer } from "../support/test-server.js";
 
 // The Connect protocol from a client we did not write or generate: fetch and hand-built JSON.
@@ -267,14 +268,21 @@ describe("production mode", () => {
   it("refuses the outbox", async () => {
     const prod = await startTestServer(productionEnv());
     try {
-      const list = await callJson(prod.url, "otp.v1.DeliveryService/ListOutbox", {});
+      const key = await createApiKey(prod.url, testAdminToken, {
+        scopes: ["SCOPE_GENERATE", "SCOPE_SEND"],
+      });
+      const auth = { authorization: `Bearer ${key}` };
+      const list = await callJson(prod.url, "otp.v1.DeliveryService/ListOutbox", {}, auth);
       expect([list.body.code, errorReason(list.body)]).toEqual([
         "failed_precondition",
         "OUTBOX_DISABLED",
       ]);
-      const gen = await callJson(prod.url, `${otp}/Generate`, {
-        deliveryTargets: [{ channel: "CHANNEL_OUTBOX", recipient: "dev" }],
-      });
+      const gen = await callJson(
+        prod.url,
+        `${otp}/Generate`,
+        { deliveryTargets: [{ channel: "CHANNEL_OUTBOX", recipient: "dev" }] },
+        auth,
+      );
       expect([gen.body.code, errorReason(gen.body)]).toEqual([
         "failed_precondition",
         "CHANNEL_NOT_CONFIGURED",

@@ -18,7 +18,15 @@ export const sharedKeys = {
   TOKEN_SIGNING_KEYS: JSON.stringify([testSigningJwk()]),
 };
 
-/** Everything NODE_ENV=production requires. */
+/** The AdminService credential test servers are given. */
+export const testAdminToken = "admin-token-for-tests-only-0123456789";
+
+/** Everything NODE_ENV=production requires, plus an admin credential for making API keys. */
 export function productionEnv(): Record<string, string> {
-  return { NODE_ENV: "production", OTP_HMAC_SECRET: "p".repeat(40), ...sharedKeys };
+  return {
+    NODE_ENV: "production",
+    OTP_HMAC_SECRET: "p".repeat(40),
+    ADMIN_TOKEN: testAdminToken,
+    ...sharedKeys,
+  };
 }

@@ -11,9 +11,18 @@ interface Outcome {
   errorCode?: string;
 }
 
-async function run(protocol: "grpc-web" | "connect", api: string): Promise<Outcome> {
+async function run(
+  protocol: "grpc-web" | "connect",
+  api: string,
+  apiKey: string,
+): Promise<Outcome> {
   // The API key becomes an Authorization header, which the preflight must allow.
-  const otp = createOtpClient({ baseUrl: api, protocol, apiKey: "browser-demo-key", retry: false });
+  const otp = createOtpClient({
+    baseUrl: api,
+    protocol,
+    apiKey: apiKey || undefined,
+    retry: false,
+  });
   try {
     const { id, code } = await otp.generate({});
     const { result } = await otp.verify({ id, code });
@@ -32,9 +41,11 @@ async function run(protocol: "grpc-web" | "connect", api: string): Promise<Outco
   }
 }
 
-const api = new URLSearchParams(window.location.search).get("api") ?? "";
+const params = new URLSearchParams(window.location.search);
+const api = params.get("api") ?? "";
+const key = params.get("key") ?? "";
 const result = document.getElementById("result") as HTMLElement;
-void Promise.all([run("grpc-web", api), run("connect", api)]).then((outcomes) => {
+void Promise.all([run("grpc-web", api, key), run("connect", api, key)]).then((outcomes) => {
   result.textContent = JSON.stringify(outcomes, null, 2);
   result.dataset.done = "true";
 });
