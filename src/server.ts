@@ -3,6 +3,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { HealthCheckResponse_ServingStatus } from "../gen/health/v1/health_pb.js";
 import { createMemoryAdminStore } from "./auth/admin-store.js";
 import { createRedisAdminStore } from "./auth/admin-store-redis.js";
+import { currentTenant } from "./auth/tenant-scope.js";
 import { formatBanner } from "./banner.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import type { Channel } from "./delivery/channel.js";
@@ -26,6 +27,7 @@ import { createCodeHasher } from "./otp/code-hasher.js";
 import { createInterceptors, createRoutes, servedServices } from "./routes.js";
 import { type OpenedStore, openStore, StoreStartError } from "./store/create-store.js";
 import type { ChannelKind, Store } from "./store/store.js";
+import { createTenantStore } from "./store/tenant-store.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 import { createTokenSigner, generateSigningKey } from "./tokens/token-signer.js";
 import { createSecretBox } from "./totp/secret-box.js";
@@ -82,8 +84,9 @@ export async function startServer(
     overrides.store === undefined
       ? await openStore(config, now)
       : { store: overrides.store, redis: undefined };
-  const { store } = opened;
-  const hasher = createCodeHasher(config.hmacSecrets);
+  // Every call sees only its own tenant's records (see tenant-store.ts).
+  const store = createTenantStore(opened.store);
+  const hasher = createCodeHasher(config.hmacSecrets, { scope: currentTenant });
   const shutdown = new AbortController();
 
   // Providers serve the channels they are configured for. In development the

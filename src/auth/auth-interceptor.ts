@@ -4,6 +4,7 @@ import { OtpError } from "../errors/otp-error.js";
 import type { AdminStore, ScopeName } from "./admin-store.js";
 import { hashApiKey, parseApiKey } from "./api-key.js";
 import { type Caller, callerKey, defaultTenantId } from "./caller.js";
+import { runAsTenant } from "./tenant-scope.js";
 
 /** The scope each procedure needs; procedures not listed need no key (health, reflection). */
 export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
@@ -21,6 +22,7 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
   "otp.v1.DeliveryService/WatchDelivery": "send",
   "otp.v1.DeliveryService/ListChannels": "send",
   "otp.v1.DeliveryService/ListOutbox": "send",
+  "otp.v1.DeliveryService/CreateTelegramLink": "send",
   "otp.v1.AdminService/CreateTenant": "admin",
   "otp.v1.AdminService/ListTenants": "admin",
   "otp.v1.AdminService/CreateApiKey": "admin",
@@ -116,6 +118,26 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
       };
     }
     req.contextValues.set(callerKey, caller);
-    return next(req);
+    if (caller.kind === "admin") return next(req);
+    // Everything the call does, a streamed response included, runs as its tenant.
+    const tenantId = caller.tenantId;
+    const res = await runAsTenant(tenantId, () => next(req));
+    if (!res.stream) return res;
+    return { ...res, message: asTenant(tenantId, res.message) };
+  };
+}
+
+// Resumes a response stream inside the tenant's scope at every step.
+function asTenant<T>(tenantId: string, source: AsyncIterable<T>): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = source[Symbol.asyncIterator]();
+      return {
+        next: (...args) => runAsTenant(tenantId, () => it.next(...args)),
+        return: (value) =>
+          runAsTenant(tenantId, () => it.return?.(value) ?? Promise.resolve({ done: true, value })),
+        throw: (err) => runAsTenant(tenantId, () => it.throw?.(err) ?? Promise.reject(err)),
+      };
+    },
   };
 }

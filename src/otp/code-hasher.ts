@@ -39,16 +39,27 @@ export interface CodeHasher {
  * @example
  * const hasher = createCodeHasher([process.env.OTP_HMAC_SECRET, ...previous]);
  */
-export function createCodeHasher(secrets: readonly string[]): CodeHasher {
+export function createCodeHasher(
+  secrets: readonly string[],
+  options: {
+    /** Names the tenant of the call in progress, so that ids derived from idempotency keys differ per tenant. */
+    scope?: () => string | undefined;
+  } = {},
+): CodeHasher {
   if (secrets.length === 0) throw new Error("createCodeHasher needs at least one secret");
+  // Two tenants using the same idempotency key get two ids, never each other's record.
+  const scoped = (key: string) => {
+    const tenant = options.scope?.();
+    return tenant === undefined ? key : `${tenant}\0${key}`;
+  };
   const mac = (secret: string, id: string, code: string) =>
     createHmac("sha256", secret).update(`otp-code\0${id}\0${code}`).digest("base64url");
   return {
     hash: (id, code) => mac(secrets[0] as string, id, code),
     candidates: (id, code) => secrets.map((s) => mac(s, id, code)),
-    idForIdempotencyKey: (key) => uuidFrom(secrets[0] as string, `otp-idempotency\0${key}`),
+    idForIdempotencyKey: (key) => uuidFrom(secrets[0] as string, `otp-idempotency\0${scoped(key)}`),
     deliveryIdForIdempotencyKey: (key) =>
-      uuidFrom(secrets[0] as string, `otp-send-idempotency\0${key}`),
+      uuidFrom(secrets[0] as string, `otp-send-idempotency\0${scoped(key)}`),
     digest: (purpose, data) => keyed(secrets[0] as string, purpose, data),
     digests: (purpose, data) => secrets.map((s) => keyed(s, purpose, data)),
   };

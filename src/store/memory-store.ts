@@ -238,6 +238,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         const item = outbox[i];
         if (item === undefined || nowMs >= item.untilMs) continue;
         const { entry } = item;
+        if (filter.tenantId !== undefined && (entry.tenantId ?? "default") !== filter.tenantId)
+          continue;
         if (filter.recipient !== undefined && entry.recipient !== filter.recipient) continue;
         if (filter.challengeId !== undefined && entry.challengeId !== filter.challengeId) continue;
         found.push({ ...entry });

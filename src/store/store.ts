@@ -23,6 +23,8 @@ export interface DeliveryAttemptRecord {
 /** The stored state of a challenge. It holds the code only as an HMAC. */
 export interface ChallengeRecord {
   id: string;
+  /** The tenant that owns the challenge; stamped by the tenant-scoped store. */
+  tenantId?: string;
   codeHmac: string;
   bindingHash: string;
   alphabet: AlphabetName;
@@ -102,6 +104,8 @@ export type CreateChallengeResult =
 /** A message the development outbox recorded instead of sending. */
 export interface OutboxEntry {
   id: string;
+  /** The tenant whose message this is; stamped by the tenant-scoped store. */
+  tenantId?: string;
   channel: ChannelKind;
   recipient: string;
   text: string;
@@ -111,6 +115,7 @@ export interface OutboxEntry {
 
 /** Filters for {@link Store.listOutbox}. */
 export interface OutboxFilter {
+  tenantId?: string;
   recipient?: string;
   challengeId?: string;
   limit: number;
@@ -129,6 +134,8 @@ export interface DeliveryEventRecord {
 /** A message sent (or being sent) over a channel, and what became of it. */
 export interface DeliveryRecord {
   id: string;
+  /** The tenant that owns the delivery; stamped by the tenant-scoped store. */
+  tenantId?: string;
   channel: ChannelKind;
   recipientMasked: string;
   challengeId: string;
@@ -146,6 +153,8 @@ export interface DeliveryRecord {
 /** The stored state of an authenticator (TOTP) factor. Its secret is sealed (encrypted). */
 export interface TotpFactorRecord {
   id: string;
+  /** The tenant that owns the factor; stamped by the tenant-scoped store. */
+  tenantId?: string;
   accountName: string;
   issuer: string;
   /** The base32 secret, encrypted with AES-256-GCM; never stored in the clear. */

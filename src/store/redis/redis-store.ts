@@ -211,6 +211,8 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         record.channel,
         "recipient_masked",
         record.recipientMasked,
+        "tenant",
+        record.tenantId ?? "",
         "challenge_id",
         record.challengeId,
         "created_at",
@@ -252,6 +254,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const record: DeliveryRecord = {
         id,
         channel: (fields.channel ?? "outbox") as DeliveryRecord["channel"],
+        ...(fields.tenant ? { tenantId: fields.tenant } : {}),
         recipientMasked: fields.recipient_masked ?? "",
         challengeId: fields.challenge_id ?? "",
         createdAtMs: Number(fields.created_at ?? "0"),
@@ -299,6 +302,8 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         String(record.retainUntilMs),
         "account_name",
         record.accountName,
+        "tenant",
+        record.tenantId ?? "",
         "issuer",
         record.issuer,
         "sealed_secret",
@@ -332,6 +337,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const num = (name: string) => Number(fields[name] ?? "0");
       const record: TotpFactorRecord = {
         id,
+        ...(fields.tenant ? { tenantId: fields.tenant } : {}),
         accountName: fields.account_name ?? "",
         issuer: fields.issuer ?? "",
         sealedSecret: fields.sealed_secret ?? "",
@@ -434,11 +440,14 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const found: OutboxEntry[] = [];
       for (const line of raw) {
         const entry = JSON.parse(line) as OutboxEntry & { untilMs?: number };
+        if (filter.tenantId !== undefined && (entry.tenantId ?? "default") !== filter.tenantId)
+          continue;
         if (filter.recipient !== undefined && entry.recipient !== filter.recipient) continue;
         if (filter.challengeId !== undefined && entry.challengeId !== filter.challengeId) continue;
         if (entry.untilMs !== undefined && nowMs >= entry.untilMs) continue;
         found.push({
           id: entry.id,
+          ...(entry.tenantId === undefined ? {} : { tenantId: entry.tenantId }),
           channel: entry.channel,
           recipient: entry.recipient,
           text: entry.text,
@@ -551,6 +560,8 @@ function toFields(record: ChallengeRecord): string[] {
     JSON.stringify(record.targets),
     "delivery_attempts",
     JSON.stringify(record.deliveryAttempts),
+    "tenant",
+    record.tenantId ?? "",
     "idem_fp",
     record.idempotencyFingerprint,
     "locale",
@@ -585,6 +596,7 @@ function recordFrom(id: string, f: Record<string, string>): ChallengeRecord {
     targets: JSON.parse(f.targets ?? "[]"),
     deliveryAttempts: JSON.parse(f.delivery_attempts ?? "[]"),
     idempotencyFingerprint: f.idem_fp ?? "",
+    ...(f.tenant ? { tenantId: f.tenant } : {}),
     ...(f.locale === undefined || f.locale === "" ? {} : { locale: f.locale }),
   };
 }
