@@ -20,6 +20,9 @@ const benchEnv = {
   RATE_LIMIT_VERIFY_PER_IP: "off",
   RATE_LIMIT_VERIFY_PER_CHALLENGE: "off",
   RATE_LIMIT_SENDS_PER_RECIPIENT: "off",
+  RATE_LIMIT_PUBLISHABLE_PER_IP: "off",
+  TENANT_QUOTA_GENERATE: "off",
+  TENANT_QUOTA_SENDS_PER_CHANNEL: "off",
   SHUTDOWN_GRACE_SECONDS: "1",
   // A shared store requires a configured secret; every store gets one so
   // that they run the same configuration. A fresh one each run.

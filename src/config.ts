@@ -39,6 +39,9 @@ export interface Config {
     verifyPerIp: RateLimit | "off";
     verifyPerChallenge: RateLimit | "off";
     sendsPerRecipient: RateLimit | "off";
+    publishablePerIp: RateLimit | "off";
+    tenantGenerate: RateLimit | "off";
+    tenantSendsPerChannel: RateLimit | "off";
   };
   /** Proxies whose X-Forwarded-For is believed when finding the caller's IP. */
   trustedProxies: string[];
@@ -237,6 +240,9 @@ export function loadConfig(env: Env = process.env): Config {
     verifyPerIp: limit("RATE_LIMIT_VERIFY_PER_IP", "60/1m"),
     verifyPerChallenge: limit("RATE_LIMIT_VERIFY_PER_CHALLENGE", "20/1m"),
     sendsPerRecipient: limit("RATE_LIMIT_SENDS_PER_RECIPIENT", "5/1h"),
+    publishablePerIp: limit("RATE_LIMIT_PUBLISHABLE_PER_IP", "5/1m"),
+    tenantGenerate: limit("TENANT_QUOTA_GENERATE", "600/1m"),
+    tenantSendsPerChannel: limit("TENANT_QUOTA_SENDS_PER_CHANNEL", "10000/24h"),
   };
   let trustedProxies: string[] = [];
   try {

@@ -39,8 +39,17 @@ export interface RouteDeps {
   logger: Logger;
   store: Store;
   admin: AdminStore;
-  auth: { requireKey: boolean; adminToken: string | undefined };
-  limits: { generatePerIp: RateLimit | "off"; verifyPerIp: RateLimit | "off" };
+  auth: {
+    requireKey: boolean;
+    adminToken: string | undefined;
+    onCall?: (procedure: string) => void;
+  };
+  limits: {
+    generatePerIp: RateLimit | "off";
+    verifyPerIp: RateLimit | "off";
+    publishablePerIp: RateLimit | "off";
+    tenantGenerate: RateLimit | "off";
+  };
   onRateLimited: (limit: string) => void;
   /** Told the reason of every domain error, for metrics. */
   onReason?: (reason: Reason, procedure: string) => void;
@@ -74,7 +83,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       createOtpHandlers(deps.challenges, deps.totp, deps.signer, deps.now),
     );
     router.service(DeliveryService, createDeliveryHandlers(deps.delivery));
-    router.service(AdminService, createAdminHandlers(deps.admin, deps.now));
+    router.service(AdminService, createAdminHandlers(deps.admin, deps.store, deps.now));
     router.service(Health, deps.health.impl);
     router.service(reflectionV1.ServerReflection, reflection.v1);
     router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha);

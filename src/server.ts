@@ -86,6 +86,12 @@ export async function startServer(
       : { store: overrides.store, redis: undefined };
   // Every call sees only its own tenant's records (see tenant-store.ts).
   const store = createTenantStore(opened.store);
+  // Usage counters are best effort: a failed count never fails the call it counts.
+  const countUsage = (counter: string) => {
+    store.incrementUsage(currentTenant() ?? "default", counter, now()).catch((err: unknown) => {
+      logger.warn({ err, counter }, "usage not counted");
+    });
+  };
   const hasher = createCodeHasher(config.hmacSecrets, { scope: currentTenant });
   const shutdown = new AbortController();
 
@@ -134,14 +140,26 @@ export async function startServer(
     templates,
     retentionMs: d.retentionSeconds * 1000,
     fallbackBudgetMs: d.fallbackBudgetMs,
-    observe: (channel, outcome) => metrics.delivery(channel, outcome),
+    observe: (channel, outcome) => {
+      metrics.delivery(channel, outcome);
+      if (outcome === "accepted") countUsage(`sends:${channel}`);
+    },
     onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),
     onRetry: (channel, err, attempt, delayMs) =>
       logger.info({ channel, attempt, delay_ms: delayMs, reason: err.reason }, "delivery retry"),
     admit: async (target) => {
-      const limit = config.rateLimits.sendsPerRecipient;
-      if (limit === "off") return { allowed: true, retryAfterMs: 0 };
-      return store.consume("sends_recipient", target.recipient.toLowerCase(), limit);
+      const { sendsPerRecipient, tenantSendsPerChannel } = config.rateLimits;
+      if (sendsPerRecipient !== "off") {
+        const byRecipient = await store.consume(
+          "sends_recipient",
+          target.recipient.toLowerCase(),
+          sendsPerRecipient,
+        );
+        if (!byRecipient.allowed) return byRecipient;
+      }
+      // The tenant's daily quota per channel; the tenant-scoped store keys it by tenant.
+      if (tenantSendsPerChannel === "off") return { allowed: true, retryAfterMs: 0 };
+      return store.consume(`tenant_sends_${target.channel}`, "all", tenantSendsPerChannel);
     },
     now,
   });
@@ -171,7 +189,6 @@ export async function startServer(
     dispatcher,
     hasher,
     targetRules,
-    sendsPerRecipient: config.rateLimits.sendsPerRecipient,
     reportsStatus: providers.reportsStatus,
     telegramLinker: providers.telegramLinker,
     watchPollMs: overrides.watchPollMs,
@@ -230,7 +247,11 @@ export async function startServer(
     logger,
     store,
     admin,
-    auth: { requireKey: config.requireApiKey, adminToken: config.adminToken },
+    auth: {
+      requireKey: config.requireApiKey,
+      adminToken: config.adminToken,
+      onCall: (procedure: string) => countUsage(`rpc:${procedure.split("/")[1]}`),
+    },
     limits: config.rateLimits,
     onRateLimited: (limit: string) => metrics.rateLimited(limit),
     onReason: (reason: string, procedure: string) => {

@@ -3,8 +3,10 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { type AdminService, ApiKeyKind, Scope } from "../../gen/otp/v1/admin_pb.js";
 import type { AdminStore, ApiKeyRecord, ScopeName, TenantRecord } from "../auth/admin-store.js";
 import { generateApiKey } from "../auth/api-key.js";
+import { callerKey } from "../auth/caller.js";
 import { OtpError } from "../errors/otp-error.js";
 import { optionalTimestamp } from "../proto-mapping.js";
+import type { Store } from "../store/store.js";
 
 const scopeNames: Record<number, ScopeName> = {
   [Scope.GENERATE]: "generate",
@@ -42,6 +44,7 @@ function keyToProto(k: ApiKeyRecord) {
  */
 export function createAdminHandlers(
   admin: AdminStore,
+  store: Pick<Store, "getUsage">,
   now: () => number = Date.now,
 ): ServiceImpl<typeof AdminService> {
   const tenantOrThrow = async (id: string) => {
@@ -113,6 +116,34 @@ export function createAdminHandlers(
     async listApiKeys(req) {
       await tenantOrThrow(req.tenantId);
       return { keys: (await admin.listApiKeys(req.tenantId)).map(keyToProto) };
+    },
+
+    async getUsage(req, ctx) {
+      const caller = ctx.values.get(callerKey);
+      const tenantId = caller?.kind === "admin" ? req.tenantId : (caller?.tenantId ?? "");
+      if (caller?.kind !== "admin" && req.tenantId !== "" && req.tenantId !== tenantId) {
+        // Another tenant's usage reads as a tenant that does not exist.
+        throw new OtpError("TENANT_NOT_FOUND", "no tenant has this id");
+      }
+      if (caller?.kind === "admin") await tenantOrThrow(tenantId);
+      const days = req.days === 0 ? 7 : req.days;
+      if (!Number.isInteger(days) || days < 1 || days > 31) {
+        throw new OtpError("PAGE_SIZE_INVALID", "days must be 0 (7) or between 1 and 31", {
+          field: "days",
+        });
+      }
+      const dates = Array.from({ length: days }, (_, i) =>
+        new Date(now() - i * 86_400_000).toISOString().slice(0, 10),
+      );
+      const usage = await store.getUsage(tenantId, dates);
+      return {
+        days: dates.map((date) => ({
+          date,
+          counters: Object.fromEntries(
+            Object.entries(usage[date] ?? {}).map(([k, v]) => [k, BigInt(v)]),
+          ),
+        })),
+      };
     },
 
     async revokeApiKey(req) {

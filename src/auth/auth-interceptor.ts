@@ -28,6 +28,7 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
   "otp.v1.AdminService/CreateApiKey": "admin",
   "otp.v1.AdminService/ListApiKeys": "admin",
   "otp.v1.AdminService/RevokeApiKey": "admin",
+  "otp.v1.AdminService/GetUsage": "admin-read",
 };
 
 /** What a publishable (browser) key may call at all. */
@@ -42,6 +43,8 @@ export interface AuthOptions {
   requireKey: boolean;
   /** The credential AdminService takes; undefined disables AdminService. */
   adminToken: string | undefined;
+  /** Told of every call a tenant makes, inside the tenant's scope, for usage counters. */
+  onCall?: (procedure: string) => void;
 }
 
 const unauthenticated = () =>
@@ -76,7 +79,14 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
     const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 
     let caller: Caller;
-    if (need === "admin") {
+    const isAdmin =
+      options.adminToken !== undefined &&
+      bearer !== undefined &&
+      sameSecret(bearer, options.adminToken);
+    if (need === "admin-read" && isAdmin) {
+      // The admin credential reads any tenant's usage; a key with the scope reads its own.
+      caller = { tenantId: "", keyId: "admin", kind: "admin", scopes: new Set() };
+    } else if (need === "admin") {
       if (
         options.adminToken === undefined ||
         bearer === undefined ||
@@ -121,7 +131,10 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
     if (caller.kind === "admin") return next(req);
     // Everything the call does, a streamed response included, runs as its tenant.
     const tenantId = caller.tenantId;
-    const res = await runAsTenant(tenantId, () => next(req));
+    const res = await runAsTenant(tenantId, () => {
+      options.onCall?.(procedure);
+      return next(req);
+    });
     if (!res.stream) return res;
     return { ...res, message: asTenant(tenantId, res.message) };
   };

@@ -8,7 +8,6 @@ import type {
   ChannelKind,
   DeliveryEventRecord,
   DeliveryRecord,
-  RateLimit,
   Store,
   TargetRecord,
 } from "../store/store.js";
@@ -57,8 +56,6 @@ export interface DeliveryServiceOptions {
   hasher: CodeHasher;
   /** Which recipients this service sends to, and defaults for targets. */
   targetRules?: Omit<TargetRules, "usable">;
-  /** Counts a Send against the per-recipient quota, as Generate's sends are. */
-  sendsPerRecipient?: RateLimit | "off";
   /**
    * Tells whether a provider reports further statuses for a message it
    * accepted (Twilio with status callbacks), so WatchDelivery keeps waiting.
@@ -236,20 +233,14 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
         const existing = await store.getDelivery(id, now());
         if (existing !== undefined) return replayOrConflict(existing, fingerprint);
       }
-      const limit = options.sendsPerRecipient ?? "off";
-      if (limit !== "off") {
-        const admission = await store.consume(
-          "sends_recipient",
-          target.recipient.toLowerCase(),
-          limit,
-        );
-        if (!admission.allowed) {
-          options.onRateLimited?.("sends_recipient");
-          throw new OtpError("RATE_LIMITED", "too many messages to this recipient; retry later", {
-            retryAfterMs: admission.retryAfterMs,
-            metadata: { limit: "sends_recipient" },
-          });
-        }
+      // The same quotas as a code's delivery: per recipient, and the tenant's per channel.
+      const admission = await dispatcher.admit(target);
+      if (!admission.allowed) {
+        options.onRateLimited?.("sends");
+        throw new OtpError("RATE_LIMITED", "too many messages; retry later", {
+          retryAfterMs: admission.retryAfterMs,
+          metadata: { limit: "sends" },
+        });
       }
       const created = await dispatcher.begin({
         id,

@@ -58,6 +58,8 @@ export type AttemptOutcome =
 
 /** Sends messages over channels and records what became of each. */
 export interface Dispatcher {
+  /** Asks the per-recipient and per-tenant quotas whether a target may be sent to now. */
+  admit(target: TargetRecord): Promise<{ allowed: boolean; retryAfterMs: number }>;
   /** Tells whether a channel can be used at all. */
   has(kind: ChannelKind): boolean;
   /** The registered channels. */
@@ -250,6 +252,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   return {
+    admit: (target) =>
+      options.admit === undefined
+        ? Promise.resolve({ allowed: true, retryAfterMs: 0 })
+        : options.admit(target),
     has: (kind) => byKind.has(kind),
     channels: () => [...byKind.values()],
     viaOutbox,

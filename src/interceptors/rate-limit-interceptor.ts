@@ -1,4 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
+import { callerKey } from "../auth/caller.js";
 import { OtpError } from "../errors/otp-error.js";
 import { clientIpKey } from "../http/client-ip.js";
 import type { RateLimit, Store } from "../store/store.js";
@@ -12,6 +13,10 @@ export interface RateLimitInterceptorOptions {
     generatePerIp: RateLimit | "off";
     /** Verify calls per caller IP (`RATE_LIMIT_VERIFY_PER_IP`). */
     verifyPerIp: RateLimit | "off";
+    /** Generate and Verify calls per IP made with a publishable (browser) key (`RATE_LIMIT_PUBLISHABLE_PER_IP`). */
+    publishablePerIp?: RateLimit | "off";
+    /** Generate and Resend calls per tenant, from any address (`TENANT_QUOTA_GENERATE`). */
+    tenantGenerate?: RateLimit | "off";
   };
   /** Told the bucket name ("generate_ip" or "verify_ip") of each refused call, for metrics. */
   onRefused?: (limit: string) => void;
@@ -50,24 +55,32 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
     ["otp.v1.OtpService/Verify", { name: "verify_ip", limit: limits.verifyPerIp }],
   ]);
 
+  const check = async (name: string, key: string, limit: RateLimit | "off" | undefined) => {
+    if (limit === undefined || limit === "off") return;
+    // A store failure propagates: the call fails rather than going unlimited.
+    const result = await store.consume(name, key, limit);
+    if (!result.allowed) {
+      onRefused?.(name);
+      // Says nothing about any challenge or recipient: the caller only learns to wait.
+      throw new OtpError("RATE_LIMITED", "too many requests; retry later", {
+        retryAfterMs: result.retryAfterMs,
+        metadata: { limit: name },
+      });
+    }
+  };
+
   return (next) => async (req) => {
     if (req.stream) return next(req);
     const bucket = buckets.get(`${req.method.parent.typeName}/${req.method.name}`);
-    if (bucket === undefined || bucket.limit === "off") return next(req);
-    // A store failure propagates: the call fails rather than going unlimited.
-    const result = await store.consume(
-      bucket.name,
-      req.contextValues.get(clientIpKey),
-      bucket.limit,
-    );
-    if (!result.allowed) {
-      onRefused?.(bucket.name);
-      // Says nothing about any challenge or recipient: the caller only learns to wait.
-      throw new OtpError("RATE_LIMITED", "too many requests from this address; retry later", {
-        retryAfterMs: result.retryAfterMs,
-        metadata: { limit: bucket.name },
-      });
+    if (bucket === undefined) return next(req);
+    const ip = req.contextValues.get(clientIpKey);
+    // Browser keys are public: their callers get their own, tighter per-address budget.
+    if (req.contextValues.get(callerKey)?.kind === "publishable") {
+      await check(`${bucket.name}_publishable`, ip, limits.publishablePerIp);
+    } else {
+      await check(bucket.name, ip, bucket.limit);
     }
+    if (bucket.name === "generate_ip") await check("tenant_generate", "all", limits.tenantGenerate);
     return next(req);
   };
 }

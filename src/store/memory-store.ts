@@ -40,6 +40,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const challenges = new Map<string, ChallengeRecord>();
   const factors = new Map<string, TotpFactorRecord>();
   const deliveries = new Map<string, DeliveryRecord>();
+  const usage = new Map<string, Map<string, number>>();
   const providerIndex = new Map<string, { id: string; untilMs: number }>();
   const liveFactor = (id: string, nowMs: number): TotpFactorRecord | undefined => {
     const record = factors.get(id);
@@ -186,6 +187,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     async findDeliveryByProviderId(channel, providerMessageId) {
       const entry = providerIndex.get(`${channel}:${providerMessageId}`);
       return entry === undefined || now() >= entry.untilMs ? undefined : entry.id;
+    },
+
+    async incrementUsage(tenantId, counter, atMs) {
+      const key = `${tenantId}\0${new Date(atMs).toISOString().slice(0, 10)}`;
+      const day = usage.get(key) ?? new Map<string, number>();
+      day.set(counter, (day.get(counter) ?? 0) + 1);
+      usage.set(key, day);
+    },
+
+    async getUsage(tenantId, days) {
+      return Object.fromEntries(
+        days.map((d) => [d, Object.fromEntries(usage.get(`${tenantId}\0${d}`) ?? [])]),
+      );
     },
 
     async createTotpFactor(record) {

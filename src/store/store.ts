@@ -278,6 +278,10 @@ export interface Store {
     channel: ChannelKind,
     providerMessageId: string,
   ): Promise<string | undefined>;
+  /** Adds one to a tenant's usage counter for the UTC day containing `atMs`; kept 40 days. */
+  incrementUsage(tenantId: string, counter: string, atMs: number): Promise<void>;
+  /** A tenant's usage counters for the given UTC days (YYYY-MM-DD). */
+  getUsage(tenantId: string, days: string[]): Promise<Record<string, Record<string, number>>>;
   /** Stores a new, pending TOTP factor. */
   createTotpFactor(record: TotpFactorRecord): Promise<void>;
   getTotpFactor(id: string, nowMs: number): Promise<TotpFactorRecord | undefined>;

@@ -22,6 +22,9 @@ export async function startTestServer(
     RATE_LIMIT_VERIFY_PER_IP: "off",
     RATE_LIMIT_VERIFY_PER_CHALLENGE: "off",
     RATE_LIMIT_SENDS_PER_RECIPIENT: "off",
+    RATE_LIMIT_PUBLISHABLE_PER_IP: "off",
+    TENANT_QUOTA_GENERATE: "off",
+    TENANT_QUOTA_SENDS_PER_CHANNEL: "off",
     ...sharedKeys,
     ...env,
   });

@@ -296,6 +296,38 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       }
     },
 
+    async incrementUsage(tenantId: string, counter: string, atMs: number) {
+      const key = `${keyPrefix}usage:${tenantId}:${new Date(atMs).toISOString().slice(0, 10)}`;
+      const client = topology.forKey(key);
+      try {
+        await client
+          .multi()
+          .hincrby(key, counter, 1)
+          .pexpire(key, 40 * 86_400_000)
+          .exec();
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+
+    async getUsage(tenantId: string, days: string[]) {
+      try {
+        const rows = await Promise.all(
+          days.map(async (day) => {
+            const key = `${keyPrefix}usage:${tenantId}:${day}`;
+            const fields = await topology.forKey(key).hgetall(key);
+            return [
+              day,
+              Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Number(v)])),
+            ];
+          }),
+        );
+        return Object.fromEntries(rows);
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+
     async createTotpFactor(record: TotpFactorRecord) {
       const [key] = factorKeys(record.id);
       await run(factorClient(record.id), "otpTotpCreate", key as string, [

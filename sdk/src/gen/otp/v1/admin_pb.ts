@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file otp/v1/admin.proto.
  */
 export const file_otp_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChJvdHAvdjEvYWRtaW4ucHJvdG8SBm90cC52MSJSCgZUZW5hbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLvAQoGQXBpS2V5EgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIgCgRraW5kGAMgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAQgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgFIAMoCRIMCgRuYW1lGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKE0NyZWF0ZVRlbmFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI2ChRDcmVhdGVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IhQKEkxpc3RUZW5hbnRzUmVxdWVzdCI2ChNMaXN0VGVuYW50c1Jlc3BvbnNlEh8KB3RlbmFudHMYASADKAsyDi5vdHAudjEuVGVuYW50IpABChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIgCgRraW5kGAIgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAMgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgEIAMoCRIMCgRuYW1lGAUgASgJIkMKFENyZWF0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIicKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiMwoTTGlzdEFwaUtleXNSZXNwb25zZRIcCgRrZXlzGAEgAygLMg4ub3RwLnYxLkFwaUtleSIlChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIzChRSZXZva2VBcGlLZXlSZXNwb25zZRIbCgNrZXkYASABKAsyDi5vdHAudjEuQXBpS2V5KnoKBVNjb3BlEhUKEVNDT1BFX1VOU1BFQ0lGSUVEEAASEgoOU0NPUEVfR0VORVJBVEUQARIQCgxTQ09QRV9WRVJJRlkQAhIOCgpTQ09QRV9TRU5EEAMSDgoKU0NPUEVfVE9UUBAEEhQKEFNDT1BFX0FETUlOX1JFQUQQBSphCgpBcGlLZXlLaW5kEhwKGEFQSV9LRVlfS0lORF9VTlNQRUNJRklFRBAAEhcKE0FQSV9LRVlfS0lORF9TRUNSRVQQARIcChhBUElfS0VZX0tJTkRfUFVCTElTSEFCTEUQAjKJAwoMQWRtaW5TZXJ2aWNlEkkKDENyZWF0ZVRlbmFudBIbLm90cC52MS5DcmVhdGVUZW5hbnRSZXF1ZXN0Ghwub3RwLnYxLkNyZWF0ZVRlbmFudFJlc3BvbnNlEksKC0xpc3RUZW5hbnRzEhoub3RwLnYxLkxpc3RUZW5hbnRzUmVxdWVzdBobLm90cC52MS5MaXN0VGVuYW50c1Jlc3BvbnNlIgOQAgESSQoMQ3JlYXRlQXBpS2V5Ehsub3RwLnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaHC5vdHAudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USSwoLTGlzdEFwaUtleXMSGi5vdHAudjEuTGlzdEFwaUtleXNSZXF1ZXN0Ghsub3RwLnYxLkxpc3RBcGlLZXlzUmVzcG9uc2UiA5ACARJJCgxSZXZva2VBcGlLZXkSGy5vdHAudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBocLm90cC52MS5SZXZva2VBcGlLZXlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChJvdHAvdjEvYWRtaW4ucHJvdG8SBm90cC52MSJSCgZUZW5hbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLvAQoGQXBpS2V5EgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIgCgRraW5kGAMgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAQgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgFIAMoCRIMCgRuYW1lGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKE0NyZWF0ZVRlbmFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI2ChRDcmVhdGVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IhQKEkxpc3RUZW5hbnRzUmVxdWVzdCI2ChNMaXN0VGVuYW50c1Jlc3BvbnNlEh8KB3RlbmFudHMYASADKAsyDi5vdHAudjEuVGVuYW50IpABChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIgCgRraW5kGAIgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAMgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgEIAMoCRIMCgRuYW1lGAUgASgJIkMKFENyZWF0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIicKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiMwoTTGlzdEFwaUtleXNSZXNwb25zZRIcCgRrZXlzGAEgAygLMg4ub3RwLnYxLkFwaUtleSIlChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIzChRSZXZva2VBcGlLZXlSZXNwb25zZRIbCgNrZXkYASABKAsyDi5vdHAudjEuQXBpS2V5IjIKD0dldFVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDAoEZGF5cxgCIAEoBSIyChBHZXRVc2FnZVJlc3BvbnNlEh4KBGRheXMYASADKAsyEC5vdHAudjEuVXNhZ2VEYXkiewoIVXNhZ2VEYXkSDAoEZGF0ZRgBIAEoCRIwCghjb3VudGVycxgCIAMoCzIeLm90cC52MS5Vc2FnZURheS5Db3VudGVyc0VudHJ5Gi8KDUNvdW50ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASp6CgVTY29wZRIVChFTQ09QRV9VTlNQRUNJRklFRBAAEhIKDlNDT1BFX0dFTkVSQVRFEAESEAoMU0NPUEVfVkVSSUZZEAISDgoKU0NPUEVfU0VORBADEg4KClNDT1BFX1RPVFAQBBIUChBTQ09QRV9BRE1JTl9SRUFEEAUqYQoKQXBpS2V5S2luZBIcChhBUElfS0VZX0tJTkRfVU5TUEVDSUZJRUQQABIXChNBUElfS0VZX0tJTkRfU0VDUkVUEAESHAoYQVBJX0tFWV9LSU5EX1BVQkxJU0hBQkxFEAIyzQMKDEFkbWluU2VydmljZRJJCgxDcmVhdGVUZW5hbnQSGy5vdHAudjEuQ3JlYXRlVGVuYW50UmVxdWVzdBocLm90cC52MS5DcmVhdGVUZW5hbnRSZXNwb25zZRJLCgtMaXN0VGVuYW50cxIaLm90cC52MS5MaXN0VGVuYW50c1JlcXVlc3QaGy5vdHAudjEuTGlzdFRlbmFudHNSZXNwb25zZSIDkAIBEkkKDENyZWF0ZUFwaUtleRIbLm90cC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Ghwub3RwLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEksKC0xpc3RBcGlLZXlzEhoub3RwLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBobLm90cC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIgOQAgESSQoMUmV2b2tlQXBpS2V5Ehsub3RwLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaHC5vdHAudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USQgoIR2V0VXNhZ2USFy5vdHAudjEuR2V0VXNhZ2VSZXF1ZXN0Ghgub3RwLnYxLkdldFVzYWdlUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Tenant is one customer of the service.
@@ -359,6 +359,83 @@ export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@_
   messageDesc(file_otp_v1_admin, 11);
 
 /**
+ * GetUsageRequest names the tenant and the period.
+ *
+ * @generated from message otp.v1.GetUsageRequest
+ */
+export type GetUsageRequest = Message<"otp.v1.GetUsageRequest"> & {
+  /**
+   * The tenant; empty means the calling key's own tenant.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * How many days back, today included: 0 means 7, otherwise 1 to 31.
+   *
+   * @generated from field: int32 days = 2;
+   */
+  days: number;
+};
+
+/**
+ * Describes the message otp.v1.GetUsageRequest.
+ * Use `create(GetUsageRequestSchema)` to create a new message.
+ */
+export const GetUsageRequestSchema: GenMessage<GetUsageRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 12);
+
+/**
+ * GetUsageResponse carries one entry per day, newest first.
+ *
+ * @generated from message otp.v1.GetUsageResponse
+ */
+export type GetUsageResponse = Message<"otp.v1.GetUsageResponse"> & {
+  /**
+   * The days, newest first; a day without usage has no counters.
+   *
+   * @generated from field: repeated otp.v1.UsageDay days = 1;
+   */
+  days: UsageDay[];
+};
+
+/**
+ * Describes the message otp.v1.GetUsageResponse.
+ * Use `create(GetUsageResponseSchema)` to create a new message.
+ */
+export const GetUsageResponseSchema: GenMessage<GetUsageResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 13);
+
+/**
+ * UsageDay is one day of a tenant's usage.
+ *
+ * @generated from message otp.v1.UsageDay
+ */
+export type UsageDay = Message<"otp.v1.UsageDay"> & {
+  /**
+   * The day in UTC, as YYYY-MM-DD.
+   *
+   * @generated from field: string date = 1;
+   */
+  date: string;
+
+  /**
+   * Counters by name, for example "rpc:Generate" or "sends:sms".
+   *
+   * @generated from field: map<string, int64> counters = 2;
+   */
+  counters: { [key: string]: bigint };
+};
+
+/**
+ * Describes the message otp.v1.UsageDay.
+ * Use `create(UsageDaySchema)` to create a new message.
+ */
+export const UsageDaySchema: GenMessage<UsageDay> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 14);
+
+/**
  * Scope is one kind of call a key may make.
  *
  * @generated from enum otp.v1.Scope
@@ -502,6 +579,16 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeApiKeyRequestSchema;
     output: typeof RevokeApiKeyResponseSchema;
+  },
+  /**
+   * GetUsage reports a tenant's daily usage counters; a key with SCOPE_ADMIN_READ may read its own tenant's.
+   *
+   * @generated from rpc otp.v1.AdminService.GetUsage
+   */
+  getUsage: {
+    methodKind: "unary";
+    input: typeof GetUsageRequestSchema;
+    output: typeof GetUsageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_otp_v1_admin, 0);
