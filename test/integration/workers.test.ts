@@ -14,7 +14,8 @@ afterAll(async () => {
 });
 
 async function children(pid: number): Promise<number[]> {
-  const out = await run("pgrep", ["-P", String(pid)]);
+  // Only the workers: tsx may also have started its esbuild service as a child.
+  const out = await run("pgrep", ["-P", String(pid), "-f", "src/server.ts"]);
   return out.stdout
     .split("\n")
     .filter((l) => l.trim() !== "")

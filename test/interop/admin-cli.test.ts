@@ -1,0 +1,79 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningServer } from "../../src/server.js";
+import { callJson } from "../support/connect-json.js";
+import { testAdminToken } from "../support/secrets.js";
+import { startTestServer } from "../support/test-server.js";
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startTestServer({ ADMIN_TOKEN: testAdminToken });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Runs `npm run admin -- ...` the way an operator would, without blocking the event loop. */
+async function admin(args: string[], token = testAdminToken) {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/admin.ts", ...args], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      OTP_URL: server.url,
+      ADMIN_TOKEN: token,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const [code] = await once(child, "exit");
+  return { code: code as number, stdout, stderr };
+}
+
+describe("npm run admin", () => {
+  it("creates a tenant and a key that works, lists and revokes it", async () => {
+    const tenant = await admin(["tenants", "create", "Acme"]);
+    expect(tenant.stderr).toBe("");
+    expect(tenant.code).toBe(0);
+    const tenantId = JSON.parse(tenant.stdout).tenant.id as string;
+    const key = await admin([
+      "keys",
+      "create",
+      tenantId,
+      "--scopes",
+      "generate,verify",
+      "--name",
+      "backend",
+    ]);
+    const created = JSON.parse(key.stdout) as { secret: string; key: { id: string } };
+    expect(created.secret).toMatch(/^otp_sk_/);
+    const auth = { authorization: `Bearer ${created.secret}` };
+    expect((await callJson(server.url, "otp.v1.OtpService/Generate", {}, auth)).status).toBe(200);
+    const listed = await admin(["keys", "list", tenantId]);
+    expect(listed.stdout).toContain(created.key.id);
+    expect(listed.stdout).not.toContain(created.secret);
+    expect((await admin(["keys", "revoke", created.key.id])).code).toBe(0);
+    expect((await callJson(server.url, "otp.v1.OtpService/Generate", {}, auth)).body.code).toBe(
+      "unauthenticated",
+    );
+    const usage = await admin(["usage", tenantId, "--days", "1"]);
+    // The call with the revoked key was refused before it could count.
+    expect(JSON.parse(usage.stdout).days[0].counters["rpc:Generate"]).toBe("1");
+  });
+
+  it("fails with a clear message and a non-zero exit without the right credential", async () => {
+    const refused = await admin(["tenants", "list"], "wrong-token-wrong-token-wrong-token!!");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("Unauthenticated");
+    const bad = await admin(["keys", "create", "ten_x", "--scopes", "everything"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown scope");
+  });
+});
