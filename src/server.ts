@@ -268,7 +268,14 @@ export async function startServer(
   // Provider webhooks first: they are plain HTTP, neither RPCs nor browser calls.
   const handler = withMounts(
     withProbes(
-      withJwks(withCors(connect, { origins: config.corsOrigins }), () => signer.jwks()),
+      withJwks(
+        withCors(connect, {
+          origins: config.corsOrigins,
+          // Origins listed on live publishable keys are answered too.
+          isAllowed: (origin) => admin.isOriginAllowed(origin),
+        }),
+        () => signer.jwks(),
+      ),
       {
         ready: async () => {
           if (draining) return false;

@@ -57,6 +57,12 @@ export function createRedisAdminStore(options: {
         await topology
           .forKey(k("tenant-keys", key.tenantId))
           .sadd(k("tenant-keys", key.tenantId), key.id);
+        // Browser origins of live publishable keys, counted, for CORS.
+        if (key.kind === "publishable") {
+          for (const origin of key.allowedOrigins) {
+            await topology.forKey(k("origins")).hincrby(k("origins"), origin, 1);
+          }
+        }
       }),
     findApiKeyByHash: (hash) =>
       call(async () => {
@@ -80,8 +86,18 @@ export function createRedisAdminStore(options: {
         if (key.revokedAtMs === 0) {
           key.revokedAtMs = nowMs;
           await topology.forKey(k("key", id)).set(k("key", id), JSON.stringify(key));
+          if (key.kind === "publishable") {
+            for (const origin of key.allowedOrigins) {
+              await topology.forKey(k("origins")).hincrby(k("origins"), origin, -1);
+            }
+          }
         }
         return key;
       }),
+    isOriginAllowed: (origin) =>
+      call(
+        async () =>
+          Number((await topology.forKey(k("origins")).hget(k("origins"), origin)) ?? "0") > 0,
+      ),
   };
 }

@@ -39,6 +39,8 @@ export interface AdminStore {
   listApiKeys(tenantId: string): Promise<ApiKeyRecord[]>;
   /** Marks a key revoked; returns it, or undefined for an unknown id. */
   revokeApiKey(id: string, nowMs: number): Promise<ApiKeyRecord | undefined>;
+  /** True when a live publishable key lists this browser origin, so CORS may answer it. */
+  isOriginAllowed(origin: string): Promise<boolean>;
 }
 
 /** The embedded admin store, for the in-memory configuration. */
@@ -79,6 +81,18 @@ export function createMemoryAdminStore(): AdminStore {
       if (key === undefined) return undefined;
       if (key.revokedAtMs === 0) key.revokedAtMs = nowMs;
       return structuredClone(key);
+    },
+    async isOriginAllowed(origin) {
+      for (const key of keys.values()) {
+        if (
+          key.kind === "publishable" &&
+          key.revokedAtMs === 0 &&
+          key.allowedOrigins.includes(origin)
+        ) {
+          return true;
+        }
+      }
+      return false;
     },
   };
 }

@@ -12,6 +12,11 @@ export interface CorsOptions {
   origins: string[];
   /** How long a browser may cache a preflight answer. Defaults to 2 hours, Chromium's cap. */
   maxAgeSeconds?: number;
+  /**
+   * Asked about an origin `origins` does not list, for example whether a live
+   * publishable key names it. A failure counts as "not allowed".
+   */
+  isAllowed?: (origin: string) => Promise<boolean>;
 }
 
 // Headers our clients send on top of the protocol's own: the API key, bearer
@@ -42,7 +47,8 @@ export function withCors(handler: RequestHandler, options: CorsOptions): Request
   const anyOrigin = options.origins.includes("*");
   const origins = new Set(options.origins);
   const maxAge = String(options.maxAgeSeconds ?? 7200);
-  const allowed = (origin: string) => anyOrigin || origins.has(origin);
+  const listed = (origin: string) => anyOrigin || origins.has(origin);
+  const { isAllowed } = options;
 
   return (req, res) => {
     const origin = req.headers.origin;
@@ -50,13 +56,29 @@ export function withCors(handler: RequestHandler, options: CorsOptions): Request
       handler(req, res);
       return;
     }
+    if (listed(origin) || isAllowed === undefined) {
+      answer(req, res, origin, listed(origin));
+      return;
+    }
+    isAllowed(origin).then(
+      (ok) => answer(req, res, origin, ok),
+      () => answer(req, res, origin, false),
+    );
+  };
+
+  function answer(
+    req: Parameters<RequestHandler>[0],
+    res: Parameters<RequestHandler>[1],
+    origin: string,
+    allowed: boolean,
+  ): void {
     const preflight =
       req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
     if (preflight) {
       const headers: http.OutgoingHttpHeaders = {
         vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
       };
-      if (!allowed(origin)) {
+      if (!allowed) {
         writeEmpty(res, 403, headers);
         return;
       }
@@ -71,12 +93,12 @@ export function withCors(handler: RequestHandler, options: CorsOptions): Request
     }
     // Merged by Node into whatever the handler passes to writeHead.
     res.setHeader("vary", "Origin");
-    if (allowed(origin)) {
+    if (allowed) {
       res.setHeader("access-control-allow-origin", origin);
       res.setHeader("access-control-expose-headers", exposedHeaders);
     }
     handler(req, res);
-  };
+  }
 }
 
 function writeEmpty(

@@ -65,5 +65,25 @@ for (const [name, make] of Object.entries(stores)) {
       expect((await store.findApiKeyByHash(made.hash))?.revokedAtMs).toBe(10);
       expect(await store.revokeApiKey("otp_sk_00000000", 10)).toBeUndefined();
     });
+
+    it("knows the browser origins of live publishable keys only", async () => {
+      const store = await make();
+      const made = generateApiKey("publishable");
+      await store.createApiKey({
+        id: made.id,
+        tenantId: "ten_a",
+        kind: "publishable",
+        scopes: ["generate", "verify"],
+        allowedOrigins: ["https://shop.example.com"],
+        name: "web",
+        createdAtMs: 1,
+        revokedAtMs: 0,
+        hash: made.hash,
+      });
+      expect(await store.isOriginAllowed("https://shop.example.com")).toBe(true);
+      expect(await store.isOriginAllowed("https://other.example.com")).toBe(false);
+      await store.revokeApiKey(made.id, 2);
+      expect(await store.isOriginAllowed("https://shop.example.com")).toBe(false);
+    });
   });
 }
