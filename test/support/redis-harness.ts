@@ -80,30 +80,7 @@ function spawnRedis(port: number, dir: string, extra: string[]): ChildProcess {
 
 /** Starts one redis-server; `extra` adds command-line options. */
 export async function startRedis(extra: string[] = []): Promise<RedisInstance> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "otp-redis-"));
-  let child = spawnRedis(port, dir, extra);
-  await waitForPing(port);
-  const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill("SIGKILL");
-    await exited;
-  };
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    kill,
-    async restart() {
-      await kill();
-      child = spawnRedis(port, dir, extra);
-      await waitForPing(port);
-    },
-    async stop() {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startRedisOnPort(await freePort(), extra);
 }
 
 /** A three-master Redis Cluster started by a test. */
@@ -158,7 +135,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
 
 async function startRedisOnPort(port: number, extra: string[]): Promise<RedisInstance> {
   const dir = mkdtempSync(join(tmpdir(), "otp-redis-"));
-  const child = spawnRedis(port, dir, extra);
+  let child = spawnRedis(port, dir, extra);
   await waitForPing(port);
   const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -170,8 +147,11 @@ async function startRedisOnPort(port: number, extra: string[]): Promise<RedisIns
     port,
     url: `redis://127.0.0.1:${port}`,
     kill,
-    restart: async () => {
-      throw new Error("not supported for cluster nodes");
+    async restart() {
+      await kill();
+      // The same directory: an append-only file, when enabled, brings the data back.
+      child = spawnRedis(port, dir, extra);
+      await waitForPing(port);
     },
     async stop() {
       await kill();
