@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { type AdminService, ApiKeyKind, Scope } from "../../gen/otp/v1/admin_pb.js";
 import type { AdminStore, ApiKeyRecord, ScopeName, TenantRecord } from "../auth/admin-store.js";
 import { generateApiKey } from "../auth/api-key.js";
-import { callerKey } from "../auth/caller.js";
+import { callerKey, defaultTenantId } from "../auth/caller.js";
 import { OtpError } from "../errors/otp-error.js";
 import { optionalTimestamp } from "../proto-mapping.js";
 import type { Store } from "../store/store.js";
@@ -125,7 +125,8 @@ export function createAdminHandlers(
         // Another tenant's usage reads as a tenant that does not exist.
         throw new OtpError("TENANT_NOT_FOUND", "no tenant has this id");
       }
-      if (caller?.kind === "admin") await tenantOrThrow(tenantId);
+      // "default" holds anonymous development callers; it is never created, yet has usage.
+      if (caller?.kind === "admin" && tenantId !== defaultTenantId) await tenantOrThrow(tenantId);
       const days = req.days === 0 ? 7 : req.days;
       if (!Number.isInteger(days) || days < 1 || days > 31) {
         throw new OtpError("PAGE_SIZE_INVALID", "days must be 0 (7) or between 1 and 31", {

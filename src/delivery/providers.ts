@@ -31,7 +31,7 @@ import {
   type TelegramPolling,
   telegramDeepLink,
 } from "./telegram-bot.js";
-import type { TelegramLinks } from "./telegram-links.js";
+import { scopeAccountsToTenant, type TelegramLinks } from "./telegram-links.js";
 import { createMemoryTelegramLinks } from "./telegram-links-memory.js";
 import { createRedisTelegramLinks } from "./telegram-links-redis.js";
 import type { Templates } from "./templates.js";
@@ -111,7 +111,7 @@ export function createProviders(options: ProvidersOptions): Providers {
             keyPrefix: options.redis.keyPrefix,
             leaseMs: tg.deleteLeaseMs,
           });
-    const links: TelegramLinks =
+    const links: TelegramLinks = scopeAccountsToTenant(
       options.redis === undefined
         ? createMemoryTelegramLinks({ linkTtlMs: tg.linkTtlMs, now })
         : createRedisTelegramLinks({
@@ -119,7 +119,8 @@ export function createProviders(options: ProvidersOptions): Providers {
             keyPrefix: options.redis.keyPrefix,
             linkTtlMs: tg.linkTtlMs,
             phoneKeyNames: (phone) => options.hasher.digests("telegram-phone", phone),
-          });
+          }),
+    );
     installTelegramBotHandlers(bot, {
       links,
       onLinked: (e) =>

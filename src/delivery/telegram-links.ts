@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { currentTenant } from "../auth/tenant-scope.js";
 
 /**
  * Who a Telegram chat belongs to: phone numbers (from a contact the user
@@ -21,6 +22,25 @@ export interface TelegramLinks {
   linkAccount(accountId: string, chatId: string): Promise<void>;
   /** The chat linked to an account id, if any. */
   chatForAccount(accountId: string): Promise<string | undefined>;
+}
+
+/**
+ * Makes account links belong to the tenant of the call: an account id is
+ * stored as `<tenant>/<id>`, so `account:<id>` of one tenant never reaches a
+ * chat another tenant linked, and no tenant can replace another's link. The
+ * token carries the scoped id, so the bot links it without knowing the
+ * tenant. Phone links stay global: a phone number is its owner's, whoever asks.
+ */
+export function scopeAccountsToTenant(inner: TelegramLinks): TelegramLinks {
+  const scoped = (accountId: string) => `${currentTenant() ?? "default"}/${accountId}`;
+  return {
+    link: (phone, chatId) => inner.link(phone, chatId),
+    chatFor: (phone) => inner.chatFor(phone),
+    createLinkToken: (accountId, ttlMs) => inner.createLinkToken(scoped(accountId), ttlMs),
+    redeemLinkToken: (token) => inner.redeemLinkToken(token),
+    linkAccount: (accountId, chatId) => inner.linkAccount(accountId, chatId),
+    chatForAccount: (accountId) => inner.chatForAccount(scoped(accountId)),
+  };
 }
 
 /** How long a link lives unless refreshed, unless configured otherwise: 365 days. */

@@ -204,8 +204,9 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
       // Nobody can ever receive this code: retire it rather than leave a live, unreachable code.
       if (cancelOnFailure) await store.cancel(record.id, now());
       if (delivered.deliveryAttempts.every((a) => a.errorReason === "RATE_LIMITED")) {
-        options.observer?.rateLimited("sends_recipient");
-        throw otpErrors.rateLimited("sends_recipient", retryAfterMs);
+        // The per-recipient or the tenant's per-channel quota: both are send quotas.
+        options.observer?.rateLimited("sends");
+        throw otpErrors.rateLimited("sends", retryAfterMs);
       }
       throw otpErrors.deliveryFailed(delivered.targets.map((t) => t.channel));
     }
