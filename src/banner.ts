@@ -20,6 +20,9 @@ export function formatBanner(
     `  store      ${server.store.description}`,
     `  channels   ${describeChannels(server.channels)}`,
     ...server.deliveryNotes.map((note) => `  ${note}`),
+    ...(config.mode === "development"
+      ? [`  demo       ${server.url}/demo (sign-in page, development only)`]
+      : []),
     `  cors       ${config.corsOrigins.length === 0 ? "same-origin only (set CORS_ORIGINS)" : config.corsOrigins.join(", ")}`,
     `  api keys   ${
       config.requireApiKey
