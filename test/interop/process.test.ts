@@ -103,7 +103,8 @@ describe("the service as a process", () => {
     expect(code).toBe(0);
     expect(statuses).toContain("NOT_SERVING");
     // Bounded: the grace period plus start-up of the exit path, not a hang.
-    expect(elapsed).toBeLessThan(2_000 + 5_000);
+    // The service backs itself up by exiting at grace + 5 s; allow a loaded machine a little more.
+    expect(elapsed).toBeLessThan(2_000 + 8_000);
   });
 
   it("refuses to start in production without OTP_HMAC_SECRET, naming the variable", async () => {
