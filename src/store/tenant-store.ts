@@ -1,4 +1,4 @@
-import { currentTenant } from "../auth/tenant-scope.js";
+import { currentTenant, knownOwned, rememberOwned } from "../auth/tenant-scope.js";
 import type { Store } from "./store.js";
 
 /** Records made before tenants existed, and anonymous development callers, belong here. */
@@ -45,7 +45,9 @@ export function createTenantStore(inner: Store): Store {
     },
     async getChallenge(id, nowMs) {
       const record = await inner.getChallenge(id, nowMs);
-      return owns(record) ? record : undefined;
+      if (!owns(record)) return undefined;
+      rememberOwned("challenge", id);
+      return record;
     },
     async verify(id, input) {
       return (await ownedChallenge(id, input.nowMs)) ? inner.verify(id, input) : undefined;
@@ -87,7 +89,9 @@ export function createTenantStore(inner: Store): Store {
     },
     async getTotpFactor(id, nowMs) {
       const record = await inner.getTotpFactor(id, nowMs);
-      return owns(record) ? record : undefined;
+      if (!owns(record)) return undefined;
+      rememberOwned("factor", id);
+      return record;
     },
     async useTotpStep(id, input) {
       return (await ownedFactor(id, input.nowMs))

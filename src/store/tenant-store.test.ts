@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { runAsTenant } from "../auth/tenant-scope.js";
+import { createMemoryStore } from "./memory-store.js";
+import type { ChallengeRecord } from "./store.js";
+import { createTenantStore } from "./tenant-store.js";
+
+const now = Date.now();
+const record = (id: string): ChallengeRecord => ({
+  id,
+  codeHmac: "hmac",
+  bindingHash: "",
+  alphabet: "numeric",
+  codeLength: 6,
+  ttlSeconds: 60,
+  maxAttempts: 5,
+  attempts: 0,
+  state: "pending",
+  createdAtMs: now,
+  expiresAtMs: now + 60_000,
+  verifiedAtMs: 0,
+  sends: 1,
+  lastSentAtMs: now,
+  retainUntilMs: now + 120_000,
+  targets: [],
+  deliveryAttempts: [],
+  idempotencyFingerprint: "",
+});
+
+describe("tenant-scoped store", () => {
+  it("lets no call change another tenant's record, whatever that call read before", async () => {
+    const store = createTenantStore(createMemoryStore());
+    const id = crypto.randomUUID();
+    await runAsTenant("ten_a", () => store.createChallenge({ record: record(id) }));
+    const input = { candidateHmacs: ["hmac"], bindingHash: "", nowMs: now };
+    // A read by A in one call is not remembered in B's call.
+    await runAsTenant("ten_a", () => store.getChallenge(id, now));
+    const byB = await runAsTenant("ten_b", async () => {
+      await store.getChallenge(id, now);
+      return store.verify(id, input);
+    });
+    expect(byB).toBeUndefined();
+    expect(await runAsTenant("ten_b", () => store.cancel(id, now))).toBeUndefined();
+    const byA = await runAsTenant("ten_a", async () => {
+      await store.getChallenge(id, now);
+      return store.verify(id, input);
+    });
+    expect(byA?.outcome).toBe("verified");
+  });
+
+  it("lets background work (no tenant) see every record", async () => {
+    const store = createTenantStore(createMemoryStore());
+    const id = crypto.randomUUID();
+    await runAsTenant("ten_a", () => store.createChallenge({ record: record(id) }));
+    expect((await store.getChallenge(id, now))?.tenantId).toBe("ten_a");
+  });
+});
