@@ -28,10 +28,11 @@ export function createTenantStore(inner: Store): Store {
     const tenant = currentTenant();
     return tenant === undefined ? record : { ...record, tenantId: tenant };
   };
+  // A change checks ownership with a read, unless this call has just read the record.
   const ownedChallenge = async (id: string, nowMs: number) =>
-    owns(await inner.getChallenge(id, nowMs));
+    knownOwned("challenge", id) || owns(await inner.getChallenge(id, nowMs));
   const ownedFactor = async (id: string, nowMs: number) =>
-    owns(await inner.getTotpFactor(id, nowMs));
+    knownOwned("factor", id) || owns(await inner.getTotpFactor(id, nowMs));
 
   return {
     ...inner,
