@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { OtpError } from "../errors/otp-error.js";
 import { canonicalJson } from "../otp/binding-hash.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
-import { validateIdempotencyKey } from "../otp/validate.js";
+import { isUuid, validateIdempotencyKey } from "../otp/validate.js";
 import type {
   ChannelKind,
   DeliveryEventRecord,
@@ -95,7 +95,6 @@ export interface DeliveryService {
 }
 
 const maxTextLength = 4096;
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // Later statuses win over earlier ones, whatever order providers report them in.
 const rank: Record<DeliveryStatus, number> = {
@@ -204,7 +203,7 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
   };
 
   const validateId = (id: string) => {
-    if (!uuid.test(id)) throw deliveryErrors.idInvalid();
+    if (!isUuid(id)) throw deliveryErrors.idInvalid();
     return id.toLowerCase();
   };
 

@@ -49,12 +49,6 @@ export const deliveryErrors = {
     ),
   idInvalid: () => new OtpError("ID_INVALID", "id must be a UUID", { field: "id" }),
   notFound: () => new OtpError("DELIVERY_NOT_FOUND", "no delivery has this id"),
-  idempotencyKeyInvalid: () =>
-    new OtpError(
-      "IDEMPOTENCY_KEY_INVALID",
-      "idempotency_key must be at most 255 printable ASCII characters",
-      { field: "idempotency_key" },
-    ),
   idempotencyKeyConflict: () =>
     new OtpError(
       "IDEMPOTENCY_KEY_CONFLICT",

@@ -44,6 +44,11 @@ export const limits = {
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Tells whether `id` has the form of a UUID, which every id the service issues has. */
+export function isUuid(id: string): boolean {
+  return uuid.test(id);
+}
+
 /**
  * Checks Generate's input and fills in defaults. Out-of-range values are
  * refused, never clamped. `rules` say which channels and recipients this

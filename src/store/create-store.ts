@@ -43,8 +43,3 @@ export async function openStore(config: Config, now: () => number): Promise<Open
     redis: { topology, keyPrefix: config.redis.keyPrefix },
   };
 }
-
-/** Opens the store the config asks for; see {@link openStore}. */
-export async function createStore(config: Config, now: () => number): Promise<Store> {
-  return (await openStore(config, now)).store;
-}

@@ -42,6 +42,7 @@ export function createTenantStore(inner: Store): Store {
       const result = await inner.createChallenge({ record: stamp(input.record) });
       // Ids of idempotent requests are derived per tenant, so a clash here is the caller's own.
       if (result.kind === "replay" && !owns(result.record)) return { kind: "conflict" };
+      if (result.kind !== "conflict") rememberOwned("challenge", input.record.id);
       return result;
     },
     async getChallenge(id, nowMs) {
@@ -72,21 +73,29 @@ export function createTenantStore(inner: Store): Store {
     async createDelivery(record) {
       const result = await inner.createDelivery(stamp(record));
       if (result.kind === "replay" && !owns(result.record)) return { kind: "conflict" };
+      if (result.kind !== "conflict") rememberOwned("delivery", record.id);
       return result;
     },
     async getDelivery(id, nowMs) {
       const record = await inner.getDelivery(id, nowMs);
-      return owns(record) ? record : undefined;
+      if (!owns(record)) return undefined;
+      rememberOwned("delivery", id);
+      return record;
     },
     async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
-      if (currentTenant() !== undefined && !owns(await inner.getDelivery(id, event.atMs))) {
+      if (
+        currentTenant() !== undefined &&
+        !knownOwned("delivery", id) &&
+        !owns(await inner.getDelivery(id, event.atMs))
+      ) {
         return false;
       }
       return inner.appendDeliveryEvent(id, event, providerMessageId, deleteAtMs);
     },
 
-    createTotpFactor(record) {
-      return inner.createTotpFactor(stamp(record));
+    async createTotpFactor(record) {
+      await inner.createTotpFactor(stamp(record));
+      rememberOwned("factor", record.id);
     },
     async getTotpFactor(id, nowMs) {
       const record = await inner.getTotpFactor(id, nowMs);

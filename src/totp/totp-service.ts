@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import { generateSecret, generateURI, verify as verifyTotpCode } from "otplib";
 import QRCode from "qrcode";
 import type { CodeHasher } from "../otp/code-hasher.js";
+import { isUuid } from "../otp/validate.js";
 import type { Store, TotpFactorRecord } from "../store/store.js";
 import { totpErrors } from "./errors.js";
 import type { SecretBox } from "./secret-box.js";
@@ -55,7 +56,6 @@ export interface TotpService {
   remove(factorId: string): Promise<void>;
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const recoveryAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 const period = 30;
 
@@ -80,7 +80,7 @@ export function createTotpService(options: TotpServiceOptions): TotpService {
   });
 
   const load = async (factorId: string): Promise<TotpFactorRecord> => {
-    if (!uuid.test(factorId)) throw totpErrors.factorIdInvalid();
+    if (!isUuid(factorId)) throw totpErrors.factorIdInvalid();
     const record = await store.getTotpFactor(factorId.toLowerCase(), now());
     if (record === undefined) throw totpErrors.notFound();
     return record;
@@ -251,7 +251,7 @@ export function createTotpService(options: TotpServiceOptions): TotpService {
     },
 
     async remove(factorId) {
-      if (!uuid.test(factorId)) throw totpErrors.factorIdInvalid();
+      if (!isUuid(factorId)) throw totpErrors.factorIdInvalid();
       if (!(await store.deleteTotpFactor(factorId.toLowerCase()))) throw totpErrors.notFound();
     },
   };

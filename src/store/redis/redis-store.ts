@@ -1,7 +1,7 @@
 import { RateLimiterRedis } from "rate-limiter-flexible";
 import { OtpError } from "../../errors/otp-error.js";
 import type { AlphabetName } from "../../otp/alphabets.js";
-import { consumeWith } from "../memory-store.js";
+import { consumeWith } from "../consume-with.js";
 import type {
   ChallengeRecord,
   CreateChallengeInput,
@@ -157,18 +157,12 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
 
     async replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult> {
-      // The new lifetime needs the challenge's ttl, which only the script may read
-      // atomically; the ttl never changes, so reading it first is safe.
-      const current = await this.getChallenge(id, input.nowMs);
-      if (current === undefined) return { kind: "not_found" };
-      const expiresAtMs = input.nowMs + current.ttlSeconds * 1000;
       const reply = await onChallenge(id, "otpReplaceCode", [
         String(input.nowMs),
         input.codeHmac,
         String(input.cooldownMs),
         String(input.maxSends),
-        String(expiresAtMs),
-        String(expiresAtMs + input.retentionMs),
+        String(input.retentionMs),
       ]);
       switch (reply[0]) {
         case "replaced":
@@ -268,23 +262,21 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
 
     async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
-      const reply = (await onDelivery(id, "otpDeliveryEvent", [
+      const [channel, retainUntil] = await onDelivery(id, "otpDeliveryEvent", [
         JSON.stringify(event),
         providerMessageId ?? "",
         deleteAtMs === undefined || deleteAtMs <= 0 ? "" : String(Math.floor(deleteAtMs)),
-      ])) as unknown as number;
-      if (reply === 1 && providerMessageId !== undefined && providerMessageId !== "") {
-        const existing = await this.getDelivery(id, 0);
-        const indexKey = `${keyPrefix}delivery-provider:${existing?.channel ?? "unknown"}:${providerMessageId}`;
+      ]);
+      if (channel === undefined) return false;
+      if (providerMessageId !== undefined && providerMessageId !== "") {
+        const indexKey = `${keyPrefix}delivery-provider:${channel}:${providerMessageId}`;
         try {
-          await topology
-            .forKey(indexKey)
-            .set(indexKey, id, "PXAT", existing?.retainUntilMs ?? Date.now() + 86_400_000);
+          await topology.forKey(indexKey).set(indexKey, id, "PXAT", Number(retainUntil));
         } catch (err) {
           throw unavailable(err);
         }
       }
-      return reply === 1;
+      return true;
     },
 
     async findDeliveryByProviderId(channel, providerMessageId) {

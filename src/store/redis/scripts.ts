@@ -82,12 +82,13 @@ return redis.call('HGETALL', KEYS[1])
 
 /**
  * KEYS[1] challenge. ARGV[1] now ms, ARGV[2] new code HMAC, ARGV[3] cooldown
- * ms, ARGV[4] max sends, ARGV[5] new expires-at ms, ARGV[6] new retain-until
- * ms. Returns {"not_found"}, {"not_pending", fields...}, {"send_limit"},
- * {"cooldown", retry-after ms} or {"replaced", fields...}.
+ * ms, ARGV[4] max sends, ARGV[5] retention ms. The new lifetime comes from
+ * the challenge's own ttl, read here, so no separate read is needed. Returns
+ * {"not_found"}, {"not_pending", fields...}, {"send_limit"}, {"cooldown",
+ * retry-after ms} or {"replaced", fields...}.
  */
 export const replaceCodeScript = `
-local h = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'max_attempts', 'sends', 'last_sent_at', 'retain_until')
+local h = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'max_attempts', 'sends', 'last_sent_at', 'retain_until', 'ttl')
 if not h[1] then return {'not_found'} end
 if h[1] ~= 'pending' or tonumber(h[2]) >= tonumber(h[3]) then
   local out = redis.call('HGETALL', KEYS[1])
@@ -97,17 +98,18 @@ end
 if tonumber(h[4]) >= tonumber(ARGV[4]) then return {'send_limit'} end
 local now = tonumber(ARGV[1])
 local ready = tonumber(h[5]) + tonumber(ARGV[3])
-if now < ready then return {'cooldown', tostring(ready - now)} end
-local retain = ARGV[6]
-if tonumber(h[6]) > tonumber(retain) then retain = h[6] end
-redis.call('HSET', KEYS[1], 'code_hmac', ARGV[2], 'expires_at', ARGV[5], 'last_sent_at', ARGV[1], 'retain_until', retain, 'delivery_attempts', '[]')
+if now < ready then return {'cooldown', string.format('%.0f', ready - now)} end
+local expires = now + tonumber(h[7]) * 1000
+local retain = math.max(tonumber(h[6]), expires + tonumber(ARGV[5]))
+local expiresText = string.format('%.0f', expires)
+local retainText = string.format('%.0f', retain)
+redis.call('HSET', KEYS[1], 'code_hmac', ARGV[2], 'expires_at', expiresText, 'last_sent_at', ARGV[1], 'retain_until', retainText, 'delivery_attempts', '[]')
 redis.call('HINCRBY', KEYS[1], 'sends', 1)
-redis.call('PEXPIREAT', KEYS[1], retain)
+redis.call('PEXPIREAT', KEYS[1], retainText)
 local out = redis.call('HGETALL', KEYS[1])
 table.insert(out, 1, 'replaced')
 return out
 `;
-
 /** KEYS[1] challenge. ARGV[1] delivery attempts as JSON. Writes only to an existing key. */
 export const setDeliveryAttemptsScript = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -215,14 +217,16 @@ return {'created'}
 /**
  * KEYS[1] delivery hash, KEYS[2] its event list. ARGV[1] event JSON, ARGV[2]
  * provider message id or empty, ARGV[3] delete-at ms or empty. Appends only
- * to an existing delivery.
+ * to an existing delivery. Returns {} for an unknown one, else {channel,
+ * retain-until ms}, which the provider-id index needs.
  */
 export const deliveryEventScript = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local h = redis.call('HMGET', KEYS[1], 'channel', 'retain_until')
+if not h[1] then return {} end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'provider_id', ARGV[2]) end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'delete_at', ARGV[3]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
-return 1
+return h
 `;
