@@ -38,6 +38,16 @@ describe("loadConfig", () => {
     expect(config.maxSendsPerChallenge).toBe(5);
   });
 
+  it("bounds request messages at 64 KiB and idle HTTP/2 sessions at 5 minutes by default", () => {
+    const config = loadConfig({});
+    expect(config.maxRequestBytes).toBe(65_536);
+    expect(config.http2IdleTimeoutMs).toBe(300_000);
+    const tuned = loadConfig({ MAX_REQUEST_BYTES: "1048576", HTTP2_IDLE_TIMEOUT_SECONDS: "30" });
+    expect([tuned.maxRequestBytes, tuned.http2IdleTimeoutMs]).toEqual([1_048_576, 30_000]);
+    expect(problemsOf({ MAX_REQUEST_BYTES: "0" }).join()).toMatch(/^MAX_REQUEST_BYTES:/);
+    expect(problemsOf({ MAX_REQUEST_BYTES: "99999999999" }).join()).toMatch(/^MAX_REQUEST_BYTES:/);
+  });
+
   it("refuses production without OTP_HMAC_SECRET", () => {
     expect(problemsOf({ NODE_ENV: "production" }).join()).toMatch(/^OTP_HMAC_SECRET:/);
   });

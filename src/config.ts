@@ -32,6 +32,10 @@ export interface Config {
   outboxEnabled: boolean;
   outboxRetentionSeconds: number;
   shutdownGraceMs: number;
+  /** The largest request message accepted, before and after decompression (`MAX_REQUEST_BYTES`). */
+  maxRequestBytes: number;
+  /** How long an HTTP/2 connection may stay without a stream before it is closed (`HTTP2_IDLE_TIMEOUT_SECONDS`). */
+  http2IdleTimeoutMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Limits kept in the store; "off" disables one. */
   rateLimits: {
@@ -373,6 +377,8 @@ export function loadConfig(env: Env = process.env): Config {
     outboxEnabled: mode === "development" && outboxRaw !== "false",
     outboxRetentionSeconds: int("DEV_OUTBOX_RETENTION_SECONDS", 3600, 1, 30 * 86_400),
     shutdownGraceMs: int("SHUTDOWN_GRACE_SECONDS", 10, 0, 300) * 1000,
+    maxRequestBytes: int("MAX_REQUEST_BYTES", 65_536, 1_024, 16 * 1024 * 1024),
+    http2IdleTimeoutMs: int("HTTP2_IDLE_TIMEOUT_SECONDS", 300, 1, 86_400) * 1000,
     logLevel: logLevel as Config["logLevel"],
     rateLimits,
     trustedProxies,

@@ -167,3 +167,49 @@ describe("createListener", () => {
     await expect(listener.close(100)).resolves.toBeUndefined();
   });
 });
+
+describe("idle HTTP/2 sessions", () => {
+  it("closes a session that has carried no stream for the idle timeout", async () => {
+    const listener = createListener({ handler: versionHandler, http2IdleTimeoutMs: 200 });
+    listeners.push(listener);
+    const { port } = await listener.listen(0, "127.0.0.1");
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const goaway = new Promise<void>((resolve) => session.once("goaway", () => resolve()));
+    const closed = new Promise<void>((resolve) => session.once("close", () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      const stream = session.request({ ":path": "/" });
+      stream.on("error", reject);
+      stream.resume();
+      stream.on("end", () => resolve());
+    });
+    // Nothing more is sent: the server says goodbye on its own.
+    await goaway;
+    await closed;
+    expect(session.destroyed).toBe(true);
+  });
+
+  it("keeps a session open while it is in use", async () => {
+    const listener = createListener({ handler: versionHandler, http2IdleTimeoutMs: 300 });
+    listeners.push(listener);
+    const { port } = await listener.listen(0, "127.0.0.1");
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    let wentAway = false;
+    session.once("goaway", () => {
+      wentAway = true;
+    });
+    // A request whose answer takes longer than the idle timeout is not cut off.
+    const reply = await new Promise<string>((resolve, reject) => {
+      const stream = session.request({ ":path": "/?delay=500" });
+      let body = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (c: string) => {
+        body += c;
+      });
+      stream.on("error", reject);
+      stream.on("end", () => resolve(body));
+    });
+    expect(reply).toBe("2.0");
+    expect(wentAway).toBe(false);
+    session.close();
+  });
+});

@@ -21,6 +21,12 @@ export interface ListenerOptions {
    * Defaults to 10 seconds.
    */
   sniffTimeoutMs?: number;
+  /**
+   * How long an HTTP/2 connection may go without any stream or frame before
+   * it is closed with a GOAWAY, so idle clients do not hold sessions (and
+   * their memory) forever. Defaults to 5 minutes; 0 keeps them open.
+   */
+  http2IdleTimeoutMs?: number;
 }
 
 /**
@@ -58,6 +64,7 @@ const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 export function createListener(options: ListenerOptions): Listener {
   const { handler } = options;
   const sniffTimeoutMs = options.sniffTimeoutMs ?? 10_000;
+  const http2IdleTimeoutMs = options.http2IdleTimeoutMs ?? 300_000;
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   // Sockets handed to http2. Compared by identity here because
@@ -98,6 +105,7 @@ export function createListener(options: ListenerOptions): Listener {
   h2.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    if (http2IdleTimeoutMs > 0) closeWhenIdle(session, http2IdleTimeoutMs);
     if (draining) {
       session.close();
     }
@@ -220,4 +228,25 @@ export function createListener(options: ListenerOptions): Listener {
       });
     },
   };
+}
+
+// Closes a session (GOAWAY) once it has had no open stream for `idleMs`. A
+// stream that stays quiet (a watch waiting for events) keeps it open.
+function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    timer = setTimeout(() => session.close(), idleMs);
+    timer.unref();
+  };
+  session.on("stream", (stream) => {
+    open += 1;
+    clearTimeout(timer);
+    stream.once("close", () => {
+      open -= 1;
+      if (open === 0 && !session.closed) arm();
+    });
+  });
+  session.once("close", () => clearTimeout(timer));
+  arm();
 }

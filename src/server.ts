@@ -1,8 +1,9 @@
 import { pathToFileURL } from "node:url";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { HealthCheckResponse_ServingStatus } from "../gen/health/v1/health_pb.js";
 import { createMemoryAdminStore } from "./auth/admin-store.js";
 import { createRedisAdminStore } from "./auth/admin-store-redis.js";
+import { authenticate } from "./auth/auth-interceptor.js";
+import { callerKey } from "./auth/caller.js";
 import { currentTenant } from "./auth/tenant-scope.js";
 import { formatBanner } from "./banner.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
@@ -25,6 +26,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createChallengeService } from "./otp/challenge-service.js";
 import { createCodeHasher } from "./otp/code-hasher.js";
 import { createInterceptors, createRoutes, servedServices } from "./routes.js";
+import { createRpcHandler } from "./rpc/rpc-handler.js";
 import { type OpenedStore, openStore, StoreStartError } from "./store/create-store.js";
 import type { ChannelKind, Store } from "./store/store.js";
 import { createTenantStore } from "./store/tenant-store.js";
@@ -260,10 +262,19 @@ export async function startServer(
     observeRpc: (procedure: string, status: string, seconds: number) =>
       metrics.rpcCompleted(procedure, status, seconds),
   };
-  const connect = connectNodeAdapter({
+  const authOptions = { admin, ...deps.auth };
+  const connect = createRpcHandler({
     routes: createRoutes(deps),
     interceptors: createInterceptors(deps),
     contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
+    authenticate: async (procedure, headers, values) => {
+      const caller = await authenticate(authOptions, procedure, headers);
+      if (caller !== undefined) values.set(callerKey, caller);
+    },
+    readMaxBytes: config.maxRequestBytes,
+    logger,
+    observe: deps.observeRpc,
+    onReason: deps.onReason,
   });
   // Provider webhooks first: they are plain HTTP, neither RPCs nor browser calls.
   const handler = withMounts(
@@ -293,6 +304,7 @@ export async function startServer(
   );
 
   const listener = createListener({
+    http2IdleTimeoutMs: config.http2IdleTimeoutMs,
     handler:
       config.mode === "development"
         ? withDemo(handler, { onError: (err) => logger.warn({ err }, "demo page build failed") })

@@ -34,7 +34,12 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
 /** What a publishable (browser) key may call at all. */
 const publishableProcedures = new Set(["otp.v1.OtpService/Generate", "otp.v1.OtpService/Verify"]);
 
-const allScopes: ScopeName[] = ["generate", "verify", "send", "totp"];
+const anonymousScopes: ReadonlySet<ScopeName> = new Set<ScopeName>([
+  "generate",
+  "verify",
+  "send",
+  "totp",
+]);
 
 /** Options for {@link createAuthInterceptor}. */
 export interface AuthOptions {
@@ -59,13 +64,64 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * Authenticates every call and checks its scope. A missing or bad key is
- * `unauthenticated` with nothing said about why; a key without the scope is
- * `permission_denied`. Publishable keys may only Generate with a delivery
- * target (so they never see a code) and Verify, and only from their listed
- * origins. Keys are looked up by hash on every call, so a revoked key fails
- * at once on every replica. In development a caller without a key is an
- * anonymous member of the default tenant; a key, when sent, is still checked.
+ * Finds who is calling from the request headers alone and checks that the
+ * caller may make this call at all: a missing or bad key is
+ * `unauthenticated` with nothing said about why; a key without the scope, a
+ * publishable key outside its procedures or origins, is `permission_denied`.
+ * Keys are looked up by hash on every call, so a revoked key fails at once
+ * on every replica. In development a caller without a key is an anonymous
+ * member of the default tenant; a key, when sent, is still checked.
+ *
+ * It reads no body, so the RPC handler runs it before a request body is read,
+ * decompressed or parsed (see rpc/rpc-handler.ts): an unauthenticated caller
+ * costs a header lookup. Undefined for procedures that need no key.
+ */
+export async function authenticate(
+  options: AuthOptions,
+  procedure: string,
+  headers: Headers,
+): Promise<Caller | undefined> {
+  const need = requiredScopes[procedure];
+  if (need === undefined) return undefined;
+  const header = headers.get("authorization") ?? "";
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  const isAdmin =
+    options.adminToken !== undefined &&
+    bearer !== undefined &&
+    sameSecret(bearer, options.adminToken);
+  if (isAdmin && (need === "admin" || need === "admin-read")) {
+    // The admin credential reads any tenant's usage; a key with the scope reads its own.
+    return { tenantId: "", keyId: "admin", kind: "admin", scopes: new Set() };
+  }
+  if (need === "admin") throw unauthenticated();
+  if (bearer === undefined) {
+    if (options.requireKey || header !== "") throw unauthenticated();
+    return {
+      tenantId: defaultTenantId,
+      keyId: "anonymous",
+      kind: "anonymous",
+      scopes: anonymousScopes,
+    };
+  }
+  const parsed = parseApiKey(bearer);
+  const key =
+    parsed === undefined ? undefined : await options.admin.findApiKeyByHash(hashApiKey(bearer));
+  if (key === undefined || key.revokedAtMs !== 0 || key.id !== parsed?.id) throw unauthenticated();
+  if (!key.scopes.includes(need)) throw denied(need);
+  if (key.kind === "publishable") {
+    if (!publishableProcedures.has(procedure)) throw denied("secret key");
+    const origin = headers.get("origin");
+    if (origin === null || !key.allowedOrigins.includes(origin)) throw denied("allowed origin");
+  }
+  return { tenantId: key.tenantId, keyId: key.id, kind: key.kind, scopes: new Set(key.scopes) };
+}
+
+/**
+ * Authorises every call and runs it as its tenant. The caller comes from
+ * {@link callerKey} when the RPC handler has authenticated it from the headers
+ * already, or is authenticated here. What needs the request message is
+ * checked here: a publishable key may only Generate with a delivery target,
+ * so it never sees a code.
  *
  * It sits inside the error interceptor (its refusals need typed details) and
  * outside the rate limit (a refused caller spends nothing).
@@ -73,61 +129,17 @@ function sameSecret(a: string, b: string): boolean {
 export function createAuthInterceptor(options: AuthOptions): Interceptor {
   return (next) => async (req) => {
     const procedure = `${req.method.parent.typeName}/${req.method.name}`;
-    const need = requiredScopes[procedure];
-    if (need === undefined) return next(req);
-    const header = req.header.get("authorization") ?? "";
-    const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-
-    let caller: Caller;
-    const isAdmin =
-      options.adminToken !== undefined &&
-      bearer !== undefined &&
-      sameSecret(bearer, options.adminToken);
-    if (need === "admin-read" && isAdmin) {
-      // The admin credential reads any tenant's usage; a key with the scope reads its own.
-      caller = { tenantId: "", keyId: "admin", kind: "admin", scopes: new Set() };
-    } else if (need === "admin") {
-      if (
-        options.adminToken === undefined ||
-        bearer === undefined ||
-        !sameSecret(bearer, options.adminToken)
-      ) {
-        throw unauthenticated();
-      }
-      caller = { tenantId: "", keyId: "admin", kind: "admin", scopes: new Set() };
-    } else if (bearer === undefined) {
-      if (options.requireKey || header !== "") throw unauthenticated();
-      caller = {
-        tenantId: defaultTenantId,
-        keyId: "anonymous",
-        kind: "anonymous",
-        scopes: new Set(allScopes),
-      };
-    } else {
-      const parsed = parseApiKey(bearer);
-      const key =
-        parsed === undefined ? undefined : await options.admin.findApiKeyByHash(hashApiKey(bearer));
-      if (key === undefined || key.revokedAtMs !== 0 || key.id !== parsed?.id)
-        throw unauthenticated();
-      if (!key.scopes.includes(need)) throw denied(need);
-      if (key.kind === "publishable") {
-        if (!publishableProcedures.has(procedure)) throw denied("secret key");
-        const origin = req.header.get("origin");
-        if (origin === null || !key.allowedOrigins.includes(origin)) throw denied("allowed origin");
-        const targets = (req.message as { deliveryTargets?: unknown[] } | undefined)
-          ?.deliveryTargets;
-        if (procedure.endsWith("/Generate") && (targets === undefined || targets.length === 0)) {
-          throw denied("delivery target");
-        }
-      }
-      caller = {
-        tenantId: key.tenantId,
-        keyId: key.id,
-        kind: key.kind,
-        scopes: new Set(key.scopes),
-      };
+    if (requiredScopes[procedure] === undefined) return next(req);
+    let caller = req.contextValues.get(callerKey);
+    if (caller === undefined) {
+      caller = await authenticate(options, procedure, req.header);
+      if (caller === undefined) return next(req);
+      req.contextValues.set(callerKey, caller);
     }
-    req.contextValues.set(callerKey, caller);
+    if (caller.kind === "publishable" && procedure === "otp.v1.OtpService/Generate") {
+      const targets = (req.message as { deliveryTargets?: unknown[] } | undefined)?.deliveryTargets;
+      if (targets === undefined || targets.length === 0) throw denied("delivery target");
+    }
     if (caller.kind === "admin") return next(req);
     // Everything the call does, a streamed response included, runs as its tenant.
     const tenantId = caller.tenantId;

@@ -6,6 +6,10 @@ import { Code } from "@connectrpc/connect";
  * decides the Connect code.
  */
 export const reasonCodes = {
+  // The request itself: unreadable, oversized, or in an encoding not served.
+  REQUEST_MALFORMED: Code.InvalidArgument,
+  REQUEST_TOO_LARGE: Code.ResourceExhausted,
+  ENCODING_UNSUPPORTED: Code.Unimplemented,
   // Generate input.
   TTL_INVALID: Code.InvalidArgument,
   MAX_ATTEMPTS_INVALID: Code.InvalidArgument,

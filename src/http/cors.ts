@@ -29,7 +29,8 @@ const allowedHeaders = [
   "tracestate",
 ].join(", ");
 const allowedMethods = cors.allowedMethods.join(", ");
-const exposedHeaders = cors.exposedHeaders.join(", ");
+// The request id is exposed too, so a page can quote it in a support request.
+const exposedHeaders = [...cors.exposedHeaders, "x-request-id"].join(", ");
 
 /**
  * Wraps a handler with CORS for browsers on other origins, which

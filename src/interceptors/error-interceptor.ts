@@ -1,12 +1,27 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { isOtpError } from "../errors/otp-error.js";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { isOtpError, OtpError } from "../errors/otp-error.js";
 import type { Reason } from "../errors/reasons.js";
 import { connectErrorFor, toConnectError } from "../errors/to-connect-error.js";
 import type { Logger } from "../logger.js";
 
 /** The response header and error metadata key that carries the request id. */
 export const requestIdHeader = "x-request-id";
+
+/**
+ * What the RPC handler knows of a call before its body is read: the request
+ * id every answer carries, and whether the call reached the interceptors (a
+ * call that did not failed while its body was read or parsed).
+ */
+export interface CallState {
+  requestId: string;
+  intercepted: boolean;
+}
+
+/** The context key of the {@link CallState}; undefined outside the RPC handler (in-memory tests). */
+export const callStateKey = createContextKey<CallState | undefined>(undefined, {
+  description: "call state",
+});
 
 /**
  * The outermost interceptor. Gives every call a request id, turns domain
@@ -48,8 +63,20 @@ export function createErrorInterceptor(
   };
 
   return (next) => async (req) => {
-    const requestId = randomUUID();
+    const state = req.contextValues.get(callStateKey);
+    let requestId: string;
+    if (state === undefined) {
+      requestId = randomUUID();
+    } else {
+      state.intercepted = true;
+      requestId = state.requestId;
+    }
     const procedure = `${req.method.parent.typeName}/${req.method.name}`;
+    if (req.stream) {
+      // A streamed request is parsed while the handler reads it: a message
+      // that does not parse is the caller's error, not ours.
+      req = { ...req, message: callerErrors(req.message) };
+    }
     try {
       const res = await next(req);
       res.header.set(requestIdHeader, requestId);
@@ -69,4 +96,16 @@ export function createErrorInterceptor(
       throw convert(err, requestId, procedure, req.signal);
     }
   };
+}
+
+// Errors raised while reading a request stream are about the request.
+async function* callerErrors<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* source;
+  } catch (err) {
+    if (err instanceof ConnectError && err.code === Code.Internal) {
+      throw new OtpError("REQUEST_MALFORMED", "the request message could not be parsed");
+    }
+    throw err;
+  }
 }
