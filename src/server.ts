@@ -3,7 +3,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { HealthCheckResponse_ServingStatus } from "../gen/health/v1/health_pb.js";
 import { createMemoryAdminStore } from "./auth/admin-store.js";
 import { createRedisAdminStore } from "./auth/admin-store-redis.js";
-import { currentTenant } from "./auth/tenant-scope.js";
+import { currentIdempotencyScope, currentTenant } from "./auth/tenant-scope.js";
 import { formatBanner } from "./banner.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import type { Channel } from "./delivery/channel.js";
@@ -92,7 +92,7 @@ export async function startServer(
       logger.warn({ err, counter }, "usage not counted");
     });
   };
-  const hasher = createCodeHasher(config.hmacSecrets, { scope: currentTenant });
+  const hasher = createCodeHasher(config.hmacSecrets, { scope: currentIdempotencyScope });
   const shutdown = new AbortController();
 
   // Providers serve the channels they are configured for. In development the
