@@ -204,6 +204,7 @@ export async function startServer(
     issuer: config.tokens.issuer,
     audience: config.tokens.audience,
     ttlSeconds: config.tokens.ttlSeconds,
+    bindingSecret: config.hmacSecrets[0] as string,
   });
   const totp = createTotpService({
     store,
