@@ -89,6 +89,15 @@ describe("loadConfig", () => {
       loadConfig({ CORS_ORIGINS: "https://a.example, http://localhost:3000" }).corsOrigins,
     ).toEqual(["https://a.example", "http://localhost:3000"]);
   });
+
+  it("counts IPv6 callers per /64 unless RATE_LIMIT_IPV6_PREFIX says otherwise, within 32..128", () => {
+    expect(loadConfig({}).rateLimits.ipv6PrefixLength).toBe(64);
+    expect(loadConfig({ RATE_LIMIT_IPV6_PREFIX: "56" }).rateLimits.ipv6PrefixLength).toBe(56);
+    expect(loadConfig({ RATE_LIMIT_IPV6_PREFIX: "128" }).rateLimits.ipv6PrefixLength).toBe(128);
+    for (const bad of ["31", "129", "/64", "sixty-four"]) {
+      expect(problemsOf({ RATE_LIMIT_IPV6_PREFIX: bad })[0]).toMatch(/^RATE_LIMIT_IPV6_PREFIX:/);
+    }
+  });
 });
 
 describe("Redis variables", () => {

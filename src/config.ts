@@ -46,6 +46,8 @@ export interface Config {
     publishablePerIp: RateLimit | "off";
     tenantGenerate: RateLimit | "off";
     tenantSendsPerChannel: RateLimit | "off";
+    /** Leading bits of an IPv6 address that make one caller for per-IP limits (32..128). */
+    ipv6PrefixLength: number;
   };
   /** Proxies whose X-Forwarded-For is believed when finding the caller's IP. */
   trustedProxies: string[];
@@ -247,6 +249,8 @@ export function loadConfig(env: Env = process.env): Config {
     publishablePerIp: limit("RATE_LIMIT_PUBLISHABLE_PER_IP", "5/1m"),
     tenantGenerate: limit("TENANT_QUOTA_GENERATE", "600/1m"),
     tenantSendsPerChannel: limit("TENANT_QUOTA_SENDS_PER_CHANNEL", "10000/24h"),
+    // One subscriber usually holds a whole /64; per /128 it would have 2^64 budgets.
+    ipv6PrefixLength: int("RATE_LIMIT_IPV6_PREFIX", 64, 32, 128),
   };
   let trustedProxies: string[] = [];
   try {

@@ -49,6 +49,7 @@ export interface RouteDeps {
     verifyPerIp: RateLimit | "off";
     publishablePerIp: RateLimit | "off";
     tenantGenerate: RateLimit | "off";
+    ipv6PrefixLength: number;
   };
   onRateLimited: (limit: string) => void;
   /** Told the reason of every domain error, for metrics. */

@@ -4,7 +4,7 @@ import { createMemoryAdminStore } from "./auth/admin-store.js";
 import { createRedisAdminStore } from "./auth/admin-store-redis.js";
 import { authenticate } from "./auth/auth-interceptor.js";
 import { callerKey } from "./auth/caller.js";
-import { currentTenant } from "./auth/tenant-scope.js";
+import { currentIdempotencyScope, currentTenant } from "./auth/tenant-scope.js";
 import { formatBanner } from "./banner.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import type { Channel } from "./delivery/channel.js";
@@ -94,7 +94,7 @@ export async function startServer(
       logger.warn({ err, counter }, "usage not counted");
     });
   };
-  const hasher = createCodeHasher(config.hmacSecrets, { scope: currentTenant });
+  const hasher = createCodeHasher(config.hmacSecrets, { scope: currentIdempotencyScope });
   const shutdown = new AbortController();
 
   // Providers serve the channels they are configured for. In development the
@@ -206,6 +206,7 @@ export async function startServer(
     issuer: config.tokens.issuer,
     audience: config.tokens.audience,
     ttlSeconds: config.tokens.ttlSeconds,
+    bindingSecret: config.hmacSecrets[0] as string,
   });
   const totp = createTotpService({
     store,

@@ -7,6 +7,8 @@ import { callerKey, defaultTenantId } from "../auth/caller.js";
 import { OtpError } from "../errors/otp-error.js";
 import { optionalTimestamp } from "../proto-mapping.js";
 import type { Store } from "../store/store.js";
+import { boundedText } from "../validation/bounded-text.js";
+import { webOrigin, webOriginMaxLength } from "../validation/web-origin.js";
 
 const scopeNames: Record<number, ScopeName> = {
   [Scope.GENERATE]: "generate",
@@ -20,6 +22,15 @@ const scopeValues = Object.fromEntries(
 ) as Record<ScopeName, Scope>;
 
 const invalidKey = (why: string, field: string) => new OtpError("API_KEY_INVALID", why, { field });
+
+/** The bounds of what AdminService stores from a caller. */
+export const adminLimits = {
+  tenantName: { min: 1, max: 100 },
+  keyName: { min: 0, max: 100 },
+  /** More entries than known scopes can only be repeats: such a list is refused, not deduplicated. */
+  scopes: Object.keys(scopeNames).length,
+  allowedOrigins: 20,
+} as const;
 
 function tenantToProto(t: TenantRecord) {
   return { id: t.id, name: t.name, createdAt: optionalTimestamp(t.createdAtMs) };
@@ -54,11 +65,13 @@ export function createAdminHandlers(
   };
   return {
     async createTenant(req) {
-      const name = req.name.trim();
-      if (name === "" || name.length > 100) {
-        throw new OtpError("TENANT_NAME_INVALID", "name must be 1 to 100 characters", {
-          field: "name",
-        });
+      const name = boundedText(req.name, adminLimits.tenantName);
+      if (name === undefined) {
+        throw new OtpError(
+          "TENANT_NAME_INVALID",
+          "name must be 1 to 100 characters without control characters",
+          { field: "name" },
+        );
       }
       const tenant = {
         id: `ten_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
@@ -79,18 +92,29 @@ export function createAdminHandlers(
         throw invalidKey("kind must be SECRET or PUBLISHABLE", "kind");
       }
       const kind = req.kind === ApiKeyKind.SECRET ? "secret" : "publishable";
+      const name = boundedText(req.name, adminLimits.keyName);
+      if (name === undefined) {
+        throw invalidKey("name must be at most 100 characters without control characters", "name");
+      }
+      if (req.scopes.length > adminLimits.scopes) {
+        throw invalidKey(`scopes must list at most ${adminLimits.scopes} known scopes`, "scopes");
+      }
       const scopes = [...new Set(req.scopes)].map((s) => scopeNames[s]);
       if (scopes.length === 0 || scopes.some((s) => s === undefined)) {
         throw invalidKey("scopes must name at least one known scope", "scopes");
       }
-      const origins = req.allowedOrigins.map((o) => o.trim());
+      const origins = [...new Set(req.allowedOrigins)];
       if (kind === "publishable") {
         if (scopes.some((s) => s !== "generate" && s !== "verify")) {
           throw invalidKey("a publishable key may hold only GENERATE and VERIFY", "scopes");
         }
-        if (origins.length === 0 || origins.some((o) => !/^https?:\/\/[^/\s]+$/.test(o))) {
+        if (
+          origins.length === 0 ||
+          req.allowedOrigins.length > adminLimits.allowedOrigins ||
+          origins.some((o) => webOrigin(o) === undefined)
+        ) {
           throw invalidKey(
-            "a publishable key needs origins like https://app.example.com",
+            `a publishable key needs 1 to ${adminLimits.allowedOrigins} origins like https://app.example.com (at most ${webOriginMaxLength} characters, no path)`,
             "allowed_origins",
           );
         }
@@ -104,7 +128,7 @@ export function createAdminHandlers(
         kind,
         scopes: scopes as ScopeName[],
         allowedOrigins: origins,
-        name: req.name.trim().slice(0, 100),
+        name,
         createdAtMs: now(),
         revokedAtMs: 0,
         hash: made.hash,

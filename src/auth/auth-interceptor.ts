@@ -4,7 +4,7 @@ import { OtpError } from "../errors/otp-error.js";
 import type { AdminStore, ScopeName } from "./admin-store.js";
 import { hashApiKey, parseApiKey } from "./api-key.js";
 import { type Caller, callerKey, defaultTenantId } from "./caller.js";
-import { runAsTenant } from "./tenant-scope.js";
+import { type CallerSide, runAsTenant } from "./tenant-scope.js";
 
 /** The scope each procedure needs; procedures not listed need no key (health, reflection). */
 export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
@@ -143,25 +143,34 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
     if (caller.kind === "admin") return next(req);
     // Everything the call does, a streamed response included, runs as its tenant.
     const tenantId = caller.tenantId;
-    const res = await runAsTenant(tenantId, () => {
-      options.onCall?.(procedure);
-      return next(req);
-    });
+    const side: CallerSide = caller.kind === "publishable" ? "publishable" : "server";
+    const res = await runAsTenant(
+      tenantId,
+      () => {
+        options.onCall?.(procedure);
+        return next(req);
+      },
+      side,
+    );
     if (!res.stream) return res;
-    return { ...res, message: asTenant(tenantId, res.message) };
+    return { ...res, message: asTenant(tenantId, side, res.message) };
   };
 }
 
 // Resumes a response stream inside the tenant's scope at every step.
-function asTenant<T>(tenantId: string, source: AsyncIterable<T>): AsyncIterable<T> {
+function asTenant<T>(
+  tenantId: string,
+  side: CallerSide,
+  source: AsyncIterable<T>,
+): AsyncIterable<T> {
+  const run = <R>(fn: () => R) => runAsTenant(tenantId, fn, side);
   return {
     [Symbol.asyncIterator]() {
       const it = source[Symbol.asyncIterator]();
       return {
-        next: (...args) => runAsTenant(tenantId, () => it.next(...args)),
-        return: (value) =>
-          runAsTenant(tenantId, () => it.return?.(value) ?? Promise.resolve({ done: true, value })),
-        throw: (err) => runAsTenant(tenantId, () => it.throw?.(err) ?? Promise.reject(err)),
+        next: (...args) => run(() => it.next(...args)),
+        return: (value) => run(() => it.return?.(value) ?? Promise.resolve({ done: true, value })),
+        throw: (err) => run(() => it.throw?.(err) ?? Promise.reject(err)),
       };
     },
   };

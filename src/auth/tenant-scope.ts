@@ -1,8 +1,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 
+/**
+ * Which side of a tenant a caller is on: browser (publishable) keys, or
+ * servers (secret keys and anonymous development callers).
+ */
+export type CallerSide = "publishable" | "server";
+
 /** The tenant of one call, and the records this call has already seen to be the tenant's. */
 interface Scope {
   tenantId: string;
+  side: CallerSide;
   owned: Set<string>;
 }
 
@@ -12,20 +19,41 @@ const storage = new AsyncLocalStorage<Scope>();
  * Runs `fn` as the given tenant: everything it does, awaits included, sees
  * that tenant through {@link currentTenant}. The auth interceptor runs each
  * call this way, which is what scopes the store to the caller's tenant.
+ * `side` says whether the caller holds a publishable key; it keeps idempotent
+ * results apart ({@link currentIdempotencyScope}).
  *
  * @example
- * await runAsTenant("ten_123", () => next(req));
+ * await runAsTenant("ten_123", () => next(req), "publishable");
  */
-export function runAsTenant<T>(tenantId: string, fn: () => T): T {
+export function runAsTenant<T>(tenantId: string, fn: () => T, side: CallerSide = "server"): T {
   const current = storage.getStore();
   // A stream resumed in its call's scope keeps what that call already checked.
-  if (current?.tenantId === tenantId) return fn();
-  return storage.run({ tenantId, owned: new Set() }, fn);
+  if (current?.tenantId === tenantId && current.side === side) return fn();
+  return storage.run({ tenantId, side, owned: new Set() }, fn);
 }
 
 /** The tenant of the call in progress; undefined in background work (deletions, callbacks). */
 export function currentTenant(): string | undefined {
   return storage.getStore()?.tenantId;
+}
+
+/**
+ * Names whose idempotency keys the call in progress uses: its tenant, and for
+ * publishable-key callers a separate space within it. A browser key is
+ * public, so it must never be handed (or learn of) the result of a server's
+ * idempotent call by guessing or replaying its key. Scoped by kind rather
+ * than by key id, so a server retrying across a secret-key rotation still
+ * finds its first result. Server callers keep the plain tenant scope, so ids
+ * derived before this split stay the same. Undefined outside a call.
+ *
+ * @example
+ * createCodeHasher(secrets, { scope: currentIdempotencyScope });
+ */
+export function currentIdempotencyScope(): string | undefined {
+  const scope = storage.getStore();
+  if (scope === undefined) return undefined;
+  // Tenant ids and idempotency keys hold no NUL, so this never equals a server scope's input.
+  return scope.side === "publishable" ? `${scope.tenantId}\0publishable` : scope.tenantId;
 }
 
 /**

@@ -74,6 +74,7 @@ async function startService(limits: { generate: string; verify: string }): Promi
     keys: [await generateSigningKey()],
     issuer: "test",
     ttlSeconds: 60,
+    bindingSecret: "a-test-secret-that-is-long-enough-000",
   });
   const refused: string[] = [];
   const handler = connectNodeAdapter({

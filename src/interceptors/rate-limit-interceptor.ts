@@ -2,6 +2,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { callerKey } from "../auth/caller.js";
 import { OtpError } from "../errors/otp-error.js";
 import { clientIpKey } from "../http/client-ip.js";
+import { ipLimitKey } from "../ratelimit/ip-limit-key.js";
 import type { RateLimit, Store } from "../store/store.js";
 
 /** Options for {@link createRateLimitInterceptor}. */
@@ -17,6 +18,8 @@ export interface RateLimitInterceptorOptions {
     publishablePerIp?: RateLimit | "off";
     /** Generate and Resend calls per tenant, from any address (`TENANT_QUOTA_GENERATE`). */
     tenantGenerate?: RateLimit | "off";
+    /** How many leading bits of an IPv6 address make one caller (`RATE_LIMIT_IPV6_PREFIX`, 64 by default). */
+    ipv6PrefixLength?: number;
   };
   /** Told the bucket name ("generate_ip" or "verify_ip") of each refused call, for metrics. */
   onRefused?: (limit: string) => void;
@@ -27,7 +30,10 @@ export interface RateLimitInterceptorOptions {
  * bucket, Verify has `verify_ip`. A refused call never reaches its handler,
  * so it creates no challenge, sends nothing and costs no attempt; it fails
  * with reason `RATE_LIMITED` (`resource_exhausted`) and the delay before a
- * retry would be allowed. Every other procedure passes untouched.
+ * retry would be allowed. Every other procedure passes untouched. IPv6
+ * callers are counted by network ({@link ipLimitKey}: the /64 by default),
+ * since one subscriber holds a whole /64 and could otherwise change address
+ * for each call.
  *
  * Where it goes: inside the error interceptor, which turns its `OtpError`
  * into the Connect error with typed details (outside it, the client would see
@@ -73,7 +79,7 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
     if (req.stream) return next(req);
     const bucket = buckets.get(`${req.method.parent.typeName}/${req.method.name}`);
     if (bucket === undefined) return next(req);
-    const ip = req.contextValues.get(clientIpKey);
+    const ip = ipLimitKey(req.contextValues.get(clientIpKey), limits.ipv6PrefixLength);
     // Browser keys are public: their callers get their own, tighter per-address budget.
     if (req.contextValues.get(callerKey)?.kind === "publishable") {
       await check(`${bucket.name}_publishable`, ip, limits.publishablePerIp);

@@ -42,15 +42,20 @@ export interface CodeHasher {
 export function createCodeHasher(
   secrets: readonly string[],
   options: {
-    /** Names the tenant of the call in progress, so that ids derived from idempotency keys differ per tenant. */
+    /**
+     * Names the idempotency space of the call in progress (its tenant, and
+     * whether the caller holds a publishable key), so that ids derived from
+     * idempotency keys differ per space.
+     */
     scope?: () => string | undefined;
   } = {},
 ): CodeHasher {
   if (secrets.length === 0) throw new Error("createCodeHasher needs at least one secret");
-  // Two tenants using the same idempotency key get two ids, never each other's record.
+  // Two tenants (or a tenant's servers and its browser keys) using the same
+  // idempotency key get two ids, never each other's record.
   const scoped = (key: string) => {
-    const tenant = options.scope?.();
-    return tenant === undefined ? key : `${tenant}\0${key}`;
+    const space = options.scope?.();
+    return space === undefined ? key : `${space}\0${key}`;
   };
   const mac = (secret: string, id: string, code: string) =>
     createHmac("sha256", secret).update(`otp-code\0${id}\0${code}`).digest("base64url");

@@ -1,6 +1,7 @@
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
+import { callerKey, defaultTenantId } from "../auth/caller.js";
 import {
   alphabetFromProto,
   alphabetToProto,
@@ -12,6 +13,7 @@ import {
 } from "../proto-mapping.js";
 import type { TokenSigner } from "../tokens/token-signer.js";
 import type { TotpCheck, TotpOutcome, TotpService } from "../totp/totp-service.js";
+import { canonicalJson } from "./binding-hash.js";
 import type { ChallengeService, IssuedCode } from "./challenge-service.js";
 
 const totpResults: Record<TotpOutcome, TotpResult> = {
@@ -21,6 +23,9 @@ const totpResults: Record<TotpOutcome, TotpResult> = {
   locked_out: TotpResult.LOCKED_OUT,
   not_confirmed: TotpResult.NOT_CONFIRMED,
 };
+
+// The tenant a token is issued for: the caller's (development callers without a key are "default").
+const tenantOf = (ctx: HandlerContext) => ctx.values.get(callerKey)?.tenantId ?? defaultTenantId;
 
 /** The OtpService handlers: protobuf in, domain call, protobuf out. */
 export function createOtpHandlers(
@@ -66,14 +71,19 @@ export function createOtpHandlers(
       return issuedToProto(issued);
     },
 
-    async verify(req) {
+    async verify(req, ctx) {
       const result = await service.verify({ id: req.id, code: req.code, binding: req.binding });
       const token =
         req.issueToken && result.outcome === "verified"
           ? await signer.sign({
               subject: req.id.toLowerCase(),
               kind: "challenge",
-              bindingHash: result.bindingHash,
+              tenantId: tenantOf(ctx),
+              // Verified, so the binding presented is the challenge's (none and {} alike hash to "").
+              canonicalBinding:
+                result.bindingHash === "" || req.binding === undefined
+                  ? ""
+                  : canonicalJson(req.binding),
               verifiedAtMs: result.verifiedAtMs,
             })
           : "";
@@ -134,14 +144,15 @@ export function createOtpHandlers(
       return { ...totpResponse(check), recoveryCodes: check.recoveryCodes };
     },
 
-    async verifyTotp(req) {
+    async verifyTotp(req, ctx) {
       const check = await totp.verify({ factorId: req.factorId, code: req.code });
       const token =
         req.issueToken && check.outcome === "verified"
           ? await signer.sign({
               subject: req.factorId.toLowerCase(),
               kind: "totp",
-              bindingHash: "",
+              tenantId: tenantOf(ctx),
+              canonicalBinding: "",
               verifiedAtMs: now(),
             })
           : "";

@@ -6,14 +6,20 @@ import {
   type JWK,
   SignJWT,
 } from "jose";
+import { bindingProof, deriveBindingKey } from "./binding-proof.js";
 
 /** What a verification token states. */
 export interface VerificationClaims {
   /** The challenge id or TOTP factor id that was verified. */
   subject: string;
   kind: "challenge" | "totp";
-  /** The canonical hash of the challenge's binding; empty when none. */
-  bindingHash: string;
+  /** The tenant whose caller verified; also the default `aud`. */
+  tenantId: string;
+  /**
+   * The verified binding as canonical JSON (keys sorted at every depth); empty
+   * when none. Only its keyed hash reaches the token.
+   */
+  canonicalBinding: string;
   verifiedAtMs: number;
 }
 
@@ -29,8 +35,11 @@ export interface TokenSignerOptions {
   /** Private JWKs (Ed25519 or P-256), current first; the others stay published so older tokens still verify. */
   keys: JWK[];
   issuer: string;
+  /** The `aud` of every token; when unset, each token's audience is its tenant id. */
   audience?: string;
   ttlSeconds: number;
+  /** The current OTP HMAC secret, from which each tenant's binding key is derived ({@link deriveBindingKey}). */
+  bindingSecret: string;
 }
 
 function algorithmOf(jwk: JWK): "EdDSA" | "ES256" {
@@ -46,12 +55,17 @@ function publicPart(jwk: JWK): JWK {
 
 /**
  * Creates a {@link TokenSigner}. Tokens are short-lived JWTs: `iss`, `sub`
- * (the verified id), `aud` when configured, `iat`, `exp`, `jti`, and `otp`
- * claims saying what was verified. Each key's `kid` is its JWK thumbprint.
+ * (the verified id), `aud` (the configured audience, else the tenant id, so
+ * a token made for one tenant does not pass another tenant's audience
+ * check), `tenant`, `iat`, `exp`, `jti`, and `otp` claims saying what was
+ * verified, the binding only as a keyed hash ({@link bindingProof}). Each
+ * key's `kid` is its JWK thumbprint.
  *
  * @example
- * const signer = await createTokenSigner({ keys, issuer: "otp-service", ttlSeconds: 300 });
- * const token = await signer.sign({ subject: id, kind: "challenge", bindingHash, verifiedAtMs: Date.now() });
+ * const signer = await createTokenSigner({ keys, issuer: "otp-service", ttlSeconds: 300, bindingSecret });
+ * const token = await signer.sign({
+ *   subject: id, kind: "challenge", tenantId: "ten_123", canonicalBinding: "", verifiedAtMs: Date.now(),
+ * });
  */
 export async function createTokenSigner(options: TokenSignerOptions): Promise<TokenSigner> {
   if (options.keys.length === 0) throw new Error("createTokenSigner needs a key");
@@ -66,12 +80,23 @@ export async function createTokenSigner(options: TokenSignerOptions): Promise<To
   const currentPublic = published[0] as JWK;
   const alg = algorithmOf(current);
   const key = await importJWK(current, alg);
+  // One HKDF per tenant, not per token; tenants are few, and their keys small.
+  const bindingKeys = new Map<string, Buffer>();
+  const bindingKeyOf = (tenantId: string) => {
+    let k = bindingKeys.get(tenantId);
+    if (k === undefined) {
+      k = deriveBindingKey(options.bindingSecret, tenantId);
+      bindingKeys.set(tenantId, k);
+    }
+    return k;
+  };
   return {
     async sign(claims) {
-      let jwt = new SignJWT({
+      return new SignJWT({
+        tenant: claims.tenantId,
         otp: {
           kind: claims.kind,
-          binding_hash: claims.bindingHash,
+          binding_hash: bindingProof(bindingKeyOf(claims.tenantId), claims.canonicalBinding),
           verified_at: Math.floor(claims.verifiedAtMs / 1000),
         },
       })
@@ -80,9 +105,9 @@ export async function createTokenSigner(options: TokenSignerOptions): Promise<To
         .setSubject(claims.subject)
         .setIssuedAt()
         .setExpirationTime(`${options.ttlSeconds}s`)
-        .setJti(crypto.randomUUID());
-      if (options.audience !== undefined) jwt = jwt.setAudience(options.audience);
-      return jwt.sign(key);
+        .setJti(crypto.randomUUID())
+        .setAudience(options.audience ?? claims.tenantId)
+        .sign(key);
     },
     jwks: () => ({ keys: published }),
   };

@@ -9,9 +9,11 @@ export const totpErrors = {
       { field: "account_name" },
     ),
   issuerInvalid: () =>
-    new OtpError("ISSUER_INVALID", "issuer must be at most 64 characters without ':'", {
-      field: "issuer",
-    }),
+    new OtpError(
+      "ISSUER_INVALID",
+      "issuer must be at most 64 characters without ':' or control characters",
+      { field: "issuer" },
+    ),
   factorIdInvalid: () =>
     new OtpError("ID_INVALID", "factor_id must be a UUID", { field: "factor_id" }),
   codeInvalid: () =>

@@ -4,8 +4,15 @@ import QRCode from "qrcode";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid } from "../otp/validate.js";
 import type { Store, TotpFactorRecord } from "../store/store.js";
+import { boundedText } from "../validation/bounded-text.js";
 import { totpErrors } from "./errors.js";
 import type { SecretBox } from "./secret-box.js";
+
+/** The bounds of the names an enrolment stores; ':' would split the otpauth label. */
+export const totpLimits = {
+  accountName: { min: 1, max: 128, forbid: /:/ },
+  issuer: { min: 0, max: 64, forbid: /:/ },
+} as const;
 
 /** Options for {@link createTotpService}. */
 export interface TotpServiceOptions {
@@ -126,12 +133,12 @@ export function createTotpService(options: TotpServiceOptions): TotpService {
 
   return {
     async enroll(input) {
-      const accountName = input.accountName.trim();
-      if (accountName === "" || accountName.length > 128 || /[:\p{Cc}]/u.test(accountName)) {
-        throw totpErrors.accountNameInvalid();
-      }
-      const issuer = input.issuer.trim() === "" ? options.defaultIssuer : input.issuer.trim();
-      if (issuer.length > 64 || issuer.includes(":")) throw totpErrors.issuerInvalid();
+      const accountName = boundedText(input.accountName, totpLimits.accountName);
+      if (accountName === undefined) throw totpErrors.accountNameInvalid();
+      // An empty issuer takes the configured default; a given one obeys the same bounds.
+      const given = boundedText(input.issuer, totpLimits.issuer);
+      if (given === undefined) throw totpErrors.issuerInvalid();
+      const issuer = given === "" ? options.defaultIssuer : given;
       const id = randomUUID();
       const secret = generateSecret();
       const otpauthUri = generateURI({ issuer, label: accountName, secret });

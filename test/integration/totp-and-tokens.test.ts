@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Redis } from "ioredis";
@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OtpService, VerifyResult } from "../../gen/otp/v1/otp_pb.js";
 import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
 import type { RunningServer } from "../../src/server.js";
+import { createApiKey } from "../support/api-keys.js";
+import { callJson } from "../support/connect-json.js";
 import { createFakeClock, type FakeClock } from "../support/fake-clock.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
-import { testSigningJwk } from "../support/secrets.js";
+import { testAdminToken, testSigningJwk } from "../support/secrets.js";
 import { startTestServer } from "../support/test-server.js";
 
 let redis: RedisInstance;
@@ -291,6 +293,8 @@ describe("signed verification results", () => {
         audience: "app-backend",
       });
       expect(payload.sub).toBe(gen.id);
+      expect(payload.aud).toBe("app-backend");
+      expect(payload.tenant).toBe("default");
       expect(payload.otp).toMatchObject({ kind: "challenge" });
       expect((payload.otp as { binding_hash: string }).binding_hash).not.toBe("");
       expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(300);
@@ -306,6 +310,89 @@ describe("signed verification results", () => {
       });
       const checked = await jwtVerify(totp.token, jwks, { issuer: "https://otp.example" });
       expect(checked.payload).toMatchObject({ sub: e.factorId, otp: { kind: "totp" } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("proves the binding with a keyed hash per tenant, and names the tenant as claim and default audience", async () => {
+    const secret = "k".repeat(40);
+    const server = await startTestServer({ OTP_HMAC_SECRET: secret, ADMIN_TOKEN: testAdminToken });
+    try {
+      const admin = { authorization: `Bearer ${testAdminToken}` };
+      const created = await callJson(
+        server.url,
+        "otp.v1.AdminService/CreateTenant",
+        { name: "acme" },
+        admin,
+      );
+      const tenantId = (created.body.tenant as { id: string }).id;
+      const key = await createApiKey(server.url, testAdminToken, { tenantId });
+      const clientOf = (headers: Record<string, string>) =>
+        createClient(
+          OtpService,
+          createConnectTransport({
+            baseUrl: server.url,
+            httpVersion: "1.1",
+            interceptors: [
+              (next) => (req) => {
+                for (const [k, v] of Object.entries(headers)) req.header.set(k, v);
+                return next(req);
+              },
+            ],
+          }),
+        );
+      const binding = { session: "s-1", amount: { value: 42, currency: "EUR" } };
+      const canonical = '{"amount":{"currency":"EUR","value":42},"session":"s-1"}';
+      const tokenFor = async (client: ReturnType<typeof clientOf>) => {
+        const gen = await client.generate({ binding });
+        // Key order does not matter: the binding is compared canonically.
+        const ok = await client.verify({
+          id: gen.id,
+          code: gen.code,
+          binding: { amount: { currency: "EUR", value: 42 }, session: "s-1" },
+          issueToken: true,
+        });
+        expect(ok.result).toBe(VerifyResult.VERIFIED);
+        return ok.token;
+      };
+      const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
+
+      // A development caller without a key belongs to the tenant "default".
+      const anonymous = await jwtVerify(await tokenFor(clientOf({})), jwks, {
+        issuer: "otp-service",
+        audience: "default",
+      });
+      expect(anonymous.payload.tenant).toBe("default");
+      const proof = (anonymous.payload.otp as { binding_hash: string }).binding_hash;
+      // Not a plain hash anyone could recompute from a guessed binding...
+      for (const plain of [
+        createHash("sha256").update(`otp-binding\0${canonical}`).digest("base64url"),
+        createHash("sha256").update(canonical).digest("base64url"),
+        createHash("sha256").update(canonical).digest("hex"),
+      ]) {
+        expect(proof).not.toBe(plain);
+      }
+      // ...but the documented keyed derivation, which a tenant holding its key can check.
+      const tenantKey = (tenant: string) =>
+        Buffer.from(
+          hkdfSync("sha256", secret, Buffer.alloc(0), `otp-token-binding-hash/v1\0${tenant}`, 32),
+        );
+      const expected = (tenant: string) =>
+        createHmac("sha256", tenantKey(tenant)).update(canonical).digest("base64url");
+      expect(proof).toBe(expected("default"));
+
+      // A tenant's token: its own audience and claim, and a proof under its own key.
+      const token = await tokenFor(clientOf({ authorization: `Bearer ${key}` }));
+      const checked = await jwtVerify(token, jwks, { audience: tenantId });
+      expect(checked.payload.tenant).toBe(tenantId);
+      const tenantProof = (checked.payload.otp as { binding_hash: string }).binding_hash;
+      expect(tenantProof).toBe(expected(tenantId));
+      expect(tenantProof).not.toBe(proof);
+      // Another tenant's audience check refuses it.
+      await expect(jwtVerify(token, jwks, { audience: "default" })).rejects.toMatchObject({
+        code: "ERR_JWT_CLAIM_VALIDATION_FAILED",
+      });
     } finally {
       await server.close();
     }

@@ -182,3 +182,65 @@ describe("API keys in development", () => {
     }
   });
 });
+
+describe("idempotency keys and key kinds", () => {
+  it("never hands a publishable key the result of a secret key's idempotent Generate", async () => {
+    // Development mode: the outbox stands in for email, so Generate succeeds.
+    const dev = await startTestServer({ ADMIN_TOKEN: testAdminToken });
+    try {
+      const admin = bearer(testAdminToken);
+      const tenant = await callJson(
+        dev.url,
+        "otp.v1.AdminService/CreateTenant",
+        { name: "t" },
+        admin,
+      );
+      const tenantId = (tenant.body.tenant as { id: string }).id;
+      const secret = bearer(await createApiKey(dev.url, testAdminToken, { tenantId }));
+      const browser = {
+        ...bearer(
+          await createApiKey(dev.url, testAdminToken, {
+            tenantId,
+            kind: "API_KEY_KIND_PUBLISHABLE",
+            allowedOrigins: ["https://shop.example.com"],
+          }),
+        ),
+        origin: "https://shop.example.com",
+      };
+      const generate = (body: object, headers: Record<string, string>) =>
+        callJson(dev.url, `${otp}/Generate`, body, headers);
+      const target = {
+        deliveryTargets: [{ channel: "CHANNEL_EMAIL", recipient: "ada@example.com" }],
+      };
+
+      // The same request under the same key, from each kind of caller.
+      const idempotencyKey = `order-${crypto.randomUUID()}`;
+      const bySecret = await generate({ ...target, idempotencyKey }, secret);
+      expect(bySecret.status).toBe(200);
+      expect((await generate({ ...target, idempotencyKey }, secret)).body.id).toBe(
+        bySecret.body.id,
+      );
+      const byBrowser = await generate({ ...target, idempotencyKey }, browser);
+      expect(byBrowser.status).toBe(200);
+      expect(byBrowser.body.id).not.toBe(bySecret.body.id);
+      expect(byBrowser.body.deliveryId).not.toBe(bySecret.body.deliveryId);
+      expect(byBrowser.body.code ?? "").toBe("");
+      // The browser key's own retries still find its own first result.
+      expect((await generate({ ...target, idempotencyKey }, browser)).body.id).toBe(
+        byBrowser.body.id,
+      );
+
+      // A secret key's Generate that returned a code: a publishable caller with
+      // that key neither gets the code nor learns the key was used (no conflict).
+      const withCode = `order-${crypto.randomUUID()}`;
+      const coded = await generate({ idempotencyKey: withCode }, secret);
+      expect(coded.body.code).toMatch(/^\d{6}$/);
+      const probe = await generate({ ...target, idempotencyKey: withCode }, browser);
+      expect([probe.status, errorReason(probe.body)]).toEqual([200, undefined]);
+      expect(probe.body.id).not.toBe(coded.body.id);
+      expect(JSON.stringify(probe.body)).not.toContain(coded.body.code as string);
+    } finally {
+      await dev.close();
+    }
+  });
+});

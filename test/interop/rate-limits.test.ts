@@ -72,6 +72,39 @@ for (const [storeName, storeEnv] of Object.entries(stores)) {
       expect((await as("203.0.113.1")).status).toBe(429);
     });
 
+    it("counts IPv6 callers in one /64 against one budget, and another /64 apart", async () => {
+      const server = await start({
+        RATE_LIMIT_GENERATE_PER_IP: "2/1m",
+        TRUSTED_PROXIES: "loopback",
+      });
+      const as = (ip: string) =>
+        callJson(server.url, `${otp}/Generate`, {}, { "x-forwarded-for": ip });
+      expect((await as("2001:db8:0:1::1")).status).toBe(200);
+      // Another address in the same /64, spelled differently.
+      expect((await as("2001:0db8:0000:0001:ffff:0:0:2")).status).toBe(200);
+      const refused = await as("2001:db8:0:1:abcd::3");
+      expect([refused.status, errorReason(refused.body)]).toEqual([429, "RATE_LIMITED"]);
+      // The neighbouring /64 has a budget of its own.
+      expect((await as("2001:db8:0:2::1")).status).toBe(200);
+      // An IPv4-mapped IPv6 address is its IPv4 address.
+      expect((await as("203.0.113.9")).status).toBe(200);
+      expect((await as("::ffff:203.0.113.9")).status).toBe(200);
+      expect((await as("203.0.113.9")).status).toBe(429);
+    });
+
+    it("counts IPv6 callers by the configured prefix", async () => {
+      const server = await start({
+        RATE_LIMIT_GENERATE_PER_IP: "1/1m",
+        TRUSTED_PROXIES: "loopback",
+        RATE_LIMIT_IPV6_PREFIX: "128",
+      });
+      const as = (ip: string) =>
+        callJson(server.url, `${otp}/Generate`, {}, { "x-forwarded-for": ip });
+      expect((await as("2001:db8:0:1::1")).status).toBe(200);
+      expect((await as("2001:db8:0:1::2")).status).toBe(200);
+      expect((await as("2001:db8:0:1::1")).status).toBe(429);
+    });
+
     it("limits Verify calls per challenge, refusing unknown and known ids alike", async () => {
       const server = await start({ RATE_LIMIT_VERIFY_PER_CHALLENGE: "2/1m" });
       const { body } = await callJson(server.url, `${otp}/Generate`, { maxAttempts: 10 });
