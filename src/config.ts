@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type { JWK } from "jose";
 import { parseCountryList } from "./delivery/phone.js";
+import { type PlusTagDomains, parsePlusTagDomains } from "./delivery/recipient-identity.js";
 import type { RetryPolicy } from "./delivery/retry.js";
 import {
   createTemplates,
@@ -43,6 +44,11 @@ export interface Config {
     tenantGenerate: RateLimit | "off";
     tenantSendsPerChannel: RateLimit | "off";
   };
+  /**
+   * Where `+tags` of email addresses are dropped when recipients are counted
+   * against the per-recipient limit ("all" domains by default); Gmail's always are.
+   */
+  plusTagDomains: PlusTagDomains;
   /** Proxies whose X-Forwarded-For is believed when finding the caller's IP. */
   trustedProxies: string[];
   totp: {
@@ -244,6 +250,12 @@ export function loadConfig(env: Env = process.env): Config {
     tenantGenerate: limit("TENANT_QUOTA_GENERATE", "600/1m"),
     tenantSendsPerChannel: limit("TENANT_QUOTA_SENDS_PER_CHANNEL", "10000/24h"),
   };
+  let plusTagDomains: PlusTagDomains = "all";
+  try {
+    plusTagDomains = parsePlusTagDomains(read("RATE_LIMIT_PLUS_TAG_DOMAINS") ?? "*");
+  } catch (err) {
+    problems.push(`RATE_LIMIT_PLUS_TAG_DOMAINS: ${(err as Error).message}`);
+  }
   let trustedProxies: string[] = [];
   try {
     trustedProxies = parseTrustedProxies(read("TRUSTED_PROXIES") ?? "");
@@ -375,6 +387,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: int("SHUTDOWN_GRACE_SECONDS", 10, 0, 300) * 1000,
     logLevel: logLevel as Config["logLevel"],
     rateLimits,
+    plusTagDomains,
     trustedProxies,
     totp: {
       encryptionKeys: totpKeys.length > 0 ? totpKeys : [randomBytes(32)],

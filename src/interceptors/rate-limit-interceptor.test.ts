@@ -15,7 +15,7 @@ import { parseLimit } from "../ratelimit/parse-limit.js";
 import { createMemoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.js";
 import { createTokenSigner, generateSigningKey } from "../tokens/token-signer.js";
-import { createSecretBox } from "../totp/secret-box.js";
+import { createSecretBox } from "../crypto/secret-box.js";
 import { createTotpService } from "../totp/totp-service.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
 import { createRateLimitInterceptor } from "./rate-limit-interceptor.js";

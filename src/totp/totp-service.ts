@@ -5,7 +5,7 @@ import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid } from "../otp/validate.js";
 import type { Store, TotpFactorRecord } from "../store/store.js";
 import { totpErrors } from "./errors.js";
-import type { SecretBox } from "./secret-box.js";
+import type { SecretBox } from "../crypto/secret-box.js";
 
 /** Options for {@link createTotpService}. */
 export interface TotpServiceOptions {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRecipientVault } from "../../src/crypto/recipient-vault.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { shardIndexForUuid } from "../../src/store/redis/shard-index.js";
 import { createRedisTopology, type RedisLayout } from "../../src/store/redis/topology.js";
@@ -18,6 +19,7 @@ let single: RedisInstance;
 let second: RedisInstance;
 let cluster: RedisCluster;
 let prefixes = 0;
+const vault = createRecipientVault(["recipient-vault-secret-for-store-tests-0123456789"]);
 
 beforeAll(async () => {
   [single, second, cluster] = await Promise.all([startRedis(), startRedis(), startRedisCluster()]);
@@ -31,7 +33,7 @@ afterAll(async () => {
 async function storeOn(layout: () => RedisLayout, prefix = `t${++prefixes}:`): Promise<Store> {
   const topology = createRedisTopology(layout(), timeouts);
   await topology.ready();
-  return createRedisStore({ topology, keyPrefix: prefix });
+  return createRedisStore({ topology, keyPrefix: prefix, vault });
 }
 
 const layouts = {
