@@ -1,11 +1,11 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { generateSecret, generateURI, verify as verifyTotpCode } from "otplib";
 import QRCode from "qrcode";
+import type { SecretBox } from "../crypto/secret-box.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid } from "../otp/validate.js";
 import type { Store, TotpFactorRecord } from "../store/store.js";
 import { totpErrors } from "./errors.js";
-import type { SecretBox } from "../crypto/secret-box.js";
 
 /** Options for {@link createTotpService}. */
 export interface TotpServiceOptions {
