@@ -25,6 +25,7 @@ const email = "Victim.Person@Example.com";
 const chatId = "7412589630";
 const linkedChat = 8523697410;
 const linkedPhone = "+34612345678";
+const accountChat = 9630852741;
 const outboxRecipient = "outbox.person@example.org";
 const forbidden = [
   phone,
@@ -35,6 +36,7 @@ const forbidden = [
   "victim.person",
   chatId,
   String(linkedChat),
+  String(accountChat),
   linkedPhone,
   "34612345678",
   "612345678",
@@ -129,18 +131,23 @@ async function dumpEverything(): Promise<{ where: string; text: string }[]> {
   return found;
 }
 
-/** A private-chat update sharing the linked phone's contact, as Telegram sends it. */
-function contactUpdate(updateId: number): Update {
-  return {
-    update_id: updateId,
-    message: {
-      message_id: updateId,
-      date: Math.floor(Date.now() / 1000),
-      chat: { id: linkedChat, type: "private", first_name: "Vic" },
-      from: { id: linkedChat, is_bot: false, first_name: "Vic" },
-      contact: { phone_number: linkedPhone.slice(1), first_name: "Vic", user_id: linkedChat },
-    },
-  } as unknown as Update;
+/** A private-chat update, as Telegram sends it: a shared contact or a /start command. */
+function chatUpdate(
+  updateId: number,
+  chat: number,
+  content: { contact: Record<string, unknown> } | { text: string },
+): Update {
+  const message: Record<string, unknown> = {
+    message_id: updateId,
+    date: Math.floor(Date.now() / 1000),
+    chat: { id: chat, type: "private", first_name: "Vic" },
+    from: { id: chat, is_bot: false, first_name: "Vic" },
+    ...content,
+  };
+  if ("text" in content) {
+    message.entities = [{ type: "bot_command", offset: 0, length: "/start".length }];
+  }
+  return { update_id: updateId, message } as unknown as Update;
 }
 
 const layouts: Record<string, () => Record<string, string>> = {
@@ -184,16 +191,32 @@ for (const [name, layoutEnv] of Object.entries(layouts)) {
     });
 
     it("keeps no recipient in any key name or value after every kind of traffic", async () => {
-      // Telegram: link a phone through the bot's webhook, then send to it.
-      const linked = await fetch(`${server.url}${hookPath}`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-telegram-bot-api-secret-token": hookSecret,
-        },
-        body: JSON.stringify(contactUpdate(1)),
+      // Telegram: link a phone (a shared contact) and an account (a deep
+      // link) through the bot's webhook, then send to both.
+      const postUpdate = async (update: Update) => {
+        const answer = await fetch(`${server.url}${hookPath}`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-telegram-bot-api-secret-token": hookSecret,
+          },
+          body: JSON.stringify(update),
+        });
+        expect(answer.status).toBe(200);
+      };
+      await postUpdate(
+        chatUpdate(1, linkedChat, {
+          contact: { phone_number: linkedPhone.slice(1), first_name: "Vic", user_id: linkedChat },
+        }),
+      );
+      const { url } = await delivery.createTelegramLink({ accountId: "user-42" });
+      const token = new URL(url).searchParams.get("start") ?? "";
+      await postUpdate(chatUpdate(2, accountChat, { text: `/start ${token}` }));
+      await delivery.send({
+        channel: Channel.TELEGRAM,
+        recipient: "account:user-42",
+        content: { case: "text", value: "to the account" },
       });
-      expect(linked.status).toBe(200);
 
       // Send over every channel, with idempotency keys, with a message that
       // self-destructs soon (sent first, deleted while the rest runs) and one
@@ -246,10 +269,10 @@ for (const [name, layoutEnv] of Object.entries(layouts)) {
       });
       await otp.getChallenge({ id: viaTelegram.id });
 
-      // The linked phone reached its chat; the short-lived message was deleted.
-      expect(
-        fakes.telegram.callsTo("sendMessage").some((c) => c.body.chat_id === String(linkedChat)),
-      ).toBe(true);
+      // The linked phone and account reached their chats; the short-lived message was deleted.
+      const chats = fakes.telegram.callsTo("sendMessage").map((c) => c.body.chat_id);
+      expect(chats).toContain(String(linkedChat));
+      expect(chats).toContain(String(accountChat));
       for (let i = 0; i < 400 && fakes.telegram.callsTo("deleteMessage").length === 0; i++) {
         await new Promise((r) => setTimeout(r, 20));
       }

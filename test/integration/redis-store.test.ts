@@ -215,3 +215,70 @@ describe("concurrency across connections", () => {
     await Promise.all(stores.map((s) => s.close()));
   });
 });
+
+describe("recipients across a secret rotation", () => {
+  it("reads targets, outbox entries and provider ids stored under the previous secret", async () => {
+    const oldSecret = "old-recipient-secret-0123456789abcdefghij";
+    const newSecret = "new-recipient-secret-0123456789abcdefghij";
+    const open = async (secrets: string[]) => {
+      const topology = createRedisTopology(layouts["URL shards"](), timeouts);
+      await topology.ready();
+      return createRedisStore({
+        topology,
+        keyPrefix: "rotation:",
+        vault: createRecipientVault(secrets),
+      });
+    };
+    const before = await open([oldSecret]);
+    const now = Date.now();
+    const id = randomUUID();
+    const targets = [
+      { channel: "sms" as const, recipient: "+14155552671", selfDestructSeconds: 0 },
+    ];
+    await before.createChallenge({ record: { ...record(id, now), targets } });
+    await before.appendOutbox(
+      {
+        id: randomUUID(),
+        channel: "sms",
+        recipient: "+14155552671",
+        text: "hello",
+        challengeId: id,
+        createdAtMs: now,
+      },
+      60_000,
+    );
+    const deliveryId = randomUUID();
+    await before.createDelivery({
+      id: deliveryId,
+      channel: "telegram",
+      recipientMasked: "7********0",
+      challengeId: "",
+      createdAtMs: now,
+      deleteAtMs: 0,
+      providerMessageId: "",
+      idempotencyFingerprint: "",
+      retainUntilMs: now + 60_000,
+      events: [],
+    });
+    await before.appendDeliveryEvent(
+      deliveryId,
+      { status: "sent", atMs: now, reason: "", attempt: 1 },
+      "7412589630:17",
+    );
+    await before.close();
+
+    const after = await open([newSecret, oldSecret]);
+    expect((await after.getChallenge(id, now))?.targets).toEqual(targets);
+    const listed = await after.listOutbox({ recipient: "+14155552671", limit: 10 }, now);
+    expect(listed.map((e) => [e.recipient, e.text])).toEqual([["+14155552671", "hello"]]);
+    expect(await after.findDeliveryByProviderId("telegram", "7412589630:17")).toBe(deliveryId);
+    expect((await after.getDelivery(deliveryId, now))?.providerMessageId).toBe("7412589630:17");
+    await after.close();
+
+    // Without the old secret nothing stored under it can be found or opened.
+    const forgotten = await open([newSecret]);
+    expect(await forgotten.listOutbox({ recipient: "+14155552671", limit: 10 }, now)).toEqual([]);
+    expect(await forgotten.findDeliveryByProviderId("telegram", "7412589630:17")).toBeUndefined();
+    await forgotten.close();
+  });
+});
