@@ -300,4 +300,14 @@ describe("loadConfig: delivery", () => {
       names(problemsOf({ PROVIDER_TIMEOUT_MS: "40000", TELEGRAM_DELETE_LEASE_MS: "30000" })),
     ).toEqual(["TELEGRAM_DELETE_LEASE_MS"]);
   });
+
+  it("strips +tags for every domain by default, or for the listed ones, for the recipient limit", () => {
+    expect(loadConfig({}).plusTagDomains).toBe("all");
+    expect(loadConfig({ RATE_LIMIT_PLUS_TAG_DOMAINS: "fastmail.com" }).plusTagDomains).toEqual(
+      new Set(["gmail.com", "googlemail.com", "fastmail.com"]),
+    );
+    expect(names(problemsOf({ RATE_LIMIT_PLUS_TAG_DOMAINS: "not a domain" }))).toEqual([
+      "RATE_LIMIT_PLUS_TAG_DOMAINS",
+    ]);
+  });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type { JWK } from "jose";
 import { parseCountryList } from "./delivery/phone.js";
+import { type PlusTagDomains, parsePlusTagDomains } from "./delivery/recipient-identity.js";
 import type { RetryPolicy } from "./delivery/retry.js";
 import {
   createTemplates,
@@ -49,6 +50,11 @@ export interface Config {
     /** Leading bits of an IPv6 address that make one caller for per-IP limits (32..128). */
     ipv6PrefixLength: number;
   };
+  /**
+   * Where `+tags` of email addresses are dropped when recipients are counted
+   * against the per-recipient limit ("all" domains by default); Gmail's always are.
+   */
+  plusTagDomains: PlusTagDomains;
   /** Proxies whose X-Forwarded-For is believed when finding the caller's IP. */
   trustedProxies: string[];
   totp: {
@@ -252,6 +258,12 @@ export function loadConfig(env: Env = process.env): Config {
     // One subscriber usually holds a whole /64; per /128 it would have 2^64 budgets.
     ipv6PrefixLength: int("RATE_LIMIT_IPV6_PREFIX", 64, 32, 128),
   };
+  let plusTagDomains: PlusTagDomains = "all";
+  try {
+    plusTagDomains = parsePlusTagDomains(read("RATE_LIMIT_PLUS_TAG_DOMAINS") ?? "*");
+  } catch (err) {
+    problems.push(`RATE_LIMIT_PLUS_TAG_DOMAINS: ${(err as Error).message}`);
+  }
   let trustedProxies: string[] = [];
   try {
     trustedProxies = parseTrustedProxies(read("TRUSTED_PROXIES") ?? "");
@@ -385,6 +397,7 @@ export function loadConfig(env: Env = process.env): Config {
     http2IdleTimeoutMs: int("HTTP2_IDLE_TIMEOUT_SECONDS", 300, 1, 86_400) * 1000,
     logLevel: logLevel as Config["logLevel"],
     rateLimits,
+    plusTagDomains,
     trustedProxies,
     totp: {
       encryptionKeys: totpKeys.length > 0 ? totpKeys : [randomBytes(32)],

@@ -7,11 +7,14 @@ import { callerKey } from "./auth/caller.js";
 import { currentIdempotencyScope, currentTenant } from "./auth/tenant-scope.js";
 import { formatBanner } from "./banner.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
+import { createRecipientVault } from "./crypto/recipient-vault.js";
+import { createSecretBox } from "./crypto/secret-box.js";
 import type { Channel } from "./delivery/channel.js";
 import { createDeliveryService } from "./delivery/delivery-service.js";
 import { createDispatcher } from "./delivery/dispatcher.js";
 import { createOutboxChannel } from "./delivery/outbox-channel.js";
 import { createProviders } from "./delivery/providers.js";
+import { recipientIdentity } from "./delivery/recipient-identity.js";
 import type { RecipientPolicy } from "./delivery/recipients.js";
 import { createTemplates } from "./delivery/templates.js";
 import { createHealthService } from "./health/health-service.js";
@@ -32,7 +35,6 @@ import type { ChannelKind, Store } from "./store/store.js";
 import { createTenantStore } from "./store/tenant-store.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
 import { createTokenSigner, generateSigningKey } from "./tokens/token-signer.js";
-import { createSecretBox } from "./totp/secret-box.js";
 import { createTotpService } from "./totp/totp-service.js";
 import { isLeader, isWorker, type ListeningMessage, runPrimary } from "./workers.js";
 
@@ -82,9 +84,11 @@ export async function startServer(
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
   const now = overrides.now ?? Date.now;
+  // Recipients reach Redis only hashed (key names, filters) or sealed (values).
+  const vault = createRecipientVault(config.hmacSecrets);
   const opened: OpenedStore =
     overrides.store === undefined
-      ? await openStore(config, now)
+      ? await openStore(config, now, vault)
       : { store: overrides.store, redis: undefined };
   // Every call sees only its own tenant's records (see tenant-store.ts).
   const store = createTenantStore(opened.store);
@@ -113,6 +117,7 @@ export async function startServer(
     store,
     redis: opened.redis,
     hasher,
+    vault,
     templates,
     recipients,
     logger,
@@ -152,9 +157,13 @@ export async function startServer(
     admit: async (target) => {
       const { sendsPerRecipient, tenantSendsPerChannel } = config.rateLimits;
       if (sendsPerRecipient !== "off") {
+        // Every spelling of one mailbox or number shares one budget, keyed by a keyed hash.
+        const identity = recipientIdentity(target.recipient, {
+          plusTagDomains: config.plusTagDomains,
+        });
         const byRecipient = await store.consume(
           "sends_recipient",
-          target.recipient.toLowerCase(),
+          vault.index("limit-recipient", identity),
           sendsPerRecipient,
         );
         if (!byRecipient.allowed) return byRecipient;

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Bot, GrammyError, HttpError } from "grammy";
 import type { DeliveryConfig } from "../config.js";
+import { isSealed, type RecipientVault } from "../crypto/recipient-vault.js";
 import type { Mount } from "../http/mount.js";
 import type { Logger } from "../logger.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
@@ -43,8 +44,13 @@ export interface ProvidersOptions {
   store: Store;
   /** The Redis under the store, where the deletion queue and links live too; memory versions without it. */
   redis: { topology: RedisTopology; keyPrefix: string } | undefined;
-  /** Names Telegram phone links by keyed hash, so Redis holds no phone number. */
+  /** Found Telegram phone links before they were named under the recipient key; read, never written. */
   hasher: CodeHasher;
+  /**
+   * Names Telegram phone links by keyed hash and seals the chat ids of links
+   * and of the deletion queue, so Redis holds neither phone numbers nor chat ids.
+   */
+  vault: RecipientVault;
   templates: Templates;
   recipients: RecipientPolicy;
   logger: Logger;
@@ -98,6 +104,12 @@ export function createProviders(options: ProvidersOptions): Providers {
 
   if (config.telegram !== undefined) {
     const tg = config.telegram;
+    const { vault } = options;
+    const chatBox = {
+      seal: (chatId: string) => vault.seal(chatId, "telegram-chat"),
+      // Links and queue items stored before sealing hold the chat id as it is.
+      open: (stored: string) => (isSealed(stored) ? vault.open(stored, "telegram-chat") : stored),
+    };
     const bot: Bot = createGrammyBot({
       token: tg.botToken,
       apiRoot: tg.apiRoot,
@@ -118,7 +130,11 @@ export function createProviders(options: ProvidersOptions): Providers {
             topology: options.redis.topology,
             keyPrefix: options.redis.keyPrefix,
             linkTtlMs: tg.linkTtlMs,
-            phoneKeyNames: (phone) => options.hasher.digests("telegram-phone", phone),
+            phoneKeyNames: (phone) => [
+              ...vault.indexes("telegram-phone", phone),
+              ...options.hasher.digests("telegram-phone", phone),
+            ],
+            chatBox,
           }),
     );
     installTelegramBotHandlers(bot, {
@@ -134,7 +150,7 @@ export function createProviders(options: ProvidersOptions): Providers {
     });
     const selfDestruct: SelfDestruct = createSelfDestruct({
       queue,
-      deleteMessage: createTelegramDeleter(bot.api),
+      deleteMessage: createTelegramDeleter(bot.api, chatBox.open),
       intervalMs: tg.deletePollMs,
       requestTimeoutMs: config.providerTimeoutMs,
       now,
@@ -169,6 +185,7 @@ export function createProviders(options: ProvidersOptions): Providers {
         api: bot.api,
         links,
         deletionQueue: queue,
+        sealChat: chatBox.seal,
         templates,
         retry,
         now,

@@ -25,12 +25,23 @@ export type DeleteMessage = (item: DeletionItem, signal: AbortSignal) => Promise
 
 /**
  * A {@link DeleteMessage} over the Bot API. Telegram's "message to delete not
- * found" counts as done: the message is gone either way.
+ * found" counts as done: the message is gone either way. `openChat` opens an
+ * item's chat id when the channel sealed it (see `sealChat`).
  */
-export function createTelegramDeleter(api: Api): DeleteMessage {
+export function createTelegramDeleter(
+  api: Api,
+  openChat: (stored: string) => string = (stored) => stored,
+): DeleteMessage {
   return async (item, signal) => {
+    let chatId: string;
     try {
-      await api.deleteMessage(item.chatId, item.messageId, grammySignal(signal));
+      chatId = openChat(item.chatId);
+    } catch {
+      // Sealed under a secret no longer configured: it can never be deleted.
+      throw new DeliveryError("telegram", "INTERNAL", { retryable: false });
+    }
+    try {
+      await api.deleteMessage(chatId, item.messageId, grammySignal(signal));
     } catch (err) {
       const classified = classifyTelegramError(err);
       const description = (err as { description?: unknown }).description;

@@ -20,11 +20,17 @@ export interface RedisTelegramLinksOptions {
    * the first name and looked up under each. The number itself by default.
    */
   phoneKeyNames?: (phone: string) => string[];
+  /**
+   * Seals a chat id before it is stored, and opens it when read, so that
+   * Redis never holds chat ids in the clear either; kept as it is by default.
+   * `open` must accept values stored before sealing was turned on.
+   */
+  chatBox?: { seal(chatId: string): string; open(stored: string): string };
 }
 
 /**
  * {@link TelegramLinks} in Redis: one string key per phone (named by
- * `phoneKeyNames`), account and token,
+ * `phoneKeyNames`), account and token, chat ids sealed by `chatBox`,
  * each placed by `topology.forKey` on its own key and each written with an
  * expiry. Tokens are stored by their SHA-256 and consumed with GETDEL, so a
  * token links at most one chat even when two updates race.
@@ -35,6 +41,8 @@ export function createRedisTelegramLinks(options: RedisTelegramLinksOptions): Te
   const phoneKeys = (phone: string) =>
     (options.phoneKeyNames?.(phone) ?? [phone]).map((name) => `${keyPrefix}telegram:phone:${name}`);
   const accountKey = (accountId: string) => `${keyPrefix}telegram:account:${accountId}`;
+  const seal = options.chatBox?.seal ?? ((chatId: string) => chatId);
+  const open = options.chatBox?.open ?? ((stored: string) => stored);
   const tokenKey = (token: string) => `${keyPrefix}telegram:link-token:${linkTokenDigest(token)}`;
 
   const call = async <T>(what: () => Promise<T>): Promise<T> => {
@@ -50,12 +58,12 @@ export function createRedisTelegramLinks(options: RedisTelegramLinksOptions): Te
 
   return {
     async link(phone, chatId) {
-      await set(phoneKeys(phone)[0] as string, chatId, ttlMs);
+      await set(phoneKeys(phone)[0] as string, seal(chatId), ttlMs);
     },
     async chatFor(phone) {
       for (const key of phoneKeys(phone)) {
-        const chatId = await get(key);
-        if (chatId !== undefined) return chatId;
+        const stored = await get(key);
+        if (stored !== undefined) return open(stored);
       }
       return undefined;
     },
@@ -69,8 +77,11 @@ export function createRedisTelegramLinks(options: RedisTelegramLinksOptions): Te
       return (await call(() => topology.forKey(key).getdel(key))) ?? undefined;
     },
     async linkAccount(accountId, chatId) {
-      await set(accountKey(accountId), chatId, ttlMs);
+      await set(accountKey(accountId), seal(chatId), ttlMs);
     },
-    chatForAccount: (accountId) => get(accountKey(accountId)),
+    async chatForAccount(accountId) {
+      const stored = await get(accountKey(accountId));
+      return stored === undefined ? undefined : open(stored);
+    },
   };
 }

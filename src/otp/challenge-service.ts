@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
@@ -242,7 +242,7 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
         targets: input.targets,
         deliveryAttempts: [],
         ...(input.locale === "" ? {} : { locale: input.locale }),
-        idempotencyFingerprint: input.idempotencyKey === "" ? "" : fingerprint(input),
+        idempotencyFingerprint: input.idempotencyKey === "" ? "" : fingerprint(hasher, input),
       };
       const created = await store.createChallenge({ record });
       if (created.kind === "conflict") throw otpErrors.idempotencyKeyConflict();
@@ -327,10 +327,10 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
   };
 }
 
-// Two requests with one idempotency key must ask for the same thing.
-function fingerprint(input: ValidGenerateInput): string {
+// Two requests with one idempotency key must ask for the same thing. Keyed,
+// because the request holds the recipients: a plain SHA-256 of it would be
+// reversed by trying every phone number.
+function fingerprint(hasher: CodeHasher, input: ValidGenerateInput): string {
   const { idempotencyKey: _key, ...rest } = input;
-  return createHash("sha256")
-    .update(canonicalJson(rest as unknown as JsonValue))
-    .digest("base64url");
+  return hasher.digest("generate-request", canonicalJson(rest as unknown as JsonValue));
 }

@@ -1,4 +1,5 @@
 import type { Config } from "../config.js";
+import type { RecipientVault } from "../crypto/recipient-vault.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createRedisStore } from "./redis/redis-store.js";
 import { createRedisTopology, describeLayout, type RedisTopology } from "./redis/topology.js";
@@ -24,9 +25,14 @@ export interface OpenedStore {
  * Opens the store the config asks for: Redis when any REDIS_* layout is set,
  * the in-memory store otherwise. Waits until Redis answers, or fails with a
  * message that names the layout (never its credentials). Closing the store
- * closes the connections.
+ * closes the connections. The Redis store keeps recipients only sealed or
+ * hashed by `vault`.
  */
-export async function openStore(config: Config, now: () => number): Promise<OpenedStore> {
+export async function openStore(
+  config: Config,
+  now: () => number,
+  vault: RecipientVault,
+): Promise<OpenedStore> {
   if (config.redis === undefined) return { store: createMemoryStore({ now }), redis: undefined };
   const topology = createRedisTopology(config.redis.layout, config.redis);
   try {
@@ -39,7 +45,7 @@ export async function openStore(config: Config, now: () => number): Promise<Open
     );
   }
   return {
-    store: createRedisStore({ topology, keyPrefix: config.redis.keyPrefix }),
+    store: createRedisStore({ topology, keyPrefix: config.redis.keyPrefix, vault }),
     redis: { topology, keyPrefix: config.redis.keyPrefix },
   };
 }

@@ -1,12 +1,12 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { generateSecret, generateURI, verify as verifyTotpCode } from "otplib";
 import QRCode from "qrcode";
+import type { SecretBox } from "../crypto/secret-box.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid } from "../otp/validate.js";
 import type { Store, TotpFactorRecord } from "../store/store.js";
 import { boundedText } from "../validation/bounded-text.js";
 import { totpErrors } from "./errors.js";
-import type { SecretBox } from "./secret-box.js";
 
 /** The bounds of the names an enrolment stores; ':' would split the otpauth label. */
 export const totpLimits = {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRecipientVault } from "../../src/crypto/recipient-vault.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { shardIndexForUuid } from "../../src/store/redis/shard-index.js";
 import { createRedisTopology, type RedisLayout } from "../../src/store/redis/topology.js";
@@ -18,6 +19,7 @@ let single: RedisInstance;
 let second: RedisInstance;
 let cluster: RedisCluster;
 let prefixes = 0;
+const vault = createRecipientVault(["recipient-vault-secret-for-store-tests-0123456789"]);
 
 beforeAll(async () => {
   [single, second, cluster] = await Promise.all([startRedis(), startRedis(), startRedisCluster()]);
@@ -31,7 +33,7 @@ afterAll(async () => {
 async function storeOn(layout: () => RedisLayout, prefix = `t${++prefixes}:`): Promise<Store> {
   const topology = createRedisTopology(layout(), timeouts);
   await topology.ready();
-  return createRedisStore({ topology, keyPrefix: prefix });
+  return createRedisStore({ topology, keyPrefix: prefix, vault });
 }
 
 const layouts = {
@@ -211,5 +213,72 @@ describe("concurrency across connections", () => {
     expect(outcomes.filter((o) => o?.outcome === "verified")).toHaveLength(1);
     expect(outcomes.filter((o) => o?.outcome === "already_verified")).toHaveLength(19);
     await Promise.all(stores.map((s) => s.close()));
+  });
+});
+
+describe("recipients across a secret rotation", () => {
+  it("reads targets, outbox entries and provider ids stored under the previous secret", async () => {
+    const oldSecret = "old-recipient-secret-0123456789abcdefghij";
+    const newSecret = "new-recipient-secret-0123456789abcdefghij";
+    const open = async (secrets: string[]) => {
+      const topology = createRedisTopology(layouts["URL shards"](), timeouts);
+      await topology.ready();
+      return createRedisStore({
+        topology,
+        keyPrefix: "rotation:",
+        vault: createRecipientVault(secrets),
+      });
+    };
+    const before = await open([oldSecret]);
+    const now = Date.now();
+    const id = randomUUID();
+    const targets = [
+      { channel: "sms" as const, recipient: "+14155552671", selfDestructSeconds: 0 },
+    ];
+    await before.createChallenge({ record: { ...record(id, now), targets } });
+    await before.appendOutbox(
+      {
+        id: randomUUID(),
+        channel: "sms",
+        recipient: "+14155552671",
+        text: "hello",
+        challengeId: id,
+        createdAtMs: now,
+      },
+      60_000,
+    );
+    const deliveryId = randomUUID();
+    await before.createDelivery({
+      id: deliveryId,
+      channel: "telegram",
+      recipientMasked: "7********0",
+      challengeId: "",
+      createdAtMs: now,
+      deleteAtMs: 0,
+      providerMessageId: "",
+      idempotencyFingerprint: "",
+      retainUntilMs: now + 60_000,
+      events: [],
+    });
+    await before.appendDeliveryEvent(
+      deliveryId,
+      { status: "sent", atMs: now, reason: "", attempt: 1 },
+      "7412589630:17",
+    );
+    await before.close();
+
+    const after = await open([newSecret, oldSecret]);
+    expect((await after.getChallenge(id, now))?.targets).toEqual(targets);
+    const listed = await after.listOutbox({ recipient: "+14155552671", limit: 10 }, now);
+    expect(listed.map((e) => [e.recipient, e.text])).toEqual([["+14155552671", "hello"]]);
+    expect(await after.findDeliveryByProviderId("telegram", "7412589630:17")).toBe(deliveryId);
+    expect((await after.getDelivery(deliveryId, now))?.providerMessageId).toBe("7412589630:17");
+    await after.close();
+
+    // Without the old secret nothing stored under it can be found or opened.
+    const forgotten = await open([newSecret]);
+    expect(await forgotten.listOutbox({ recipient: "+14155552671", limit: 10 }, now)).toEqual([]);
+    expect(await forgotten.findDeliveryByProviderId("telegram", "7412589630:17")).toBeUndefined();
+    await forgotten.close();
   });
 });

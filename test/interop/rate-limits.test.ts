@@ -128,6 +128,93 @@ for (const [storeName, storeEnv] of Object.entries(stores)) {
       expect((got.body.challenge as { attemptsRemaining: number }).attemptsRemaining).toBe(8);
     });
 
+    // One mailbox, one budget: with 5 sends per hour, five spellings of one
+    // recipient use it up and the sixth is refused.
+    const spellings = {
+      "an email address (plus tags, case, a trailing dot)": {
+        channel: "CHANNEL_EMAIL",
+        sends: [
+          "victim@example.com",
+          "victim+1@example.com",
+          "victim+2@example.com",
+          "victim@EXAMPLE.com.",
+          "Victim@Example.com",
+        ],
+        sixth: "victim+3@example.com",
+      },
+      "a Gmail address (dots, googlemail.com)": {
+        channel: "CHANNEL_EMAIL",
+        sends: [
+          "victim@gmail.com",
+          "vic.tim@gmail.com",
+          "v.i.c.t.i.m+x@gmail.com",
+          "victim@googlemail.com",
+          "Victim@GMAIL.com.",
+        ],
+        sixth: "vic.tim+y@googlemail.com",
+      },
+      "a phone number (E.164 and formatted)": {
+        channel: "CHANNEL_SMS",
+        sends: [
+          "+14155550123",
+          "+1 415 555 0123",
+          "+1 (415) 555-0123",
+          "+1-415-555-0123",
+          " +14155550123 ",
+        ],
+        sixth: "+1.415.555.0123",
+      },
+    };
+    for (const [what, { channel, sends, sixth }] of Object.entries(spellings)) {
+      it(`counts every spelling of ${what} against one budget`, async () => {
+        const server = await start({ RATE_LIMIT_SENDS_PER_RECIPIENT: "5/1h" });
+        for (const [i, recipient] of sends.entries()) {
+          // Send and Generate share the budget; alternate between them.
+          const ok =
+            i % 2 === 0
+              ? await callJson(server.url, "otp.v1.DeliveryService/Send", {
+                  channel,
+                  recipient,
+                  text: "hello",
+                })
+              : await callJson(server.url, `${otp}/Generate`, {
+                  deliveryTargets: [{ channel, recipient }],
+                });
+          expect([recipient, ok.status]).toEqual([recipient, 200]);
+        }
+        for (const path of ["otp.v1.DeliveryService/Send", `${otp}/Generate`]) {
+          const refused = await callJson(
+            server.url,
+            path,
+            path.endsWith("Send")
+              ? { channel, recipient: sixth, text: "hello" }
+              : { deliveryTargets: [{ channel, recipient: sixth }] },
+          );
+          expect([path, refused.body.code, errorReason(refused.body)]).toEqual([
+            path,
+            "resource_exhausted",
+            "RATE_LIMITED",
+          ]);
+        }
+      });
+    }
+
+    it("sends to the address as given, though it counts it as its mailbox", async () => {
+      const server = await start({ RATE_LIMIT_SENDS_PER_RECIPIENT: "5/1h" });
+      const sent = await callJson(server.url, "otp.v1.DeliveryService/Send", {
+        channel: "CHANNEL_EMAIL",
+        recipient: "victim+news@EXAMPLE.com",
+        text: "hello",
+      });
+      expect(sent.status).toBe(200);
+      const listed = await callJson(server.url, "otp.v1.DeliveryService/ListOutbox", {
+        recipient: "victim+news@EXAMPLE.com",
+      });
+      expect((listed.body.messages as { recipient: string }[]).map((m) => m.recipient)).toEqual([
+        "victim+news@EXAMPLE.com",
+      ]);
+    });
+
     it("caps sends per recipient and falls back to the next target when one is over quota", async () => {
       const server = await start({ RATE_LIMIT_SENDS_PER_RECIPIENT: "2/1h" });
       const target = { channel: "CHANNEL_SMS", recipient: "+14155550123" };

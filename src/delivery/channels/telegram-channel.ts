@@ -58,6 +58,11 @@ export interface TelegramChannelOptions {
   links?: TelegramLinks;
   /** Where self-destructing messages are scheduled; without it, such sends fail. */
   deletionQueue?: DeletionQueue;
+  /**
+   * Seals the chat id of a deletion-queue item, so that a shared queue holds
+   * no chat id in the clear; the deleter opens it. Kept as it is by default.
+   */
+  sealChat?: (chatId: string) => string;
   /** Called after a deletion was scheduled, for example to wake the self-destruct poller. */
   onDeletionScheduled?: (dueMs: number) => void;
   templates?: Templates;
@@ -151,8 +156,9 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
           attempts,
         };
         if (message.selfDestructSeconds > 0 && options.deletionQueue !== undefined) {
+          const sentChat = String(sent.chat.id);
           const item: DeletionItem = {
-            chatId: String(sent.chat.id),
+            chatId: options.sealChat?.(sentChat) ?? sentChat,
             messageId: sent.message_id,
             deliveryId,
             // The deletion runs later, elsewhere; its span links back to this trace.
@@ -163,7 +169,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
             await options.deletionQueue.schedule(item, dueMs);
           } catch {
             // A code promised to vanish must not linger: take it back now.
-            await api.deleteMessage(item.chatId, item.messageId).catch(() => {});
+            await api.deleteMessage(sentChat, item.messageId).catch(() => {});
             throw new DeliveryError("telegram", "SELF_DESTRUCT_UNAVAILABLE", { retryable: false });
           }
           options.onDeletionScheduled?.(dueMs);

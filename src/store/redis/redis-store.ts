@@ -1,4 +1,5 @@
 import { RateLimiterRedis } from "rate-limiter-flexible";
+import { isSealed, type RecipientVault } from "../../crypto/recipient-vault.js";
 import { OtpError } from "../../errors/otp-error.js";
 import type { AlphabetName } from "../../otp/alphabets.js";
 import { consumeWith } from "../consume-with.js";
@@ -42,6 +43,11 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** The most outbox messages kept. */
   maxOutboxEntries?: number;
+  /**
+   * Seals recipients inside records and hashes them in key names and
+   * filters, so that no key name or value holds one in the clear.
+   */
+  vault: RecipientVault;
 }
 
 type Reply = string[];
@@ -52,7 +58,8 @@ type Reply = string[];
  * Redis failures surface as `STORE_UNAVAILABLE`, never as raw messages.
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
-  const { topology, keyPrefix } = options;
+  const { topology, keyPrefix, vault } = options;
+  const codec = createRecipientCodec(vault);
   const maxOutbox = options.maxOutboxEntries ?? 1000;
   // The hash tag keeps every key of a challenge in one cluster slot.
   const challengeKey = (id: string) => `${keyPrefix}challenge:{${id}}`;
@@ -88,6 +95,11 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     }
   };
 
+  const providerIndexKeys = (channel: string, providerMessageId: string) =>
+    vault
+      .indexes("provider-message", `${channel}:${providerMessageId}`)
+      .map((hash) => `${keyPrefix}delivery-provider:${channel}:${hash}`);
+
   const onChallenge = (id: string, script: ScriptName, args: string[]) =>
     run(topology.forChallenge(id), script, challengeKey(id), args);
 
@@ -117,13 +129,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const reply = await onChallenge(record.id, "otpCreate", [
         record.idempotencyFingerprint,
         String(record.retainUntilMs),
-        ...toFields(record),
+        ...toFields(record, codec),
       ]);
       switch (reply[0]) {
         case "created":
           return { kind: "created" };
         case "replay":
-          return { kind: "replay", record: fromFields(record.id, reply.slice(1)) };
+          return { kind: "replay", record: fromFields(record.id, reply.slice(1), codec) };
         default:
           return { kind: "conflict" };
       }
@@ -137,7 +149,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         throw unavailable(err);
       }
       if (Object.keys(fields).length === 0) return undefined;
-      const record = recordFrom(id, fields);
+      const record = recordFrom(id, fields, codec);
       return nowMs >= record.retainUntilMs ? undefined : record;
     },
 
@@ -148,12 +160,12 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         ...input.candidateHmacs,
       ]);
       if (reply.length === 0) return undefined;
-      return { outcome: reply[0] as VerifyOutcome, record: fromFields(id, reply.slice(1)) };
+      return { outcome: reply[0] as VerifyOutcome, record: fromFields(id, reply.slice(1), codec) };
     },
 
     async cancel(id: string, nowMs: number) {
       const reply = await onChallenge(id, "otpCancel", [String(nowMs)]);
-      return reply.length === 0 ? undefined : fromFields(id, reply);
+      return reply.length === 0 ? undefined : fromFields(id, reply, codec);
     },
 
     async replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult> {
@@ -166,9 +178,9 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       ]);
       switch (reply[0]) {
         case "replaced":
-          return { kind: "replaced", record: fromFields(id, reply.slice(1)) };
+          return { kind: "replaced", record: fromFields(id, reply.slice(1), codec) };
         case "not_pending":
-          return { kind: "not_pending", record: fromFields(id, reply.slice(1)) };
+          return { kind: "not_pending", record: fromFields(id, reply.slice(1), codec) };
         case "send_limit":
           return { kind: "send_limit" };
         case "cooldown":
@@ -214,7 +226,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         "delete_at",
         String(record.deleteAtMs),
         "provider_id",
-        record.providerMessageId,
+        codec.sealProviderId(record.id, record.providerMessageId),
         "idem_fp",
         record.idempotencyFingerprint,
         "retain_until",
@@ -253,7 +265,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         challengeId: fields.challenge_id ?? "",
         createdAtMs: Number(fields.created_at ?? "0"),
         deleteAtMs: Number(fields.delete_at ?? "0"),
-        providerMessageId: fields.provider_id ?? "",
+        providerMessageId: codec.openProviderId(id, fields.provider_id ?? ""),
         idempotencyFingerprint: fields.idem_fp ?? "",
         retainUntilMs: Number(fields.retain_until ?? "0"),
         events: events.map((e) => JSON.parse(e)),
@@ -264,12 +276,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
       const [channel, retainUntil] = await onDelivery(id, "otpDeliveryEvent", [
         JSON.stringify(event),
-        providerMessageId ?? "",
+        codec.sealProviderId(id, providerMessageId ?? ""),
         deleteAtMs === undefined || deleteAtMs <= 0 ? "" : String(Math.floor(deleteAtMs)),
       ]);
       if (channel === undefined) return false;
       if (providerMessageId !== undefined && providerMessageId !== "") {
-        const indexKey = `${keyPrefix}delivery-provider:${channel}:${providerMessageId}`;
+        // A Telegram message id names its chat: the key carries a keyed hash of it.
+        const indexKey = providerIndexKeys(channel, providerMessageId)[0] as string;
         try {
           await topology.forKey(indexKey).set(indexKey, id, "PXAT", Number(retainUntil));
         } catch (err) {
@@ -280,9 +293,12 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
 
     async findDeliveryByProviderId(channel, providerMessageId) {
-      const indexKey = `${keyPrefix}delivery-provider:${channel}:${providerMessageId}`;
       try {
-        return (await topology.forKey(indexKey).get(indexKey)) ?? undefined;
+        for (const indexKey of providerIndexKeys(channel, providerMessageId)) {
+          const id = await topology.forKey(indexKey).get(indexKey);
+          if (id !== null) return id;
+        }
+        return undefined;
       } catch (err) {
         throw unavailable(err);
       }
@@ -448,7 +464,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     async appendOutbox(entry: OutboxEntry, retentionMs: number) {
       // Each entry carries its own expiry, checked on read; the list expires with its newest entry.
       await run(topology.forKey(outboxKey), "otpAppendOutbox", outboxKey, [
-        JSON.stringify({ ...entry, untilMs: entry.createdAtMs + retentionMs }),
+        JSON.stringify(codec.sealOutbox(entry, entry.createdAtMs + retentionMs)),
         String(maxOutbox),
         String(retentionMs),
       ]);
@@ -462,22 +478,21 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         throw unavailable(err);
       }
       const found: OutboxEntry[] = [];
+      const recipientHashes =
+        filter.recipient === undefined
+          ? undefined
+          : new Set(vault.indexes("outbox-recipient", filter.recipient));
       for (const line of raw) {
-        const entry = JSON.parse(line) as OutboxEntry & { untilMs?: number };
-        if (filter.tenantId !== undefined && (entry.tenantId ?? "default") !== filter.tenantId)
+        const stored = JSON.parse(line) as StoredOutboxEntry;
+        if (filter.tenantId !== undefined && (stored.tenantId ?? "default") !== filter.tenantId)
           continue;
-        if (filter.recipient !== undefined && entry.recipient !== filter.recipient) continue;
-        if (filter.challengeId !== undefined && entry.challengeId !== filter.challengeId) continue;
-        if (entry.untilMs !== undefined && nowMs >= entry.untilMs) continue;
-        found.push({
-          id: entry.id,
-          ...(entry.tenantId === undefined ? {} : { tenantId: entry.tenantId }),
-          channel: entry.channel,
-          recipient: entry.recipient,
-          text: entry.text,
-          challengeId: entry.challengeId,
-          createdAtMs: entry.createdAtMs,
-        });
+        if (recipientHashes !== undefined && !recipientHashes.has(stored.recipientHash ?? ""))
+          continue;
+        if (filter.challengeId !== undefined && stored.challengeId !== filter.challengeId) continue;
+        if (stored.untilMs !== undefined && nowMs >= stored.untilMs) continue;
+        const entry = codec.openOutbox(stored);
+        if (entry === undefined) continue; // sealed under a secret no longer configured
+        found.push(entry);
         if (found.length >= filter.limit) break;
       }
       return found;
@@ -550,7 +565,7 @@ function unavailable(err: unknown): OtpError {
   });
 }
 
-function toFields(record: ChallengeRecord): string[] {
+function toFields(record: ChallengeRecord, codec: RecipientCodec): string[] {
   return [
     "code_hmac",
     record.codeHmac,
@@ -581,7 +596,7 @@ function toFields(record: ChallengeRecord): string[] {
     "retain_until",
     String(record.retainUntilMs),
     "targets",
-    JSON.stringify(record.targets),
+    codec.sealTargets(record.id, record.targets),
     "delivery_attempts",
     JSON.stringify(record.deliveryAttempts),
     "tenant",
@@ -593,13 +608,13 @@ function toFields(record: ChallengeRecord): string[] {
   ];
 }
 
-function fromFields(id: string, flat: string[]): ChallengeRecord {
+function fromFields(id: string, flat: string[], codec: RecipientCodec): ChallengeRecord {
   const fields: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
-  return recordFrom(id, fields);
+  return recordFrom(id, fields, codec);
 }
 
-function recordFrom(id: string, f: Record<string, string>): ChallengeRecord {
+function recordFrom(id: string, f: Record<string, string>, codec: RecipientCodec): ChallengeRecord {
   const num = (name: string) => Number(f[name] ?? "0");
   return {
     id,
@@ -617,10 +632,92 @@ function recordFrom(id: string, f: Record<string, string>): ChallengeRecord {
     sends: num("sends"),
     lastSentAtMs: num("last_sent_at"),
     retainUntilMs: num("retain_until"),
-    targets: JSON.parse(f.targets ?? "[]"),
+    targets: codec.openTargets(id, f.targets ?? "[]"),
     deliveryAttempts: JSON.parse(f.delivery_attempts ?? "[]"),
     idempotencyFingerprint: f.idem_fp ?? "",
     ...(f.tenant ? { tenantId: f.tenant } : {}),
     ...(f.locale === undefined || f.locale === "" ? {} : { locale: f.locale }),
+  };
+}
+
+/** An outbox entry as the list holds it: what filters need in the open, the rest sealed. */
+interface StoredOutboxEntry {
+  id: string;
+  tenantId?: string;
+  channel: OutboxEntry["channel"];
+  challengeId: string;
+  createdAtMs: number;
+  untilMs?: number;
+  /** A keyed hash of the recipient, for ListOutbox's filter. */
+  recipientHash?: string;
+  /** The recipient and the text, sealed (bound to the entry's id). */
+  sealed?: string;
+  /** The recipient and text of an entry written before sealing. */
+  recipient?: string;
+  text?: string;
+}
+
+/** How the Redis store turns recipients into stored values and back. */
+interface RecipientCodec {
+  sealTargets(challengeId: string, targets: ChallengeRecord["targets"]): string;
+  openTargets(challengeId: string, stored: string): ChallengeRecord["targets"];
+  sealProviderId(deliveryId: string, providerMessageId: string): string;
+  openProviderId(deliveryId: string, stored: string): string;
+  sealOutbox(entry: OutboxEntry, untilMs: number): StoredOutboxEntry;
+  openOutbox(stored: StoredOutboxEntry): OutboxEntry | undefined;
+}
+
+// Values written before sealing (plain JSON, a plain provider id) are still read.
+function createRecipientCodec(vault: RecipientVault): RecipientCodec {
+  return {
+    sealTargets: (challengeId, targets) =>
+      targets.length === 0
+        ? "[]"
+        : vault.seal(JSON.stringify(targets), `challenge-targets:${challengeId}`),
+    openTargets: (challengeId, stored) =>
+      JSON.parse(
+        isSealed(stored) ? vault.open(stored, `challenge-targets:${challengeId}`) : stored,
+      ),
+    // A Telegram provider id is "<chat id>:<message id>".
+    sealProviderId: (deliveryId, providerMessageId) =>
+      providerMessageId === ""
+        ? ""
+        : vault.seal(providerMessageId, `delivery-provider:${deliveryId}`),
+    openProviderId: (deliveryId, stored) =>
+      isSealed(stored) ? vault.open(stored, `delivery-provider:${deliveryId}`) : stored,
+    sealOutbox: (entry, untilMs) => ({
+      id: entry.id,
+      ...(entry.tenantId === undefined ? {} : { tenantId: entry.tenantId }),
+      channel: entry.channel,
+      challengeId: entry.challengeId,
+      createdAtMs: entry.createdAtMs,
+      untilMs,
+      recipientHash: vault.index("outbox-recipient", entry.recipient),
+      sealed: vault.seal(
+        JSON.stringify({ recipient: entry.recipient, text: entry.text }),
+        `outbox:${entry.id}`,
+      ),
+    }),
+    openOutbox(stored) {
+      let content: { recipient: string; text: string };
+      if (stored.sealed === undefined) {
+        content = { recipient: stored.recipient ?? "", text: stored.text ?? "" };
+      } else {
+        try {
+          content = JSON.parse(vault.open(stored.sealed, `outbox:${stored.id}`));
+        } catch {
+          return undefined;
+        }
+      }
+      return {
+        id: stored.id,
+        ...(stored.tenantId === undefined ? {} : { tenantId: stored.tenantId }),
+        channel: stored.channel,
+        recipient: content.recipient,
+        text: content.text,
+        challengeId: stored.challengeId,
+        createdAtMs: stored.createdAtMs,
+      };
+    },
   };
 }
