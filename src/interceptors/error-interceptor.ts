@@ -43,7 +43,12 @@ export function createErrorInterceptor(
     if (isOtpError(err)) {
       onReason?.(err.reason, procedure);
       if (err.reason === "STORE_UNAVAILABLE") {
-        logger.warn({ err: err.cause, request_id: requestId, procedure }, "store unavailable");
+        // Name and message only: ioredis hangs the command's arguments on its
+        // errors, and those can hold key names and sealed values.
+        logger.warn(
+          { err: driverError(err.cause), request_id: requestId, procedure },
+          "store unavailable",
+        );
       }
       out = toConnectError(err);
     } else if (err instanceof ConnectError && err.code !== Code.Unknown) {
@@ -108,4 +113,15 @@ async function* callerErrors<T>(source: AsyncIterable<T>): AsyncIterable<T> {
     }
     throw err;
   }
+}
+
+// What may be logged of a driver error: its class, message and code.
+function driverError(err: unknown): { type: string; message: string; code?: string } | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return {
+    type: err.name,
+    message: err.message,
+    ...(typeof code === "string" ? { code } : {}),
+  };
 }

@@ -69,18 +69,22 @@ export async function rawHttp2(
 }
 
 /**
- * Sends one HTTP/1.1 POST built by hand. The body may be a stream of chunks
- * that the server is free to refuse before it has them all.
+ * Sends one HTTP/1.1 POST built by hand. The body goes out in one write
+ * (written whole before the server can answer, so a refusal never races a
+ * later write); `null` sends the headers alone, for a server that should
+ * answer from a declared `content-length` without waiting for the body.
  */
 export async function rawHttp1(
   baseUrl: string,
   path: string,
   headers: Record<string, string>,
-  body: Buffer | Iterable<Buffer>,
+  body: Buffer | null,
 ): Promise<RawReply> {
   return new Promise<RawReply>((resolve, reject) => {
     const req = http.request(new URL(path, baseUrl), { method: "POST", headers, agent: false });
+    let answered = false;
     req.on("response", (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
@@ -92,25 +96,9 @@ export async function rawHttp1(
         req.destroy();
       });
     });
-    // Once the answer is in, a refused upload ends with a reset: not a failure.
-    let answered = false;
-    req.on("response", () => {
-      answered = true;
-    });
     req.on("error", (err) => (answered ? undefined : reject(err)));
-    const parts = Buffer.isBuffer(body) ? [body] : body;
-    (async () => {
-      for (const part of parts) {
-        if (answered || req.destroyed) return;
-        if (!req.write(part)) {
-          await new Promise<void>((r) => {
-            req.once("drain", r);
-            req.once("close", r);
-          });
-        }
-      }
-      if (!req.destroyed) req.end();
-    })();
+    if (body === null) req.flushHeaders();
+    else req.end(body);
   });
 }
 
