@@ -52,6 +52,8 @@ export interface RouteDeps {
     ipv6PrefixLength: number;
   };
   onRateLimited: (limit: string) => void;
+  /** Told when a per-IP limit let a call through because its counter's node was unreachable. */
+  onRateLimitFailedOpen?: (limit: string, err: unknown) => void;
   /** Told the reason of every domain error, for metrics. */
   onReason?: (reason: Reason, procedure: string) => void;
   observeRpc: RpcObserver;
@@ -105,7 +107,15 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
 export function createInterceptors(
   deps: Pick<
     RouteDeps,
-    "logger" | "observeRpc" | "store" | "limits" | "onRateLimited" | "onReason" | "admin" | "auth"
+    | "logger"
+    | "observeRpc"
+    | "store"
+    | "limits"
+    | "onRateLimited"
+    | "onRateLimitFailedOpen"
+    | "onReason"
+    | "admin"
+    | "auth"
   >,
 ): Interceptor[] {
   return [
@@ -117,6 +127,7 @@ export function createInterceptors(
       store: deps.store,
       limits: deps.limits,
       onRefused: deps.onRateLimited,
+      onFailedOpen: deps.onRateLimitFailedOpen,
     }),
   ];
 }

@@ -24,6 +24,7 @@ import { withDemo } from "./http/demo.js";
 import { withJwks } from "./http/jwks.js";
 import { withMounts } from "./http/mount.js";
 import { withProbes } from "./http/probes.js";
+import { createReadiness } from "./http/readiness.js";
 import { createListener } from "./listener.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createChallengeService } from "./otp/challenge-service.js";
@@ -266,6 +267,13 @@ export async function startServer(
     },
     limits: config.rateLimits,
     onRateLimited: (limit: string) => metrics.rateLimited(limit),
+    // The driver's message only: its error object carries the command's keys, which
+    // name the caller's address, and the line says no more than which budget went unchecked.
+    onRateLimitFailedOpen: (limit: string, err: unknown) => {
+      metrics.rateLimitFailedOpen(limit);
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : "";
+      logger.warn({ limit, cause }, "rate limit failed open: its Redis node is unreachable");
+    },
     onReason: (reason: string, procedure: string) => {
       if (reason === "STORE_UNAVAILABLE") metrics.storeError(procedure);
     },
@@ -298,15 +306,8 @@ export async function startServer(
         () => signer.jwks(),
       ),
       {
-        ready: async () => {
-          if (draining) return false;
-          try {
-            await store.ping();
-            return true;
-          } catch {
-            return false;
-          }
-        },
+        // Ready only while every shard or Cluster master answers (see README, Faults).
+        ready: createReadiness({ check: () => store.ping(), draining: () => draining }),
         metrics: () => metrics.render(),
       },
     ),

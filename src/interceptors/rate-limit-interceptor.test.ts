@@ -15,6 +15,7 @@ import { createOtpHandlers } from "../otp/handlers.js";
 import { parseLimit } from "../ratelimit/parse-limit.js";
 import { createMemoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.js";
+import { StoreUnavailableError } from "../store/store-unavailable.js";
 import { createTokenSigner, generateSigningKey } from "../tokens/token-signer.js";
 import { createTotpService } from "../totp/totp-service.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
@@ -25,6 +26,14 @@ interface Service {
   /** How many times the store was asked to create a challenge, and to count a hit. */
   counts: { createChallenge: number; consume: number };
   refused: string[];
+  /** The buckets a call was let through unchecked, in order. */
+  failedOpen: string[];
+}
+
+/** A store failure the wrapped store throws from `consume` for the buckets it names. */
+interface ConsumeFault {
+  buckets: string[];
+  unreachable: boolean;
 }
 
 const closers: (() => Promise<void>)[] = [];
@@ -37,7 +46,10 @@ afterEach(async () => {
  * interceptor and the rate-limit interceptor, on 127.0.0.1 with loopback
  * trusted as a proxy: a call names its own caller IP with X-Forwarded-For.
  */
-async function startService(limits: { generate: string; verify: string }): Promise<Service> {
+async function startService(
+  limits: { generate: string; verify: string; tenant?: string },
+  fault?: ConsumeFault,
+): Promise<Service> {
   const memory = createMemoryStore();
   const counts = { createChallenge: 0, consume: 0 };
   const store: Store = {
@@ -46,8 +58,12 @@ async function startService(limits: { generate: string; verify: string }): Promi
       counts.createChallenge += 1;
       return memory.createChallenge(input);
     },
-    consume: (bucket, key, limit) => {
+    consume: async (bucket, key, limit) => {
       counts.consume += 1;
+      if (fault?.buckets.includes(bucket)) {
+        const cause = new Error(fault.unreachable ? "Command timed out" : "ERR script failed");
+        throw new StoreUnavailableError({ cause, unreachable: fault.unreachable });
+      }
       return memory.consume(bucket, key, limit);
     },
   };
@@ -77,6 +93,7 @@ async function startService(limits: { generate: string; verify: string }): Promi
     bindingSecret: "a-test-secret-that-is-long-enough-000",
   });
   const refused: string[] = [];
+  const failedOpen: string[] = [];
   const handler = connectNodeAdapter({
     routes: (router) => router.service(OtpService, createOtpHandlers(challenges, totp, signer)),
     interceptors: [
@@ -86,8 +103,10 @@ async function startService(limits: { generate: string; verify: string }): Promi
         limits: {
           generatePerIp: parseLimit(limits.generate),
           verifyPerIp: parseLimit(limits.verify),
+          tenantGenerate: parseLimit(limits.tenant ?? "off"),
         },
         onRefused: (limit) => refused.push(limit),
+        onFailedOpen: (limit) => failedOpen.push(limit),
       }),
     ],
     contextValues: clientIpContextValues(createClientIpResolver(["loopback"])),
@@ -110,6 +129,7 @@ async function startService(limits: { generate: string; verify: string }): Promi
       ),
     counts,
     refused,
+    failedOpen,
   };
 }
 
@@ -211,5 +231,47 @@ describe("createRateLimitInterceptor", () => {
     expect(replies.map((r) => r.status)).toEqual(Array(60).fill(200));
     expect(service.counts.consume).toBe(0);
     expect(service.refused).toEqual([]);
+  });
+
+  it("lets Generate and Verify through, and says so, when the per-IP counter's node is unreachable", async () => {
+    const service = await startService(
+      { generate: "1/1m", verify: "1/1m" },
+      { buckets: ["generate_ip", "verify_ip"], unreachable: true },
+    );
+    const made = await service.call("Generate", {});
+    expect(made.status).toBe(200);
+    expect((await service.call("Generate", {})).status).toBe(200);
+    const verified = await service.call("Verify", { id: made.body.id, code: made.body.code });
+    expect(verified.body.result).toBe("VERIFY_RESULT_VERIFIED");
+    expect(service.failedOpen).toEqual(["generate_ip", "generate_ip", "verify_ip"]);
+    expect(service.refused).toEqual([]);
+  });
+
+  it("fails the call with STORE_UNAVAILABLE when the per-IP counter fails for another reason", async () => {
+    const service = await startService(
+      { generate: "10/1m", verify: "10/1m" },
+      { buckets: ["generate_ip"], unreachable: false },
+    );
+    const reply = await service.call("Generate", {});
+    expect([reply.body.code, errorReason(reply.body)]).toEqual([
+      "unavailable",
+      "STORE_UNAVAILABLE",
+    ]);
+    expect(service.counts.createChallenge).toBe(0);
+    expect(service.failedOpen).toEqual([]);
+  });
+
+  it("keeps the tenant quota closed when its counter's node is unreachable", async () => {
+    const service = await startService(
+      { generate: "10/1m", verify: "10/1m", tenant: "100/1m" },
+      { buckets: ["tenant_generate"], unreachable: true },
+    );
+    const reply = await service.call("Generate", {});
+    expect([reply.body.code, errorReason(reply.body)]).toEqual([
+      "unavailable",
+      "STORE_UNAVAILABLE",
+    ]);
+    expect(service.counts.createChallenge).toBe(0);
+    expect(service.failedOpen).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { OtpError } from "../errors/otp-error.js";
 import { clientIpKey } from "../http/client-ip.js";
 import { ipLimitKey } from "../ratelimit/ip-limit-key.js";
 import type { RateLimit, Store } from "../store/store.js";
+import { isStoreUnreachable } from "../store/store-unavailable.js";
 
 /** Options for {@link createRateLimitInterceptor}. */
 export interface RateLimitInterceptorOptions {
@@ -23,7 +24,22 @@ export interface RateLimitInterceptorOptions {
   };
   /** Told the bucket name ("generate_ip" or "verify_ip") of each refused call, for metrics. */
   onRefused?: (limit: string) => void;
+  /**
+   * Told the bucket name and the store's error each time a per-IP limit let a
+   * call through because the node holding its counter could not be reached,
+   * for a warning and a metric.
+   */
+  onFailedOpen?: (limit: string, err: unknown) => void;
 }
+
+// The per-IP buckets: they only slow an anonymous or browser caller down,
+// and what they guard is guarded again by limits that fail closed.
+const failOpenBuckets = new Set([
+  "generate_ip",
+  "verify_ip",
+  "generate_ip_publishable",
+  "verify_ip_publishable",
+]);
 
 /**
  * Limits calls per caller IP: Generate and Resend share the `generate_ip`
@@ -42,6 +58,17 @@ export interface RateLimitInterceptorOptions {
  * before any interceptor runs; without it every caller shares the key
  * "unknown", and so one budget.
  *
+ * When the store cannot be reached: a per-IP bucket (`generate_ip`,
+ * `verify_ip` and their `_publishable` twins) fails open when the store
+ * reports its counter's node unreachable (down, timed out, its Cluster slots
+ * uncovered), and `onFailedOpen` is told; a caller's budget is one key on one
+ * node, and without this a single dead node would fail every call from that
+ * address, including calls whose challenges live on healthy nodes. Any other
+ * store error fails the call. The tenant quota (`tenant_generate`) always
+ * fails closed: it bounds what a tenant can spend, and the per-challenge
+ * attempt count and `verify_challenge` limit, which protect codes, live with
+ * the challenge and fail closed too.
+ *
  * @example
  * connectNodeAdapter({
  *   routes,
@@ -54,7 +81,7 @@ export interface RateLimitInterceptorOptions {
  * });
  */
 export function createRateLimitInterceptor(options: RateLimitInterceptorOptions): Interceptor {
-  const { store, limits, onRefused } = options;
+  const { store, limits, onRefused, onFailedOpen } = options;
   const buckets = new Map<string, { name: string; limit: RateLimit | "off" }>([
     ["otp.v1.OtpService/Generate", { name: "generate_ip", limit: limits.generatePerIp }],
     ["otp.v1.OtpService/Resend", { name: "generate_ip", limit: limits.generatePerIp }],
@@ -63,8 +90,17 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
 
   const check = async (name: string, key: string, limit: RateLimit | "off" | undefined) => {
     if (limit === undefined || limit === "off") return;
-    // A store failure propagates: the call fails rather than going unlimited.
-    const result = await store.consume(name, key, limit);
+    let result: Awaited<ReturnType<Store["consume"]>>;
+    try {
+      result = await store.consume(name, key, limit);
+    } catch (err) {
+      // Only an unreachable node, and only for a per-IP bucket, lets the call through.
+      if (failOpenBuckets.has(name) && isStoreUnreachable(err)) {
+        onFailedOpen?.(name, err);
+        return;
+      }
+      throw err;
+    }
     if (!result.allowed) {
       onRefused?.(name);
       // Says nothing about any challenge or recipient: the caller only learns to wait.

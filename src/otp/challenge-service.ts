@@ -264,7 +264,8 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
       // Counted before the lookup, so a refusal says nothing about whether the challenge exists.
       const limit = options.verifyPerChallenge ?? "off";
       if (limit !== "off") {
-        const admitted = await store.consume("verify_challenge", id, limit);
+        // Beside the challenge: a fault elsewhere never blocks it, and it is never skipped.
+        const admitted = await store.consume("verify_challenge", id, limit, { withChallenge: id });
         if (!admitted.allowed) {
           options.observer?.rateLimited("verify_challenge");
           throw otpErrors.rateLimited("verify_challenge", admitted.retryAfterMs);

@@ -211,6 +211,17 @@ export interface RateLimit {
   windowMs: number;
 }
 
+/** Options for {@link Store.consume}. */
+export interface ConsumeOptions {
+  /**
+   * Keeps the counter beside this challenge's record (the same shard, the
+   * same Cluster slot), so that it is reachable exactly when the challenge is:
+   * a fault elsewhere never blocks the challenge's own limit, and the limit
+   * is never skipped while the challenge can be used.
+   */
+  withChallenge?: string;
+}
+
 /** The outcome of {@link Store.consume}. */
 export interface RateLimitResult {
   allowed: boolean;
@@ -252,7 +263,12 @@ export interface Store {
    * Counts one hit against `key` in the bucket named `bucket` (for example
    * "generate_ip") and tells whether it is within `limit`, as one atomic step.
    */
-  consume(bucket: string, key: string, limit: RateLimit): Promise<RateLimitResult>;
+  consume(
+    bucket: string,
+    key: string,
+    limit: RateLimit,
+    options?: ConsumeOptions,
+  ): Promise<RateLimitResult>;
   /**
    * Stores a new delivery unless one with its id exists: then "replay" when
    * both carry the same idempotency fingerprint, "conflict" otherwise.
@@ -306,7 +322,11 @@ export interface Store {
   appendOutbox(entry: OutboxEntry, retentionMs: number): Promise<void>;
   /** Lists outbox messages, newest first. */
   listOutbox(filter: OutboxFilter, nowMs: number): Promise<OutboxEntry[]>;
-  /** Resolves when the store can serve calls; rejects otherwise. */
+  /**
+   * Resolves when the store can serve every call: every shard, or every
+   * master of a Cluster with all slots covered, answers. Rejects otherwise,
+   * so readiness fails while any share of the records is out of reach.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

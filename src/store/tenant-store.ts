@@ -66,8 +66,8 @@ export function createTenantStore(inner: Store): Store {
       if (await ownedChallenge(id, nowMs)) await inner.setDeliveryAttempts(id, attempts, nowMs);
     },
 
-    consume(bucket, key, limit) {
-      return inner.consume(bucket, `${currentTenant() ?? fallbackTenant}:${key}`, limit);
+    consume(bucket, key, limit, options) {
+      return inner.consume(bucket, `${currentTenant() ?? fallbackTenant}:${key}`, limit, options);
     },
 
     async createDelivery(record) {

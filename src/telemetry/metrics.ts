@@ -15,6 +15,8 @@ export interface Metrics {
   delivery(channel: string, outcome: string): void;
   /** A request was refused by the rate limit named `limit`. */
   rateLimited(limit: string): void;
+  /** A call passed the per-IP limit named `limit` unchecked, because its counter's node was unreachable. */
+  rateLimitFailedOpen(limit: string): void;
   /** A store `operation` failed. */
   storeError(operation: string): void;
   /** An RPC finished with a Connect `code` after `seconds`. */
@@ -57,6 +59,9 @@ export function createMetrics(): Metrics {
   const rateLimited = meter.createCounter("otp_rate_limited", {
     description: "Requests refused by a rate limit.",
   });
+  const failedOpen = meter.createCounter("otp_rate_limit_failed_open", {
+    description: "Calls let through a per-IP limit whose counter's Redis node was unreachable.",
+  });
   const storeErrors = meter.createCounter("otp_store_errors", {
     description: "Failed store operations.",
   });
@@ -74,6 +79,7 @@ export function createMetrics(): Metrics {
     delivery: (channel, outcome) =>
       count(deliveries, { channel: label(channel), outcome: label(outcome) }),
     rateLimited: (limit) => count(rateLimited, { limit: label(limit) }),
+    rateLimitFailedOpen: (limit) => count(failedOpen, { limit: label(limit) }),
     storeError: (operation) => count(storeErrors, { operation: label(operation) }),
     rpcCompleted: (method, code, seconds) =>
       record(rpcDuration, seconds, { method: label(method), code: label(code) }),
@@ -95,6 +101,7 @@ export function createNoopMetrics(): Metrics {
     verification: nothing,
     delivery: nothing,
     rateLimited: nothing,
+    rateLimitFailedOpen: nothing,
     storeError: nothing,
     rpcCompleted: nothing,
     render: async () => ({ contentType, body: "" }),

@@ -104,6 +104,20 @@ describe("sharding", () => {
     await store.close();
   });
 
+  it("keeps a counter made with withChallenge on its challenge's shard", async () => {
+    const store = await storeOn(layouts["URL shards"], "shard-limit:");
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    const limit = { points: 5, windowMs: 60_000 };
+    for (const id of ids) await store.consume("verify_challenge", id, limit, { withChallenge: id });
+    const servers = [single, second];
+    for (const id of ids) {
+      const client = new Redis(servers[shardIndexForUuid(id, 2)]?.url ?? "");
+      expect(await client.keys(`shard-limit:ratelimit:verify_challenge*${id}*`)).toHaveLength(1);
+      await client.quit();
+    }
+    await store.close();
+  });
+
   it("spreads 10,000 ids over 4 shards evenly, within a few percent", () => {
     const counts = [0, 0, 0, 0];
     for (let i = 0; i < 10_000; i++) {
@@ -171,6 +185,27 @@ describe("keys", () => {
       nowMs: Date.now(),
     });
     expect(outcome?.outcome).toBe("verified");
+    await store.close();
+  });
+});
+
+describe("counters beside their challenge in a Cluster", () => {
+  it("puts a counter made with withChallenge in its challenge's slot", async () => {
+    const store = await storeOn(layouts["Redis Cluster"], "slot-limit:");
+    const id = randomUUID();
+    const limit = { points: 5, windowMs: 60_000 };
+    await store.consume("verify_challenge", id, limit, { withChallenge: id });
+    const client = new Redis(cluster.nodes[0] as { host: string; port: number });
+    const challengeSlot = await client.cluster("KEYSLOT", `slot-limit:challenge:{${id}}`);
+    let counterKey: string | undefined;
+    for (const node of cluster.nodes) {
+      const direct = new Redis(node);
+      counterKey ??= (await direct.keys(`slot-limit:ratelimit:verify_challenge*${id}*`))[0];
+      await direct.quit();
+    }
+    expect(counterKey).toBeDefined();
+    expect(await client.cluster("KEYSLOT", counterKey as string)).toBe(challengeSlot);
+    await client.quit();
     await store.close();
   });
 });

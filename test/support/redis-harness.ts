@@ -88,11 +88,18 @@ export interface RedisCluster {
   nodes: { host: string; port: number }[];
   /** `host:port,host:port,...`, the form REDIS_CLUSTER_NODES takes. */
   seeds: string;
+  /** The servers, in the order of `nodes`: kill one to fail a master, restart it to bring it back. */
+  instances: RedisInstance[];
   stop(): Promise<void>;
 }
 
-/** Starts three cluster-enabled redis-servers and joins them into one cluster. */
-export async function startRedisCluster(): Promise<RedisCluster> {
+/**
+ * Starts three cluster-enabled redis-servers and joins them into one cluster;
+ * `extra` adds command-line options to each, for example
+ * `["--cluster-require-full-coverage", "no"]`. A restarted node keeps its
+ * cluster configuration file, so it rejoins with its slots.
+ */
+export async function startRedisCluster(extra: string[] = []): Promise<RedisCluster> {
   const instances: RedisInstance[] = [];
   try {
     for (let i = 0; i < 3; i++) {
@@ -105,6 +112,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
           `nodes-${port}.conf`,
           "--cluster-node-timeout",
           "2000",
+          ...extra,
         ]),
       );
     }
@@ -123,6 +131,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     return {
       nodes: instances.map((i) => ({ host: "127.0.0.1", port: i.port })),
       seeds: addresses.join(","),
+      instances,
       async stop() {
         await Promise.all(instances.map((i) => i.stop()));
       },

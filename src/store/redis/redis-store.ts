@@ -5,6 +5,7 @@ import type { AlphabetName } from "../../otp/alphabets.js";
 import { consumeWith } from "../consume-with.js";
 import type {
   ChallengeRecord,
+  ConsumeOptions,
   CreateChallengeInput,
   CreateChallengeResult,
   DeliveryAttemptRecord,
@@ -20,6 +21,8 @@ import type {
   VerifyInput,
   VerifyOutcome,
 } from "../store.js";
+import { StoreUnavailableError } from "../store-unavailable.js";
+import { pingEveryNode } from "./ping-every-node.js";
 import {
   appendOutboxScript,
   cancelScript,
@@ -35,6 +38,7 @@ import {
   verifyScript,
 } from "./scripts.js";
 import { describeLayout, type RedisClient, type RedisTopology } from "./topology.js";
+import { isUnreachableError } from "./unreachable.js";
 
 /** Options for {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -194,12 +198,23 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       await onChallenge(id, "otpSetDeliveryAttempts", [JSON.stringify(attempts)]);
     },
 
-    async consume(bucket: string, key: string, limit: RateLimit): Promise<RateLimitResult> {
-      const placement = `${bucket}:${key}`;
-      const client = topology.forKey(placement);
+    async consume(
+      bucket: string,
+      key: string,
+      limit: RateLimit,
+      options: ConsumeOptions = {},
+    ): Promise<RateLimitResult> {
+      const { withChallenge } = options;
+      const client =
+        withChallenge === undefined
+          ? topology.forKey(`${bucket}:${key}`)
+          : topology.forChallenge(withChallenge);
       const index = topology.clients.indexOf(client);
       try {
-        return await consumeWith(limiterFor(client, index, bucket, limit), key);
+        return await consumeWith(
+          limiterFor(client, index, bucket, limit),
+          withChallenge === undefined ? key : tagChallenge(key, withChallenge),
+        );
       } catch (err) {
         throw unavailable(err);
       }
@@ -500,7 +515,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async ping() {
       try {
-        await Promise.all(topology.clients.map((c) => c.ping()));
+        await pingEveryNode(topology, keyPrefix);
       } catch (err) {
         throw unavailable(err);
       }
@@ -559,10 +574,16 @@ function callScript(
 
 function unavailable(err: unknown): OtpError {
   if (err instanceof OtpError) return err;
-  return new OtpError("STORE_UNAVAILABLE", "the store is unavailable; retry shortly", {
-    cause: err,
-    retryAfterMs: 1000,
-  });
+  return new StoreUnavailableError({ cause: err, unreachable: isUnreachableError(err) });
+}
+
+/**
+ * Puts a challenge id's hash tag into a counter's key, so that in a Cluster
+ * the counter shares the challenge's slot: `default:<uuid>` becomes
+ * `default:{<uuid>}`, and a key without the id gets the tag appended.
+ */
+function tagChallenge(key: string, id: string): string {
+  return key.endsWith(id) ? `${key.slice(0, -id.length)}{${id}}` : `${key}:{${id}}`;
 }
 
 function toFields(record: ChallengeRecord, codec: RecipientCodec): string[] {
