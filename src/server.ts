@@ -3,7 +3,9 @@ import { HealthCheckResponse_ServingStatus } from "../gen/health/v1/health_pb.js
 import { createMemoryAdminStore } from "./auth/admin-store.js";
 import { createRedisAdminStore } from "./auth/admin-store-redis.js";
 import { authenticate } from "./auth/auth-interceptor.js";
+import { withKeyCache } from "./auth/cached-admin-store.js";
 import { callerKey } from "./auth/caller.js";
+import { createLocalChangeFeed, createRedisChangeFeed } from "./auth/change-feed.js";
 import { currentIdempotencyScope, currentTenant } from "./auth/tenant-scope.js";
 import { formatBanner } from "./banner.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
@@ -67,6 +69,10 @@ export interface RunningServer {
   /** Stops taking calls, drains the ones in flight for up to the grace period, closes the store. */
   close(): Promise<void>;
 }
+
+// How long a replica trusts a key it looked up, behind the change feed that
+// tells it of revocations at once; and how long it remembers a key it did not find.
+const keyCache = { ttlMs: 30_000, missTtlMs: 5_000, max: 10_000 };
 
 const providerChannels: ChannelKind[] = ["telegram", "sms", "whatsapp", "email"];
 
@@ -231,13 +237,22 @@ export async function startServer(
     now,
   });
 
-  const admin =
+  // Keys are resolved from process memory; a revocation reaches every
+  // replica through the change feed (see auth/cached-admin-store.ts).
+  const feed =
+    opened.redis === undefined
+      ? createLocalChangeFeed()
+      : createRedisChangeFeed(opened.redis.topology, opened.redis.keyPrefix);
+  const admin = await withKeyCache(
     opened.redis === undefined
       ? createMemoryAdminStore()
       : createRedisAdminStore({
           topology: opened.redis.topology,
           keyPrefix: opened.redis.keyPrefix,
-        });
+        }),
+    feed,
+    keyCache,
+  );
 
   const health = createHealthService();
   for (const name of servedServices) {
@@ -341,6 +356,7 @@ export async function startServer(
         shutdown.abort();
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
+        await feed.close();
         await store.close();
       })();
       return closing;
