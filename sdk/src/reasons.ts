@@ -8,6 +8,10 @@
  * otpErrorReasons.includes("RATE_LIMITED"); // true
  */
 export const otpErrorReasons = [
+  // The request itself: unreadable, oversized, or in an encoding the service does not serve.
+  "REQUEST_MALFORMED",
+  "REQUEST_TOO_LARGE",
+  "ENCODING_UNSUPPORTED",
   // The request was malformed or out of range.
   "TTL_INVALID",
   "MAX_ATTEMPTS_INVALID",
