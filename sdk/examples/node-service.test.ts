@@ -3,18 +3,17 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { createDeliveryClient } from "@otp/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
-import { startTestServer } from "../../test/support/test-server.js";
+import { type ServiceEndpoint, startServiceForClients } from "../../test/support/test-server.js";
 
 // Runs the example the way its header says: as a script, with the SDK
 // resolved through the workspace package (its TypeScript sources, via the
 // `otp-sdk-source` condition, so no build is needed).
-let service: RunningServer;
+let service: ServiceEndpoint;
 let example: ChildProcess;
 let exampleUrl = "";
 
 beforeAll(async () => {
-  service = await startTestServer();
+  service = await startServiceForClients();
   example = spawn(
     process.execPath,
     ["--conditions=otp-sdk-source", "--import", "tsx", "sdk/examples/node-service.ts"],

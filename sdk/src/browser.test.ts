@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
-import { startTestServer } from "../../test/support/test-server.js";
+import { type ServiceEndpoint, startServiceForClients } from "../../test/support/test-server.js";
 import {
   type BrowserProtocol,
   createDeliveryClient,
@@ -11,10 +10,10 @@ import {
 
 // The browser entry only needs `fetch`, which Node has too, so its wiring is
 // checked here; test/browser/ runs it in Chromium.
-let server: RunningServer;
+let server: ServiceEndpoint;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startServiceForClients();
 });
 afterAll(async () => {
   await server?.close();

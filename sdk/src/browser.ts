@@ -7,6 +7,8 @@
  */
 import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
+import { OtpService } from "../../gen/otp/v1/otp_pb.js";
 import {
   type ClientOptions,
   checkOptions,
@@ -16,8 +18,6 @@ import {
   type OtpClient,
   transportOptions,
 } from "./client.js";
-import { DeliveryService } from "./gen/otp/v1/delivery_pb.js";
-import { OtpService } from "./gen/otp/v1/otp_pb.js";
 
 export * from "./common.js";
 

@@ -1,8 +1,8 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
+import type { OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { createApiKeyInterceptor } from "./api-key-interceptor.js";
-import type { DeliveryService } from "./gen/otp/v1/delivery_pb.js";
-import type { OtpService } from "./gen/otp/v1/otp_pb.js";
 import { toOtpError } from "./otp-error.js";
 import { createRetryInterceptor, type RetryOptions } from "./retry-interceptor.js";
 import {

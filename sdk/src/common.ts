@@ -17,13 +17,6 @@ export type { CallOptions, Interceptor, Transport } from "@connectrpc/connect";
  * if (isOtpError(err) && err.code === Code.DeadlineExceeded) showSlowNetworkHint();
  */
 export { Code } from "@connectrpc/connect";
-export { createApiKeyInterceptor } from "./api-key-interceptor.js";
-export {
-  type ClientOptions,
-  type DeliveryClient,
-  defaultTimeoutMs,
-  type OtpClient,
-} from "./client.js";
 /**
  * The error details the service sends, for `err.findDetails(ErrorInfoSchema)`;
  * {@link OtpError} reads them for you.
@@ -36,7 +29,7 @@ export {
   ErrorInfoSchema,
   type RetryInfo,
   RetryInfoSchema,
-} from "./gen/google/rpc/error_details_pb.js";
+} from "../../gen/google/rpc/error_details_pb.js";
 /**
  * The contract's messages, enums and service descriptors (`VerifyResult`,
  * `ChallengeStatus`, `Channel`, `Alphabet`, `GenerateRequest`, the TOTP
@@ -45,10 +38,17 @@ export {
  * @example
  * if (res.result === VerifyResult.VERIFIED) signIn();
  */
-export * from "./gen/otp/v1/channel_pb.js";
-export * from "./gen/otp/v1/delivery_pb.js";
-export * from "./gen/otp/v1/otp_pb.js";
-export * from "./gen/otp/v1/totp_pb.js";
+export * from "../../gen/otp/v1/channel_pb.js";
+export * from "../../gen/otp/v1/delivery_pb.js";
+export * from "../../gen/otp/v1/otp_pb.js";
+export * from "../../gen/otp/v1/totp_pb.js";
+export { createApiKeyInterceptor } from "./api-key-interceptor.js";
+export {
+  type ClientOptions,
+  type DeliveryClient,
+  defaultTimeoutMs,
+  type OtpClient,
+} from "./client.js";
 export { isOtpError, OtpError, toOtpError } from "./otp-error.js";
 export { type OtpErrorReason, otpErrorDomain, otpErrorReasons } from "./reasons.js";
 export {

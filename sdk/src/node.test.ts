@@ -2,8 +2,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { context, propagation, type TextMapPropagator } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
-import { startTestServer } from "../../test/support/test-server.js";
+import { type ServiceEndpoint, startServiceForClients } from "../../test/support/test-server.js";
 import {
   Channel,
   Code,
@@ -16,10 +15,10 @@ import {
   VerifyResult,
 } from "./node.js";
 
-let server: RunningServer;
+let server: ServiceEndpoint;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startServiceForClients();
 });
 afterAll(async () => {
   await server?.close();
@@ -59,7 +58,7 @@ describe("the Node clients against the service", () => {
   }
 
   it("reads the retry delay of a rate limit", async () => {
-    const limited = await startTestServer({ RATE_LIMIT_GENERATE_PER_IP: "1/1m" });
+    const limited = await startServiceForClients({ RATE_LIMIT_GENERATE_PER_IP: "1/1m" });
     try {
       const otp = createOtpClient({ baseUrl: limited.url, protocol: "grpc" });
       await otp.generate({});

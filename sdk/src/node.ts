@@ -11,6 +11,8 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
+import { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
+import { OtpService } from "../../gen/otp/v1/otp_pb.js";
 import {
   type ClientOptions,
   checkOptions,
@@ -20,8 +22,6 @@ import {
   type OtpClient,
   transportOptions,
 } from "./client.js";
-import { DeliveryService } from "./gen/otp/v1/delivery_pb.js";
-import { OtpService } from "./gen/otp/v1/otp_pb.js";
 
 export * from "./common.js";
 

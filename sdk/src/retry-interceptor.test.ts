@@ -8,9 +8,9 @@ import {
   type ServiceImpl,
 } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { RetryInfoSchema } from "./gen/google/rpc/error_details_pb.js";
-import { DeliveryService } from "./gen/otp/v1/delivery_pb.js";
-import { OtpService, VerifyResult } from "./gen/otp/v1/otp_pb.js";
+import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
+import { OtpService, VerifyResult } from "../../gen/otp/v1/otp_pb.js";
 import { backoffDelayMs, createRetryInterceptor, isSafeToRetry } from "./retry-interceptor.js";
 
 const unavailable = () => new ConnectError("store down", Code.Unavailable);

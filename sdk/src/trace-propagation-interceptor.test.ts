@@ -1,8 +1,8 @@
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { installInMemoryTracing } from "../../test/support/traced-client.js";
-import { OtpService } from "./gen/otp/v1/otp_pb.js";
 import { createTracePropagationInterceptor } from "./trace-propagation-interceptor.js";
 
 describe("createTracePropagationInterceptor", () => {

@@ -6,8 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
-import { startTestServer } from "../../test/support/test-server.js";
+import { type ServiceEndpoint, startServiceForClients } from "../../test/support/test-server.js";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -17,12 +16,19 @@ const tsc = path.join(root, "node_modules/.bin/tsc");
 // The SDK as a user gets it: `npm pack` (which builds it), then
 // `npm install <tarball>` into an empty project outside this repository.
 let scratch: string;
-let service: RunningServer;
+let service: ServiceEndpoint;
+/** The tarball's files, relative to the package root (`dist/...`, `package.json`). */
+let packed: string[] = [];
 
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), "otp-sdk-user-"));
   await run("npm", ["pack", "--silent", "--pack-destination", scratch], { cwd: sdkDir });
   const tarball = (await readdir(scratch)).find((f) => f.endsWith(".tgz")) ?? "";
+  const { stdout: listing } = await run("tar", ["-tzf", tarball], { cwd: scratch });
+  packed = listing
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => line.replace(/^package\//, ""));
   await writeFile(
     path.join(scratch, "package.json"),
     JSON.stringify({ name: "scratch", version: "1.0.0", private: true, type: "module" }),
@@ -32,7 +38,7 @@ beforeAll(async () => {
     ["install", "--no-audit", "--no-fund", "--prefer-offline", "--silent", `./${tarball}`],
     { cwd: scratch },
   );
-  service = await startTestServer();
+  service = await startServiceForClients();
 }, 120_000);
 
 afterAll(async () => {
@@ -41,6 +47,22 @@ afterAll(async () => {
 });
 
 describe("the packed SDK in a fresh project", () => {
+  it("ships the build and only the generated code it uses, no sources or tests", () => {
+    // The build compiles what the entry points import from the repository's
+    // gen/ (otp.v1 and google.rpc) into dist/gen/; nothing else of gen/ ships.
+    expect(packed).toContain("dist/sdk/src/node.js");
+    expect(packed).toContain("dist/sdk/src/browser.d.ts");
+    expect(packed).toContain("dist/gen/otp/v1/otp_pb.js");
+    expect(packed).toContain("dist/gen/google/rpc/error_details_pb.d.ts");
+    const outside = packed.filter(
+      (f) => !f.startsWith("dist/") && f !== "package.json" && f !== "README.md",
+    );
+    expect(outside).toEqual([]);
+    expect(packed.filter((f) => /(^|\/)(grpc|health|reflection)(\/|_pb\.)/.test(f))).toEqual([]);
+    expect(packed.filter((f) => /(^|\/)tests?\/|\.test\./.test(f))).toEqual([]);
+    expect(packed.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
+  });
+
   it("verifies a code from plain Node over gRPC, with typed errors", async () => {
     await writeFile(
       path.join(scratch, "app.mjs"),
@@ -77,7 +99,7 @@ export const otp = createOtpClient({ baseUrl: "https://otp.example.com", protoco
       logLevel: "silent",
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs).toContain("node_modules/@otp/sdk/dist/browser.js");
+    expect(inputs).toContain("node_modules/@otp/sdk/dist/sdk/src/browser.js");
     expect(inputs.some((i) => i.includes("connect-node") || i.startsWith("node:"))).toBe(false);
   });
 

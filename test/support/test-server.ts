@@ -30,3 +30,31 @@ export async function startTestServer(
   });
   return startServer(config, { logger: createLogger("silent"), ...overrides });
 }
+
+/**
+ * The service as a client's tests see it: where it listens and how to stop it.
+ * The SDK's tests get only this, so they depend on the service through this
+ * helper and not on its source files or types.
+ */
+export interface ServiceEndpoint {
+  /** The base URL, for example `http://127.0.0.1:43117`. */
+  readonly url: string;
+  /** Stops taking calls and releases the port. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the service like {@link startTestServer} and hands back only its
+ * URL and `close`.
+ *
+ * @example
+ * const service = await startServiceForClients({ RATE_LIMIT_GENERATE_PER_IP: "1/1m" });
+ * createOtpClient({ baseUrl: service.url, protocol: "grpc" });
+ * await service.close();
+ */
+export async function startServiceForClients(
+  env: Record<string, string> = {},
+): Promise<ServiceEndpoint> {
+  const server = await startTestServer(env);
+  return { url: server.url, close: () => server.close() };
+}
