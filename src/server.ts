@@ -6,7 +6,7 @@ import { authenticate } from "./auth/auth-interceptor.js";
 import { callerKey } from "./auth/caller.js";
 import { currentIdempotencyScope, currentTenant } from "./auth/tenant-scope.js";
 import { formatBanner } from "./banner.js";
-import { type Config, ConfigError, loadConfig } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config/index.js";
 import { createRecipientVault } from "./crypto/recipient-vault.js";
 import { createSecretBox } from "./crypto/secret-box.js";
 import type { Channel } from "./delivery/channel.js";
