@@ -1,3 +1,6 @@
+// The variable builders and the parse loop every area shares. Over 300 lines
+// because each builder carries its documentation and JSDoc; every function in
+// it is short, and splitting them would only scatter one vocabulary.
 import { z } from "zod";
 
 /**
