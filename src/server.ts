@@ -8,7 +8,7 @@ import { callerKey } from "./auth/caller.js";
 import { createLocalChangeFeed, createRedisChangeFeed } from "./auth/change-feed.js";
 import { currentIdempotencyScope, currentTenant } from "./auth/tenant-scope.js";
 import { formatBanner } from "./banner.js";
-import { type Config, ConfigError, loadConfig } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config/index.js";
 import { createRecipientVault } from "./crypto/recipient-vault.js";
 import { createSecretBox } from "./crypto/secret-box.js";
 import type { Channel } from "./delivery/channel.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normalizePhone, parseCountryList, phoneFromTelegramContact } from "./phone.js";
+import { normalizePhone, phoneFromTelegramContact } from "./phone.js";
 
 const us = { allowedCountries: new Set(["US", "ES"]) };
 
@@ -47,20 +47,6 @@ describe("normalizePhone", () => {
 
   it("accepts a mobile number", () => {
     expect(normalizePhone("+34612345678", us)).toMatchObject({ ok: true, e164: "+34612345678" });
-  });
-});
-
-describe("parseCountryList", () => {
-  it("reads upper- or lower-case codes", () => {
-    expect(parseCountryList("us, gb ,DE")).toEqual(new Set(["US", "GB", "DE"]));
-  });
-
-  it("reads * as every country", () => {
-    expect(parseCountryList("*")).toBe("all");
-  });
-
-  it("rejects a code that is not two letters", () => {
-    expect(() => parseCountryList("USA")).toThrow(/USA/);
   });
 });
 

@@ -64,27 +64,6 @@ export function normalizePhone(input: string, policy: PhonePolicy): PhoneCheck {
 }
 
 /**
- * Parses an allow-list such as "US,CA,GB" (case-insensitive) or "*" for all
- * countries. Throws on a code that is not two letters.
- *
- * @example
- * parseCountryList("us, gb"); // Set {"US", "GB"}
- */
-export function parseCountryList(value: string): ReadonlySet<string> | "all" {
-  const trimmed = value.trim();
-  if (trimmed === "*") return "all";
-  const codes = trimmed
-    .split(",")
-    .map((c) => c.trim().toUpperCase())
-    .filter((c) => c !== "");
-  for (const code of codes) {
-    if (!/^[A-Z]{2}$/.test(code))
-      throw new Error(`"${code}" is not an ISO 3166-1 alpha-2 country code`);
-  }
-  return new Set(codes);
-}
-
-/**
  * Reads a phone number as Telegram shares it in a contact (digits, with or
  * without a leading "+") and returns it in E.164, or undefined when invalid.
  *

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Bot, GrammyError, HttpError } from "grammy";
-import type { DeliveryConfig } from "../config.js";
+import type { DeliveryConfig } from "../config/index.js";
 import { isSealed, type RecipientVault } from "../crypto/recipient-vault.js";
 import type { Mount } from "../http/mount.js";
 import type { Logger } from "../logger.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parsePlusTagDomains, recipientIdentity } from "./recipient-identity.js";
+import { parsePlusTagDomains } from "../config/index.js";
+import { recipientIdentity } from "./recipient-identity.js";
 
 describe("recipientIdentity", () => {
   it("gives every spelling of one mailbox one identity", () => {
@@ -53,22 +54,5 @@ describe("recipientIdentity", () => {
   it("lower-cases Telegram usernames and keeps chat ids", () => {
     expect(recipientIdentity("@Some_Channel")).toBe("@some_channel");
     expect(recipientIdentity("-1001234567890")).toBe("-1001234567890");
-  });
-});
-
-describe("parsePlusTagDomains", () => {
-  it('reads "*" as every domain', () => {
-    expect(parsePlusTagDomains("*")).toBe("all");
-  });
-
-  it("reads a list, lower-cased, with Gmail's domains always in it", () => {
-    expect(parsePlusTagDomains(" Fastmail.com., proton.me")).toEqual(
-      new Set(["gmail.com", "googlemail.com", "fastmail.com", "proton.me"]),
-    );
-  });
-
-  it("refuses something that is not a domain", () => {
-    expect(() => parsePlusTagDomains("fastmail")).toThrow();
-    expect(() => parsePlusTagDomains(",")).toThrow();
   });
 });

@@ -1,11 +1,9 @@
 import { domainToASCII } from "node:url";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import { gmailDomains, type PlusTagDomains } from "../config/index.js";
 
-/**
- * Where `+tag` sub-addressing is stripped when recipients are compared for
- * limits: "all" domains, a set of domains, or none.
- */
-export type PlusTagDomains = "all" | ReadonlySet<string>;
+// RATE_LIMIT_PLUS_TAG_DOMAINS says where tags are dropped, so config/ owns the type.
+export type { PlusTagDomains };
 
 /** Options for {@link recipientIdentity}. */
 export interface RecipientIdentityOptions {
@@ -13,8 +11,8 @@ export interface RecipientIdentityOptions {
   plusTagDomains?: PlusTagDomains;
 }
 
-// Gmail ignores dots in the local part, and googlemail.com is the same mailbox.
-const gmailDomains = new Set(["gmail.com", "googlemail.com"]);
+// Gmail ignores dots in the local part, and googlemail.com is the same mailbox
+// (config/ reads RATE_LIMIT_PLUS_TAG_DOMAINS with the same two domains).
 
 /**
  * The identity of a recipient for limits and indexes: two spellings of one
@@ -63,29 +61,4 @@ function emailIdentity(address: string, at: number, options: RecipientIdentityOp
   if (strip && plus > 0) local = local.slice(0, plus);
   if (gmailDomains.has(domain)) local = local.replaceAll(".", "");
   return `${local}@${domain}`;
-}
-
-/**
- * Parses the value of RATE_LIMIT_PLUS_TAG_DOMAINS: "*" for every domain,
- * "off" for none but Gmail's (whose sub-addressing is always folded), or a
- * comma-separated list of domains. Throws on something that is not a domain.
- *
- * @example
- * parsePlusTagDomains("gmail.com, fastmail.com"); // Set {"gmail.com", "fastmail.com"}
- */
-export function parsePlusTagDomains(value: string): PlusTagDomains {
-  const trimmed = value.trim().toLowerCase();
-  if (trimmed === "*") return "all";
-  if (trimmed === "off") return new Set(gmailDomains);
-  const domains = trimmed
-    .split(",")
-    .map((d) => d.trim().replace(/\.+$/, ""))
-    .filter((d) => d !== "");
-  if (domains.length === 0) throw new Error('must be "*", "off" or a list of domains');
-  for (const domain of domains) {
-    if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain)) {
-      throw new Error(`"${domain}" is not a domain like example.com`);
-    }
-  }
-  return new Set([...gmailDomains, ...domains]);
 }

@@ -1,24 +1,12 @@
 import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import pRetry, { AbortError } from "p-retry";
+import type { RetryPolicy } from "../config/index.js";
 import type { ChannelKind } from "../store/store.js";
 import { DeliveryError, isDeliveryError } from "./delivery-error.js";
 
-/** How a send retries. All times in milliseconds. */
-export interface RetryPolicy {
-  /** The most attempts in all, the first one included. */
-  maxAttempts: number;
-  /** The backoff window before the first retry; it doubles with each retry. */
-  baseDelayMs: number;
-  /** The largest backoff window. */
-  maxDelayMs: number;
-  /**
-   * The longest time a send may take, all attempts and waits included. A wait
-   * that would end past it is not started, and the attempt running when it
-   * passes is aborted.
-   */
-  maxTotalMs: number;
-}
+// The policy's shape is the configuration's (DELIVERY_RETRY_*), so config/ owns it.
+export type { RetryPolicy };
 
 /** The policy used unless a channel is given another: up to 4 attempts within 10 seconds. */
 export const defaultRetryPolicy: RetryPolicy = {

@@ -2,14 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { loadTemplateOverrides } from "../config/index.js";
 import type { ChannelKind } from "../store/store.js";
-import {
-  builtInTemplates,
-  createTemplates,
-  formatLifetime,
-  loadTemplateOverrides,
-  renderCodeText,
-} from "./templates.js";
+import { builtInTemplates, createTemplates, formatLifetime, renderCodeText } from "./templates.js";
 
 const code = { code: "493027", ttlSeconds: 300 };
 const channels: ChannelKind[] = ["telegram", "sms", "whatsapp", "email", "outbox"];

@@ -1,5 +1,14 @@
-import { readFileSync } from "node:fs";
+import {
+  type BuiltInTemplateLocale,
+  checkCatalog,
+  type MessageTemplate,
+  normalizeLocale,
+  placeholderPattern,
+  type TemplateCatalog,
+} from "../config/index.js";
 import type { ChannelKind } from "../store/store.js";
+
+export type { MessageTemplate, TemplateCatalog };
 
 /** What a code message needs to say. */
 export interface CodeMessage {
@@ -12,23 +21,6 @@ export interface LocalizedCodeMessage extends CodeMessage {
   /** A BCP 47 tag such as "es" or "de-AT"; the default locale when absent. */
   locale?: string;
 }
-
-/**
- * The template of one channel in one locale. Placeholders: `{{code}}` (the
- * code; required in the text and HTML) and `{{lifetime}}` (for example "5 minutes",
- * "5 minutos"). `subject` and `html` are used by email only.
- */
-export interface MessageTemplate {
-  text: string;
-  subject?: string;
-  html?: string;
-}
-
-/** Templates by locale, then by channel. Overrides may give only some fields. */
-export type TemplateCatalog = Record<
-  string,
-  Partial<Record<ChannelKind, Partial<MessageTemplate>>>
->;
 
 /** A rendered message: `subject` and `html` are set for email. */
 export interface RenderedMessage {
@@ -69,7 +61,7 @@ const html = (lang: string, heading: string, intro: string, warning: string) =>
  * The built-in templates: English (the default), Spanish and German, for
  * every channel. The English SMS text is what {@link renderCodeText} returns.
  */
-export const builtInTemplates: TemplateCatalog = {
+export const builtInTemplates = {
   en: {
     sms: {
       text: "Your verification code is {{code}}. It expires in {{lifetime}}. Never share it with anyone.",
@@ -133,16 +125,16 @@ export const builtInTemplates: TemplateCatalog = {
       ),
     },
   },
-};
+} satisfies Record<
+  BuiltInTemplateLocale,
+  { sms: MessageTemplate } & Partial<Record<ChannelKind, Partial<MessageTemplate>>>
+>;
 
-const channels: readonly ChannelKind[] = ["telegram", "sms", "whatsapp", "email", "outbox"];
-const fields: readonly (keyof MessageTemplate)[] = ["text", "subject", "html"];
-const placeholder = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
-const knownPlaceholders = new Set(["code", "lifetime"]);
+const placeholder = placeholderPattern;
 
 /** Options for {@link createTemplates}. */
 export interface TemplatesOptions {
-  /** Replaces built-in templates field by field; see {@link loadTemplateOverrides}. */
+  /** Replaces built-in templates field by field; read from TEMPLATES_FILE by `loadTemplateOverrides` in `config/`. */
   overrides?: TemplateCatalog;
   /** The locale used when a message names none or an unknown one; "en" by default. */
   defaultLocale?: string;
@@ -160,7 +152,11 @@ export interface TemplatesOptions {
  */
 export function createTemplates(options: TemplatesOptions = {}): Templates {
   const catalog = mergeCatalogs(builtInTemplates, options.overrides ?? {});
-  validateCatalog(catalog);
+  try {
+    checkCatalog(catalog);
+  } catch (err) {
+    throw new Error(`templates: ${(err as Error).message}`);
+  }
   const defaultLocale = normalizeLocale(options.defaultLocale ?? "en");
   if (catalog[defaultLocale]?.sms?.text === undefined) {
     throw new Error(`templates: the default locale "${defaultLocale}" has no SMS template`);
@@ -240,60 +236,6 @@ export function formatLifetime(seconds: number, locale: string): string {
   }
 }
 
-/**
- * Reads template overrides from a JSON file shaped like the catalog:
- * `{ "<locale>": { "<channel>": { "text": "...", "subject": "...", "html": "..." } } }`.
- * Throws with the file path and the offending entry when the shape is wrong.
- *
- * @example
- * // templates.json: { "en": { "sms": { "text": "{{code}} is your Acme code. Expires in {{lifetime}}. Don't share it." } } }
- * createTemplates({ overrides: loadTemplateOverrides(process.env.TEMPLATES_FILE) });
- */
-export function loadTemplateOverrides(path: string): TemplateCatalog {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new Error(`templates file ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  try {
-    return parseCatalog(parsed);
-  } catch (err) {
-    throw new Error(`templates file ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-/** Checks that `value` is a {@link TemplateCatalog}; throws naming the first bad entry. */
-export function parseCatalog(value: unknown): TemplateCatalog {
-  if (!isRecord(value)) throw new Error("expected an object of locales");
-  const catalog: TemplateCatalog = {};
-  for (const [locale, byChannel] of Object.entries(value)) {
-    if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(locale)) {
-      throw new Error(`"${locale}" is not a locale tag`);
-    }
-    if (!isRecord(byChannel)) throw new Error(`${locale}: expected an object of channels`);
-    const entry: Partial<Record<ChannelKind, Partial<MessageTemplate>>> = {};
-    for (const [channel, template] of Object.entries(byChannel)) {
-      if (!channels.includes(channel as ChannelKind)) {
-        throw new Error(`${locale}.${channel}: unknown channel (use ${channels.join(", ")})`);
-      }
-      if (!isRecord(template)) throw new Error(`${locale}.${channel}: expected an object`);
-      const parsed: Partial<MessageTemplate> = {};
-      for (const [field, text] of Object.entries(template)) {
-        if (!fields.includes(field as keyof MessageTemplate)) {
-          throw new Error(`${locale}.${channel}.${field}: unknown field (use text, subject, html)`);
-        }
-        if (typeof text !== "string")
-          throw new Error(`${locale}.${channel}.${field}: expected a string`);
-        parsed[field as keyof MessageTemplate] = text;
-      }
-      entry[channel as ChannelKind] = parsed;
-    }
-    catalog[normalizeLocale(locale)] = entry;
-  }
-  return catalog;
-}
-
 function mergeCatalogs(base: TemplateCatalog, overrides: TemplateCatalog): TemplateCatalog {
   const merged: TemplateCatalog = {};
   for (const locale of new Set([...Object.keys(base), ...Object.keys(overrides)])) {
@@ -307,25 +249,6 @@ function mergeCatalogs(base: TemplateCatalog, overrides: TemplateCatalog): Templ
     merged[tag] = out;
   }
   return merged;
-}
-
-function validateCatalog(catalog: TemplateCatalog): void {
-  for (const [locale, byChannel] of Object.entries(catalog)) {
-    for (const [channel, template] of Object.entries(byChannel)) {
-      for (const field of fields) {
-        const text = template?.[field];
-        if (text === undefined) continue;
-        const where = `templates: ${locale}.${channel}.${field}`;
-        const names = [...text.matchAll(placeholder)].map((m) => m[1] ?? "");
-        const unknown = names.find((n) => !knownPlaceholders.has(n));
-        if (unknown !== undefined) throw new Error(`${where}: unknown placeholder {{${unknown}}}`);
-        // A subject may leave the code out, so it does not show on a lock screen.
-        if (field !== "subject" && !names.includes("code")) {
-          throw new Error(`${where}: must contain {{code}}`);
-        }
-      }
-    }
-  }
 }
 
 function fill(template: string, values: Record<string, string>, asHtml = false): string {
@@ -342,12 +265,4 @@ function escapeHtml(text: string): string {
     .replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;")
     .replace(/'/g, "&#39;");
-}
-
-function normalizeLocale(tag: string): string {
-  return tag.trim().replace(/_/g, "-").toLowerCase();
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

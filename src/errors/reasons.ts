@@ -1,68 +1,232 @@
 import { Code } from "@connectrpc/connect";
 
+/** A reason's row in {@link reasons}: the Connect code it decides, and what it means. */
+export interface ReasonEntry {
+  code: Code;
+  /** One line for docs/errors.md: when a client meets this reason. */
+  description: string;
+}
+
 /**
  * The one table of error reasons. Every error a client can see carries one of
  * these reasons in a `google.rpc.ErrorInfo` detail, and the reason alone
- * decides the Connect code.
+ * decides the Connect code. docs/errors.md is generated from this table
+ * (`npm run docs`).
  */
-export const reasonCodes = {
+export const reasons = {
   // The request itself: unreadable, oversized, or in an encoding not served.
-  REQUEST_MALFORMED: Code.InvalidArgument,
-  REQUEST_TOO_LARGE: Code.ResourceExhausted,
-  ENCODING_UNSUPPORTED: Code.Unimplemented,
+  REQUEST_MALFORMED: {
+    code: Code.InvalidArgument,
+    description:
+      "The request could not be read: a broken body, unknown JSON fields or enum names (the field is named).",
+  },
+  REQUEST_TOO_LARGE: {
+    code: Code.ResourceExhausted,
+    description: "The request message is over `MAX_REQUEST_BYTES`, before or after decompression.",
+  },
+  ENCODING_UNSUPPORTED: {
+    code: Code.Unimplemented,
+    description: "The request is compressed with an encoding the service does not serve.",
+  },
   // Generate input.
-  TTL_INVALID: Code.InvalidArgument,
-  MAX_ATTEMPTS_INVALID: Code.InvalidArgument,
-  CODE_LENGTH_INVALID: Code.InvalidArgument,
-  ALPHABET_INVALID: Code.InvalidArgument,
-  BINDING_TOO_LARGE: Code.InvalidArgument,
-  DELIVERY_TARGETS_TOO_MANY: Code.InvalidArgument,
-  CHANNEL_INVALID: Code.InvalidArgument,
-  RECIPIENT_INVALID: Code.InvalidArgument,
-  SELF_DESTRUCT_INVALID: Code.InvalidArgument,
-  IDEMPOTENCY_KEY_INVALID: Code.InvalidArgument,
-  PAGE_SIZE_INVALID: Code.InvalidArgument,
+  TTL_INVALID: {
+    code: Code.InvalidArgument,
+    description: "Generate: `ttl_seconds` out of range (`min`, `max` in the metadata).",
+  },
+  MAX_ATTEMPTS_INVALID: {
+    code: Code.InvalidArgument,
+    description: "Generate: `max_attempts` out of range (`min`, `max` in the metadata).",
+  },
+  CODE_LENGTH_INVALID: {
+    code: Code.InvalidArgument,
+    description: "Generate: `code_length` out of range (`min`, `max` in the metadata).",
+  },
+  ALPHABET_INVALID: {
+    code: Code.InvalidArgument,
+    description: "Generate: an unknown `alphabet`.",
+  },
+  BINDING_TOO_LARGE: {
+    code: Code.InvalidArgument,
+    description: "Generate: the `binding` is too large.",
+  },
+  DELIVERY_TARGETS_TOO_MANY: {
+    code: Code.InvalidArgument,
+    description: "Generate: more delivery targets than allowed.",
+  },
+  CHANNEL_INVALID: {
+    code: Code.InvalidArgument,
+    description: "Generate or Send: a channel that is not one of the service's channels.",
+  },
+  RECIPIENT_INVALID: {
+    code: Code.InvalidArgument,
+    description: "Generate or Send: a recipient that is not valid for its channel.",
+  },
+  SELF_DESTRUCT_INVALID: {
+    code: Code.InvalidArgument,
+    description: "Generate or Send: a self-destruct that is not 0, or not 5..86400 on Telegram.",
+  },
+  IDEMPOTENCY_KEY_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "Generate or Send: an idempotency key over 255 characters, or not printable ASCII.",
+  },
+  PAGE_SIZE_INVALID: {
+    code: Code.InvalidArgument,
+    description: "ListOutbox `page_size` or GetUsage `days` out of range.",
+  },
   // Delivery input.
-  COUNTRY_NOT_ALLOWED: Code.InvalidArgument,
-  NUMBER_TYPE_NOT_ALLOWED: Code.InvalidArgument,
-  LOCALE_INVALID: Code.InvalidArgument,
-  CONTENT_INVALID: Code.InvalidArgument,
-  ACCOUNT_ID_INVALID: Code.InvalidArgument,
-  DELIVERY_NOT_FOUND: Code.NotFound,
+  COUNTRY_NOT_ALLOWED: {
+    code: Code.InvalidArgument,
+    description:
+      "An SMS or WhatsApp number outside the allowed countries (`SMS_ALLOWED_COUNTRIES`, `WHATSAPP_ALLOWED_COUNTRIES`).",
+  },
+  NUMBER_TYPE_NOT_ALLOWED: {
+    code: Code.InvalidArgument,
+    description: "A phone number of a blocked type (premium rate, fixed line, ...).",
+  },
+  LOCALE_INVALID: {
+    code: Code.InvalidArgument,
+    description: "Generate or Send: `locale` is not a language tag such as `en` or `de-AT`.",
+  },
+  CONTENT_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "Send: neither `text` (1..4096 characters) nor `otp` (a code of 4..64 printable characters, `ttl_seconds` 1..86400).",
+  },
+  ACCOUNT_ID_INVALID: {
+    code: Code.InvalidArgument,
+    description: "CreateTelegramLink: not 1..128 characters of `A-Z a-z 0-9 . _ : @ -`.",
+  },
+  DELIVERY_NOT_FOUND: {
+    code: Code.NotFound,
+    description:
+      "GetDelivery, WatchDelivery: an unknown id, or one forgotten after `DELIVERY_RETENTION_SECONDS`.",
+  },
   // TOTP input.
-  ACCOUNT_NAME_INVALID: Code.InvalidArgument,
-  ISSUER_INVALID: Code.InvalidArgument,
-  TOTP_FACTOR_NOT_FOUND: Code.NotFound,
-  TOTP_ALREADY_CONFIRMED: Code.FailedPrecondition,
+  ACCOUNT_NAME_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "EnrollTotp: an account name not 1..128 characters, or with a `:`, a control character, a line break or a bidirectional override.",
+  },
+  ISSUER_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "EnrollTotp: an issuer over 64 characters, or with a `:`, a control character, a line break or a bidirectional override.",
+  },
+  TOTP_FACTOR_NOT_FOUND: {
+    code: Code.NotFound,
+    description: "An unknown or deleted TOTP factor, or one left pending past `confirm_before`.",
+  },
+  TOTP_ALREADY_CONFIRMED: {
+    code: Code.FailedPrecondition,
+    description: "ConfirmTotp on a factor that is already active.",
+  },
   // Verify and lookup input.
-  ID_INVALID: Code.InvalidArgument,
-  CODE_INVALID: Code.InvalidArgument,
-  CHALLENGE_NOT_FOUND: Code.NotFound,
+  ID_INVALID: {
+    code: Code.InvalidArgument,
+    description: "A challenge, factor or delivery id that is not a UUID.",
+  },
+  CODE_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "An empty code, or one over 256 characters (64 for TOTP). A wrong code is not an error.",
+  },
+  CHALLENGE_NOT_FOUND: {
+    code: Code.NotFound,
+    description:
+      "An unknown challenge id, another tenant's, or one forgotten after `CHALLENGE_RETENTION_SECONDS`.",
+  },
   // State that forbids the call.
-  CHALLENGE_NOT_PENDING: Code.FailedPrecondition,
-  IDEMPOTENCY_KEY_CONFLICT: Code.AlreadyExists,
-  CHANNEL_NOT_CONFIGURED: Code.FailedPrecondition,
-  OUTBOX_DISABLED: Code.FailedPrecondition,
+  CHALLENGE_NOT_PENDING: {
+    code: Code.FailedPrecondition,
+    description:
+      "Resend (or an idempotent replay) on a finished challenge (`status` in the metadata).",
+  },
+  IDEMPOTENCY_KEY_CONFLICT: {
+    code: Code.AlreadyExists,
+    description: "An idempotency key reused for a different request.",
+  },
+  CHANNEL_NOT_CONFIGURED: {
+    code: Code.FailedPrecondition,
+    description:
+      "A channel with no provider and no outbox standing in; CreateTelegramLink without Telegram (`channel` in the metadata).",
+  },
+  OUTBOX_DISABLED: {
+    code: Code.FailedPrecondition,
+    description: "ListOutbox when the development outbox is off (always in production).",
+  },
   // Credentials.
-  UNAUTHENTICATED: Code.Unauthenticated,
-  PERMISSION_DENIED: Code.PermissionDenied,
-  TENANT_NOT_FOUND: Code.NotFound,
-  API_KEY_NOT_FOUND: Code.NotFound,
-  API_KEY_INVALID: Code.InvalidArgument,
-  TENANT_NAME_INVALID: Code.InvalidArgument,
+  UNAUTHENTICATED: {
+    code: Code.Unauthenticated,
+    description:
+      "No API key where one is required, or a malformed, unknown or revoked one; on AdminService, anything but `ADMIN_TOKEN`. The message never says which.",
+  },
+  PERMISSION_DENIED: {
+    code: Code.PermissionDenied,
+    description:
+      "A valid key that may not make the call (`need` in the metadata names what is missing).",
+  },
+  TENANT_NOT_FOUND: {
+    code: Code.NotFound,
+    description: "AdminService: an unknown tenant, or another tenant's usage asked for with a key.",
+  },
+  API_KEY_NOT_FOUND: {
+    code: Code.NotFound,
+    description: "AdminService: an unknown API key.",
+  },
+  API_KEY_INVALID: {
+    code: Code.InvalidArgument,
+    description: "CreateApiKey: a bad kind, name, scopes or origins (`field` in the metadata).",
+  },
+  TENANT_NAME_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "CreateTenant: a name not 1..100 characters, or with a control character, a line break or a bidirectional override.",
+  },
   // Limits.
-  RESEND_COOLDOWN: Code.ResourceExhausted,
-  SEND_LIMIT_REACHED: Code.ResourceExhausted,
-  RATE_LIMITED: Code.ResourceExhausted,
+  RESEND_COOLDOWN: {
+    code: Code.ResourceExhausted,
+    description: "Resend before `RESEND_COOLDOWN_SECONDS` passed; with `RetryInfo`.",
+  },
+  SEND_LIMIT_REACHED: {
+    code: Code.ResourceExhausted,
+    description:
+      "More than `RESEND_MAX_SENDS` codes for one challenge (`max_sends` in the metadata).",
+  },
+  RATE_LIMITED: {
+    code: Code.ResourceExhausted,
+    description:
+      "A rate limit or tenant quota refused the call (`limit` in the metadata names it); with `RetryInfo`.",
+  },
   // Failures outside the caller's control.
-  DELIVERY_FAILED: Code.Unavailable,
-  STORE_UNAVAILABLE: Code.Unavailable,
-  SHUTTING_DOWN: Code.Unavailable,
-  INTERNAL: Code.Internal,
-} as const satisfies Record<string, Code>;
+  DELIVERY_FAILED: {
+    code: Code.Unavailable,
+    description:
+      "No delivery target accepted the code (Generate, Resend), or the provider refused or did not take the message in time (Send).",
+  },
+  STORE_UNAVAILABLE: {
+    code: Code.Unavailable,
+    description: "Redis is unreachable or too slow; with `RetryInfo` of 1 s.",
+  },
+  SHUTTING_DOWN: {
+    code: Code.Unavailable,
+    description:
+      "An open WatchDelivery when the server stops; watch again to reach another instance.",
+  },
+  INTERNAL: {
+    code: Code.Internal,
+    description:
+      "Anything unexpected; the message is `internal error (request id <id>)` and nothing more.",
+  },
+} as const satisfies Record<string, ReasonEntry>;
 
 /** A machine-readable error reason, in UPPER_SNAKE_CASE. */
-export type Reason = keyof typeof reasonCodes;
+export type Reason = keyof typeof reasons;
+
+/** The Connect code of every reason: the one mapping from reasons to codes. */
+export const reasonCodes = Object.fromEntries(
+  Object.entries(reasons).map(([reason, entry]) => [reason, entry.code]),
+) as { readonly [R in Reason]: (typeof reasons)[R]["code"] };
 
 /** The domain every reason belongs to, as sent in `ErrorInfo.domain`. */
 export const errorDomain = "otp.v1";

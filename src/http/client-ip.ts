@@ -17,58 +17,18 @@ export type ClientIpResolver = (req: IncomingRequest) => string;
  */
 export const clientIpKey = createContextKey<string>("unknown", { description: "client IP" });
 
-// The names proxy-addr knows as ranges, besides IPs and CIDRs.
-const namedRanges = ["loopback", "linklocal", "uniquelocal"];
-
-/**
- * Parses `TRUSTED_PROXIES`: comma-separated IP addresses, CIDR ranges (also
- * written with a netmask, `10.0.0.0/255.0.0.0`) and the names `loopback`,
- * `linklocal` and `uniquelocal`. Empty text trusts no proxy. Throws an Error
- * naming the first bad entry; the caller adds the variable name.
- *
- * @example
- * parseTrustedProxies("loopback, 10.0.0.0/8"); // ["loopback", "10.0.0.0/8"]
- */
-export function parseTrustedProxies(text: string): string[] {
-  const entries = text
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-  for (const entry of entries) {
-    if (namedRanges.includes(entry)) continue;
-    const slash = entry.lastIndexOf("/");
-    const address = slash === -1 ? entry : entry.slice(0, slash);
-    let valid = isIP(address) !== 0;
-    // proxy-addr's own parser is more lenient ("10" reads as 0.0.0.10), so it
-    // runs only after the strict check above, to catch a bad prefix or netmask.
-    if (valid) {
-      try {
-        proxyAddr.compile(entry);
-      } catch {
-        valid = false;
-      }
-    }
-    if (!valid) {
-      throw new Error(
-        `"${entry}" is not an IP address, a CIDR range such as 10.0.0.0/8, or one of ${namedRanges.join(", ")}`,
-      );
-    }
-  }
-  return entries;
-}
-
 /**
  * Creates a function that tells the IP address of a request's caller, for
  * per-address limits. With no trusted proxies it is the peer address of the
  * connection and `X-Forwarded-For` is ignored, since any client can send it.
- * With trusted proxies (entries as accepted by {@link parseTrustedProxies}) it
+ * With trusted proxies (entries as accepted by `parseTrustedProxies` in `config/`) it
  * walks `X-Forwarded-For` from the right, past trusted hops only, and answers
  * the first address no trusted proxy vouches for beyond. IPv4-mapped IPv6
  * addresses are given as IPv4, so one caller has one key whichever way it came.
  * Works for HTTP/1.1 and HTTP/2 requests alike.
  *
  * @example
- * const clientIp = createClientIpResolver(parseTrustedProxies("loopback"));
+ * const clientIp = createClientIpResolver(["loopback", "10.0.0.0/8"]);
  * clientIp(req); // "203.0.113.7" when the local proxy forwarded a call from it
  */
 export function createClientIpResolver(trustedProxies: string[]): ClientIpResolver {

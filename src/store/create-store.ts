@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/index.js";
 import type { RecipientVault } from "../crypto/recipient-vault.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createRedisStore } from "./redis/redis-store.js";

@@ -1,3 +1,4 @@
+import type { RateLimit } from "../config/index.js";
 import type { AlphabetName } from "../otp/alphabets.js";
 
 /** A channel a message can travel through. */
@@ -205,11 +206,8 @@ export type TotpRecoveryResult =
   | { kind: "wrong_state"; state: "pending" | "confirmed" }
   | { kind: "not_found" };
 
-/** A limit: at most `points` hits per `windowMs`. */
-export interface RateLimit {
-  points: number;
-  windowMs: number;
-}
+// A limit is written in the configuration (`10/1m`), so config/ owns its type.
+export type { RateLimit };
 
 /** Options for {@link Store.consume}. */
 export interface ConsumeOptions {

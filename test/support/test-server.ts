@@ -1,4 +1,4 @@
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
 import { type RunningServer, type ServerOverrides, startServer } from "../../src/server.js";
 import { sharedKeys } from "./secrets.js";

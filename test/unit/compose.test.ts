@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 
 // No Docker engine runs on our machines, so this is how docker-compose.yml and
 // the Dockerfile are kept runnable: their configuration is fed to the real parser.

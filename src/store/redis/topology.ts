@@ -1,12 +1,9 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { RedisLayout } from "../../config/index.js";
 import { shardIndexForKey, shardIndexForUuid } from "./shard-index.js";
 
-/** Where Redis state lives, as configured. */
-export type RedisLayout =
-  | { kind: "single"; url: string }
-  | { kind: "db-range"; url: string; first: number; last: number }
-  | { kind: "urls"; urls: string[] }
-  | { kind: "cluster"; nodes: { host: string; port: number }[] };
+// The layout is what REDIS_* configure, so config/ owns its type.
+export type { RedisLayout };
 
 /** Timeouts that keep a call from hanging while Redis is away. */
 export interface RedisTimeouts {

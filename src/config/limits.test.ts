@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseLimit } from "./parse-limit.js";
+import { parseLimit, parsePlusTagDomains } from "./limits.js";
 
 describe("parseLimit", () => {
   it.each([
@@ -52,5 +52,22 @@ describe("parseLimit", () => {
 
   it("says what form is accepted when refusing", () => {
     expect(() => parseLimit("ten a minute")).toThrow(/<count>\/<window>.*"off"/);
+  });
+});
+
+describe("parsePlusTagDomains", () => {
+  it('reads "*" as every domain', () => {
+    expect(parsePlusTagDomains("*")).toBe("all");
+  });
+
+  it("reads a list, lower-cased, with Gmail's domains always in it", () => {
+    expect(parsePlusTagDomains(" Fastmail.com., proton.me")).toEqual(
+      new Set(["gmail.com", "googlemail.com", "fastmail.com", "proton.me"]),
+    );
+  });
+
+  it("refuses something that is not a domain", () => {
+    expect(() => parsePlusTagDomains("fastmail")).toThrow();
+    expect(() => parsePlusTagDomains(",")).toThrow();
   });
 });
