@@ -49,7 +49,7 @@ describe("one URL shard killed under a running service", () => {
     const made = await Promise.all(
       Array.from({ length: 40 }, () => callJson(server.url, `${otp}/Generate`, {})),
     );
-    const challenges = made.map((r) => r.body as { id: string; code: string });
+    const challenges = made.map((r) => ({ id: r.body.id as string, code: r.body.code as string }));
     const down = challenges.filter((c) => shardIndexForUuid(c.id, 2) === 1);
     const up = challenges.filter((c) => shardIndexForUuid(c.id, 2) === 0);
     expect(down.length).toBeGreaterThan(0);
