@@ -11,7 +11,12 @@ export interface GrpcOutcome {
  * trailers (or the headers, for a trailers-only answer). h2load cannot see
  * trailers, so this is how the bench knows its body file is a valid call.
  */
-export function probeGrpc(baseUrl: string, path: string, frame: Uint8Array): Promise<GrpcOutcome> {
+export function probeGrpc(
+  baseUrl: string,
+  path: string,
+  frame: Uint8Array,
+  headers: Record<string, string> = {},
+): Promise<GrpcOutcome> {
   return new Promise((resolve, reject) => {
     const session = connect(baseUrl);
     const done = (err: Error | undefined, outcome?: GrpcOutcome) => {
@@ -26,6 +31,7 @@ export function probeGrpc(baseUrl: string, path: string, frame: Uint8Array): Pro
       ":path": path,
       "content-type": "application/grpc",
       te: "trailers",
+      ...headers,
     });
     let headerStatus: string | undefined;
     let headerMessage = "";

@@ -1,28 +1,32 @@
-/** The request bodies of one scenario, in both encodings. */
-export interface Payloads {
-  /** Protobuf bytes, one per distinct request. */
-  binary: Uint8Array[];
-  /** Connect JSON text, one per distinct request, in the same order. */
-  json: string[];
+/** One call to put under load, in both encodings, with the headers every call sends. */
+export interface LoadCall {
+  /** `package.Service/Method`. */
+  procedure: string;
+  /** Protobuf bytes of the request (gRPC). */
+  binary: Uint8Array;
+  /** Connect JSON text of the request. */
+  json: string;
+  /** Extra request headers, for example `authorization`. */
+  headers: Record<string, string>;
 }
 
-/** What one measured load run saw, from the load tool's side. */
+/** How to load: closed loop as fast as the service answers, or paced at a fixed rate. */
+export interface LoadShape {
+  seconds: number;
+  connections: number;
+  /** Calls per second across all connections; undefined for as fast as possible. */
+  rate?: number;
+}
+
+/** What one load run saw, from the load tool's side. */
 export interface LoadResult {
-  /** Calls completed in the run, divided by its length. */
+  /** Completed calls divided by the run's length. */
   callsPerSecond: number;
   calls: number;
   p50Ms: number;
   p99Ms: number;
-  /** Failures the load tool saw: transport errors, timeouts, non-2xx HTTP statuses. */
+  /** Failures the tool saw: transport errors, timeouts, non-2xx HTTP statuses. */
   clientErrors: number;
-  /** The load tool's own counters, kept for the JSON report. */
-  detail: Record<string, number>;
-}
-
-/** One procedure made ready for a load tool: run it for a while, as often as needed. */
-export interface LoadTarget {
-  run(seconds: number): Promise<LoadResult>;
-  close(): Promise<void>;
 }
 
 /** A load tool speaking one protocol. */
@@ -31,11 +35,16 @@ export interface LoadDriver {
   protocol: string;
   /** How the load is made, for the report header. */
   description: string;
-  /** True when it can send a different body on each call; h2load sends one body file. */
-  rotatesBodies: boolean;
-  /** True when a failed RPC shows in what the tool counts (a non-2xx status), false for gRPC's trailers. */
+  /** True when a failed RPC shows in what the tool counts (a non-2xx status); false for gRPC's trailers. */
   seesRpcErrors: boolean;
-  prepare(baseUrl: string, procedure: string, payloads: Payloads): Promise<LoadTarget>;
+  /** Checks the call once and gets ready to send it. */
+  prepare(baseUrl: string, call: LoadCall): Promise<LoadTarget>;
+}
+
+/** One call made ready for a load tool: run it as often as needed. */
+export interface LoadTarget {
+  run(shape: LoadShape): Promise<LoadResult>;
+  close(): Promise<void>;
 }
 
 /** The nearest-rank percentile of ascending `sorted` values; NaN when empty. */

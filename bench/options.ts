@@ -1,58 +1,42 @@
 import { parseArgs } from "node:util";
-
-/** The stores the bench can run the service on. */
-export const storeNames = ["memory", "redis"] as const;
-export type StoreName = (typeof storeNames)[number];
+import type { Timing } from "./suite.js";
 
 /** What one `npm run bench` run measures. */
 export interface BenchOptions {
-  /** Each store gets its own service process and the full set of scenarios. */
-  stores: StoreName[];
-  /** Measured seconds per scenario. */
-  durationSeconds: number;
-  /** Seconds of load before each measurement, thrown away. */
-  warmupSeconds: number;
-  /** Seconds of baseline load per protocol on a fresh service, thrown away. */
-  startupWarmupSeconds: number;
+  timing: Timing;
+  /** Configuration names to run (`--only`); undefined for all. */
+  only?: string[];
+  quick: boolean;
 }
 
-export const usage = `usage: npm run bench -- [--store memory|redis ...] [--duration SECONDS]
+export const usage = `usage: npm run bench -- [--quick] [--only NAME[,NAME...]]
 
-  --store     store under test; repeat it or separate with commas (default: memory)
-  --duration  measured seconds per scenario, after a 1 s warm-up (default: 5)`;
+  --quick   short windows (about 3 minutes in all) for a quick look; the full run takes about 5
+  --only    run only these configurations: bare, memory-dev, redis-dev, redis-prod, redis-prod-auto
+            (the bare floor always runs, since every ratio divides by it)`;
 
 /**
  * Reads the command line; throws with the usage text on anything unknown.
  *
  * @example
- * parseOptions(["--store", "memory,redis", "--duration", "10"]);
+ * parseOptions(["--quick", "--only", "redis-prod"]);
  */
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      store: { type: "string", multiple: true },
-      duration: { type: "string" },
+      quick: { type: "boolean" },
+      only: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
     allowPositionals: false,
   });
   if (values.help === true) throw new Error(usage);
-  const stores = (values.store ?? ["memory"]).flatMap((s) => s.split(",")).map((s) => s.trim());
-  for (const store of stores) {
-    if (!(storeNames as readonly string[]).includes(store)) {
-      throw new Error(`unknown store "${store}"\n${usage}`);
-    }
-  }
-  const durationSeconds = Number(values.duration ?? "5");
-  if (!Number.isInteger(durationSeconds) || durationSeconds < 1 || durationSeconds > 600) {
-    throw new Error(`--duration must be a whole number of seconds from 1 to 600\n${usage}`);
-  }
-  return {
-    stores: [...new Set(stores)] as StoreName[],
-    durationSeconds,
-    warmupSeconds: 1,
-    startupWarmupSeconds: 5,
-  };
+  const quick = values.quick === true;
+  const only = values.only?.flatMap((s) => s.split(",")).map((s) => s.trim());
+  const timing: Timing = quick
+    ? { startupWarmup: 1, warmup: 1, measure: 2, paced: 2, connections: 50, singleCalls: 3 }
+    : { startupWarmup: 2, warmup: 1, measure: 4, paced: 3, connections: 50, singleCalls: 5 };
+  return { timing, quick, ...(only === undefined ? {} : { only }) };
 }

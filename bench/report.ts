@@ -1,79 +1,264 @@
 import { mkdir, writeFile } from "node:fs/promises";
-
-/** One measured scenario. */
-export interface ResultRow {
-  protocol: string;
-  rpc: string;
-  procedure: string;
-  store: string;
-  callsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** Failed calls in the measured window; null when they could not be counted. */
-  errors: number | null;
-  /** calls/s divided by the baseline's calls/s for the same protocol and store; null without a baseline. */
-  ratio: number | null;
-  calls: number;
-  /** Calls by Connect code, from the service's /metrics, measured window only. */
-  serverCodes?: Record<string, number>;
-  /** Verify results from the service's /metrics, measured window only. */
-  verifyResults?: Record<string, number>;
-  /** The load tool's own counters. */
-  loadTool: Record<string, number>;
-}
+import type { BenchConfig } from "./configs.js";
+import type { ConfigResult, ResultRow, Timing } from "./suite.js";
 
 /** Everything one run measured, as written to bench/results/latest.json. */
 export interface BenchReport {
   date: string;
+  quick: boolean;
   machine: {
     nproc: number;
     cpu: string;
     node: string;
     os: string;
-    /** 1-minute load averages: other work on the box skews every row, the ratios less. */
+    /** 1-minute load averages: other work on the box skews calls/s, CPU per call much less. */
     loadAverageAtStart: number;
     loadAverageAtEnd: number;
   };
-  durationSeconds: number;
-  warmupSeconds: number;
-  startupWarmupSeconds: number;
+  timing: Timing;
   drivers: { protocol: string; description: string }[];
+  configs: (Pick<BenchConfig, "name" | "label" | "store" | "production"> & {
+    env: Record<string, string>;
+  })[];
   rows: ResultRow[];
+  results: ConfigResult[];
   notes: string[];
 }
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
-const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "n/a");
+const fixed = (n: number | null | undefined, digits: number) =>
+  n === null || n === undefined || !Number.isFinite(n) ? "–" : n.toFixed(digits);
+const times = (n: number | null | undefined) => (n == null ? "–" : `${n.toFixed(2)}×`);
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)}`;
 
-/** The report as markdown: a short header, one table row per scenario, then the notes. */
+/** `["node", "node", "esbuild"]` as `2 node + esbuild`. */
+function processList(names: string[]): string {
+  const counts = new Map<string, number>();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return [...counts].map(([n, k]) => (k === 1 ? n : `${k} ${n}`)).join(" + ");
+}
+
+/** Looks up a configuration's label. */
+function labelOf(report: BenchReport, name: string): string {
+  return report.configs.find((c) => c.name === name)?.label ?? name;
+}
+
+/** The round trips of single calls of `rpc` in configuration `name`, as a table cell. */
+function roundTrips(report: BenchReport, name: string, rpc: string): string {
+  const single = report.results.find((r) => r.name === name)?.singleCalls;
+  if (single === undefined) return "–";
+  const key = Object.keys(single).find(
+    (k) => k === rpc || k.startsWith(`${rpc} (wrong code, exhausted`),
+  );
+  const s = key === undefined ? undefined : single[key];
+  return s === undefined ? "–" : String(s.roundTrips);
+}
+
+/**
+ * The headline table, the one README.md carries: one line per configuration
+ * and RPC; Connect JSON calls/s, CPU per call and the p99 at half rate, gRPC
+ * CPU per call, each CPU figure also as a multiple of the bare server's on
+ * the same protocol, and the store round trips of a single call.
+ */
+export function renderHeadline(report: BenchReport): string[] {
+  const find = (config: string, rpc: string, protocol: string) =>
+    report.rows.find((r) => r.config === config && r.rpc === rpc && r.protocol === protocol);
+  const keys = [...new Set(report.rows.map((r) => `${r.config}\u0000${r.rpc}`))];
+  return table(
+    [
+      "configuration",
+      "RPC",
+      "JSON calls/s",
+      "JSON CPU ms/call",
+      "JSON CPU × bare",
+      "JSON p99 ms at ½ rate",
+      "gRPC CPU ms/call",
+      "gRPC CPU × bare",
+      "round trips",
+    ],
+    ["left", "left", "right", "right", "right", "right", "right", "right", "right"],
+    keys.map((key) => {
+      const [config = "", rpc = ""] = key.split("\u0000");
+      const json = find(config, rpc, "Connect JSON");
+      const grpc = find(config, rpc, "gRPC");
+      return [
+        labelOf(report, config),
+        rpc,
+        json === undefined ? "–" : int(json.callsPerSecond),
+        fixed(json?.cpuMsPerCall, 3),
+        times(json?.cpuVsBare),
+        fixed(json?.paced?.p99Ms, 2),
+        fixed(grpc?.cpuMsPerCall, 3),
+        times(grpc?.cpuVsBare),
+        roundTrips(report, config, rpc),
+      ];
+    }),
+  );
+}
+
+/** Every row: calls/s and CPU per call on each protocol, with their ratios to the bare server. */
+function renderRows(report: BenchReport): string[] {
+  return table(
+    [
+      "configuration",
+      "protocol",
+      "RPC",
+      "calls/s",
+      "× bare",
+      "CPU ms/call",
+      "CPU × bare",
+      "p50 ms",
+      "p99 ms",
+      "p99 ms at ½ rate",
+      "round trips",
+    ],
+    [
+      "left",
+      "left",
+      "left",
+      "right",
+      "right",
+      "right",
+      "right",
+      "right",
+      "right",
+      "right",
+      "right",
+    ],
+    report.rows.map((r) => [
+      labelOf(report, r.config),
+      r.protocol,
+      r.rpc,
+      int(r.callsPerSecond),
+      times(r.rateVsBare),
+      fixed(r.cpuMsPerCall, 3),
+      times(r.cpuVsBare),
+      fixed(r.p50Ms, 2),
+      fixed(r.p99Ms, 2),
+      fixed(r.paced?.p99Ms, 2),
+      roundTrips(report, r.config, r.rpc),
+    ]),
+  );
+}
+
+/** The report as markdown: header, the headline, the details, the notes. */
 export function renderMarkdown(report: BenchReport): string {
-  const { machine } = report;
+  const { machine, timing } = report;
   const lines = [
     "# OTP service benchmark",
     "",
-    `- ${report.date} · node ${machine.node} · nproc ${machine.nproc} (${machine.cpu}) · ${machine.os}`,
-    `- 1-minute load average ${machine.loadAverageAtStart.toFixed(2)} at start, ${machine.loadAverageAtEnd.toFixed(2)} at end (anything above ~0 means other work shared the cores)`,
-    `- a fresh service per store, warmed up with ${report.startupWarmupSeconds} s of the baseline per protocol; then each scenario: ${report.warmupSeconds} s warm-up (not counted), ${report.durationSeconds} s measured; the service and the load tool share the machine`,
+    `- ${report.date}${report.quick ? " · **--quick run**" : ""} · node ${machine.node} · nproc ${machine.nproc} (${machine.cpu}) · ${machine.os}`,
+    `- 1-minute load average ${machine.loadAverageAtStart.toFixed(2)} at start, ${machine.loadAverageAtEnd.toFixed(2)} at end (above ~0 means other work shared the cores: calls/s suffer, CPU per call much less)`,
+    `- a fresh process (and a fresh private redis-server) per configuration, warmed up with ${timing.startupWarmup} s of Health per protocol; then per RPC: ${timing.warmup} s warm-up (MONITOR counts commands here), ${timing.measure} s measured at full speed, ${timing.paced} s paced at half the measured rate; ${timing.connections} connections throughout; load tools share the 2 cores with the service`,
     ...report.drivers.map((d) => `- ${d.protocol}: ${d.description}`),
-    "- ratio = calls/s ÷ calls/s of the baseline (grpc.health.v1.Health/Check) on the same protocol, store and run",
+    "- × bare: the row's calls/s, or its CPU per call, divided by the bare Connect-node server's on the same protocol in this run (bench/bare-server.ts: one constant unary method, no interceptors)",
+    "- CPU ms/call: utime+stime of the service's processes (primary and workers) from /proc over the measured window, ÷ calls",
+    "- round trips: sequential store round trips of one call on its own (median of single calls; Verify: wrong code on an exhausted challenge); see the round-trip table",
+    "",
+    "## Headline",
+    "",
+    ...renderHeadline(report),
+    "",
+    "## Every row",
+    "",
+    ...renderRows(report),
+    "",
+    "## Latency and store commands",
     "",
     ...table(
-      ["protocol", "RPC", "store", "calls/s", "p50 ms", "p99 ms", "errors", "ratio vs baseline"],
-      ["left", "left", "left", "right", "right", "right", "right", "right"],
+      [
+        "configuration",
+        "protocol",
+        "RPC",
+        "p50 ms",
+        "p99 ms",
+        "½ rate asked",
+        "reached",
+        "p50 ms",
+        "p99 ms",
+        "top-level cmds/call",
+        "all cmds/call",
+        "reads/call",
+        "errors",
+      ],
+      [
+        "left",
+        "left",
+        "left",
+        "right",
+        "right",
+        "right",
+        "right",
+        "right",
+        "right",
+        "right",
+        "right",
+        "right",
+        "right",
+      ],
       report.rows.map((r) => [
+        labelOf(report, r.config),
         r.protocol,
         r.rpc,
-        r.store,
-        int(r.callsPerSecond),
-        ms(r.p50Ms),
-        ms(r.p99Ms),
-        r.errors === null ? "unknown" : int(r.errors),
-        r.ratio === null ? "n/a" : r.ratio.toFixed(2),
+        fixed(r.p50Ms, 2),
+        fixed(r.p99Ms, 2),
+        int(r.paced?.targetRate ?? 0),
+        int(r.paced?.callsPerSecond ?? 0),
+        fixed(r.paced?.p50Ms, 2),
+        fixed(r.paced?.p99Ms, 2),
+        fixed(r.topLevelPerCall, 2),
+        fixed(r.commandsPerCall, 2),
+        fixed(r.readsPerCall, 2),
+        r.errors === null ? "not counted" : int(r.errors),
+      ]),
+    ),
+    "",
+    "## Round trips of single calls (Redis)",
+    "",
+    ...table(
+      [
+        "configuration",
+        "call",
+        "sequential round trips",
+        "batches read",
+        "top-level commands",
+        "after the answer",
+        "commands of a typical call",
+      ],
+      ["left", "left", "right", "right", "right", "right", "left"],
+      report.results.flatMap((c) =>
+        Object.entries(c.singleCalls ?? {}).map(([call, s]) => [
+          c.label,
+          call,
+          String(s.roundTrips),
+          String(s.reads),
+          String(s.commands),
+          String(s.afterAnswer),
+          s.sequence.replaceAll("|", "\\|"),
+        ]),
+      ),
+    ),
+    "",
+    "## Memory",
+    "",
+    ...table(
+      [
+        "configuration",
+        "processes",
+        "RSS idle MB (sum / largest)",
+        "RSS under load MB (sum / largest)",
+      ],
+      ["left", "left", "right", "right"],
+      report.results.map((c) => [
+        c.label,
+        processList(c.processes),
+        `${mb(c.rssIdleBytes.total)} / ${mb(c.rssIdleBytes.largest)}`,
+        `${mb(c.rssLoadBytes.total)} / ${mb(c.rssLoadBytes.largest)}`,
       ]),
     ),
   ];
-  if (report.rows.length === 0) lines.push("", "No scenario ran; see the notes.");
-  if (report.notes.length > 0) lines.push("", ...report.notes.map((n) => `- ${n}`));
+  if (report.rows.length === 0) lines.push("", "No row ran; see the notes.");
+  if (report.notes.length > 0) lines.push("", "## Notes", "", ...report.notes.map((n) => `- ${n}`));
   return `${lines.join("\n")}\n`;
 }
 
@@ -81,7 +266,7 @@ export function renderMarkdown(report: BenchReport): string {
  * A markdown table with padded columns, the way the repository's formatter
  * (biome) writes it, so a fresh latest.md passes `biome check` unchanged.
  */
-function table(head: string[], align: ("left" | "right")[], body: string[][]): string[] {
+export function table(head: string[], align: ("left" | "right")[], body: string[][]): string[] {
   const widths = head.map((h, i) =>
     Math.max(3, h.length, ...body.map((row) => row[i]?.length ?? 0)),
   );
@@ -99,12 +284,6 @@ export async function writeReport(report: BenchReport, dir: URL): Promise<void> 
   await mkdir(dir, { recursive: true });
   await writeFile(new URL("latest.md", dir), renderMarkdown(report));
   await writeFile(new URL("latest.json", dir), `${JSON.stringify(report, null, 2)}\n`);
-}
-
-/** `{ ok: 3, not_found: 1 }` as `ok 3, not_found 1`. */
-export function formatCounts(counts: Record<string, number>): string {
-  const entries = Object.entries(counts);
-  return entries.length === 0 ? "none" : entries.map(([k, v]) => `${k} ${int(v)}`).join(", ");
 }
 
 /** Output of a process as one line of a note: whitespace collapsed, only the last `max` characters. */

@@ -1,34 +1,24 @@
-import { randomBytes } from "node:crypto";
 import { availableParallelism, cpus, loadavg, platform, release } from "node:os";
 import { createCleanup } from "./cleanup.js";
-import { commandAvailable } from "./commands.js";
-import { connectDriver } from "./connect-load.js";
+import { commandAvailable, runCommand } from "./commands.js";
+import { allConfigs, raisedLimits } from "./configs.js";
 import { grpcDriver, h2loadInstallHint } from "./grpc-load.js";
 import type { LoadDriver } from "./load.js";
 import { parseOptions } from "./options.js";
-import { type BenchReport, outputTail, renderMarkdown, writeReport } from "./report.js";
-import { ServiceExitedError, startService } from "./service.js";
-import { prepareStore, StoreUnavailableError } from "./stores.js";
-import { runSuite } from "./suite.js";
+import { procAvailable } from "./proc.js";
+import { type BenchReport, renderMarkdown, writeReport } from "./report.js";
+import { runConfig } from "./suite.js";
+import { wrkDriver, wrkInstallHint } from "./wrk-load.js";
 
-// The service as the bench runs it: quiet logs (one info line per RPC would
-// cost more than some RPCs), and no limit that would throttle the load.
-const benchEnv = {
-  LOG_LEVEL: "warn",
-  RESEND_COOLDOWN_SECONDS: "0",
-  RATE_LIMIT_GENERATE_PER_IP: "off",
-  RATE_LIMIT_VERIFY_PER_IP: "off",
-  RATE_LIMIT_VERIFY_PER_CHALLENGE: "off",
-  RATE_LIMIT_SENDS_PER_RECIPIENT: "off",
-  RATE_LIMIT_PUBLISHABLE_PER_IP: "off",
-  TENANT_QUOTA_GENERATE: "off",
-  TENANT_QUOTA_SENDS_PER_CHANNEL: "off",
-  SHUTDOWN_GRACE_SECONDS: "1",
-  // A shared store requires a configured secret; every store gets one so
-  // that they run the same configuration. A fresh one each run.
-  OTP_HMAC_SECRET: randomBytes(32).toString("base64url"),
-  TOTP_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-};
+// Secrets and credentials stay out of the committed JSON.
+const shownEnv = (env: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(env).filter(([k]) => !/SECRET|KEY|TOKEN/.test(k) || k.startsWith("RATE_")),
+  );
+
+function progress(text: string): void {
+  process.stderr.write(`bench: ${text}\n`);
+}
 
 async function main(): Promise<void> {
   let options: ReturnType<typeof parseOptions>;
@@ -38,8 +28,17 @@ async function main(): Promise<void> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
   }
+  if (!(await procAvailable())) {
+    process.stderr.write("bench: needs Linux /proc to read the service's CPU time\n");
+    process.exit(69);
+  }
+  const ticks = Number((await runCommand("getconf", ["CLK_TCK"], 10_000)).stdout.trim()) || 100;
+  const configs = allConfigs().filter(
+    (c) => c.kind === "bare" || options.only === undefined || options.only.includes(c.name),
+  );
   const report: BenchReport = {
     date: new Date().toISOString(),
+    quick: options.quick,
     machine: {
       nproc: availableParallelism(),
       cpu: cpus()[0]?.model.trim() ?? "unknown cpu",
@@ -48,72 +47,72 @@ async function main(): Promise<void> {
       loadAverageAtStart: loadavg()[0] ?? 0,
       loadAverageAtEnd: 0,
     },
-    durationSeconds: options.durationSeconds,
-    warmupSeconds: options.warmupSeconds,
-    startupWarmupSeconds: options.startupWarmupSeconds,
+    timing: options.timing,
     drivers: [],
+    configs: configs.map((c) => ({
+      name: c.name,
+      label: c.label,
+      store: c.store,
+      production: c.production,
+      env: shownEnv(c.env),
+    })),
     rows: [],
+    results: [],
     notes: [],
   };
 
   const drivers: LoadDriver[] = [];
-  if (await commandAvailable("h2load", ["--version"])) {
-    drivers.push(grpcDriver);
-  } else {
-    process.stderr.write(`bench: ${h2loadInstallHint}\n`);
-    report.notes.push(h2loadInstallHint);
+  for (const [driver, tool, hint] of [
+    [wrkDriver, "wrk", wrkInstallHint],
+    [grpcDriver, "h2load", h2loadInstallHint],
+  ] as const) {
+    // wrk prints its usage and exits 1 on -v; h2load exits 0 on --version.
+    const found = await commandAvailable("sh", ["-c", `command -v ${tool}`]);
+    if (found) drivers.push(driver);
+    else {
+      progress(hint);
+      report.notes.push(hint);
+    }
   }
-  drivers.push(connectDriver);
   report.drivers = drivers.map(({ protocol, description }) => ({ protocol, description }));
+  if (!(await commandAvailable("redis-server", ["--version"]))) {
+    const note =
+      "redis-server not found (apt-get install -y redis-server): the Redis rows are skipped";
+    progress(note);
+    report.notes.push(note);
+  }
+  report.notes.push(
+    `Production rows: NODE_ENV=production, calls with a secret API key made through AdminService, every default limit, quota and usage counter on; the limits a one-address, one-tenant, one-challenge load would exhaust are raised, not turned off: ${Object.entries(
+      raisedLimits,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ")}. Development rows turn limits and quotas off.`,
+  );
 
   const cleanup = createCleanup();
   try {
-    for (const storeName of options.stores) {
-      let store: Awaited<ReturnType<typeof prepareStore>>;
-      try {
-        store = await prepareStore(storeName);
-      } catch (err) {
-        if (!(err instanceof StoreUnavailableError)) throw err;
-        report.notes.push(`${storeName} store skipped: ${err.message}`);
+    for (const config of configs) {
+      if (config.store === "redis" && !(await commandAvailable("redis-server", ["--version"]))) {
         continue;
       }
-      cleanup.add(store.stop);
-      let service: Awaited<ReturnType<typeof startService>>;
-      try {
-        service = await startService({ ...benchEnv, ...store.env });
-      } catch (err) {
-        if (!(err instanceof ServiceExitedError)) throw err;
-        // A build without the Redis store refuses REDIS_URL itself; any other
-        // refusal is reported as it is.
-        const message = /^\s*- REDIS_URL:/m.test(err.output)
-          ? "redis store not available in this build"
-          : `the service refused to start on the ${storeName} store`;
-        process.stderr.write(`bench: ${message}\n${err.output}\n`);
-        report.notes.push(
-          `${message}; ${storeName} rows skipped. It said: ${outputTail(err.output)}`,
-        );
-        continue;
-      }
-      cleanup.add(service.stop);
-      process.stderr.write(`bench: ${storeName} store, service at ${service.url}\n`);
-      const { rows, notes } = await runSuite({
-        baseUrl: service.url,
-        serviceExitReport: service.exitReport,
-        store: storeName,
+      progress(`${config.label}: starting`);
+      const floor = report.rows.filter((r) => r.config === "bare");
+      const { rows, result, notes } = await runConfig({
+        config,
         drivers,
-        durationSeconds: options.durationSeconds,
-        warmupSeconds: options.warmupSeconds,
-        startupWarmupSeconds: options.startupWarmupSeconds,
+        timing: options.timing,
+        ticksPerSecond: ticks,
+        floor,
+        progress,
+        onInterrupt: (step) => cleanup.add(step),
       });
       report.rows.push(...rows);
+      if (result !== undefined) report.results.push(result);
       report.notes.push(...notes);
-      await service.stop();
-      await store.stop();
     }
   } finally {
     await cleanup.run();
   }
-
   report.machine.loadAverageAtEnd = loadavg()[0] ?? 0;
   await writeReport(report, new URL("./results/", import.meta.url));
   process.stdout.write(renderMarkdown(report));

@@ -9,6 +9,8 @@ const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 export interface ServiceProcess {
   /** The base URL from the banner, always on 127.0.0.1. */
   url: string;
+  /** The pid of the process started (the primary when it forks workers). */
+  pid: number;
   /** SIGTERM, then SIGKILL if it has not exited within a few seconds. Safe to call twice. */
   stop(): Promise<void>;
   /** Undefined while it runs; once it has exited by itself, how it ended and the tail of its output. */
@@ -28,15 +30,26 @@ export class ServiceExitedError extends Error {
 }
 
 /**
- * Starts `node --import tsx src/server.ts` (what `npm start` runs) on a free
- * port of 127.0.0.1 and waits for the banner's `listening on http://...`.
- * The child is killed when this process exits, whatever the reason.
+ * The service's entry: `node --import tsx src/server.ts`, what `npm start`
+ * runs without telemetry. `BENCH_SERVICE_ENTRY` names another script (for
+ * example compiled JavaScript) to run with plain `node` instead.
+ */
+export function serviceCommand(): string[] {
+  const entry = process.env.BENCH_SERVICE_ENTRY;
+  return entry === undefined || entry === "" ? ["--import", "tsx", "src/server.ts"] : [entry];
+}
+
+/**
+ * Starts `node <args>` on a free port of 127.0.0.1 and waits for the
+ * banner's `listening on http://...`. The child is killed when this process
+ * exits, whatever the reason.
  */
 export async function startService(
   env: Record<string, string>,
-  startTimeoutMs = 30_000,
+  args: string[] = serviceCommand(),
+  startTimeoutMs = 60_000,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? "",
@@ -94,7 +107,7 @@ export async function startService(
       stopping || (child.exitCode === null && child.signalCode === null)
         ? undefined
         : `the service exited (${child.exitCode ?? child.signalCode}) during the run; its last output: ${outputTail(output)}`;
-    return { url, stop, exitReport };
+    return { url, pid: child.pid ?? 0, stop, exitReport };
   } catch (err) {
     await stop();
     throw err;

@@ -1,162 +1,366 @@
-import type { LoadDriver } from "./load.js";
-import { formatCounts, type ResultRow } from "./report.js";
-import { baselineScenario, type Scenario, scenarios } from "./scenarios.js";
+import { startRedis } from "../test/support/redis-harness.js";
+import {
+  createApiKeyHeaders,
+  generateCall,
+  healthCall,
+  type RpcName,
+  verifyCall,
+} from "./calls.js";
+import type { BenchConfig } from "./configs.js";
+import type { LoadCall, LoadDriver, LoadResult } from "./load.js";
+import { sampleTree, type TreeSample } from "./proc.js";
+import {
+  countTopLevelDuring,
+  openRedisProbe,
+  perCall,
+  type RedisProbe,
+  type SingleCallSummary,
+  traceSingleCalls,
+} from "./redis-counts.js";
+import { startTurnCountingProxy } from "./redis-proxy.js";
 import { growth, scrapeMetrics } from "./server-metrics.js";
+import { startService } from "./service.js";
 
-/** One service under load: where it is, which store it runs on, how long to load it. */
+/** How long each phase runs, in seconds. */
+export interface Timing {
+  /** Health load per protocol on a fresh process, thrown away. */
+  startupWarmup: number;
+  /** Load before each measurement, thrown away (MONITOR counts commands here). */
+  warmup: number;
+  /** The measured window at full speed. */
+  measure: number;
+  /** The window at half the measured rate, for latency. */
+  paced: number;
+  /** Connections of every load run. */
+  connections: number;
+  /** Single calls traced per RPC for round trips. */
+  singleCalls: number;
+}
+
+/** One measured RPC on one protocol and configuration. */
+export interface ResultRow {
+  config: string;
+  protocol: string;
+  rpc: RpcName;
+  procedure: string;
+  callsPerSecond: number;
+  calls: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Failed calls in the measured window; null when they could not be counted. */
+  errors: number | null;
+  /** Service CPU (utime+stime of every process of the service) over the window, per call. */
+  cpuMsPerCall: number | null;
+  /** calls/s and CPU per call as multiples of the bare server's on the same protocol. */
+  rateVsBare: number | null;
+  cpuVsBare: number | null;
+  /** Redis, under load: top-level commands per call (MONITOR over the warm-up). */
+  topLevelPerCall?: number;
+  topLevelByCommand?: Record<string, number>;
+  /** Redis, under load: socket reads per call and all commands per call (script-internal included), from INFO over the measured window. */
+  readsPerCall?: number;
+  commandsPerCall?: number;
+  commandsByName?: Record<string, number>;
+  /** The paced run: the rate asked, the rate reached, its latencies. */
+  paced?: {
+    targetRate: number;
+    callsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    errors: number;
+  };
+  /** Calls by Connect code from the service's /metrics (single process only). */
+  serverCodes?: Record<string, number>;
+}
+
+/** What one configuration measured beyond its rows. */
+export interface ConfigResult {
+  name: string;
+  label: string;
+  /** The processes of the service's tree (command names), e.g. a primary and its workers. */
+  processes: string[];
+  /** RSS after start-up, before any load: the sum over processes, and the largest one. */
+  rssIdleBytes: { total: number; largest: number };
+  /** The highest RSS seen under load (sampled each second of the measured windows). */
+  rssLoadBytes: { total: number; largest: number };
+  /** Round trips of single calls, by RPC label (Redis configurations only). */
+  singleCalls?: Record<string, SingleCallSummary>;
+}
+
+/** Inputs of one configuration's run. */
 export interface SuiteInput {
-  baseUrl: string;
-  /** Undefined while the service runs; why it stopped once it has. */
-  serviceExitReport: () => string | undefined;
-  store: string;
+  config: BenchConfig;
   drivers: LoadDriver[];
-  durationSeconds: number;
-  warmupSeconds: number;
-  /** Seconds of baseline load per driver on the fresh service before anything is measured. */
-  startupWarmupSeconds: number;
+  timing: Timing;
+  /** Clock ticks per second of /proc's utime and stime. */
+  ticksPerSecond: number;
+  /** The bare server's rows of this run, to divide by; empty when it is being measured. */
+  floor: ResultRow[];
+  progress: (text: string) => void;
+  /** Registers a step that must also run if the bench is interrupted. */
+  onInterrupt: (step: () => Promise<void>) => void;
 }
 
-function progress(text: string): void {
-  process.stderr.write(`bench: ${text}\n`);
-}
+const rssOf = (s: TreeSample) => ({
+  total: s.rssBytes.reduce((a, b) => a + b, 0),
+  largest: Math.max(0, ...s.rssBytes),
+});
 
 /**
- * Runs every scenario on every driver against one service, baseline first.
- * Each run is a warm-up, a snapshot of the service's counters, the measured
- * load, and a second snapshot, so server-side counts cover exactly the
- * measured window. A scenario that fails is reported in the notes; the others
- * still run.
+ * Starts the configuration's process (and a private Redis when it needs
+ * one), then for each protocol and RPC: a warm-up (with MONITOR on Redis),
+ * the measured window with the process tree's CPU time and the store's INFO
+ * counters read before and after, and a paced window at half the measured
+ * rate. Finally single calls traced one at a time for their round trips.
  */
-export async function runSuite(input: SuiteInput): Promise<{ rows: ResultRow[]; notes: string[] }> {
+export async function runConfig(
+  input: SuiteInput,
+): Promise<{ rows: ResultRow[]; result: ConfigResult | undefined; notes: string[] }> {
+  const { config, timing, progress } = input;
   const rows: ResultRow[] = [];
   const notes: string[] = [];
-  // Loading a dead port would only fill the table with refused connections.
-  const serviceRuns = () => {
-    const exited = input.serviceExitReport();
-    if (exited === undefined) return true;
-    notes.push(`${input.store}: ${exited}`);
-    progress(exited);
-    return false;
+  const stops: (() => Promise<void>)[] = [];
+  const track = (stop: () => Promise<void>) => {
+    stops.unshift(stop);
+    input.onInterrupt(stop);
   };
   try {
-    for (const driver of input.drivers) await warmUp(input, driver);
-  } catch (err) {
-    notes.push(`${input.store}: start-up warm-up failed: ${message(err)}`);
-    serviceRuns();
-    return { rows, notes };
-  }
-  for (const driver of input.drivers) {
-    let baseline: number | undefined;
-    for (const scenario of scenarios) {
-      if (scenario.rotatingBodies && !driver.rotatesBodies) continue;
-      if (!serviceRuns()) return { rows, notes };
-      const where = `${driver.protocol} · ${scenario.rpc} · ${input.store}`;
+    let probe: RedisProbe | undefined;
+    const env = { ...config.env };
+    if (config.store === "redis") {
+      const redis = await startRedis();
+      track(() => redis.stop());
+      env.REDIS_URL = redis.url;
+      probe = await openRedisProbe(redis.port);
+      track(() => probe?.close() ?? Promise.resolve());
+    }
+    const proc =
+      config.kind === "bare"
+        ? await startService(env, ["--import", "tsx", "bench/bare-server.ts"])
+        : await startService(env);
+    track(() => proc.stop());
+    const headers = config.production ? await createApiKeyHeaders(proc.url) : {};
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = await sampleTree(proc.pid);
+    const result: ConfigResult = {
+      name: config.name,
+      label: config.label,
+      processes: idle.names,
+      rssIdleBytes: rssOf(idle),
+      rssLoadBytes: { total: 0, largest: 0 },
+    };
+    progress(`${config.label}: ${proc.url}, ${idle.pids.length} process(es)`);
+
+    const calls: [RpcName, () => Promise<LoadCall>][] = [
+      ["Health", async () => healthCall(headers)],
+      ...(config.kind === "bare"
+        ? []
+        : ([
+            ["Generate", async () => generateCall(headers)],
+            ["Verify", () => verifyCall(proc.url, headers, true)],
+          ] as [RpcName, () => Promise<LoadCall>][])),
+    ];
+    const singleProcess =
+      idle.names.filter((n) => n === "node").length === 1 && config.kind === "service";
+
+    for (const driver of input.drivers) {
       try {
-        const row = await measure(input, driver, scenario, baseline, notes);
-        if (scenario.baseline) baseline = row.callsPerSecond;
-        row.ratio = baseline === undefined || baseline <= 0 ? null : row.callsPerSecond / baseline;
-        rows.push(row);
-        progress(`${where}: ${Math.round(row.callsPerSecond)} calls/s, ${row.errors} errors`);
+        const warm = await driver.prepare(proc.url, healthCall(headers));
+        await warm.run({ seconds: timing.startupWarmup, connections: timing.connections });
+        await warm.close();
       } catch (err) {
-        notes.push(`${where}: failed: ${message(err)}`);
-        progress(`${where}: failed: ${message(err)}`);
+        notes.push(`${config.label} · ${driver.protocol}: start-up warm-up failed: ${String(err)}`);
+        continue;
+      }
+      for (const [rpc, makeCall] of calls) {
+        if (proc.exitReport() !== undefined) break;
+        const where = `${config.label} · ${driver.protocol} · ${rpc}`;
+        try {
+          const call = await makeCall();
+          const target = await driver.prepare(proc.url, call);
+          try {
+            const row = await measure(
+              input,
+              driver,
+              rpc,
+              call,
+              target,
+              probe,
+              proc.pid,
+              proc.url,
+              singleProcess,
+              result,
+            );
+            rows.push(row);
+            progress(
+              `${where}: ${Math.round(row.callsPerSecond)}/s, ${row.cpuMsPerCall?.toFixed(3)} ms CPU/call, p99 ${row.paced?.p99Ms.toFixed(2)} ms at ${Math.round(row.paced?.callsPerSecond ?? 0)}/s`,
+            );
+          } finally {
+            await target.close();
+          }
+        } catch (err) {
+          notes.push(`${where}: failed: ${String(err instanceof Error ? err.message : err)}`);
+          progress(`${where}: failed: ${String(err)}`);
+        }
       }
     }
-  }
-  serviceRuns();
-  return { rows, notes };
-}
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-// A fresh service needs a few seconds before its calls/s settle (JIT, lazily
-// loaded code); the per-scenario warm-up alone would leave the first rows, the
-// baseline among them, measured cold.
-async function warmUp(input: SuiteInput, driver: LoadDriver): Promise<void> {
-  progress(`${driver.protocol}: start-up warm-up ${input.startupWarmupSeconds} s`);
-  const payloads = await baselineScenario.payloads({
-    baseUrl: input.baseUrl,
-    baselineCallsPerSecond: 0,
-    loadSeconds: input.startupWarmupSeconds,
-  });
-  const target = await driver.prepare(input.baseUrl, baselineScenario.procedure, payloads);
-  try {
-    await target.run(input.startupWarmupSeconds);
+    const exited = proc.exitReport();
+    if (exited !== undefined) notes.push(`${config.label}: ${exited}`);
+    if (probe !== undefined && env.REDIS_URL !== undefined) {
+      // Single calls go to a fresh one-process instance with the same
+      // settings whose Redis connections pass the turn-counting proxy; the
+      // loaded one stops first, so its background work adds no noise.
+      await proc.stop();
+      const proxy = await startTurnCountingProxy(probe.port);
+      track(() => proxy.close());
+      const traced = await startService({
+        ...env,
+        WORKERS: "1",
+        REDIS_URL: env.REDIS_URL.replace(`:${probe.port}`, `:${proxy.port}`),
+      });
+      track(() => traced.stop());
+      const single: Record<string, SingleCallSummary> = {};
+      const traceCalls: [string, () => Promise<LoadCall>][] = [
+        ["Health", async () => healthCall(headers)],
+        ["Generate", async () => generateCall(headers)],
+        ["Verify (wrong code, attempts left)", () => verifyCall(traced.url, headers, false)],
+        ["Verify (wrong code, exhausted)", () => verifyCall(traced.url, headers, true)],
+      ];
+      for (const [label, makeCall] of traceCalls) {
+        single[label] = await traceSingleCalls(
+          traced.url,
+          probe,
+          proxy,
+          makeCall,
+          timing.singleCalls,
+        );
+      }
+      result.singleCalls = single;
+    }
+    return { rows, result, notes };
   } finally {
-    await target.close();
+    for (const stop of stops) await stop().catch(() => undefined);
   }
 }
 
 async function measure(
   input: SuiteInput,
   driver: LoadDriver,
-  scenario: Scenario,
-  baseline: number | undefined,
-  notes: string[],
+  rpc: RpcName,
+  call: LoadCall,
+  target: {
+    run: (shape: { seconds: number; connections: number; rate?: number }) => Promise<LoadResult>;
+  },
+  probe: RedisProbe | undefined,
+  pid: number,
+  baseUrl: string,
+  singleProcess: boolean,
+  result: ConfigResult,
 ): Promise<ResultRow> {
-  const where = `${driver.protocol} · ${scenario.rpc} · ${input.store}`;
-  const { note, ...payloads } = await scenario.payloads({
-    baseUrl: input.baseUrl,
-    baselineCallsPerSecond: baseline ?? 0,
-    loadSeconds: input.warmupSeconds + input.durationSeconds,
-  });
-  if (note !== undefined) notes.push(`${where}: ${note}`);
-  const target = await driver.prepare(input.baseUrl, scenario.procedure, payloads);
-  try {
-    progress(`${where}: warm-up ${input.warmupSeconds} s, then ${input.durationSeconds} s`);
-    await target.run(input.warmupSeconds);
-    const before = await scrapeMetrics(input.baseUrl);
-    const result = await target.run(input.durationSeconds);
-    const after = await scrapeMetrics(input.baseUrl);
+  const { timing, config } = input;
+  const shape = { connections: timing.connections };
+  let topLevel: { calls: number; topLevel: number; byCommand: Record<string, number> } | undefined;
+  if (probe === undefined) await target.run({ ...shape, seconds: timing.warmup });
+  else {
+    topLevel = await countTopLevelDuring(
+      probe,
+      async () => (await target.run({ ...shape, seconds: timing.warmup })).calls,
+    );
+  }
 
-    const counted = before !== undefined && after !== undefined;
-    const serverCodes = counted
+  const metricsBefore = singleProcess ? await scrapeMetrics(baseUrl) : undefined;
+  const redisBefore = await probe?.counters();
+  const cpuBefore = await sampleTree(pid);
+  // RSS under load: one sample a second while the window runs.
+  const sampler = setInterval(() => {
+    void sampleTree(pid).then((s) => {
+      const r = rssOf(s);
+      if (r.total > result.rssLoadBytes.total) result.rssLoadBytes.total = r.total;
+      if (r.largest > result.rssLoadBytes.largest) result.rssLoadBytes.largest = r.largest;
+    });
+  }, 1000);
+  let load: LoadResult;
+  let cpuAfter: TreeSample;
+  try {
+    load = await target.run({ ...shape, seconds: timing.measure });
+    cpuAfter = await sampleTree(pid);
+  } finally {
+    clearInterval(sampler);
+  }
+  const redisAfter = await probe?.counters();
+  const metricsAfter = singleProcess ? await scrapeMetrics(baseUrl) : undefined;
+
+  const serverCodes =
+    metricsBefore !== undefined && metricsAfter !== undefined
       ? growth(
-          before,
-          after,
+          metricsBefore,
+          metricsAfter,
           "otp_rpc_duration_seconds_count",
-          { method: scenario.procedure },
+          { method: call.procedure },
           "code",
         )
       : undefined;
-    const verifyResults =
-      counted && scenario.procedure.endsWith("/Verify")
-        ? growth(before, after, "otp_verifications_total", {}, "result")
-        : undefined;
-    const serverErrors =
-      serverCodes === undefined
-        ? undefined
-        : Object.entries(serverCodes).reduce((sum, [code, n]) => sum + (code === "ok" ? 0 : n), 0);
-
-    // A Connect error is a non-2xx response, which the load tool counts. A
-    // gRPC error is an HTTP 200 with grpc-status in the trailers, which h2load
-    // cannot read: those come from the service's own counts.
-    let errors: number | null = result.clientErrors;
-    if (!driver.seesRpcErrors) errors = serverErrors === undefined ? null : errors + serverErrors;
-
-    if (serverCodes === undefined) notes.push(`${where}: /metrics unavailable, no server counts`);
-    else if (serverErrors !== 0) notes.push(`${where}: server codes ${formatCounts(serverCodes)}`);
-    if (verifyResults !== undefined) {
-      notes.push(`${where}: Verify results seen by the server: ${formatCounts(verifyResults)}`);
-    }
-    return {
-      protocol: driver.protocol,
-      rpc: scenario.rpc,
-      procedure: scenario.procedure,
-      store: input.store,
-      callsPerSecond: result.callsPerSecond,
-      p50Ms: result.p50Ms,
-      p99Ms: result.p99Ms,
-      errors,
-      ratio: null,
-      calls: result.calls,
-      ...(serverCodes === undefined ? {} : { serverCodes }),
-      ...(verifyResults === undefined ? {} : { verifyResults }),
-      loadTool: result.detail,
-    };
-  } finally {
-    await target.close();
+  const serverErrors =
+    serverCodes === undefined
+      ? undefined
+      : // h2load resets the streams still open when its duration ends: the
+        // service counts those as canceled, and they are not failures.
+        Object.entries(serverCodes).reduce(
+          (sum, [code, n]) => sum + (code === "ok" || code === "canceled" ? 0 : n),
+          0,
+        );
+  let errors: number | null = load.clientErrors;
+  // A gRPC error is an HTTP 200 with grpc-status in the trailers, which h2load cannot read.
+  if (!driver.seesRpcErrors && config.kind === "service") {
+    errors = serverErrors === undefined ? null : errors + serverErrors;
   }
+
+  const cpuMsPerCall =
+    load.calls > 0
+      ? ((cpuAfter.cpuTicks - cpuBefore.cpuTicks) * 1000) / input.ticksPerSecond / load.calls
+      : null;
+  const floor = input.floor.find((r) => r.protocol === driver.protocol);
+  const row: ResultRow = {
+    config: config.name,
+    protocol: driver.protocol,
+    rpc,
+    procedure: call.procedure,
+    callsPerSecond: load.callsPerSecond,
+    calls: load.calls,
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    errors,
+    cpuMsPerCall,
+    rateVsBare: floor === undefined ? null : load.callsPerSecond / floor.callsPerSecond,
+    cpuVsBare:
+      floor?.cpuMsPerCall == null || cpuMsPerCall === null
+        ? null
+        : cpuMsPerCall / floor.cpuMsPerCall,
+    ...(serverCodes === undefined ? {} : { serverCodes }),
+  };
+  if (topLevel !== undefined && topLevel.calls > 0) {
+    row.topLevelPerCall = topLevel.topLevel / topLevel.calls;
+    row.topLevelByCommand = Object.fromEntries(
+      Object.entries(topLevel.byCommand).map(([k, v]) => [k, v / topLevel.calls]),
+    );
+  }
+  if (redisBefore !== undefined && redisAfter !== undefined && load.calls > 0) {
+    // The bench's own reads in between: the INFO after.
+    const counts = perCall(redisBefore, redisAfter, load.calls, 1);
+    row.readsPerCall = counts.readsPerCall;
+    row.commandsPerCall = counts.commandsPerCall;
+    row.commandsByName = counts.byCommand;
+  }
+
+  const targetRate = Math.max(1, load.callsPerSecond / 2);
+  const paced = await target.run({ ...shape, seconds: timing.paced, rate: targetRate });
+  row.paced = {
+    targetRate,
+    callsPerSecond: paced.callsPerSecond,
+    p50Ms: paced.p50Ms,
+    p99Ms: paced.p99Ms,
+    errors: paced.clientErrors,
+  };
+  return row;
 }
