@@ -113,7 +113,9 @@ export function createListener(options: ListenerOptions): Listener {
   // Without a listener these would be unhandled; the session is torn down anyway.
   h2.on("sessionError", () => {});
 
-  const tcp = net.createServer((socket) => {
+  // Nagle off, as http.createServer does by default: a small response must not
+  // wait for an ACK before it leaves (it cost one-stream gRPC clients 20-50 ms).
+  const tcp = net.createServer({ noDelay: true }, (socket) => {
     if (draining) {
       socket.destroy();
       return;
