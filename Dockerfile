@@ -31,4 +31,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node directly (not npm) so SIGTERM reaches the server; use `--init` / compose `init: true`.
-CMD ["node", "--import", "./src/telemetry/otel-register.mjs", "--import", "./src/telemetry/otel-start.mjs", "--import", "tsx", "src/server.ts"]
+CMD ["node", "--import", "./src/telemetry/otel-register.mjs", "--import", "./src/telemetry/otel-start.mjs", "--import", "tsx", "src/main.ts"]

@@ -30,13 +30,13 @@ export class ServiceExitedError extends Error {
 }
 
 /**
- * The service's entry: `node --import tsx src/server.ts`, what `npm start`
+ * The service's entry: `node --import tsx src/main.ts`, what `npm start`
  * runs without telemetry. `BENCH_SERVICE_ENTRY` names another script (for
  * example compiled JavaScript) to run with plain `node` instead.
  */
 export function serviceCommand(): string[] {
   const entry = process.env.BENCH_SERVICE_ENTRY;
-  return entry === undefined || entry === "" ? ["--import", "tsx", "src/server.ts"] : [entry];
+  return entry === undefined || entry === "" ? ["--import", "tsx", "src/main.ts"] : [entry];
 }
 
 /**

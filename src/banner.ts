@@ -1,4 +1,4 @@
-import type { RunningServer } from "./server.js";
+import type { RunningServer } from "./app.js";
 
 /**
  * The start-up banner: where the service listens, what it speaks, which store

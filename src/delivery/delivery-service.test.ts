@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createCodeHasher } from "../otp/code-hasher.js";
-import { createMemoryStore } from "../store/memory-store.js";
+import { createMemoryStore } from "../store/memory/memory-store.js";
 import { advancesStatus, createDeliveryService, deliveryStatusOf } from "./delivery-service.js";
 import { createDispatcher } from "./dispatcher.js";
-import { createOutboxChannel } from "./outbox-channel.js";
+import { createOutboxChannel } from "./outbox/outbox-channel.js";
 
 const event = (status: "queued" | "sent" | "delivered" | "failed" | "deleted") => ({
   status,

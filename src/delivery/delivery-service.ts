@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { OtpError } from "../errors/otp-error.js";
+import { OtpError } from "../core/otp-error.js";
 import { canonicalJson } from "../otp/binding-hash.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid, validateIdempotencyKey } from "../otp/validate.js";

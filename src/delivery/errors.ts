@@ -1,4 +1,4 @@
-import { OtpError } from "../errors/otp-error.js";
+import { OtpError } from "../core/otp-error.js";
 
 /** One factory per error the delivery domain raises; messages never include recipients or codes. */
 export const deliveryErrors = {

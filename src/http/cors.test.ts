@@ -3,9 +3,9 @@ import { cors, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health } from "../../gen/health/v1/health_pb.js";
-import { createHealthService } from "../health/health-service.js";
-import { createListener, type Listener } from "../listener.js";
+import { createHealthService } from "../rpc/health-service.js";
 import { withCors } from "./cors.js";
+import { createListener, type Listener } from "./listener.js";
 
 const allowed = "https://app.example.com";
 const other = "https://evil.example.com";

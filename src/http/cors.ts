@@ -1,7 +1,7 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { cors } from "@connectrpc/connect";
-import type { RequestHandler } from "../listener.js";
+import type { RequestHandler } from "./listener.js";
 
 /** Options for {@link withCors}. */
 export interface CorsOptions {

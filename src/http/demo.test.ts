@@ -9,8 +9,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { productionEnv } from "../../test/support/secrets.js";
 import { startTestServer } from "../../test/support/test-server.js";
-import type { RequestHandler } from "../listener.js";
 import { buildDemo, withDemo } from "./demo.js";
+import type { RequestHandler } from "./listener.js";
 
 /** Serves `handler` on a free port for the duration of `run`. */
 async function serve(handler: RequestHandler, run: (url: string) => Promise<void>): Promise<void> {

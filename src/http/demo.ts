@@ -3,7 +3,7 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RequestHandler } from "../listener.js";
+import type { RequestHandler } from "./listener.js";
 
 /** Options for {@link withDemo}. */
 export interface DemoOptions {

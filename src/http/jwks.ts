@@ -1,4 +1,4 @@
-import type { RequestHandler } from "../listener.js";
+import type { RequestHandler } from "./listener.js";
 
 /**
  * Serves the public keys that check verification tokens at

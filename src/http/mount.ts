@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { RequestHandler } from "../listener.js";
+import type { RequestHandler } from "./listener.js";
 
 /** A plain HTTP endpoint served on the RPC port, such as a provider's webhook. */
 export interface Mount {

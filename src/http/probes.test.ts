@@ -1,8 +1,8 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health } from "../../gen/health/v1/health_pb.js";
-import { createHealthService } from "../health/health-service.js";
-import { createListener, type Listener } from "../listener.js";
+import { createHealthService } from "../rpc/health-service.js";
+import { createListener, type Listener } from "./listener.js";
 import { withProbes } from "./probes.js";
 
 let ready = true;

@@ -1,6 +1,6 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
-import type { RequestHandler } from "../listener.js";
+import type { RequestHandler } from "./listener.js";
 
 /** Options for {@link withProbes}. */
 export interface ProbeOptions {

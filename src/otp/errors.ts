@@ -1,4 +1,4 @@
-import { OtpError } from "../errors/otp-error.js";
+import { OtpError } from "../core/otp-error.js";
 
 /** One factory per error the OTP domain raises; messages never include codes or recipients. */
 export const otpErrors = {

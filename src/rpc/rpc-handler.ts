@@ -19,23 +19,19 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import { isOtpError } from "../errors/otp-error.js";
-import type { Reason } from "../errors/reasons.js";
-import { connectErrorFor, toConnectError } from "../errors/to-connect-error.js";
-import {
-  type CallState,
-  callStateKey,
-  requestIdHeader,
-} from "../interceptors/error-interceptor.js";
-import { codeName } from "../interceptors/rpc-log-interceptor.js";
-import type { RequestHandler } from "../listener.js";
-import type { Logger } from "../logger.js";
+import { isOtpError } from "../core/otp-error.js";
+import type { Reason } from "../core/reasons.js";
+import type { RequestHandler } from "../http/listener.js";
+import type { Logger } from "../telemetry/logger.js";
+import { type CallState, callStateKey, requestIdHeader } from "./interceptors/error-interceptor.js";
+import { codeName } from "./interceptors/rpc-log-interceptor.js";
 import {
   errorResponse,
   protocolOf,
   readErrorResponse,
   type WireProtocol,
 } from "./protocol-errors.js";
+import { connectErrorFor, toConnectError } from "./to-connect-error.js";
 
 /** Options for {@link createRpcHandler}. */
 export interface RpcHandlerOptions {

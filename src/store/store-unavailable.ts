@@ -1,4 +1,4 @@
-import { OtpError } from "../errors/otp-error.js";
+import { OtpError } from "../core/otp-error.js";
 
 /** Options for {@link StoreUnavailableError}. */
 export interface StoreUnavailableOptions {

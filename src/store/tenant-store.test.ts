@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runAsTenant } from "../auth/tenant-scope.js";
-import { createMemoryStore } from "./memory-store.js";
+import { runAsTenant } from "../core/tenant-scope.js";
+import { createMemoryStore } from "./memory/memory-store.js";
 import type { ChallengeRecord } from "./store.js";
 import { createTenantStore } from "./tenant-store.js";
 

@@ -1,4 +1,4 @@
-import { currentTenant, knownOwned, rememberOwned } from "../auth/tenant-scope.js";
+import { currentTenant, knownOwned, rememberOwned } from "../core/tenant-scope.js";
 import type { Store } from "./store.js";
 
 /** Records made before tenants existed, and anonymous development callers, belong here. */

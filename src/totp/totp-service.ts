@@ -1,11 +1,11 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { generateSecret, generateURI, verify as verifyTotpCode } from "otplib";
 import QRCode from "qrcode";
-import type { SecretBox } from "../crypto/secret-box.js";
+import { boundedText } from "../core/bounded-text.js";
+import type { SecretBox } from "../core/secret-box.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid } from "../otp/validate.js";
 import type { Store, TotpFactorRecord } from "../store/store.js";
-import { boundedText } from "../validation/bounded-text.js";
 import { totpErrors } from "./errors.js";
 
 /** The bounds of the names an enrolment stores; ':' would split the otpauth label. */

@@ -1,6 +1,6 @@
 import { createDeliveryClient } from "@otp/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { createApiKey } from "../support/api-keys.js";
 import { startTestServer } from "../support/test-server.js";
 

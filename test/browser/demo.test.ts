@@ -2,7 +2,7 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { startTestServer } from "../support/test-server.js";
 import { hasChromium, launchChromium, screenshot, type TestBrowser } from "./support/chromium.js";
 

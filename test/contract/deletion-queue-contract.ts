@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DeletionItem, DeletionQueue } from "../../src/delivery/deletion-queue.js";
+import type { DeletionItem, DeletionQueue } from "../../src/delivery/telegram/deletion-queue.js";
 
 /** Makes two handles on one queue, as two instances of the service would have. */
 export type DeletionQueuePair = () => Promise<{ a: DeletionQueue; b: DeletionQueue }>;

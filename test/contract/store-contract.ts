@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { isOtpError } from "../../src/core/otp-error.js";
 import { createDispatcher } from "../../src/delivery/dispatcher.js";
-import { createOutboxChannel } from "../../src/delivery/outbox-channel.js";
-import { isOtpError } from "../../src/errors/otp-error.js";
+import { createOutboxChannel } from "../../src/delivery/outbox/outbox-channel.js";
 import { type ChallengeService, createChallengeService } from "../../src/otp/challenge-service.js";
 import { createCodeHasher } from "../../src/otp/code-hasher.js";
 import type { GenerateInput } from "../../src/otp/validate.js";

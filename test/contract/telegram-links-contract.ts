@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TelegramLinks } from "../../src/delivery/telegram-links.js";
+import type { TelegramLinks } from "../../src/delivery/telegram/telegram-links.js";
 
 /** The behaviour every {@link TelegramLinks} shares; `make` gives a fresh, empty one. */
 export function describeTelegramLinksContract(

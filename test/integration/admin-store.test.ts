@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AdminStore, createMemoryAdminStore } from "../../src/auth/admin-store.js";
-import { createRedisAdminStore } from "../../src/auth/admin-store-redis.js";
-import { generateApiKey } from "../../src/auth/api-key.js";
+import { createRedisAdminStore } from "../../src/store/redis/admin-store.js";
 import { createRedisTopology, type RedisTopology } from "../../src/store/redis/topology.js";
+import { type AdminStore, createMemoryAdminStore } from "../../src/tenancy/admin-store.js";
+import { generateApiKey } from "../../src/tenancy/api-key.js";
 import {
   type RedisCluster,
   type RedisInstance,

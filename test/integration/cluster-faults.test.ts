@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { clusterSlotOf } from "../../src/store/redis/cluster-slot.js";
 import { callJson, errorReason, type JsonReply } from "../support/connect-json.js";
 import { type RedisCluster, startRedisCluster } from "../support/redis-harness.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRedisDeletionQueue } from "../../src/delivery/deletion-queue-redis.js";
+import { createRedisDeletionQueue } from "../../src/store/redis/deletion-queue.js";
 import {
   createRedisTopology,
   type RedisLayout,

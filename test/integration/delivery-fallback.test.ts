@@ -9,7 +9,7 @@ import {
   VerifyResult,
 } from "@otp/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { startTestServer } from "../support/test-server.js";
 

@@ -6,7 +6,7 @@ import {
   DeliveryStatus,
 } from "@otp/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { startTestServer } from "../support/test-server.js";

@@ -12,7 +12,7 @@ import {
   OtpError,
 } from "@otp/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { createApiKey } from "../support/api-keys.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { productionEnv, testAdminToken } from "../support/secrets.js";

@@ -8,7 +8,7 @@ import {
   OtpError,
 } from "@otp/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import type { TwilioMessage } from "../fakes/twilio-fake.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { startTestServer } from "../support/test-server.js";

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Channel, OutgoingMessage } from "../../src/delivery/channel.js";
+import { DeliveryError } from "../../src/delivery/delivery-error.js";
 import {
   createEmailChannel,
   type EmailChannelOptions,
-} from "../../src/delivery/channels/email-channel.js";
-import { DeliveryError } from "../../src/delivery/delivery-error.js";
+} from "../../src/delivery/email/email-channel.js";
 import type { RetryPolicy } from "../../src/delivery/retry.js";
 import { type ResendFake, startResendFake } from "../fakes/resend-fake.js";
 

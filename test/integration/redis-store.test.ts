@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRecipientVault } from "../../src/crypto/recipient-vault.js";
+import { createRecipientVault } from "../../src/core/recipient-vault.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { shardIndexForUuid } from "../../src/store/redis/shard-index.js";
 import { createRedisTopology, type RedisLayout } from "../../src/store/redis/topology.js";

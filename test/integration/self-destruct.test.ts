@@ -1,19 +1,19 @@
 import { EventEmitter, once } from "node:events";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { OutgoingMessage, SendReceipt } from "../../src/delivery/channel.js";
-import {
-  createGrammyBot,
-  createTelegramChannel,
-} from "../../src/delivery/channels/telegram-channel.js";
-import type { DeletionQueue } from "../../src/delivery/deletion-queue.js";
-import { createMemoryDeletionQueue } from "../../src/delivery/deletion-queue-memory.js";
-import { createRedisDeletionQueue } from "../../src/delivery/deletion-queue-redis.js";
+import type { DeletionQueue } from "../../src/delivery/telegram/deletion-queue.js";
 import {
   createSelfDestruct,
   createTelegramDeleter,
   type DeletionOutcome,
   type SelfDestruct,
-} from "../../src/delivery/self-destruct.js";
+} from "../../src/delivery/telegram/self-destruct.js";
+import {
+  createGrammyBot,
+  createTelegramChannel,
+} from "../../src/delivery/telegram/telegram-channel.js";
+import { createMemoryDeletionQueue } from "../../src/store/memory/deletion-queue.js";
+import { createRedisDeletionQueue } from "../../src/store/redis/deletion-queue.js";
 import { createRedisTopology, type RedisTopology } from "../../src/store/redis/topology.js";
 import { startTelegramFake, type TelegramFake } from "../fakes/telegram-fake.js";
 import { createFakeClock, type FakeClock } from "../support/fake-clock.js";

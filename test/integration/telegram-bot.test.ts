@@ -4,19 +4,19 @@ import type { Bot } from "grammy";
 import type { Update } from "grammy/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  createGrammyBot,
-  createTelegramChannel,
-} from "../../src/delivery/channels/telegram-channel.js";
-import {
   createTelegramWebhookHandler,
   installTelegramBotHandlers,
   registerTelegramWebhook,
   startTelegramPolling,
   type TelegramLinkEvent,
   telegramDeepLink,
-} from "../../src/delivery/telegram-bot.js";
-import type { TelegramLinks } from "../../src/delivery/telegram-links.js";
-import { createMemoryTelegramLinks } from "../../src/delivery/telegram-links-memory.js";
+} from "../../src/delivery/telegram/telegram-bot.js";
+import {
+  createGrammyBot,
+  createTelegramChannel,
+} from "../../src/delivery/telegram/telegram-channel.js";
+import type { TelegramLinks } from "../../src/delivery/telegram/telegram-links.js";
+import { createMemoryTelegramLinks } from "../../src/store/memory/telegram-links.js";
 import { startTelegramFake, type TelegramFake } from "../fakes/telegram-fake.js";
 
 let fake: TelegramFake;

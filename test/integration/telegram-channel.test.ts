@@ -1,14 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Channel, OutgoingMessage, SendReceipt } from "../../src/delivery/channel.js";
+import { DeliveryError } from "../../src/delivery/delivery-error.js";
+import type { RetryPolicy } from "../../src/delivery/retry.js";
 import {
   createGrammyBot,
   createTelegramChannel,
   type TelegramChannelOptions,
-} from "../../src/delivery/channels/telegram-channel.js";
-import { createMemoryDeletionQueue } from "../../src/delivery/deletion-queue-memory.js";
-import { DeliveryError } from "../../src/delivery/delivery-error.js";
-import type { RetryPolicy } from "../../src/delivery/retry.js";
-import { createMemoryTelegramLinks } from "../../src/delivery/telegram-links-memory.js";
+} from "../../src/delivery/telegram/telegram-channel.js";
+import { createMemoryDeletionQueue } from "../../src/store/memory/deletion-queue.js";
+import { createMemoryTelegramLinks } from "../../src/store/memory/telegram-links.js";
 import { startTelegramFake, type TelegramFake } from "../fakes/telegram-fake.js";
 
 const fast: RetryPolicy = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20, maxTotalMs: 3000 };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRedisTelegramLinks } from "../../src/delivery/telegram-links-redis.js";
 import { createCodeHasher } from "../../src/otp/code-hasher.js";
+import { createRedisTelegramLinks } from "../../src/store/redis/telegram-links.js";
 import { createRedisTopology, type RedisTopology } from "../../src/store/redis/topology.js";
 import { describeTelegramLinksContract } from "../contract/telegram-links-contract.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";

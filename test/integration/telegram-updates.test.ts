@@ -1,7 +1,7 @@
 import { Channel, Code, createDeliveryClient, type DeliveryClient, OtpError } from "@otp/sdk";
 import type { Update } from "grammy/types";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { startTestServer } from "../support/test-server.js";
 

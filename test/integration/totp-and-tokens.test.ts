@@ -7,7 +7,7 @@ import { generate } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OtpService, VerifyResult } from "../../gen/otp/v1/otp_pb.js";
 import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { createApiKey } from "../support/api-keys.js";
 import { callJson } from "../support/connect-json.js";
 import { createFakeClock, type FakeClock } from "../support/fake-clock.js";

@@ -2,17 +2,17 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Channel, OutgoingMessage } from "../../src/delivery/channel.js";
+import { DeliveryError } from "../../src/delivery/delivery-error.js";
+import type { RetryPolicy } from "../../src/delivery/retry.js";
 import {
   createTwilioChannel,
   createTwilioClient,
   type TwilioChannelOptions,
-} from "../../src/delivery/channels/twilio-channel.js";
-import { DeliveryError } from "../../src/delivery/delivery-error.js";
-import type { RetryPolicy } from "../../src/delivery/retry.js";
+} from "../../src/delivery/twilio/twilio-channel.js";
 import {
   createTwilioStatusHandler,
   type TwilioStatusEvent,
-} from "../../src/delivery/twilio-status.js";
+} from "../../src/delivery/twilio/twilio-status.js";
 import { startTwilioFake, type TwilioFake } from "../fakes/twilio-fake.js";
 
 const fast: RetryPolicy = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20, maxTotalMs: 3000 };

@@ -15,7 +15,7 @@ afterAll(async () => {
 
 async function children(pid: number): Promise<number[]> {
   // Only the workers: tsx may also have started its esbuild service as a child.
-  const out = await run("pgrep", ["-P", String(pid), "-f", "src/server.ts"]);
+  const out = await run("pgrep", ["-P", String(pid), "-f", "src/main.ts"]);
   return out.stdout
     .split("\n")
     .filter((l) => l.trim() !== "")

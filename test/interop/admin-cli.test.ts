@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { callJson } from "../support/connect-json.js";
 import { testAdminToken } from "../support/secrets.js";
 import { startTestServer } from "../support/test-server.js";

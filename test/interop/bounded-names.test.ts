@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AdminService, ApiKeyKind, Scope } from "../../gen/otp/v1/admin_pb.js";
 import { OtpService } from "../../gen/otp/v1/otp_pb.js";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { testAdminToken } from "../support/secrets.js";
 import { startTestServer } from "../support/test-server.js";
 

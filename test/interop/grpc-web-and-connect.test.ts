@@ -13,7 +13,7 @@ import {
   OtpService,
   VerifyResult,
 } from "../../gen/otp/v1/otp_pb.js";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { startTestServer } from "../support/test-server.js";
 
 let server: RunningServer;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { callJson, errorReason, retryDelaySeconds } from "../support/connect-json.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { startTestServer } from "../support/test-server.js";

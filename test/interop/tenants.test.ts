@@ -2,7 +2,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { createApiKey } from "../support/api-keys.js";
 import { callJson, errorReason } from "../support/connect-json.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";

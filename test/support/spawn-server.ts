@@ -21,11 +21,11 @@ export const startArgs = [
   "./src/telemetry/otel-start.mjs",
   "--import",
   "tsx",
-  "src/server.ts",
+  "src/main.ts",
 ];
 
 /**
- * Starts `src/server.ts` with tsx in a child process on a free port and waits
+ * Starts `src/main.ts` with tsx in a child process on a free port and waits
  * for the banner's URL. Rejects with the output if the process exits first.
  */
 export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {

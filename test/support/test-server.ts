@@ -1,6 +1,6 @@
+import { type RunningServer, type ServerOverrides, startServer } from "../../src/app.js";
 import { loadConfig } from "../../src/config/index.js";
-import { createLogger } from "../../src/logger.js";
-import { type RunningServer, type ServerOverrides, startServer } from "../../src/server.js";
+import { createLogger } from "../../src/telemetry/logger.js";
 import { sharedKeys } from "./secrets.js";
 
 /**

@@ -5,7 +5,7 @@ import type { InMemorySpanExporter, ReadableSpan } from "@opentelemetry/sdk-trac
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Channel } from "../../gen/otp/v1/channel_pb.js";
 import { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { startTestServer } from "../support/test-server.js";
 import { createClientSpanInterceptor, installInMemoryTracing } from "../support/traced-client.js";

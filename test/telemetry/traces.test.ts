@@ -8,7 +8,7 @@ import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OtpService } from "../../gen/otp/v1/otp_pb.js";
-import type { RunningServer } from "../../src/server.js";
+import type { RunningServer } from "../../src/app.js";
 import { callJson } from "../support/connect-json.js";
 import { type OtlpCollector, startOtlpCollector, waitForSpans } from "../support/otlp-collector.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";

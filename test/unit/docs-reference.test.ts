@@ -6,7 +6,7 @@ import {
   renderErrorsDoc,
 } from "../../scripts/docs-reference.js";
 import { configAreas, metaOf } from "../../src/config/index.js";
-import { reasonCodes, reasons } from "../../src/errors/reasons.js";
+import { reasonCodes, reasons } from "../../src/core/reasons.js";
 
 // The reference pages are generated from the schema and the reason table, so
 // they cannot drift: when this fails, run `npm run docs` and commit the result.

@@ -1,6 +1,6 @@
 import { RateLimiterRedis } from "rate-limiter-flexible";
-import { isSealed, type RecipientVault } from "../../crypto/recipient-vault.js";
-import { OtpError } from "../../errors/otp-error.js";
+import { OtpError } from "../../core/otp-error.js";
+import { isSealed, type RecipientVault } from "../../core/recipient-vault.js";
 import type { AlphabetName } from "../../otp/alphabets.js";
 import { consumeWith } from "../consume-with.js";
 import type {

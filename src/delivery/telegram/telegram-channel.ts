@@ -1,0 +1,246 @@
+import { context, propagation } from "@opentelemetry/api";
+import { type Api, Bot, GrammyError, HttpError } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { Channel, OutgoingMessage, SendOptions, SendReceipt } from "../channel.js";
+import { DeliveryError } from "../delivery-error.js";
+import { createOutageTracker } from "../outage-tracker.js";
+import { telegramAccountPrefix } from "../recipients.js";
+import { defaultRetryPolicy, narrowPolicy, type RetryPolicy, withRetry } from "../retry.js";
+import { createTemplates, type Templates } from "../templates.js";
+import type { DeletionItem, DeletionQueue } from "./deletion-queue.js";
+import type { TelegramLinks } from "./telegram-links.js";
+
+/** grammy types its signals with the abort-controller polyfill; the native one works the same. */
+type GrammySignal = Parameters<Api["deleteMessage"]>[2];
+
+/** Adapts a native `AbortSignal` to grammy's parameter type. */
+export function grammySignal(signal: AbortSignal): GrammySignal {
+  return signal as unknown as GrammySignal;
+}
+
+/** Options for {@link createGrammyBot}. */
+export interface GrammyBotOptions {
+  /** The bot token from @BotFather. */
+  token: string;
+  /** The Bot API server, without a trailing slash; https://api.telegram.org by default. */
+  apiRoot?: string;
+  /** The longest one Bot API call may take, in milliseconds; 10 seconds by default. */
+  requestTimeoutMs?: number;
+  /** The bot's own user, to skip the `getMe` call on start-up (tests set it). */
+  botInfo?: UserFromGetMe;
+}
+
+/**
+ * Creates the grammy `Bot` that both the channel (sending and deleting) and
+ * the bot handlers (/start, contacts) use. `apiRoot` points it at another Bot
+ * API server, such as a local fake in tests or a self-hosted server.
+ *
+ * @example
+ * const bot = createGrammyBot({ token: process.env.TELEGRAM_BOT_TOKEN, apiRoot: "http://127.0.0.1:8081" });
+ */
+export function createGrammyBot(options: GrammyBotOptions): Bot {
+  const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  return new Bot(options.token, {
+    botInfo: options.botInfo,
+    client: {
+      apiRoot: options.apiRoot?.replace(/\/+$/, ""),
+      // grammy's own timeout is in seconds; the retry signal cuts calls shorter when needed.
+      timeoutSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
+    },
+  });
+}
+
+/** Options for {@link createTelegramChannel}. */
+export interface TelegramChannelOptions {
+  /** The Bot API client; `bot.api` of {@link createGrammyBot}. */
+  api: Api;
+  /** Resolves E.164 phone recipients to chats; without it, phone recipients fail as not linked. */
+  links?: TelegramLinks;
+  /** Where self-destructing messages are scheduled; without it, such sends fail. */
+  deletionQueue?: DeletionQueue;
+  /**
+   * Seals the chat id of a deletion-queue item, so that a shared queue holds
+   * no chat id in the clear; the deleter opens it. Kept as it is by default.
+   */
+  sealChat?: (chatId: string) => string;
+  /** Called after a deletion was scheduled, for example to wake the self-destruct poller. */
+  onDeletionScheduled?: (dueMs: number) => void;
+  templates?: Templates;
+  retry?: RetryPolicy;
+  now?: () => number;
+  /** For the retry jitter in tests. */
+  random?: (maxExclusive: number) => number;
+}
+
+const phone = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * The Telegram channel. A recipient is a chat id, an @username (public
+ * channels and groups only: the Bot API cannot open a chat with a user by
+ * name), an E.164 phone number linked to a chat through the bot, or
+ * `account:<id>` for an account linked through a deep link. Messages
+ * are sent with `protect_content`, so they cannot be forwarded or saved, and
+ * a self-destructing message is put in the deletion queue once sent.
+ */
+export function createTelegramChannel(options: TelegramChannelOptions): Channel {
+  const { api } = options;
+  const now = options.now ?? Date.now;
+  const templates = options.templates ?? createTemplates();
+  const policy = options.retry ?? defaultRetryPolicy;
+  const outage = createOutageTracker();
+
+  const resolveChat = async (recipient: string): Promise<string> => {
+    const account = recipient.startsWith(telegramAccountPrefix)
+      ? recipient.slice(telegramAccountPrefix.length)
+      : undefined;
+    if (account === undefined && !phone.test(recipient)) return recipient;
+    let chatId: string | undefined;
+    try {
+      chatId =
+        account === undefined
+          ? await options.links?.chatFor(recipient)
+          : await options.links?.chatForAccount(account);
+    } catch {
+      throw new DeliveryError("telegram", "RECIPIENT_LOOKUP_FAILED", { retryable: true });
+    }
+    if (chatId === undefined) {
+      throw new DeliveryError("telegram", "RECIPIENT_NOT_LINKED", { retryable: false });
+    }
+    return chatId;
+  };
+
+  return {
+    kind: "telegram",
+    description: "Telegram bot",
+    async send(
+      message: OutgoingMessage,
+      deliveryId: string,
+      sendOptions: SendOptions = {},
+    ): Promise<SendReceipt> {
+      let attempts = 0;
+      try {
+        if (message.selfDestructSeconds > 0 && options.deletionQueue === undefined) {
+          throw new DeliveryError("telegram", "SELF_DESTRUCT_UNAVAILABLE", { retryable: false });
+        }
+        const chatId = await resolveChat(message.recipient);
+        const text =
+          message.code === undefined
+            ? message.text
+            : templates.render("telegram", message.code).text;
+        const sent = await withRetry(
+          async ({ signal, attempt }) => {
+            attempts = attempt;
+            try {
+              return await api.sendMessage(
+                chatId,
+                text,
+                { protect_content: true, link_preview_options: { is_disabled: true } },
+                grammySignal(signal),
+              );
+            } catch (err) {
+              throw classifyTelegramError(err);
+            }
+          },
+          narrowPolicy(policy, sendOptions),
+          {
+            channel: "telegram",
+            random: options.random,
+            onRetry: sendOptions.onRetry,
+            signal: sendOptions.signal,
+          },
+        );
+        // Telegram numbers messages per chat, so the chat is part of a unique id.
+        const receipt: SendReceipt = {
+          providerMessageId: `${sent.chat.id}:${sent.message_id}`,
+          status: "sent",
+          attempts,
+        };
+        if (message.selfDestructSeconds > 0 && options.deletionQueue !== undefined) {
+          const sentChat = String(sent.chat.id);
+          const item: DeletionItem = {
+            chatId: options.sealChat?.(sentChat) ?? sentChat,
+            messageId: sent.message_id,
+            deliveryId,
+            // The deletion runs later, elsewhere; its span links back to this trace.
+            ...currentTraceparent(),
+          };
+          const dueMs = now() + message.selfDestructSeconds * 1000;
+          try {
+            await options.deletionQueue.schedule(item, dueMs);
+          } catch {
+            // A code promised to vanish must not linger: take it back now.
+            await api.deleteMessage(sentChat, item.messageId).catch(() => {});
+            throw new DeliveryError("telegram", "SELF_DESTRUCT_UNAVAILABLE", { retryable: false });
+          }
+          options.onDeletionScheduled?.(dueMs);
+          receipt.deleteAtMs = dueMs;
+        }
+        outage.succeeded();
+        return receipt;
+      } catch (err) {
+        if (err instanceof DeliveryError) outage.failed(err);
+        throw err;
+      }
+    },
+    healthy: async () => outage.healthy(),
+  };
+}
+
+/** The W3C traceparent of the active span, when tracing is on. */
+function currentTraceparent(): { traceparent?: string } {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent === undefined ? {} : { traceparent: carrier.traceparent };
+}
+
+/**
+ * Classifies an error from a grammy Bot API call: network failures, 429 (with
+ * its `retry_after`) and 5xx are retryable; "chat not found", a bot blocked by
+ * the user and other 4xx are permanent.
+ */
+export function classifyTelegramError(err: unknown): DeliveryError {
+  if (err instanceof GrammyError) {
+    const status = err.error_code;
+    const description = err.description.toLowerCase();
+    const base = { httpStatus: status };
+    if (status === 429) {
+      const retryAfter = err.parameters.retry_after;
+      return new DeliveryError("telegram", "PROVIDER_RATE_LIMITED", {
+        ...base,
+        retryable: true,
+        retryAfterMs: retryAfter === undefined ? undefined : retryAfter * 1000,
+      });
+    }
+    if (status >= 500) {
+      return new DeliveryError("telegram", "PROVIDER_UNAVAILABLE", { ...base, retryable: true });
+    }
+    if (status === 401 || status === 404) {
+      // The Bot API answers 401 or 404 to a wrong token.
+      return new DeliveryError("telegram", "PROVIDER_AUTH_FAILED", { ...base, retryable: false });
+    }
+    if (description.includes("chat not found") || description.includes("user not found")) {
+      return new DeliveryError("telegram", "RECIPIENT_NOT_FOUND", { ...base, retryable: false });
+    }
+    if (status === 403) {
+      // "bot was blocked by the user", "user is deactivated", "bot can't initiate conversation".
+      return new DeliveryError("telegram", "RECIPIENT_UNREACHABLE", { ...base, retryable: false });
+    }
+    return new DeliveryError("telegram", "PROVIDER_REJECTED", { ...base, retryable: false });
+  }
+  if (err instanceof HttpError) {
+    return new DeliveryError("telegram", "PROVIDER_UNAVAILABLE", { retryable: true });
+  }
+  return new DeliveryError("telegram", "INTERNAL", { retryable: false });
+}
+
+/**
+ * What may be logged of an error from the Bot API: a grammy network error
+ * nests the fetch error, whose message holds the request URL, and the Bot
+ * API URL holds the bot token, so its classification is logged instead.
+ */
+export function telegramErrorFields(err: unknown): Record<string, unknown> {
+  if (err instanceof GrammyError || err instanceof HttpError) {
+    return { error: classifyTelegramError(err).message };
+  }
+  return { err };
+}

@@ -1,0 +1,18 @@
+import { createContextKey } from "@connectrpc/connect";
+import type { ScopeName } from "../tenancy/admin-store.js";
+import type { ApiKeyKind } from "../tenancy/api-key.js";
+
+/** Who is calling: the tenant and key behind a request, set by the auth interceptor. */
+export interface Caller {
+  tenantId: string;
+  /** The key id, or "anonymous" for a development caller without a key. */
+  keyId: string;
+  kind: ApiKeyKind | "anonymous" | "admin";
+  scopes: ReadonlySet<ScopeName>;
+}
+
+/** The tenant anonymous development callers belong to. */
+export const defaultTenantId = "default";
+
+/** The context key under which the auth interceptor stores the {@link Caller}. */
+export const callerKey = createContextKey<Caller | undefined>(undefined, { description: "caller" });

@@ -1,0 +1,146 @@
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { type DeliveryService, DeliveryStatus } from "../../gen/otp/v1/delivery_pb.js";
+import type { DeliveryStatus as StatusName } from "../delivery/channel.js";
+import type { DeliveryView, DeliveryService as Service } from "../delivery/delivery-service.js";
+import type { Dispatcher } from "../delivery/dispatcher.js";
+import { deliveryErrors } from "../delivery/errors.js";
+import type { ChannelKind, DeliveryEventRecord, Store } from "../store/store.js";
+import { channelFromProto, channelToProto, optionalTimestamp } from "./convert.js";
+
+/** Options for {@link createDeliveryHandlers}. */
+export interface DeliveryHandlerOptions {
+  store: Store;
+  dispatcher: Dispatcher;
+  /** Send, GetDelivery, WatchDelivery and CreateTelegramLink. */
+  service: Service;
+  /** False in production: ListOutbox is then refused. */
+  outboxEnabled: boolean;
+  now?: () => number;
+}
+
+const allChannels: ChannelKind[] = ["telegram", "sms", "whatsapp", "email", "outbox"];
+const maxPageSize = 500;
+
+const statuses: Record<StatusName, DeliveryStatus> = {
+  queued: DeliveryStatus.QUEUED,
+  sent: DeliveryStatus.SENT,
+  delivered: DeliveryStatus.DELIVERED,
+  failed: DeliveryStatus.FAILED,
+  deleted: DeliveryStatus.DELETED,
+};
+
+function eventToProto(event: DeliveryEventRecord) {
+  return {
+    status: statuses[event.status],
+    at: timestampFromMs(event.atMs),
+    reason: event.reason,
+    attempt: event.attempt,
+  };
+}
+
+function deliveryToProto(d: DeliveryView) {
+  return {
+    id: d.id,
+    channel: channelToProto(d.channel),
+    recipientMasked: d.recipientMasked,
+    status: statuses[d.status],
+    history: d.history.map(eventToProto),
+    challengeId: d.challengeId,
+    createdAt: optionalTimestamp(d.createdAtMs),
+    deleteAt: optionalTimestamp(d.deleteAtMs),
+  };
+}
+
+/** The DeliveryService handlers: protobuf in, domain call, protobuf out. */
+export function createDeliveryHandlers(
+  options: DeliveryHandlerOptions,
+): ServiceImpl<typeof DeliveryService> {
+  const now = options.now ?? Date.now;
+  const { service } = options;
+  return {
+    async send(req, ctx) {
+      const content =
+        req.content.case === "text"
+          ? { kind: "text" as const, text: req.content.value }
+          : req.content.case === "otp"
+            ? {
+                kind: "otp" as const,
+                code: req.content.value.code,
+                ttlSeconds: req.content.value.ttlSeconds,
+              }
+            : { kind: "none" as const };
+      const delivery = await service.send(
+        {
+          channel: channelFromProto(req.channel),
+          recipient: req.recipient,
+          content,
+          selfDestructSeconds: req.selfDestructSeconds,
+          idempotencyKey: req.idempotencyKey,
+          locale: req.locale,
+        },
+        // Sends are cut short in time for the answer to reach the caller.
+        { timeoutMs: ctx.timeoutMs() },
+      );
+      return { delivery: deliveryToProto(delivery) };
+    },
+
+    async getDelivery(req) {
+      return { delivery: deliveryToProto(await service.get(req.id)) };
+    },
+
+    async *watchDelivery(req, ctx) {
+      for await (const event of service.watch(req.id, ctx.signal)) {
+        yield { event: eventToProto(event) };
+      }
+    },
+
+    async createTelegramLink(req) {
+      const link = await service.createTelegramLink(req.accountId);
+      return { url: link.url, expiresAt: optionalTimestamp(link.expiresAtMs) };
+    },
+
+    async listChannels() {
+      const registered = new Map(options.dispatcher.channels().map((c) => [c.kind, c]));
+      const channels = await Promise.all(
+        allChannels.map(async (kind) => {
+          const channel = registered.get(kind);
+          const viaOutbox = channel !== undefined && options.dispatcher.viaOutbox(kind);
+          return {
+            channel: channelToProto(kind),
+            configured: channel !== undefined && (kind === "outbox" || !viaOutbox),
+            healthy: channel === undefined ? false : await channel.healthy().catch(() => false),
+            servedByOutbox: viaOutbox && kind !== "outbox",
+            description: channel?.description ?? "not configured",
+          };
+        }),
+      );
+      return { channels };
+    },
+
+    async listOutbox(req) {
+      if (!options.outboxEnabled) throw deliveryErrors.outboxDisabled();
+      if (req.pageSize < 0 || req.pageSize > maxPageSize) {
+        throw deliveryErrors.pageSizeInvalid(maxPageSize);
+      }
+      const entries = await options.store.listOutbox(
+        {
+          recipient: req.recipient === "" ? undefined : req.recipient,
+          challengeId: req.challengeId === "" ? undefined : req.challengeId.toLowerCase(),
+          limit: req.pageSize === 0 ? 50 : req.pageSize,
+        },
+        now(),
+      );
+      return {
+        messages: entries.map((e) => ({
+          id: e.id,
+          channel: channelToProto(e.channel),
+          recipient: e.recipient,
+          text: e.text,
+          challengeId: e.challengeId,
+          createdAt: timestampFromMs(e.createdAtMs),
+        })),
+      };
+    },
+  };
+}

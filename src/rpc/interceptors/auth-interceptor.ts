@@ -1,0 +1,177 @@
+import { timingSafeEqual } from "node:crypto";
+import type { Interceptor } from "@connectrpc/connect";
+import { OtpError } from "../../core/otp-error.js";
+import { type CallerSide, runAsTenant } from "../../core/tenant-scope.js";
+import type { AdminStore, ScopeName } from "../../tenancy/admin-store.js";
+import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
+import { type Caller, callerKey, defaultTenantId } from "../caller.js";
+
+/** The scope each procedure needs; procedures not listed need no key (health, reflection). */
+export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
+  "otp.v1.OtpService/Generate": "generate",
+  "otp.v1.OtpService/Resend": "generate",
+  "otp.v1.OtpService/Cancel": "generate",
+  "otp.v1.OtpService/GetChallenge": "generate",
+  "otp.v1.OtpService/Verify": "verify",
+  "otp.v1.OtpService/EnrollTotp": "totp",
+  "otp.v1.OtpService/ConfirmTotp": "totp",
+  "otp.v1.OtpService/VerifyTotp": "totp",
+  "otp.v1.OtpService/DeleteTotp": "totp",
+  "otp.v1.DeliveryService/Send": "send",
+  "otp.v1.DeliveryService/GetDelivery": "send",
+  "otp.v1.DeliveryService/WatchDelivery": "send",
+  "otp.v1.DeliveryService/ListChannels": "send",
+  "otp.v1.DeliveryService/ListOutbox": "send",
+  "otp.v1.DeliveryService/CreateTelegramLink": "send",
+  "otp.v1.AdminService/CreateTenant": "admin",
+  "otp.v1.AdminService/ListTenants": "admin",
+  "otp.v1.AdminService/CreateApiKey": "admin",
+  "otp.v1.AdminService/ListApiKeys": "admin",
+  "otp.v1.AdminService/RevokeApiKey": "admin",
+  "otp.v1.AdminService/GetUsage": "admin-read",
+};
+
+/** What a publishable (browser) key may call at all. */
+const publishableProcedures = new Set(["otp.v1.OtpService/Generate", "otp.v1.OtpService/Verify"]);
+
+const anonymousScopes: ReadonlySet<ScopeName> = new Set<ScopeName>([
+  "generate",
+  "verify",
+  "send",
+  "totp",
+]);
+
+/** Options for {@link createAuthInterceptor}. */
+export interface AuthOptions {
+  admin: AdminStore;
+  /** True in production: every call but health and reflection needs a key. */
+  requireKey: boolean;
+  /** The credential AdminService takes; undefined disables AdminService. */
+  adminToken: string | undefined;
+  /** Told of every call a tenant makes, inside the tenant's scope, for usage counters. */
+  onCall?: (procedure: string) => void;
+}
+
+const unauthenticated = () =>
+  new OtpError("UNAUTHENTICATED", "a valid API key is required (Authorization: Bearer <key>)");
+const denied = (why: string) =>
+  new OtpError("PERMISSION_DENIED", "this key may not make this call", { metadata: { need: why } });
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Finds who is calling from the request headers alone and checks that the
+ * caller may make this call at all: a missing or bad key is
+ * `unauthenticated` with nothing said about why; a key without the scope, a
+ * publishable key outside its procedures or origins, is `permission_denied`.
+ * Keys are looked up by hash on every call, so a revoked key fails at once
+ * on every replica. In development a caller without a key is an anonymous
+ * member of the default tenant; a key, when sent, is still checked.
+ *
+ * It reads no body, so the RPC handler runs it before a request body is read,
+ * decompressed or parsed (see rpc/rpc-handler.ts): an unauthenticated caller
+ * costs a header lookup. Undefined for procedures that need no key.
+ */
+export async function authenticate(
+  options: AuthOptions,
+  procedure: string,
+  headers: Headers,
+): Promise<Caller | undefined> {
+  const need = requiredScopes[procedure];
+  if (need === undefined) return undefined;
+  const header = headers.get("authorization") ?? "";
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  const isAdmin =
+    options.adminToken !== undefined &&
+    bearer !== undefined &&
+    sameSecret(bearer, options.adminToken);
+  if (isAdmin && (need === "admin" || need === "admin-read")) {
+    // The admin credential reads any tenant's usage; a key with the scope reads its own.
+    return { tenantId: "", keyId: "admin", kind: "admin", scopes: new Set() };
+  }
+  if (need === "admin") throw unauthenticated();
+  if (bearer === undefined) {
+    if (options.requireKey || header !== "") throw unauthenticated();
+    return {
+      tenantId: defaultTenantId,
+      keyId: "anonymous",
+      kind: "anonymous",
+      scopes: anonymousScopes,
+    };
+  }
+  const parsed = parseApiKey(bearer);
+  const key =
+    parsed === undefined ? undefined : await options.admin.findApiKeyByHash(hashApiKey(bearer));
+  if (key === undefined || key.revokedAtMs !== 0 || key.id !== parsed?.id) throw unauthenticated();
+  if (!key.scopes.includes(need)) throw denied(need);
+  if (key.kind === "publishable") {
+    if (!publishableProcedures.has(procedure)) throw denied("secret key");
+    const origin = headers.get("origin");
+    if (origin === null || !key.allowedOrigins.includes(origin)) throw denied("allowed origin");
+  }
+  return { tenantId: key.tenantId, keyId: key.id, kind: key.kind, scopes: new Set(key.scopes) };
+}
+
+/**
+ * Authorises every call and runs it as its tenant. The caller comes from
+ * {@link callerKey} when the RPC handler has authenticated it from the headers
+ * already, or is authenticated here. What needs the request message is
+ * checked here: a publishable key may only Generate with a delivery target,
+ * so it never sees a code.
+ *
+ * It sits inside the error interceptor (its refusals need typed details) and
+ * outside the rate limit (a refused caller spends nothing).
+ */
+export function createAuthInterceptor(options: AuthOptions): Interceptor {
+  return (next) => async (req) => {
+    const procedure = `${req.method.parent.typeName}/${req.method.name}`;
+    if (requiredScopes[procedure] === undefined) return next(req);
+    let caller = req.contextValues.get(callerKey);
+    if (caller === undefined) {
+      caller = await authenticate(options, procedure, req.header);
+      if (caller === undefined) return next(req);
+      req.contextValues.set(callerKey, caller);
+    }
+    if (caller.kind === "publishable" && procedure === "otp.v1.OtpService/Generate") {
+      const targets = (req.message as { deliveryTargets?: unknown[] } | undefined)?.deliveryTargets;
+      if (targets === undefined || targets.length === 0) throw denied("delivery target");
+    }
+    if (caller.kind === "admin") return next(req);
+    // Everything the call does, a streamed response included, runs as its tenant.
+    const tenantId = caller.tenantId;
+    const side: CallerSide = caller.kind === "publishable" ? "publishable" : "server";
+    const res = await runAsTenant(
+      tenantId,
+      () => {
+        options.onCall?.(procedure);
+        return next(req);
+      },
+      side,
+    );
+    if (!res.stream) return res;
+    return { ...res, message: asTenant(tenantId, side, res.message) };
+  };
+}
+
+// Resumes a response stream inside the tenant's scope at every step.
+function asTenant<T>(
+  tenantId: string,
+  side: CallerSide,
+  source: AsyncIterable<T>,
+): AsyncIterable<T> {
+  const run = <R>(fn: () => R) => runAsTenant(tenantId, fn, side);
+  return {
+    [Symbol.asyncIterator]() {
+      const it = source[Symbol.asyncIterator]();
+      return {
+        next: (...args) => run(() => it.next(...args)),
+        return: (value) => run(() => it.return?.(value) ?? Promise.resolve({ done: true, value })),
+        throw: (err) => run(() => it.throw?.(err) ?? Promise.reject(err)),
+      };
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import type { Interceptor } from "@connectrpc/connect";
+import { ipLimitKey } from "../../core/ip-limit-key.js";
+import { OtpError } from "../../core/otp-error.js";
+import { clientIpKey } from "../../http/client-ip.js";
+import type { RateLimit, Store } from "../../store/store.js";
+import { isStoreUnreachable } from "../../store/store-unavailable.js";
+import { callerKey } from "../caller.js";
+
+/** Options for {@link createRateLimitInterceptor}. */
+export interface RateLimitInterceptorOptions {
+  /** Where the counters live; shared by every instance when it is Redis. */
+  store: Store;
+  limits: {
+    /** Generate and Resend calls per caller IP (`RATE_LIMIT_GENERATE_PER_IP`). */
+    generatePerIp: RateLimit | "off";
+    /** Verify calls per caller IP (`RATE_LIMIT_VERIFY_PER_IP`). */
+    verifyPerIp: RateLimit | "off";
+    /** Generate and Verify calls per IP made with a publishable (browser) key (`RATE_LIMIT_PUBLISHABLE_PER_IP`). */
+    publishablePerIp?: RateLimit | "off";
+    /** Generate and Resend calls per tenant, from any address (`TENANT_QUOTA_GENERATE`). */
+    tenantGenerate?: RateLimit | "off";
+    /** How many leading bits of an IPv6 address make one caller (`RATE_LIMIT_IPV6_PREFIX`, 64 by default). */
+    ipv6PrefixLength?: number;
+  };
+  /** Told the bucket name ("generate_ip" or "verify_ip") of each refused call, for metrics. */
+  onRefused?: (limit: string) => void;
+  /**
+   * Told the bucket name and the store's error each time a per-IP limit let a
+   * call through because the node holding its counter could not be reached,
+   * for a warning and a metric.
+   */
+  onFailedOpen?: (limit: string, err: unknown) => void;
+}
+
+// The per-IP buckets: they only slow an anonymous or browser caller down,
+// and what they guard is guarded again by limits that fail closed.
+const failOpenBuckets = new Set([
+  "generate_ip",
+  "verify_ip",
+  "generate_ip_publishable",
+  "verify_ip_publishable",
+]);
+
+/**
+ * Limits calls per caller IP: Generate and Resend share the `generate_ip`
+ * bucket, Verify has `verify_ip`. A refused call never reaches its handler,
+ * so it creates no challenge, sends nothing and costs no attempt; it fails
+ * with reason `RATE_LIMITED` (`resource_exhausted`) and the delay before a
+ * retry would be allowed. Every other procedure passes untouched. IPv6
+ * callers are counted by network ({@link ipLimitKey}: the /64 by default),
+ * since one subscriber holds a whole /64 and could otherwise change address
+ * for each call.
+ *
+ * Where it goes: inside the error interceptor, which turns its `OtpError`
+ * into the Connect error with typed details (outside it, the client would see
+ * an opaque `internal`). The caller's IP comes from {@link clientIpKey}, which
+ * `connectNodeAdapter({ contextValues: clientIpContextValues(...) })` sets
+ * before any interceptor runs; without it every caller shares the key
+ * "unknown", and so one budget.
+ *
+ * When the store cannot be reached: a per-IP bucket (`generate_ip`,
+ * `verify_ip` and their `_publishable` twins) fails open when the store
+ * reports its counter's node unreachable (down, timed out, its Cluster slots
+ * uncovered), and `onFailedOpen` is told; a caller's budget is one key on one
+ * node, and without this a single dead node would fail every call from that
+ * address, including calls whose challenges live on healthy nodes. Any other
+ * store error fails the call. The tenant quota (`tenant_generate`) always
+ * fails closed: it bounds what a tenant can spend, and the per-challenge
+ * attempt count and `verify_challenge` limit, which protect codes, live with
+ * the challenge and fail closed too.
+ *
+ * @example
+ * connectNodeAdapter({
+ *   routes,
+ *   contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
+ *   interceptors: [
+ *     createRpcLogInterceptor(logger, observe),
+ *     createErrorInterceptor(logger),
+ *     createRateLimitInterceptor({ store, limits }),
+ *   ],
+ * });
+ */
+export function createRateLimitInterceptor(options: RateLimitInterceptorOptions): Interceptor {
+  const { store, limits, onRefused, onFailedOpen } = options;
+  const buckets = new Map<string, { name: string; limit: RateLimit | "off" }>([
+    ["otp.v1.OtpService/Generate", { name: "generate_ip", limit: limits.generatePerIp }],
+    ["otp.v1.OtpService/Resend", { name: "generate_ip", limit: limits.generatePerIp }],
+    ["otp.v1.OtpService/Verify", { name: "verify_ip", limit: limits.verifyPerIp }],
+  ]);
+
+  const check = async (name: string, key: string, limit: RateLimit | "off" | undefined) => {
+    if (limit === undefined || limit === "off") return;
+    let result: Awaited<ReturnType<Store["consume"]>>;
+    try {
+      result = await store.consume(name, key, limit);
+    } catch (err) {
+      // Only an unreachable node, and only for a per-IP bucket, lets the call through.
+      if (failOpenBuckets.has(name) && isStoreUnreachable(err)) {
+        onFailedOpen?.(name, err);
+        return;
+      }
+      throw err;
+    }
+    if (!result.allowed) {
+      onRefused?.(name);
+      // Says nothing about any challenge or recipient: the caller only learns to wait.
+      throw new OtpError("RATE_LIMITED", "too many requests; retry later", {
+        retryAfterMs: result.retryAfterMs,
+        metadata: { limit: name },
+      });
+    }
+  };
+
+  return (next) => async (req) => {
+    if (req.stream) return next(req);
+    const bucket = buckets.get(`${req.method.parent.typeName}/${req.method.name}`);
+    if (bucket === undefined) return next(req);
+    const ip = ipLimitKey(req.contextValues.get(clientIpKey), limits.ipv6PrefixLength);
+    // Browser keys are public: their callers get their own, tighter per-address budget.
+    if (req.contextValues.get(callerKey)?.kind === "publishable") {
+      await check(`${bucket.name}_publishable`, ip, limits.publishablePerIp);
+    } else {
+      await check(bucket.name, ip, bucket.limit);
+    }
+    if (bucket.name === "generate_ip") await check("tenant_generate", "all", limits.tenantGenerate);
+    return next(req);
+  };
+}

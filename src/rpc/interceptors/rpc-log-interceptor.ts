@@ -1,0 +1,64 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "../../telemetry/logger.js";
+import { requestIdHeader } from "./error-interceptor.js";
+
+/** Receives each finished call, for metrics. */
+export type RpcObserver = (procedure: string, status: string, seconds: number) => void;
+
+/** The snake_case name of a Connect code, "ok" for success. */
+export function codeName(code: Code | undefined): string {
+  if (code === undefined) return "ok";
+  return Code[code].replace(/[A-Z]/g, (c, i: number) => (i > 0 ? "_" : "") + c.toLowerCase());
+}
+
+/**
+ * Logs one line per call (procedure, Connect code, duration, request id) and
+ * reports it to the metrics. It runs outside the error interceptor so that it
+ * sees the code the client sees. It logs no request or response fields, which
+ * is how codes and recipients stay out of the logs.
+ */
+export function createRpcLogInterceptor(logger: Logger, observe: RpcObserver): Interceptor {
+  return (next) => async (req) => {
+    const procedure = `${req.method.parent.typeName}/${req.method.name}`;
+    const started = process.hrtime.bigint();
+    const finish = (code: Code | undefined, requestId: string | null) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = codeName(code);
+      observe(procedure, status, seconds);
+      logger.info(
+        {
+          procedure,
+          status,
+          duration_ms: Math.round(seconds * 1e4) / 10,
+          request_id: requestId ?? undefined,
+        },
+        "rpc",
+      );
+    };
+    try {
+      const res = await next(req);
+      if (!res.stream) {
+        finish(undefined, res.header.get(requestIdHeader));
+        return res;
+      }
+      const source = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* source;
+            finish(undefined, res.header.get(requestIdHeader));
+          } catch (err) {
+            const ce = ConnectError.from(err);
+            finish(ce.code, ce.metadata.get(requestIdHeader));
+            throw err;
+          }
+        })(),
+      };
+    } catch (err) {
+      const ce = ConnectError.from(err);
+      finish(ce.code, ce.metadata.get(requestIdHeader));
+      throw err;
+    }
+  };
+}

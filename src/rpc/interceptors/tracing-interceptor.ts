@@ -1,0 +1,93 @@
+import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  trace,
+} from "@opentelemetry/api";
+import { codeName } from "./rpc-log-interceptor.js";
+
+// Reads W3C trace context from Connect's request headers.
+const headerGetter: TextMapGetter<Headers> = {
+  keys: (headers) => [...headers.keys()],
+  get: (headers, key) => headers.get(key) ?? undefined,
+};
+
+/** The wire protocol of a request, from its content type. */
+export function protocolOf(contentType: string | null): "grpc" | "grpc_web" | "connect_rpc" {
+  if (contentType?.startsWith("application/grpc-web")) return "grpc_web";
+  if (contentType?.startsWith("application/grpc")) return "grpc";
+  return "connect_rpc";
+}
+
+/**
+ * Opens one SERVER span per RPC, whatever the protocol, named like
+ * `otp.v1.OtpService/Verify`, as the child of the caller's `traceparent` when
+ * there is one. Everything the handler does (Redis calls, provider HTTP calls)
+ * runs inside it and becomes its children. The span carries the `rpc.*`
+ * attributes and the Connect code; no request or response field, so no code,
+ * recipient or secret, ever reaches it.
+ *
+ * Node's HTTP/2 server has no instrumentation, and the HTTP/1.1 one is told to
+ * ignore incoming requests (see otel-start.mjs), so this is the only server span.
+ */
+export function createTracingInterceptor(): Interceptor {
+  const tracer = trace.getTracer("otp-service");
+  return (next) => async (req) => {
+    const service = req.method.parent.typeName;
+    const method = req.method.name;
+    const system = protocolOf(req.header.get("content-type"));
+    const parent = propagation.extract(context.active(), req.header, headerGetter);
+    const span = tracer.startSpan(
+      `${service}/${method}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          "rpc.system": system === "connect_rpc" ? "connect_rpc" : "grpc",
+          "rpc.service": service,
+          "rpc.method": method,
+          "rpc.protocol": system,
+        },
+      },
+      parent,
+    );
+    const active = trace.setSpan(parent, span);
+    const finish = (err: unknown) => {
+      const code = err === undefined ? undefined : ConnectError.from(err).code;
+      span.setAttribute("rpc.connect_rpc.error_code", codeName(code));
+      span.setAttribute("rpc.grpc.status_code", code ?? 0);
+      // Every Connect error marks the span, so a trace search for errors finds
+      // refusals too; the code attribute tells a caller's mistake from ours.
+      if (code !== undefined)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: codeName(code) });
+      span.end();
+    };
+    try {
+      const res = await context.with(active, () => next(req));
+      if (!res.stream) {
+        finish(undefined);
+        return res;
+      }
+      return { ...res, message: endWithStream(res.message, finish) };
+    } catch (err) {
+      finish(err);
+      throw err;
+    }
+  };
+}
+
+// A streaming call's span ends when its last message has gone, or when it fails.
+async function* endWithStream<T>(
+  source: AsyncIterable<T>,
+  finish: (err: unknown) => void,
+): AsyncIterable<T> {
+  try {
+    yield* source;
+    finish(undefined);
+  } catch (err) {
+    finish(err);
+    throw err;
+  }
+}

@@ -1,0 +1,172 @@
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { OtpService } from "../../gen/otp/v1/otp_pb.js";
+import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
+import { canonicalJson } from "../otp/binding-hash.js";
+import type { ChallengeService, IssuedCode } from "../otp/challenge-service.js";
+import type { TokenSigner } from "../tokens/token-signer.js";
+import type { TotpCheck, TotpOutcome, TotpService } from "../totp/totp-service.js";
+import { callerKey, defaultTenantId } from "./caller.js";
+import {
+  alphabetFromProto,
+  alphabetToProto,
+  channelFromProto,
+  deliveryAttemptToProto,
+  optionalTimestamp,
+  statusToProto,
+  verifyResultToProto,
+} from "./convert.js";
+
+const totpResults: Record<TotpOutcome, TotpResult> = {
+  verified: TotpResult.VERIFIED,
+  invalid_code: TotpResult.INVALID_CODE,
+  replayed: TotpResult.REPLAYED,
+  locked_out: TotpResult.LOCKED_OUT,
+  not_confirmed: TotpResult.NOT_CONFIRMED,
+};
+
+// The tenant a token is issued for: the caller's (development callers without a key are "default").
+const tenantOf = (ctx: HandlerContext) => ctx.values.get(callerKey)?.tenantId ?? defaultTenantId;
+
+/** The OtpService handlers: protobuf in, domain call, protobuf out. */
+export function createOtpHandlers(
+  service: ChallengeService,
+  totp: TotpService,
+  signer: TokenSigner,
+  now: () => number = Date.now,
+): ServiceImpl<typeof OtpService> {
+  const totpResponse = (check: TotpCheck) => ({
+    result: totpResults[check.outcome],
+    attemptsRemaining: check.attemptsRemaining,
+    lockedUntil: optionalTimestamp(check.lockedUntilMs),
+  });
+
+  const issuedToProto = (issued: IssuedCode) => ({
+    id: issued.id,
+    expiresAt: optionalTimestamp(issued.expiresAtMs),
+    code: issued.code,
+    deliveryId: issued.deliveryId,
+    deliveryAttempts: issued.deliveryAttempts.map(deliveryAttemptToProto),
+    resendAvailableAt: optionalTimestamp(issued.resendAvailableAtMs),
+  });
+
+  return {
+    async generate(req, ctx) {
+      const issued = await service.generate(
+        {
+          ttlSeconds: req.ttlSeconds,
+          maxAttempts: req.maxAttempts,
+          codeLength: req.codeLength,
+          alphabet: alphabetFromProto(req.alphabet),
+          binding: req.binding,
+          targets: req.deliveryTargets.map((t) => ({
+            channel: channelFromProto(t.channel),
+            recipient: t.recipient,
+            selfDestructSeconds: t.selfDestructSeconds,
+          })),
+          idempotencyKey: req.idempotencyKey,
+          locale: req.locale,
+        },
+        { timeoutMs: ctx.timeoutMs() },
+      );
+      return issuedToProto(issued);
+    },
+
+    async verify(req, ctx) {
+      const result = await service.verify({ id: req.id, code: req.code, binding: req.binding });
+      const token =
+        req.issueToken && result.outcome === "verified"
+          ? await signer.sign({
+              subject: req.id.toLowerCase(),
+              kind: "challenge",
+              tenantId: tenantOf(ctx),
+              // Verified, so the binding presented is the challenge's (none and {} alike hash to "").
+              canonicalBinding:
+                result.bindingHash === "" || req.binding === undefined
+                  ? ""
+                  : canonicalJson(req.binding),
+              verifiedAtMs: result.verifiedAtMs,
+            })
+          : "";
+      return {
+        result: verifyResultToProto(result.outcome),
+        attemptsRemaining: result.attemptsRemaining,
+        status: statusToProto(result.status),
+        verifiedAt: optionalTimestamp(result.verifiedAtMs),
+        token,
+      };
+    },
+
+    async getChallenge(req) {
+      const c = await service.get(req.id);
+      return {
+        challenge: {
+          id: c.id,
+          status: statusToProto(c.status),
+          attemptsRemaining: c.attemptsRemaining,
+          maxAttempts: c.maxAttempts,
+          createdAt: optionalTimestamp(c.createdAtMs),
+          expiresAt: optionalTimestamp(c.expiresAtMs),
+          verifiedAt: optionalTimestamp(c.verifiedAtMs),
+          alphabet: alphabetToProto(c.alphabet),
+          codeLength: c.codeLength,
+          hasBinding: c.hasBinding,
+          sends: c.sends,
+          sendsRemaining: c.sendsRemaining,
+          resendAvailableAt: optionalTimestamp(c.resendAvailableAtMs),
+          deliveryAttempts: c.deliveryAttempts.map(deliveryAttemptToProto),
+        },
+      };
+    },
+
+    async cancel(req) {
+      return { status: statusToProto(await service.cancel(req.id)) };
+    },
+
+    async resend(req, ctx) {
+      const issued = await service.resend(req.id, { timeoutMs: ctx.timeoutMs() });
+      return { ...issuedToProto(issued), sendsRemaining: issued.sendsRemaining };
+    },
+
+    async enrollTotp(req) {
+      const e = await totp.enroll({ accountName: req.accountName, issuer: req.issuer });
+      return {
+        factorId: e.factorId,
+        otpauthUri: e.otpauthUri,
+        qrCodeSvg: e.qrCodeSvg,
+        qrCodePngDataUrl: e.qrCodePngDataUrl,
+        secret: e.secret,
+        confirmBefore: optionalTimestamp(e.confirmBeforeMs),
+      };
+    },
+
+    async confirmTotp(req) {
+      const check = await totp.confirm({ factorId: req.factorId, code: req.code });
+      return { ...totpResponse(check), recoveryCodes: check.recoveryCodes };
+    },
+
+    async verifyTotp(req, ctx) {
+      const check = await totp.verify({ factorId: req.factorId, code: req.code });
+      const token =
+        req.issueToken && check.outcome === "verified"
+          ? await signer.sign({
+              subject: req.factorId.toLowerCase(),
+              kind: "totp",
+              tenantId: tenantOf(ctx),
+              canonicalBinding: "",
+              verifiedAtMs: now(),
+            })
+          : "";
+      return {
+        ...totpResponse(check),
+        usedRecoveryCode: check.usedRecoveryCode,
+        recoveryCodesRemaining: check.recoveryCodesRemaining,
+        token,
+      };
+    },
+
+    async deleteTotp(req) {
+      await totp.remove(req.factorId);
+      return {};
+    },
+  };
+}

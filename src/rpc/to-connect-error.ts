@@ -1,0 +1,41 @@
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import type { OtpError } from "../core/otp-error.js";
+import { errorDomain, type Reason, reasonCodes } from "../core/reasons.js";
+
+/**
+ * Turns a domain error into the ConnectError a client sees: the code from the
+ * reason table, an `ErrorInfo` detail with the reason, and a `RetryInfo`
+ * detail when the client should wait.
+ */
+export function toConnectError(err: OtpError): ConnectError {
+  const metadata: Record<string, string> = { ...err.metadata };
+  if (err.field !== undefined) metadata.field = err.field;
+  return connectErrorFor(err.reason, err.message, metadata, err.retryAfterMs);
+}
+
+/** Builds a ConnectError for a reason, with its typed details. */
+export function connectErrorFor(
+  reason: Reason,
+  message: string,
+  metadata: Record<string, string> = {},
+  retryAfterMs?: number,
+): ConnectError {
+  const details: ConstructorParameters<typeof ConnectError>[3] = [
+    {
+      desc: ErrorInfoSchema,
+      value: create(ErrorInfoSchema, { reason, domain: errorDomain, metadata }),
+    },
+  ];
+  if (retryAfterMs !== undefined) {
+    details.push({
+      desc: RetryInfoSchema,
+      value: create(RetryInfoSchema, {
+        retryDelay: durationFromMs(Math.max(0, Math.ceil(retryAfterMs))),
+      }),
+    });
+  }
+  return new ConnectError(message, reasonCodes[reason], undefined, details);
+}
