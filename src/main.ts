@@ -5,9 +5,7 @@
  * the composition root in app.ts.
  */
 
-import { StoreStartError } from "./app/open-store.js";
-import { type RunningServer, startServer } from "./app.js";
-import { formatBanner } from "./banner.js";
+import type { RunningServer } from "./app.js";
 import { type Config, ConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./telemetry/logger.js";
 import { isWorker, type ListeningMessage, runPrimary } from "./workers.js";
@@ -37,12 +35,22 @@ async function main(): Promise<void> {
       shutdownGraceMs: config.shutdownGraceMs,
       onListening: (banner) =>
         process.stdout.write(
-          banner.replace(/\n\n$/, `\n  workers    ${config.workers} processes\n\n`),
+          banner.replace(
+            /\n\n$/,
+            `\n  workers    ${config.workers} processes${config.workersAuto ? " (auto: one per CPU; WORKERS sets another number)" : ""}\n\n`,
+          ),
         ),
       log: (message, fields) => logger.info(fields ?? {}, message),
     });
     return;
   }
+  // Loaded only where calls are served: the primary of several workers forks
+  // and watches them, and keeps none of the service in its memory.
+  const [{ startServer }, { StoreStartError }, { formatBanner }] = await Promise.all([
+    import("./app.js"),
+    import("./app/open-store.js"),
+    import("./banner.js"),
+  ]);
   let server: RunningServer;
   try {
     server = await startServer(config, { logger });

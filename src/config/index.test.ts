@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./index.js";
@@ -46,6 +46,22 @@ describe("loadConfig", () => {
     expect([tuned.maxRequestBytes, tuned.http2IdleTimeoutMs]).toEqual([1_048_576, 30_000]);
     expect(problemsOf({ MAX_REQUEST_BYTES: "0" }).join()).toMatch(/^MAX_REQUEST_BYTES:/);
     expect(problemsOf({ MAX_REQUEST_BYTES: "99999999999" }).join()).toMatch(/^MAX_REQUEST_BYTES:/);
+  });
+
+  it("uses one process per CPU in production with Redis unless WORKERS says otherwise", () => {
+    const production = { NODE_ENV: "production", OTP_HMAC_SECRET: secret, ...keys };
+    const shared = { ...production, REDIS_URL: "redis://127.0.0.1:6379" };
+    const auto = loadConfig(shared);
+    expect([auto.workers, auto.workersAuto]).toEqual([availableParallelism(), true]);
+    expect(loadConfig({ ...shared, WORKERS: "1" })).toMatchObject({
+      workers: 1,
+      workersAuto: false,
+    });
+    // Without Redis, or in development, one process.
+    expect(loadConfig(production)).toMatchObject({ workers: 1, workersAuto: false });
+    expect(
+      loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", OTP_HMAC_SECRET: secret, ...keys }),
+    ).toMatchObject({ workers: 1, workersAuto: false });
   });
 
   it("refuses production without OTP_HMAC_SECRET", () => {

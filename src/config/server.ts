@@ -96,10 +96,10 @@ export const serverVariables = {
   }),
   WORKERS: parsed(parseWorkers, {
     type: "integer",
-    fallback: "1",
+    defaultText: "`auto` in production with Redis, else `1`",
     allowed: "1..64, or `auto` (one per CPU)",
     description:
-      "Processes sharing the port (`node:cluster`). More than one needs a Redis store and `TOKEN_SIGNING_KEYS`, so every process shares state and signs alike.",
+      "Processes sharing the port (`node:cluster`); the primary process only starts and watches them. More than one needs a Redis store and `TOKEN_SIGNING_KEYS`, so every process shares state and signs alike.",
   }),
   LOG_LEVEL: choice(logLevels, {
     default: "info",
@@ -188,6 +188,8 @@ export interface ServerConfig {
   trustedProxies: string[];
   /** Processes sharing the port; more than one needs a shared (Redis) store. */
   workers: number;
+  /** True when `workers` was chosen as one per CPU because WORKERS was unset (production with Redis). */
+  workersAuto: boolean;
 }
 
 /** The mode NODE_ENV selects; anything but "production" is development. */
@@ -200,13 +202,16 @@ export function readServer(v: Values<typeof serverVariables>, ctx: Context): Ser
   if (ctx.mode === "production" && v.DEV_OUTBOX === true) {
     ctx.problem("DEV_OUTBOX", "the development outbox is refused when NODE_ENV=production");
   }
-  if (v.WORKERS > 1 && !ctx.redisConfigured) {
+  // Production with a shared store uses every core unless told otherwise.
+  const workersAuto = v.WORKERS === undefined && ctx.mode === "production" && ctx.redisConfigured;
+  const workers = v.WORKERS ?? (workersAuto ? availableParallelism() : 1);
+  if (workers > 1 && !ctx.redisConfigured) {
     ctx.problem(
       "WORKERS",
-      `${v.WORKERS} processes need a shared store; the in-memory store serves one process (set REDIS_URL, or WORKERS=1)`,
+      `${workers} processes need a shared store; the in-memory store serves one process (set REDIS_URL, or WORKERS=1)`,
     );
   }
-  if (v.WORKERS > 1 && !ctx.isSet("TOKEN_SIGNING_KEYS")) {
+  if (workers > 1 && !ctx.isSet("TOKEN_SIGNING_KEYS")) {
     ctx.problem(
       "TOKEN_SIGNING_KEYS",
       "required with WORKERS > 1, so every process signs with the same keys",
@@ -223,6 +228,7 @@ export function readServer(v: Values<typeof serverVariables>, ctx: Context): Ser
     http2IdleTimeoutMs: v.HTTP2_IDLE_TIMEOUT_SECONDS * 1000,
     logLevel: v.LOG_LEVEL,
     trustedProxies: v.TRUSTED_PROXIES,
-    workers: v.WORKERS,
+    workers,
+    workersAuto,
   };
 }

@@ -29,7 +29,13 @@ const RSS_GROWTH_BOUND_MIB = 80;
 
 beforeAll(async () => {
   redis = await startRedis();
-  server = await spawnServer({ ...productionEnv(), REDIS_URL: redis.url, LOG_LEVEL: "info" });
+  // One process (WORKERS would default to one per CPU): its memory is what the test reads.
+  server = await spawnServer({
+    ...productionEnv(),
+    REDIS_URL: redis.url,
+    LOG_LEVEL: "info",
+    WORKERS: "1",
+  });
   key = await createApiKey(server.url, testAdminToken);
   bomb = await gzipBomb(INFLATED);
 }, 60_000);
