@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# OTP service image: gRPC, gRPC-web and Connect on one port (8080), run from TypeScript
-# sources with tsx (no separate build step).
+# OTP service image: gRPC, gRPC-web and Connect on one port (8080), run as JavaScript
+# compiled by `npm run build:service` (no TypeScript loader at run time).
 #
 #   docker build -t otp .
 #   docker run --init -p 8080:8080 -e OTP_HMAC_SECRET=... -e REDIS_URL=redis://... otp
@@ -16,7 +16,18 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
+COPY sdk/package.json sdk/
 RUN npm ci --omit=dev && npm cache clean --force
+
+# --- build: the service compiled to dist/ --------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+COPY package.json package-lock.json ./
+COPY sdk/package.json sdk/
+RUN npm ci
+COPY . .
+RUN npm run build:service
 
 # --- runtime -------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -24,11 +35,12 @@ ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0
 WORKDIR /app
 # Sources stay owned by root (read-only for the service); the app runs as `node`.
 COPY --from=deps /app/node_modules ./node_modules
-COPY . .
+COPY package.json ./
+COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 8080
 # No curl in the slim image: Node's fetch probes the HTTP/1.1 health endpoint.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node directly (not npm) so SIGTERM reaches the server; use `--init` / compose `init: true`.
-CMD ["node", "--import", "./src/telemetry/otel-register.mjs", "--import", "./src/telemetry/otel-start.mjs", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--import", "./dist/src/telemetry/otel-register.mjs", "--import", "./dist/src/telemetry/otel-start.mjs", "dist/src/main.js"]

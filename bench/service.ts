@@ -30,9 +30,9 @@ export class ServiceExitedError extends Error {
 }
 
 /**
- * The service's entry: `node --import tsx src/main.ts`, what `npm start`
- * runs without telemetry. `BENCH_SERVICE_ENTRY` names another script (for
- * example compiled JavaScript) to run with plain `node` instead.
+ * The service's entry: `BENCH_SERVICE_ENTRY` with plain `node` (run.ts sets
+ * it to the compiled `dist/src/main.js`, what production runs), or else
+ * `node --import tsx src/main.ts`, what `npm start` runs in development.
  */
 export function serviceCommand(): string[] {
   const entry = process.env.BENCH_SERVICE_ENTRY;

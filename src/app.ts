@@ -117,7 +117,7 @@ export async function startServer(
     sms: { allowedCountries: d.smsAllowedCountries },
     whatsapp: { allowedCountries: d.whatsappAllowedCountries },
   };
-  const providers = createProviders({
+  const providers = await createProviders({
     config: d,
     store,
     redis: opened.redis,

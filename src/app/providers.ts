@@ -7,36 +7,14 @@ import {
   deliveryStatusOf,
   type TelegramLinker,
 } from "../delivery/delivery-service.js";
-import { createEmailChannel } from "../delivery/email/email-channel.js";
 import { maskRecipient } from "../delivery/mask.js";
 import type { RecipientPolicy } from "../delivery/recipients.js";
 import type { RetryPolicy } from "../delivery/retry.js";
 import type { DeletionQueue } from "../delivery/telegram/deletion-queue.js";
-import {
-  createSelfDestruct,
-  createTelegramDeleter,
-  type SelfDestruct,
-} from "../delivery/telegram/self-destruct.js";
-import {
-  createTelegramWebhookHandler,
-  installTelegramBotHandlers,
-  registerTelegramWebhook,
-  startTelegramPolling,
-  type TelegramPolling,
-  telegramDeepLink,
-} from "../delivery/telegram/telegram-bot.js";
-import {
-  createGrammyBot,
-  createTelegramChannel,
-  telegramErrorFields,
-} from "../delivery/telegram/telegram-channel.js";
+import type { SelfDestruct } from "../delivery/telegram/self-destruct.js";
+import type { TelegramPolling } from "../delivery/telegram/telegram-bot.js";
 import { scopeAccountsToTenant, type TelegramLinks } from "../delivery/telegram/telegram-links.js";
 import type { Templates } from "../delivery/templates.js";
-import { createTwilioChannel, createTwilioClient } from "../delivery/twilio/twilio-channel.js";
-import {
-  createTwilioStatusHandler,
-  twilioFailureReason,
-} from "../delivery/twilio/twilio-status.js";
 import type { Mount } from "../http/mount.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { createMemoryDeletionQueue } from "../store/memory/deletion-queue.js";
@@ -97,7 +75,7 @@ export interface Providers {
  * Telegram deletion queue and links live in the store's Redis under its key
  * prefix (so every replica shares them), or in memory without Redis.
  */
-export function createProviders(options: ProvidersOptions): Providers {
+export async function createProviders(options: ProvidersOptions): Promise<Providers> {
   const { config, store, logger, metrics, templates, now } = options;
   const channels: Channel[] = [];
   const mounts: Mount[] = [];
@@ -113,6 +91,23 @@ export function createProviders(options: ProvidersOptions): Providers {
     });
 
   if (config.telegram !== undefined) {
+    // Each provider's SDK is loaded only when it is configured: an unused
+    // one would cost its memory in every process.
+    const [
+      { createSelfDestruct, createTelegramDeleter },
+      {
+        createTelegramWebhookHandler,
+        installTelegramBotHandlers,
+        registerTelegramWebhook,
+        startTelegramPolling,
+        telegramDeepLink,
+      },
+      { createGrammyBot, createTelegramChannel, telegramErrorFields },
+    ] = await Promise.all([
+      import("../delivery/telegram/self-destruct.js"),
+      import("../delivery/telegram/telegram-bot.js"),
+      import("../delivery/telegram/telegram-channel.js"),
+    ]);
     const tg = config.telegram;
     const { vault } = options;
     const chatBox = {
@@ -227,7 +222,12 @@ export function createProviders(options: ProvidersOptions): Providers {
           void registerWithRetries(
             () => registerTelegramWebhook(bot, { url: webhookUrl, secretToken: webhookSecret }),
             controller.signal,
-            logger,
+            (err, attempt) =>
+              logger.warn(
+                { ...telegramErrorFields(err), attempt },
+                "telegram webhook registration failed; retrying",
+              ),
+            () => logger.info("telegram webhook registered"),
           );
         });
         stops.push(async () => controller.abort());
@@ -255,6 +255,13 @@ export function createProviders(options: ProvidersOptions): Providers {
 
   let twilioReports = false;
   if (config.twilio !== undefined) {
+    const [
+      { createTwilioChannel, createTwilioClient },
+      { createTwilioStatusHandler, twilioFailureReason },
+    ] = await Promise.all([
+      import("../delivery/twilio/twilio-channel.js"),
+      import("../delivery/twilio/twilio-status.js"),
+    ]);
     const tw = config.twilio;
     const client = createTwilioClient({
       accountSid: tw.accountSid,
@@ -330,6 +337,7 @@ export function createProviders(options: ProvidersOptions): Providers {
   }
 
   if (config.email !== undefined) {
+    const { createEmailChannel } = await import("../delivery/email/email-channel.js");
     const em = config.email;
     channels.push(
       createEmailChannel({
@@ -363,18 +371,16 @@ export function createProviders(options: ProvidersOptions): Providers {
 async function registerWithRetries(
   register: () => Promise<void>,
   signal: AbortSignal,
-  logger: Logger,
+  onFailure: (err: unknown, attempt: number) => void,
+  onSuccess: () => void,
 ): Promise<void> {
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {
       await register();
-      logger.info("telegram webhook registered");
+      onSuccess();
       return;
     } catch (err) {
-      logger.warn(
-        { ...telegramErrorFields(err), attempt },
-        "telegram webhook registration failed; retrying",
-      );
+      onFailure(err, attempt);
       try {
         await sleep(Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6)), undefined, {
           signal,

@@ -5,19 +5,10 @@
 // Configured only by the standard variables: OTEL_EXPORTER_OTLP_ENDPOINT (or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), OTEL_EXPORTER_OTLP_PROTOCOL,
 // OTEL_TRACES_EXPORTER, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED, ...
-import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
-import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
-import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
-import { NodeSDK } from "@opentelemetry/sdk-node";
+import { otelWanted } from "./otel-wanted.mjs";
 
 const env = process.env;
-const exporter = env.OTEL_TRACES_EXPORTER;
-const wanted =
-  env.OTEL_SDK_DISABLED !== "true" &&
-  exporter !== "none" &&
-  (exporter !== undefined ||
-    env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined ||
-    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined);
+const wanted = otelWanted(env);
 
 // Provider URLs can hold credentials (Telegram puts the bot token in the path).
 const redactUrl = (url) => url.replace(/\/bot[^/]+\//, "/bot[redacted]/");
@@ -33,6 +24,18 @@ const redactSpan = (span) => {
 };
 
 if (wanted) {
+  // Loaded only here: a process that exports no traces never holds the SDK.
+  const [
+    { HttpInstrumentation },
+    { IORedisInstrumentation },
+    { UndiciInstrumentation },
+    { NodeSDK },
+  ] = await Promise.all([
+    import("@opentelemetry/instrumentation-http"),
+    import("@opentelemetry/instrumentation-ioredis"),
+    import("@opentelemetry/instrumentation-undici"),
+    import("@opentelemetry/sdk-node"),
+  ]);
   env.OTEL_SERVICE_NAME ??= "otp";
   // Metrics are served at /metrics; only traces leave through OTLP unless asked.
   env.OTEL_METRICS_EXPORTER ??= "none";

@@ -1,6 +1,5 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { generateSecret, generateURI, verify as verifyTotpCode } from "otplib";
-import QRCode from "qrcode";
 import { boundedText } from "../core/bounded-text.js";
 import type { SecretBox } from "../core/secret-box.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
@@ -157,6 +156,8 @@ export function createTotpService(options: TotpServiceOptions): TotpService {
         recoveryHashes: [],
         retainUntilMs: confirmBeforeMs,
       });
+      // Loaded on the first enrolment: QR rendering is rare, and its memory is not small.
+      const { default: QRCode } = await import("qrcode");
       const [qrCodeSvg, qrCodePngDataUrl] = await Promise.all([
         QRCode.toString(otpauthUri, { type: "svg", errorCorrectionLevel: "M" }),
         QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: "M" }),

@@ -28,9 +28,12 @@ export const startArgs = [
  * Starts `src/main.ts` with tsx in a child process on a free port and waits
  * for the banner's URL. Rejects with the output if the process exits first.
  */
-export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
-  // The same command line as `npm start`, telemetry preloads included.
-  const child = spawn(process.execPath, startArgs, {
+export async function spawnServer(
+  env: Record<string, string> = {},
+  args: readonly string[] = startArgs,
+): Promise<ServerProcess> {
+  // The same command line as `npm start`, telemetry preloads included (or the one given).
+  const child = spawn(process.execPath, args, {
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",

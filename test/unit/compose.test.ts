@@ -45,16 +45,19 @@ describe("docker-compose.yml", () => {
 });
 
 describe("Dockerfile", () => {
-  it("starts the service with the same preloads as npm start", () => {
+  it("runs the compiled service the way npm run start:prod does, from files the build writes", () => {
     const dockerfile = readFileSync("Dockerfile", "utf8");
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? "[]";
     const args = JSON.parse(cmd) as string[];
-    const start = (
-      JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } }
-    ).scripts.start;
-    expect(["node", ...start.split(" ").slice(1)]).toEqual(args);
-    for (const file of args.filter((a) => a.endsWith(".mjs") || a.endsWith(".ts"))) {
-      expect(existsSync(file)).toBe(true);
+    const scripts = (
+      JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }
+    ).scripts;
+    expect(["node", ...(scripts["start:prod"] ?? "").split(" ").slice(1)]).toEqual(args);
+    expect(dockerfile).toMatch(/RUN npm run build:service/);
+    // What the compiled entry and its preloads come from, in the source tree.
+    for (const file of args.filter((a) => a.startsWith("dist/") || a.startsWith("./dist/"))) {
+      const source = file.replace(/^(\.\/)?dist\//, "").replace(/\.js$/, ".ts");
+      expect(existsSync(source) || existsSync(file.replace(/^(\.\/)?dist\//, ""))).toBe(true);
     }
   });
 });

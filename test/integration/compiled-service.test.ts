@@ -1,0 +1,55 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiKey } from "../support/api-keys.js";
+import { callJson } from "../support/connect-json.js";
+import { type RedisInstance, startRedis } from "../support/redis-harness.js";
+import { productionEnv, testAdminToken } from "../support/secrets.js";
+import { type ServerProcess, spawnServer } from "../support/spawn-server.js";
+
+// Built inside node_modules so the compiled modules find their packages, as dist/ does.
+const out = join("node_modules", ".cache", "otp-compiled-test");
+let redis: RedisInstance;
+let server: ServerProcess;
+
+beforeAll(async () => {
+  await promisify(execFile)(process.execPath, ["scripts/build-service.mjs", out]);
+  redis = await startRedis();
+  server = await spawnServer({ ...productionEnv(), REDIS_URL: redis.url, WORKERS: "1" }, [
+    "--import",
+    `./${out}/src/telemetry/otel-register.mjs`,
+    "--import",
+    `./${out}/src/telemetry/otel-start.mjs`,
+    `${out}/src/main.js`,
+  ]);
+}, 60_000);
+afterAll(async () => {
+  server?.child.kill("SIGTERM");
+  await server?.exited;
+  await redis?.stop();
+});
+
+describe("the compiled service (npm run build:service, as the Dockerfile runs it)", () => {
+  it("compiles to JavaScript beside the files src/ holds besides TypeScript", () => {
+    expect(existsSync(join(out, "src/main.js"))).toBe(true);
+    expect(existsSync(join(out, "gen/otp/v1/otp_pb.js"))).toBe(true);
+    expect(existsSync(join(out, "src/telemetry/otel-start.mjs"))).toBe(true);
+  });
+
+  it("serves production calls with an API key, without a TypeScript loader", async () => {
+    expect(server.child.spawnargs.join(" ")).not.toContain("tsx");
+    const key = await createApiKey(server.url, testAdminToken);
+    const auth = { authorization: `Bearer ${key}` };
+    const made = await callJson(server.url, "otp.v1.OtpService/Generate", {}, auth);
+    expect(made.status).toBe(200);
+    const checked = await callJson(
+      server.url,
+      "otp.v1.OtpService/Verify",
+      { id: made.body.id, code: made.body.code },
+      auth,
+    );
+    expect(checked.body.result).toBe("VERIFY_RESULT_VERIFIED");
+  });
+});
