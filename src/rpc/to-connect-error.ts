@@ -1,7 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { ConnectError } from "@connectrpc/connect";
-import { ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  BadRequestSchema,
+  ErrorInfoSchema,
+  RetryInfoSchema,
+} from "../../gen/google/rpc/error_details_pb.js";
 import type { OtpError } from "../core/otp-error.js";
 import { errorDomain, type Reason, reasonCodes } from "../core/reasons.js";
 
@@ -29,6 +33,16 @@ export function connectErrorFor(
       value: create(ErrorInfoSchema, { reason, domain: errorDomain, metadata }),
     },
   ];
+  // A refused field is also told the standard way, for clients that read
+  // google.rpc.BadRequest rather than our ErrorInfo metadata.
+  if (metadata.field !== undefined && reasonCodes[reason] === Code.InvalidArgument) {
+    details.push({
+      desc: BadRequestSchema,
+      value: create(BadRequestSchema, {
+        fieldViolations: [{ field: metadata.field, description: message, reason }],
+      }),
+    });
+  }
   if (retryAfterMs !== undefined) {
     details.push({
       desc: RetryInfoSchema,

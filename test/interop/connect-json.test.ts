@@ -89,6 +89,16 @@ describe("Connect JSON over HTTP/1.1", () => {
     if (reason !== undefined) expect(errorReason(res.body)).toBe(reason);
   });
 
+  it("names a refused field in a google.rpc.BadRequest detail beside the ErrorInfo", async () => {
+    const res = await call("Generate", { ttlSeconds: 4000 });
+    const details = res.body.details as { type: string; value: string }[];
+    expect(details.map((d) => d.type)).toEqual(["google.rpc.ErrorInfo", "google.rpc.BadRequest"]);
+    // Decoded by hand from the standard wire format: field_violations = 1 { field = 1, reason = 3 }.
+    const bytes = Buffer.from(details[1]?.value ?? "", "base64").toString("latin1");
+    expect(bytes).toContain("ttl_seconds");
+    expect(bytes).toContain("TTL_INVALID");
+  });
+
   it("refuses a malformed id and an empty code, and reports an unknown id as not_found", async () => {
     const bad = await call("Verify", { id: "123", code: "123456" });
     expect([bad.body.code, errorReason(bad.body)]).toEqual(["invalid_argument", "ID_INVALID"]);

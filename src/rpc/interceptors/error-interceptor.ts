@@ -54,9 +54,9 @@ export function createErrorInterceptor(
     } else if (err instanceof ConnectError && err.code !== Code.Unknown) {
       out = err;
     } else if (signal.aborted) {
-      // The client went away mid-call; nothing failed on our side.
-      logger.debug({ request_id: requestId, procedure }, "client canceled");
-      out = new ConnectError("the call was canceled", Code.Canceled);
+      // The deadline passed or the client went away mid-call; nothing failed on our side.
+      logger.debug({ request_id: requestId, procedure }, "call ended early");
+      out = endedBy(signal.reason, requestId);
     } else {
       logger.error({ err, request_id: requestId, procedure }, "unexpected failure");
       out = connectErrorFor("INTERNAL", `internal error (request id ${requestId})`, {
@@ -95,12 +95,26 @@ export function createErrorInterceptor(
           } catch (err) {
             throw convert(err, requestId, procedure, req.signal);
           }
+          // A stream that stopped because its deadline passed or its client
+          // left ends with that code, not with a success it never had.
+          if (req.signal.aborted) throw endedBy(req.signal.reason, requestId);
         })(),
       };
     } catch (err) {
       throw convert(err, requestId, procedure, req.signal);
     }
   };
+}
+
+// Why an aborted call ended: its deadline passed, or its client went away (or
+// the server shut down, which the handlers answer themselves).
+function endedBy(reason: unknown, requestId: string): ConnectError {
+  const out =
+    reason instanceof ConnectError && reason.code === Code.DeadlineExceeded
+      ? new ConnectError("the deadline passed", Code.DeadlineExceeded)
+      : new ConnectError("the call was canceled", Code.Canceled);
+  out.metadata.set(requestIdHeader, requestId);
+  return out;
 }
 
 // Errors raised while reading a request stream are about the request.
