@@ -1,0 +1,96 @@
+import type { TwilioConfig } from "../config/index.js";
+import { advancesStatus, deliveryStatusOf } from "../delivery/delivery-service.js";
+import type { ProviderParts, ProvidersOptions } from "./provider-parts.js";
+
+/**
+ * Wires the SMS and WhatsApp channels (twilio, loaded only here) and, with a
+ * status callback URL, the signed status callbacks that record delivered and
+ * failed on the delivery.
+ */
+export async function wireTwilio(
+  twilio: TwilioConfig,
+  options: ProvidersOptions,
+  parts: ProviderParts,
+): Promise<void> {
+  const { config, store, metrics, templates, now } = options;
+  const retry = config.retry;
+  const [
+    { createTwilioChannel, createTwilioClient },
+    { createTwilioStatusHandler, twilioFailureReason },
+  ] = await Promise.all([
+    import("../delivery/twilio/twilio-channel.js"),
+    import("../delivery/twilio/twilio-status.js"),
+  ]);
+  const tw = twilio;
+  const client = createTwilioClient({
+    accountSid: tw.accountSid,
+    authToken: tw.authToken,
+    baseUrl: tw.baseUrl,
+    requestTimeoutMs: config.providerTimeoutMs,
+  });
+  const common = {
+    client,
+    statusCallbackUrl: tw.statusCallbackUrl,
+    templates,
+    retry,
+  };
+  if (tw.smsFrom !== undefined || tw.messagingServiceSid !== undefined) {
+    parts.channels.push(
+      createTwilioChannel({
+        ...common,
+        kind: "sms",
+        from: tw.smsFrom,
+        messagingServiceSid: tw.messagingServiceSid,
+        phonePolicy: options.recipients.sms,
+      }),
+    );
+  }
+  if (tw.whatsappFrom !== undefined) {
+    parts.channels.push(
+      createTwilioChannel({
+        ...common,
+        kind: "whatsapp",
+        from: tw.whatsappFrom,
+        whatsappContentSid: tw.whatsappContentSid,
+        phonePolicy: options.recipients.whatsapp,
+      }),
+    );
+  }
+  if (tw.statusCallbackUrl !== undefined) {
+    parts.twilioReports = true;
+    parts.mounts.push({
+      path: new URL(tw.statusCallbackUrl).pathname,
+      handler: createTwilioStatusHandler({
+        authToken: tw.authToken,
+        publicUrl: tw.statusCallbackUrl,
+        async onStatus(e) {
+          const current = await store.getDelivery(e.deliveryId, now());
+          // Forgotten, or a SID that is not this delivery's: acknowledged and dropped.
+          if (current === undefined) return;
+          if (
+            current.providerMessageId !== "" &&
+            current.providerMessageId !== e.providerMessageId
+          ) {
+            return;
+          }
+          // Twilio repeats and reorders callbacks; only news is recorded.
+          if (!advancesStatus(deliveryStatusOf(current.events), e.status)) return;
+          await store.appendDeliveryEvent(
+            e.deliveryId,
+            {
+              status: e.status,
+              atMs: now(),
+              reason: e.status === "failed" ? twilioFailureReason(e.errorCode) : "",
+              attempt: 0,
+            },
+            e.providerMessageId,
+          );
+          if (e.status === "delivered" || e.status === "failed") {
+            metrics.delivery(e.channel, e.status === "delivered" ? "delivered" : "undelivered");
+          }
+        },
+      }),
+    });
+    parts.notes.push(`twilio     status callbacks at ${new URL(tw.statusCallbackUrl).pathname}`);
+  }
+}
