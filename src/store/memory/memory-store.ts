@@ -34,12 +34,22 @@ export interface MemoryStoreOptions {
   maxOutboxEntries?: number;
 }
 
+/** The memory store, which can also tell how much it holds. */
+export interface MemoryStore extends Store {
+  /**
+   * How many records it holds, of every kind (challenges, factors,
+   * deliveries, provider ids, outbox messages, usage days): for tests and
+   * diagnostics. Expired ones are swept every `sweepIntervalMs`.
+   */
+  recordCount(): number;
+}
+
 /**
  * The embedded default store: all state in this process, with the same
  * behaviour as the Redis store. Every method runs to completion without
  * awaiting, which is what makes each one atomic here.
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now;
   const maxOutbox = options.maxOutboxEntries ?? 1000;
   const challenges = new Map<string, ChallengeRecord>();
@@ -293,6 +303,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       }
       return found;
     },
+
+    recordCount: () =>
+      challenges.size +
+      factors.size +
+      deliveries.size +
+      providerIndex.size +
+      outbox.length +
+      usage.size,
 
     async ping() {},
 
