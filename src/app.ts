@@ -3,7 +3,12 @@ import { createProviders } from "./app/providers.js";
 import type { Config } from "./config/index.js";
 import { createRecipientVault } from "./core/recipient-vault.js";
 import { createSecretBox } from "./core/secret-box.js";
-import { currentIdempotencyScope, currentTenant } from "./core/tenant-scope.js";
+import {
+  currentIdempotencyScope,
+  currentTenant,
+  deferUsage,
+  takeDeferredUsage,
+} from "./core/tenant-scope.js";
 import type { Channel } from "./delivery/channel.js";
 import { createDeliveryService } from "./delivery/delivery-service.js";
 import { createDispatcher } from "./delivery/dispatcher.js";
@@ -96,12 +101,17 @@ export async function startServer(
       ? await openStore(config, now, vault)
       : { store: overrides.store, redis: undefined };
   // Every call sees only its own tenant's records (see tenant-store.ts).
-  const store = createTenantStore(opened.store);
+  const store = createTenantStore(opened.store, {
+    onUsageError: (err) => logger.warn({ err }, "usage not counted"),
+  });
   // Usage counters are best effort: a failed count never fails the call it counts.
   const countUsage = (counter: string) => {
     store.incrementUsage(currentTenant() ?? "default", counter, now()).catch((err: unknown) => {
       logger.warn({ err, counter }, "usage not counted");
     });
+  };
+  const countDeferredUsage = () => {
+    for (const counter of takeDeferredUsage()) countUsage(counter);
   };
   const hasher = createCodeHasher(config.hmacSecrets, { scope: currentIdempotencyScope });
   const shutdown = new AbortController();
@@ -274,7 +284,14 @@ export async function startServer(
     auth: {
       requireKey: config.requireApiKey,
       adminToken: config.adminToken,
-      onCall: (procedure: string) => countUsage(`rpc:${procedure.split("/")[1]}`),
+      // Counted by the call's store step when it makes one (Generate, Verify),
+      // so the count costs no round trip; otherwise when the call ends.
+      onCall: (procedure: string) => {
+        const counter = `rpc:${procedure.split("/")[1]}`;
+        if (deferUsage(counter)) return countDeferredUsage;
+        countUsage(counter);
+        return undefined;
+      },
     },
     limits: config.rateLimits,
     onRateLimited: (limit: string) => metrics.rateLimited(limit),

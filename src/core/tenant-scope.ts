@@ -11,6 +11,8 @@ interface Scope {
   tenantId: string;
   side: CallerSide;
   owned: Set<string>;
+  /** Usage counters this call has yet to count (see {@link deferUsage}). */
+  usage: string[];
 }
 
 const storage = new AsyncLocalStorage<Scope>();
@@ -29,7 +31,7 @@ export function runAsTenant<T>(tenantId: string, fn: () => T, side: CallerSide =
   const current = storage.getStore();
   // A stream resumed in its call's scope keeps what that call already checked.
   if (current?.tenantId === tenantId && current.side === side) return fn();
-  return storage.run({ tenantId, side, owned: new Set() }, fn);
+  return storage.run({ tenantId, side, owned: new Set(), usage: [] }, fn);
 }
 
 /** The tenant of the call in progress; undefined in background work (deletions, callbacks). */
@@ -68,4 +70,24 @@ export function rememberOwned(kind: string, id: string): void {
 /** True when this call already found the record to be its tenant's. */
 export function knownOwned(kind: string, id: string): boolean {
   return storage.getStore()?.owned.has(`${kind}:${id}`) ?? false;
+}
+
+/**
+ * Leaves a usage counter of the call in progress to be counted by the store
+ * step the call makes, so that counting costs no round trip of its own; what
+ * no step takes is counted when the call ends ({@link takeDeferredUsage}).
+ * False outside a call: count it at once instead.
+ */
+export function deferUsage(counter: string): boolean {
+  const scope = storage.getStore();
+  if (scope === undefined) return false;
+  scope.usage.push(counter);
+  return true;
+}
+
+/** Takes the usage counters the call in progress has deferred; each is taken once. */
+export function takeDeferredUsage(): string[] {
+  const scope = storage.getStore();
+  if (scope === undefined || scope.usage.length === 0) return [];
+  return scope.usage.splice(0);
 }

@@ -4,13 +4,16 @@ import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
 import { challengeStatus } from "../store/challenge-transitions.js";
 import type {
+  CallCharges,
   ChallengeRecord,
   DeliveryAttemptRecord,
+  LimitCharge,
+  LimitRefusal,
   RateLimit,
   Store,
   VerifyOutcome,
 } from "../store/store.js";
-import { generateCode, normalizeCode } from "./alphabets.js";
+import { type AlphabetName, generateCode, normalizeCode } from "./alphabets.js";
 import { bindingHash, canonicalJson, type JsonValue } from "./binding-hash.js";
 import type { CodeHasher } from "./code-hasher.js";
 import { otpErrors } from "./errors.js";
@@ -21,6 +24,8 @@ import {
   validateGenerate,
   validateId,
 } from "./validate.js";
+
+const alphabetNames: readonly AlphabetName[] = ["numeric", "alphanumeric", "words"];
 
 /** Where a challenge stands, as clients see it. */
 export type ChallengeStatusName = ReturnType<typeof challengeStatus>;
@@ -99,15 +104,24 @@ export interface ChallengeView {
 export interface CallLimits {
   /** The RPC's remaining time, in milliseconds; none when undefined. */
   timeoutMs?: number;
+  /**
+   * Limits and quotas to charge the call against (per-IP, tenant quota), in
+   * the same store step as its change: a refusal creates nothing and costs
+   * no attempt, and answers `RATE_LIMITED` with the bucket's name.
+   */
+  charges?: CallCharges;
 }
 
 export interface ChallengeService {
   generate(input: GenerateInput, limits?: CallLimits): Promise<IssuedCode>;
-  verify(input: {
-    id: string;
-    code: string;
-    binding: { [key: string]: JsonValue } | undefined;
-  }): Promise<VerifyResult>;
+  verify(
+    input: {
+      id: string;
+      code: string;
+      binding: { [key: string]: JsonValue } | undefined;
+    },
+    limits?: CallLimits,
+  ): Promise<VerifyResult>;
   get(id: string): Promise<ChallengeView>;
   cancel(id: string): Promise<ChallengeStatusName>;
   resend(id: string, limits?: CallLimits): Promise<IssuedCode>;
@@ -158,6 +172,30 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
     );
     await store.setDeliveryAttempts(record.id, attempts, now());
     return { record: { ...record, deliveryAttempts: attempts }, retryAfterMs };
+  };
+
+  // Tells the observer, and answers as the interceptor's limits always have.
+  const refused = (refusal: LimitRefusal) => {
+    options.observer?.rateLimited(refusal.bucket);
+    return otpErrors.rateLimited(refusal.bucket, refusal.retryAfterMs);
+  };
+
+  // HMACs of a presented code under every alphabet's reading of it; one
+  // reading shared by several alphabets is hashed once.
+  const candidatesFor = (id: string, code: string) => {
+    const byAlphabet: Partial<Record<AlphabetName, string[]>> = {};
+    const byReading = new Map<string, string[]>();
+    for (const alphabet of alphabetNames) {
+      const reading = normalizeCode(alphabet, code);
+      if (reading === "") continue;
+      let hmacs = byReading.get(reading);
+      if (hmacs === undefined) {
+        hmacs = hasher.candidates(id, reading);
+        byReading.set(reading, hmacs);
+      }
+      byAlphabet[alphabet] = hmacs;
+    }
+    return byAlphabet;
   };
 
   const newCode = (record: Pick<ChallengeRecord, "id" | "alphabet" | "codeLength">) => {
@@ -244,7 +282,10 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
         ...(input.locale === "" ? {} : { locale: input.locale }),
         idempotencyFingerprint: input.idempotencyKey === "" ? "" : fingerprint(hasher, input),
       };
-      const created = await store.createChallenge({ record });
+      const created = await store.createChallenge(
+        limits.charges === undefined ? { record } : { record, charges: limits.charges },
+      );
+      if (created.kind === "refused") throw refused(created.refusal);
       if (created.kind === "conflict") throw otpErrors.idempotencyKeyConflict();
       if (created.kind === "replay") {
         const prior = created.record;
@@ -258,28 +299,36 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
       return sendOrFail(record, code, true, limits);
     },
 
-    async verify(input) {
+    async verify(input, limits = {}) {
       const id = validateId(input.id);
       const code = validateCode(input.code);
-      // Counted before the lookup, so a refusal says nothing about whether the challenge exists.
-      const limit = options.verifyPerChallenge ?? "off";
-      if (limit !== "off") {
-        // Beside the challenge: a fault elsewhere never blocks it, and it is never skipped.
-        const admitted = await store.consume("verify_challenge", id, limit, { withChallenge: id });
-        if (!admitted.allowed) {
-          options.observer?.rateLimited("verify_challenge");
-          throw otpErrors.rateLimited("verify_challenge", admitted.retryAfterMs);
-        }
+      // Charged in the verify step itself, before the lookup, so a refusal
+      // says nothing about whether the challenge exists and costs no attempt;
+      // beside the challenge, so a fault elsewhere never blocks or skips it.
+      const perChallenge = options.verifyPerChallenge ?? "off";
+      const chargedLimits: LimitCharge[] = [...(limits.charges?.limits ?? [])];
+      if (perChallenge !== "off") {
+        chargedLimits.push({
+          bucket: "verify_challenge",
+          key: id,
+          limit: perChallenge,
+          withChallenge: true,
+        });
       }
-      const record = await store.getChallenge(id, now());
-      if (record === undefined) throw otpErrors.notFound();
-      const normalized = normalizeCode(record.alphabet, code);
+      const charges: CallCharges | undefined =
+        chargedLimits.length === 0 && limits.charges === undefined
+          ? undefined
+          : { ...limits.charges, limits: chargedLimits };
       const presentedBinding = bindingHash(input.binding);
       const result = await store.verify(id, {
-        candidateHmacs: hasher.candidates(id, normalized),
+        candidateHmacs: [],
+        // The challenge's alphabet is not read first: the code is offered as each alphabet reads it.
+        candidatesByAlphabet: candidatesFor(id, code),
         bindingHash: presentedBinding,
         nowMs: now(),
+        ...(charges === undefined ? {} : { charges }),
       });
+      if (result?.refused !== undefined) throw refused(result.refused);
       if (result === undefined) throw otpErrors.notFound();
       options.observer?.verified(result.outcome);
       return {

@@ -2,7 +2,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
 import { canonicalJson } from "../otp/binding-hash.js";
-import type { ChallengeService, IssuedCode } from "../otp/challenge-service.js";
+import type { CallLimits, ChallengeService, IssuedCode } from "../otp/challenge-service.js";
 import type { TokenSigner } from "../tokens/token-signer.js";
 import type { TotpCheck, TotpOutcome, TotpService } from "../totp/totp-service.js";
 import { callerKey, defaultTenantId } from "./caller.js";
@@ -15,6 +15,7 @@ import {
   statusToProto,
   verifyResultToProto,
 } from "./convert.js";
+import { callChargesKey } from "./interceptors/rate-limit-interceptor.js";
 
 const totpResults: Record<TotpOutcome, TotpResult> = {
   verified: TotpResult.VERIFIED,
@@ -22,6 +23,12 @@ const totpResults: Record<TotpOutcome, TotpResult> = {
   replayed: TotpResult.REPLAYED,
   locked_out: TotpResult.LOCKED_OUT,
   not_confirmed: TotpResult.NOT_CONFIRMED,
+};
+
+// The limits the rate-limit interceptor left for the store step to charge.
+const withCharges = (ctx: HandlerContext, limits: CallLimits): CallLimits => {
+  const charges = ctx.values.get(callChargesKey);
+  return charges === undefined ? limits : { ...limits, charges };
 };
 
 // The tenant a token is issued for: the caller's (development callers without a key are "default").
@@ -66,13 +73,16 @@ export function createOtpHandlers(
           idempotencyKey: req.idempotencyKey,
           locale: req.locale,
         },
-        { timeoutMs: ctx.timeoutMs() },
+        withCharges(ctx, { timeoutMs: ctx.timeoutMs() }),
       );
       return issuedToProto(issued);
     },
 
     async verify(req, ctx) {
-      const result = await service.verify({ id: req.id, code: req.code, binding: req.binding });
+      const result = await service.verify(
+        { id: req.id, code: req.code, binding: req.binding },
+        withCharges(ctx, {}),
+      );
       const token =
         req.issueToken && result.outcome === "verified"
           ? await signer.sign({

@@ -39,7 +39,7 @@ export interface RouteDeps {
   auth: {
     requireKey: boolean;
     adminToken: string | undefined;
-    onCall?: (procedure: string) => void;
+    onCall?: (procedure: string) => (() => void) | undefined;
   };
   limits: {
     generatePerIp: RateLimit | "off";
@@ -99,7 +99,9 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
  * 4. authentication and scopes, inside the error interceptor so refusals get
  *    typed details, and before the rate limit so a refused caller spends nothing;
  * 5. the per-IP rate limit, inside the error interceptor so its refusal gets
- *    typed details, and before the handlers so a refused call costs nothing.
+ *    typed details, and before the handlers so a refused call costs nothing;
+ *    for Generate and Verify it only names the limits, and the store charges
+ *    them in the call's own step (one round trip, see docs/hot-path.md).
  */
 export function createInterceptors(
   deps: Pick<
@@ -123,6 +125,7 @@ export function createInterceptors(
     createRateLimitInterceptor({
       store: deps.store,
       limits: deps.limits,
+      chargeInStore: true,
       onRefused: deps.onRateLimited,
       onFailedOpen: deps.onRateLimitFailedOpen,
     }),

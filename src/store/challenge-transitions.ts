@@ -41,7 +41,11 @@ export function applyVerify(
   const counted: ChallengeRecord = { ...record, attempts: record.attempts + 1 };
   // Compare against every candidate, always, so timing says nothing about which matched.
   let codeMatches = false;
-  for (const candidate of input.candidateHmacs) {
+  const candidates =
+    input.candidatesByAlphabet === undefined
+      ? input.candidateHmacs
+      : (input.candidatesByAlphabet[record.alphabet] ?? []);
+  for (const candidate of candidates) {
     if (hmacEquals(candidate, record.codeHmac)) codeMatches = true;
   }
   if (!hmacEquals(input.bindingHash, record.bindingHash)) {

@@ -67,8 +67,74 @@ export type VerifyOutcome =
 export interface VerifyInput {
   /** HMACs of the presented code under every secret; a match with any one proves it. */
   candidateHmacs: string[];
+  /**
+   * HMACs of the presented code as each alphabet normalises it; when given,
+   * only those of the challenge's own alphabet count (and `candidateHmacs` is
+   * ignored), so the caller need not read the challenge first.
+   */
+  candidatesByAlphabet?: Partial<Record<AlphabetName, string[]>>;
   bindingHash: string;
   nowMs: number;
+  /**
+   * The tenant that must own the challenge: another tenant's challenge
+   * answers exactly as an unknown id (undefined), and is left unchanged.
+   * Records without a tenant belong to "default". Undefined: any tenant.
+   */
+  tenantId?: string;
+  /** Limits and usage counted in the same step, before anything else. */
+  charges?: CallCharges;
+}
+
+/** The outcome of {@link Store.verify} for a known id. */
+export type VerifyStepResult =
+  | { outcome: VerifyOutcome; record: ChallengeRecord; refused?: undefined }
+  | { refused: LimitRefusal; outcome?: undefined; record?: undefined };
+
+/**
+ * One limit a call is charged against as part of the store step it makes
+ * (Generate's create, Verify's check): one hit against `key` in the bucket
+ * named `bucket`, in a fixed window of `limit.windowMs`.
+ */
+export interface LimitCharge {
+  bucket: string;
+  key: string;
+  limit: RateLimit;
+  /**
+   * When the node holding this counter cannot be reached, count nothing and
+   * let the call through (the per-IP buckets); otherwise the call fails.
+   * Only matters where the counter can live apart from the challenge.
+   */
+  failOpen?: boolean;
+  /** Keep the counter beside the challenge the call is about (see {@link ConsumeOptions}). */
+  withChallenge?: boolean;
+}
+
+/** A tenant's usage counters to add one to, for the UTC day of `atMs` (see {@link Store.incrementUsage}). */
+export interface UsageCharge {
+  tenantId: string;
+  counters: string[];
+  atMs: number;
+  /** Told when the counters could not be written; usage is best effort and never fails a call. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * What a call is charged as part of its one store step. The limits are
+ * counted in order, and the first one over its limit refuses the call:
+ * limits after it are not charged and the step changes nothing else.
+ */
+export interface CallCharges {
+  limits: LimitCharge[];
+  usage?: UsageCharge;
+  /** Told of each fail-open limit skipped because its node was unreachable. */
+  onFailedOpen?: (bucket: string, err: unknown) => void;
+}
+
+/** A call refused by one of its {@link CallCharges}. */
+export interface LimitRefusal {
+  bucket: string;
+  /** How long until a hit would be allowed again. */
+  retryAfterMs: number;
 }
 
 /** Input to {@link Store.replaceCode}. */
@@ -94,13 +160,16 @@ export type ReplaceCodeResult =
 /** Input to {@link Store.createChallenge}. */
 export interface CreateChallengeInput {
   record: ChallengeRecord;
+  /** Limits and usage counted in the same step, before the challenge is stored. */
+  charges?: CallCharges;
 }
 
 /** The outcome of {@link Store.createChallenge}. */
 export type CreateChallengeResult =
   | { kind: "created" }
   | { kind: "replay"; record: ChallengeRecord }
-  | { kind: "conflict" };
+  | { kind: "conflict" }
+  | { kind: "refused"; refusal: LimitRefusal };
 
 /** A message the development outbox recorded instead of sending. */
 export interface OutboxEntry {
@@ -245,12 +314,11 @@ export interface Store {
   /**
    * Counts an attempt and checks the code, in that order and as one step, so
    * that no number of concurrent calls gets more than `maxAttempts` guesses or
-   * two successes. Returns undefined for an unknown id.
+   * two successes. Returns undefined for an unknown id (or another tenant's,
+   * see {@link VerifyInput.tenantId}). With charges, a refusal by one of them
+   * is answered before the id is looked up, and spends no attempt.
    */
-  verify(
-    id: string,
-    input: VerifyInput,
-  ): Promise<{ outcome: VerifyOutcome; record: ChallengeRecord } | undefined>;
+  verify(id: string, input: VerifyInput): Promise<VerifyStepResult | undefined>;
   /** Cancels a pending challenge; returns the record as it stands after the call. */
   cancel(id: string, nowMs: number): Promise<ChallengeRecord | undefined>;
   /** Issues a new code for a pending or expired challenge, under the cooldown and the send cap. */

@@ -1,8 +1,19 @@
-import { currentTenant, knownOwned, rememberOwned } from "../core/tenant-scope.js";
-import type { Store } from "./store.js";
+import {
+  currentTenant,
+  knownOwned,
+  rememberOwned,
+  takeDeferredUsage,
+} from "../core/tenant-scope.js";
+import type { CallCharges, Store } from "./store.js";
 
 /** Records made before tenants existed, and anonymous development callers, belong here. */
 const fallbackTenant = "default";
+
+/** Options for {@link createTenantStore}. */
+export interface TenantStoreOptions {
+  /** Told when usage counted with a call's store step could not be written. */
+  onUsageError?: (err: unknown) => void;
+}
 
 /**
  * Scopes a store to the tenant of the call in progress ({@link currentTenant}).
@@ -16,7 +27,30 @@ const fallbackTenant = "default";
  * @example
  * const store = createTenantStore(createMemoryStore());
  */
-export function createTenantStore(inner: Store): Store {
+export function createTenantStore(inner: Store, options: TenantStoreOptions = {}): Store {
+  // A call's limits count in its tenant's buckets, and the usage counters it
+  // deferred (deferUsage) ride along with its one store step.
+  const scoped = (charges: CallCharges | undefined, atMs: number): CallCharges | undefined => {
+    const tenant = currentTenant();
+    const counters = takeDeferredUsage();
+    if (charges === undefined && counters.length === 0) return undefined;
+    const prefix = `${tenant ?? fallbackTenant}:`;
+    return {
+      ...charges,
+      limits: (charges?.limits ?? []).map((l) => ({ ...l, key: prefix + l.key })),
+      ...(tenant === undefined || counters.length === 0
+        ? {}
+        : {
+            usage: {
+              tenantId: tenant,
+              counters,
+              atMs,
+              ...(options.onUsageError === undefined ? {} : { onError: options.onUsageError }),
+            },
+          }),
+    };
+  };
+
   const owns = (record: { tenantId?: string } | undefined): boolean => {
     const tenant = currentTenant();
     return (
@@ -39,7 +73,11 @@ export function createTenantStore(inner: Store): Store {
     description: inner.description,
 
     async createChallenge(input) {
-      const result = await inner.createChallenge({ record: stamp(input.record) });
+      const charges = scoped(input.charges, input.record.createdAtMs);
+      const result = await inner.createChallenge({
+        record: stamp(input.record),
+        ...(charges === undefined ? {} : { charges }),
+      });
       // Ids of idempotent requests are derived per tenant, so a clash here is the caller's own.
       if (result.kind === "replay" && !owns(result.record)) return { kind: "conflict" };
       if (result.kind !== "conflict") rememberOwned("challenge", input.record.id);
@@ -51,8 +89,16 @@ export function createTenantStore(inner: Store): Store {
       rememberOwned("challenge", id);
       return record;
     },
+    // Ownership is checked inside the store's verify step: no read first.
     async verify(id, input) {
-      return (await ownedChallenge(id, input.nowMs)) ? inner.verify(id, input) : undefined;
+      const tenant = currentTenant();
+      const charges = scoped(input.charges, input.nowMs);
+      const { charges: _unscoped, ...rest } = input;
+      return inner.verify(id, {
+        ...rest,
+        ...(tenant === undefined ? {} : { tenantId: tenant }),
+        ...(charges === undefined ? {} : { charges }),
+      });
     },
     async cancel(id, nowMs) {
       return (await ownedChallenge(id, nowMs)) ? inner.cancel(id, nowMs) : undefined;

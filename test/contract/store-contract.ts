@@ -1,11 +1,11 @@
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { isOtpError } from "../../src/core/otp-error.js";
 import { createDispatcher } from "../../src/delivery/dispatcher.js";
 import { createOutboxChannel } from "../../src/delivery/outbox/outbox-channel.js";
 import { type ChallengeService, createChallengeService } from "../../src/otp/challenge-service.js";
 import { createCodeHasher } from "../../src/otp/code-hasher.js";
 import type { GenerateInput } from "../../src/otp/validate.js";
-import type { Store } from "../../src/store/store.js";
+import type { ChallengeRecord, LimitCharge, Store } from "../../src/store/store.js";
 import { createFakeClock, type FakeClock } from "../support/fake-clock.js";
 
 const base: GenerateInput = {
@@ -463,5 +463,151 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
         expect(await store.getDelivery(id, clock.now())).toBeUndefined();
       });
     });
+
+    describe("limits charged in the call's store step", () => {
+      // Keys unique to each test, since a Redis store of the suite may share counters.
+      const charge = (bucket: string, points: number, extra: Partial<LimitCharge> = {}) => ({
+        bucket,
+        key: crypto.randomUUID(),
+        limit: { points, windowMs: 60_000 },
+        ...extra,
+      });
+
+      it("refuses a Generate over a limit with the bucket and a delay, and creates nothing", async () => {
+        const ip = charge("generate_ip", 1, { failOpen: true });
+        const quota = charge("tenant_generate", 5);
+        const first = await service.generate(base, { charges: { limits: [ip, quota] } });
+        expect(first.id).toMatch(/^[0-9a-f-]{36}$/);
+        let refusal: unknown;
+        await service.generate(base, { charges: { limits: [ip, quota] } }).catch((err: unknown) => {
+          refusal = err;
+        });
+        expect(isOtpError(refusal) && refusal.reason).toBe("RATE_LIMITED");
+        expect(isOtpError(refusal) && refusal.metadata.limit).toBe("generate_ip");
+        expect(isOtpError(refusal) && (refusal.retryAfterMs ?? 0) > 0).toBe(true);
+        // The quota after the refusing limit was not charged: four more fit.
+        for (let i = 0; i < 4; i++) {
+          await service.generate(base, { charges: { limits: [quota] } });
+        }
+        expect(await reasonOf(service.generate(base, { charges: { limits: [quota] } }))).toBe(
+          "RATE_LIMITED",
+        );
+      });
+
+      it("leaves no challenge behind for a refused create", async () => {
+        const id = crypto.randomUUID();
+        const limit = charge("tenant_generate", 0);
+        const record = (await store.createChallenge({ record: sample(id) })).kind;
+        expect(record).toBe("created");
+        const other = crypto.randomUUID();
+        const refused = await store.createChallenge({
+          record: sample(other),
+          charges: { limits: [limit] },
+        });
+        expect(refused.kind).toBe("refused");
+        expect(await store.getChallenge(other, clock.now())).toBeUndefined();
+      });
+
+      it("refuses a Verify over its limit before the lookup, and spends no attempt", async () => {
+        const { id, code } = await service.generate({ ...base, maxAttempts: 3 });
+        const perIp = charge("verify_ip", 1, { failOpen: true });
+        await service.verify(
+          { id, code: wrong(code), binding: undefined },
+          { charges: { limits: [perIp] } },
+        );
+        expect(
+          await reasonOf(
+            service.verify({ id, code, binding: undefined }, { charges: { limits: [perIp] } }),
+          ),
+        ).toBe("RATE_LIMITED");
+        // An unknown id is refused alike: a refusal says nothing about existence.
+        expect(
+          await reasonOf(
+            service.verify(
+              { id: crypto.randomUUID(), code, binding: undefined },
+              { charges: { limits: [perIp] } },
+            ),
+          ),
+        ).toBe("RATE_LIMITED");
+        expect((await service.get(id)).attemptsRemaining).toBe(2);
+        expect((await service.verify({ id, code, binding: undefined })).outcome).toBe("verified");
+      });
+
+      it("counts the per-challenge limit beside the challenge", async () => {
+        const { id } = await service.generate({ ...base, maxAttempts: 10 });
+        const perChallenge = { ...charge("verify_challenge", 2, { withChallenge: true }), key: id };
+        // Presents no candidate: every counted guess is wrong.
+        const verify = () =>
+          store.verify(id, {
+            candidateHmacs: [],
+            candidatesByAlphabet: {},
+            bindingHash: "",
+            nowMs: clock.now(),
+            charges: { limits: [perChallenge] },
+          });
+        expect((await verify())?.outcome).toBe("invalid_code");
+        expect((await verify())?.outcome).toBe("invalid_code");
+        const third = await verify();
+        expect(third?.refused?.bucket).toBe("verify_challenge");
+        expect((await service.get(id)).attemptsRemaining).toBe(8);
+      });
+
+      it("answers another tenant's challenge as unknown, and leaves it unchanged", async () => {
+        const id = crypto.randomUUID();
+        await store.createChallenge({ record: { ...sample(id), tenantId: "ten_a" } });
+        const input = { candidateHmacs: ["hmac"], bindingHash: "", nowMs: clock.now() };
+        expect(await store.verify(id, { ...input, tenantId: "ten_b" })).toBeUndefined();
+        expect(await store.verify(id, { ...input, tenantId: "default" })).toBeUndefined();
+        expect((await store.getChallenge(id, clock.now()))?.attempts).toBe(0);
+        expect((await store.verify(id, { ...input, tenantId: "ten_a" }))?.outcome).toBe("verified");
+      });
+
+      it("counts usage with the call, refused or not, in the format GetUsage reads", async () => {
+        const tenantId = `ten_${crypto.randomUUID().slice(0, 8)}`;
+        const nowMs = clock.now();
+        const usage = { tenantId, counters: ["rpc:Generate"], atMs: nowMs };
+        await store.createChallenge({
+          record: sample(crypto.randomUUID()),
+          charges: { limits: [], usage },
+        });
+        await store.createChallenge({
+          record: sample(crypto.randomUUID()),
+          charges: { limits: [charge("tenant_generate", 0)], usage },
+        });
+        // Where usage lives apart from the challenge it is sent alongside, unawaited.
+        const day = new Date(nowMs).toISOString().slice(0, 10);
+        await vi.waitFor(
+          async () =>
+            expect(await store.getUsage(tenantId, [day])).toEqual({
+              [day]: { "rpc:Generate": 2 },
+            }),
+          { timeout: 3000, interval: 20 },
+        );
+      });
+    });
   });
+}
+
+function sample(id: string): ChallengeRecord {
+  const nowMs = Date.now();
+  return {
+    id,
+    codeHmac: "hmac",
+    bindingHash: "",
+    alphabet: "numeric",
+    codeLength: 6,
+    ttlSeconds: 60,
+    maxAttempts: 5,
+    attempts: 0,
+    state: "pending",
+    createdAtMs: nowMs,
+    expiresAtMs: nowMs + 60_000,
+    verifiedAtMs: 0,
+    sends: 1,
+    lastSentAtMs: nowMs,
+    retainUntilMs: nowMs + 120_000,
+    targets: [],
+    deliveryAttempts: [],
+    idempotencyFingerprint: "",
+  };
 }

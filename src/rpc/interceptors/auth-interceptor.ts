@@ -48,8 +48,12 @@ export interface AuthOptions {
   requireKey: boolean;
   /** The credential AdminService takes; undefined disables AdminService. */
   adminToken: string | undefined;
-  /** Told of every call a tenant makes, inside the tenant's scope, for usage counters. */
-  onCall?: (procedure: string) => void;
+  /**
+   * Told of every call a tenant makes, inside the tenant's scope, for usage
+   * counters; the function it may return runs, in that scope, when the
+   * handler is done (to count what the call's store step did not).
+   */
+  onCall?: (procedure: string) => (() => void) | undefined;
 }
 
 const unauthenticated = () =>
@@ -146,9 +150,13 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
     const side: CallerSide = caller.kind === "publishable" ? "publishable" : "server";
     const res = await runAsTenant(
       tenantId,
-      () => {
-        options.onCall?.(procedure);
-        return next(req);
+      async () => {
+        const done = options.onCall?.(procedure);
+        try {
+          return await next(req);
+        } finally {
+          done?.();
+        }
       },
       side,
     );

@@ -1,8 +1,8 @@
-import type { Interceptor } from "@connectrpc/connect";
+import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import { ipLimitKey } from "../../core/ip-limit-key.js";
 import { OtpError } from "../../core/otp-error.js";
 import { clientIpKey } from "../../http/client-ip.js";
-import type { RateLimit, Store } from "../../store/store.js";
+import type { CallCharges, LimitCharge, RateLimit, Store } from "../../store/store.js";
 import { isStoreUnreachable } from "../../store/store-unavailable.js";
 import { callerKey } from "../caller.js";
 
@@ -22,6 +22,14 @@ export interface RateLimitInterceptorOptions {
     /** How many leading bits of an IPv6 address make one caller (`RATE_LIMIT_IPV6_PREFIX`, 64 by default). */
     ipv6PrefixLength?: number;
   };
+  /**
+   * Hands Generate's and Verify's limits to the handler ({@link callChargesKey})
+   * instead of charging them here, so the store charges them in the same step
+   * as the call's change: one round trip (see docs/hot-path.md). The handler
+   * and the store then refuse exactly as this interceptor would. Resend is
+   * always charged here.
+   */
+  chargeInStore?: boolean;
   /** Told the bucket name ("generate_ip" or "verify_ip") of each refused call, for metrics. */
   onRefused?: (limit: string) => void;
   /**
@@ -31,6 +39,17 @@ export interface RateLimitInterceptorOptions {
    */
   onFailedOpen?: (limit: string, err: unknown) => void;
 }
+
+/**
+ * The limits a Generate or Verify call is to be charged against in its store
+ * step, set by the rate-limit interceptor when `chargeInStore` is on; the
+ * handler passes them to the domain as plain data. Undefined otherwise.
+ */
+export const callChargesKey = createContextKey<CallCharges | undefined>(undefined, {
+  description: "limits charged in the store step",
+});
+
+const chargedInStore = new Set(["otp.v1.OtpService/Generate", "otp.v1.OtpService/Verify"]);
 
 // The per-IP buckets: they only slow an anonymous or browser caller down,
 // and what they guard is guarded again by limits that fail closed.
@@ -111,18 +130,37 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
     }
   };
 
+  const charge = (
+    bucket: string,
+    key: string,
+    limit: RateLimit | "off" | undefined,
+  ): LimitCharge[] =>
+    limit === undefined || limit === "off"
+      ? []
+      : [{ bucket, key, limit, failOpen: failOpenBuckets.has(bucket) }];
+
   return (next) => async (req) => {
     if (req.stream) return next(req);
-    const bucket = buckets.get(`${req.method.parent.typeName}/${req.method.name}`);
+    const procedure = `${req.method.parent.typeName}/${req.method.name}`;
+    const bucket = buckets.get(procedure);
     if (bucket === undefined) return next(req);
     const ip = ipLimitKey(req.contextValues.get(clientIpKey), limits.ipv6PrefixLength);
     // Browser keys are public: their callers get their own, tighter per-address budget.
-    if (req.contextValues.get(callerKey)?.kind === "publishable") {
-      await check(`${bucket.name}_publishable`, ip, limits.publishablePerIp);
-    } else {
-      await check(bucket.name, ip, bucket.limit);
+    const charges =
+      req.contextValues.get(callerKey)?.kind === "publishable"
+        ? charge(`${bucket.name}_publishable`, ip, limits.publishablePerIp)
+        : charge(bucket.name, ip, bucket.limit);
+    if (bucket.name === "generate_ip") {
+      charges.push(...charge("tenant_generate", "all", limits.tenantGenerate));
     }
-    if (bucket.name === "generate_ip") await check("tenant_generate", "all", limits.tenantGenerate);
+    if (options.chargeInStore === true && chargedInStore.has(procedure)) {
+      req.contextValues.set(callChargesKey, {
+        limits: charges,
+        ...(onFailedOpen === undefined ? {} : { onFailedOpen }),
+      });
+      return next(req);
+    }
+    for (const c of charges) await check(c.bucket, c.key, c.limit);
     return next(req);
   };
 }

@@ -2,11 +2,13 @@ import { RateLimiterMemory } from "rate-limiter-flexible";
 import { applyCancel, applyReplaceCode, applyVerify } from "../challenge-transitions.js";
 import { consumeWith } from "../consume-with.js";
 import type {
+  CallCharges,
   ChallengeRecord,
   CreateChallengeInput,
   CreateChallengeResult,
   DeliveryAttemptRecord,
   DeliveryRecord,
+  LimitRefusal,
   OutboxEntry,
   OutboxFilter,
   RateLimit,
@@ -20,6 +22,8 @@ import type {
 } from "../store.js";
 import { applyTotpFailure, applyTotpRecovery, applyTotpStep } from "../totp-transitions.js";
 
+const usageRetentionMs = 40 * 86_400_000;
+
 /** Options for {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
   /** The clock used to drop expired records; the service's clock by default. */
@@ -30,12 +34,22 @@ export interface MemoryStoreOptions {
   maxOutboxEntries?: number;
 }
 
+/** The memory store, which can also tell how much it holds. */
+export interface MemoryStore extends Store {
+  /**
+   * How many records it holds, of every kind (challenges, factors,
+   * deliveries, provider ids, outbox messages, usage days): for tests and
+   * diagnostics. Expired ones are swept every `sweepIntervalMs`.
+   */
+  recordCount(): number;
+}
+
 /**
  * The embedded default store: all state in this process, with the same
  * behaviour as the Redis store. Every method runs to completion without
  * awaiting, which is what makes each one atomic here.
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now;
   const maxOutbox = options.maxOutboxEntries ?? 1000;
   const challenges = new Map<string, ChallengeRecord>();
@@ -70,6 +84,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     for (const [id, record] of deliveries) if (nowMs >= record.retainUntilMs) deliveries.delete(id);
     for (const [key, entry] of providerIndex) if (nowMs >= entry.untilMs) providerIndex.delete(key);
     outbox = outbox.filter((o) => nowMs < o.untilMs);
+    // Usage days are kept 40 days, as Redis keeps them.
+    const oldest = new Date(nowMs - usageRetentionMs).toISOString().slice(0, 10);
+    for (const key of usage.keys()) if ((key.split("\0")[1] ?? "") < oldest) usage.delete(key);
   };
   const timer = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
   timer.unref();
@@ -89,6 +106,30 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     return limiter;
   };
 
+  const addUsage = (tenantId: string, counter: string, atMs: number) => {
+    const key = `${tenantId}\0${new Date(atMs).toISOString().slice(0, 10)}`;
+    const day = usage.get(key) ?? new Map<string, number>();
+    day.set(counter, (day.get(counter) ?? 0) + 1);
+    usage.set(key, day);
+  };
+
+  // Usage first (a refused call is still a call), then each limit in order;
+  // the first one over its limit refuses, and the ones after it are not charged.
+  const charge = async (charges: CallCharges | undefined): Promise<LimitRefusal | undefined> => {
+    if (charges === undefined) return undefined;
+    const { usage: counted } = charges;
+    if (counted !== undefined) {
+      for (const counter of counted.counters) addUsage(counted.tenantId, counter, counted.atMs);
+    }
+    for (const limit of charges.limits) {
+      const result = await consumeWith(limiterFor(limit.bucket, limit.limit), limit.key);
+      if (!result.allowed) return { bucket: limit.bucket, retryAfterMs: result.retryAfterMs };
+    }
+    return undefined;
+  };
+  const ownedBy = (record: ChallengeRecord, tenantId: string | undefined) =>
+    tenantId === undefined || (record.tenantId ?? "default") === tenantId;
+
   // Records handed out are copies, so callers cannot change stored state by accident.
   const copy = (record: ChallengeRecord): ChallengeRecord => structuredClone(record);
 
@@ -97,6 +138,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
       const { record } = input;
+      const refusal = await charge(input.charges);
+      if (refusal !== undefined) return { kind: "refused", refusal };
       const existing = live(record.id, record.createdAtMs);
       if (existing !== undefined) {
         const same =
@@ -114,8 +157,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     async verify(id: string, input: VerifyInput) {
+      const refused = await charge(input.charges);
+      if (refused !== undefined) return { refused };
       const record = live(id, input.nowMs);
-      if (record === undefined) return undefined;
+      if (record === undefined || !ownedBy(record, input.tenantId)) return undefined;
       const result: { outcome: VerifyOutcome; record: ChallengeRecord } = applyVerify(
         record,
         input,
@@ -191,10 +236,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     async incrementUsage(tenantId, counter, atMs) {
-      const key = `${tenantId}\0${new Date(atMs).toISOString().slice(0, 10)}`;
-      const day = usage.get(key) ?? new Map<string, number>();
-      day.set(counter, (day.get(counter) ?? 0) + 1);
-      usage.set(key, day);
+      addUsage(tenantId, counter, atMs);
     },
 
     async getUsage(tenantId, days) {
@@ -261,6 +303,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       }
       return found;
     },
+
+    recordCount: () =>
+      challenges.size +
+      factors.size +
+      deliveries.size +
+      providerIndex.size +
+      outbox.length +
+      usage.size,
 
     async ping() {},
 

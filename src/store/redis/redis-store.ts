@@ -4,12 +4,15 @@ import { isSealed, type RecipientVault } from "../../core/recipient-vault.js";
 import type { AlphabetName } from "../../otp/alphabets.js";
 import { consumeWith } from "../consume-with.js";
 import type {
+  CallCharges,
   ChallengeRecord,
   ConsumeOptions,
   CreateChallengeInput,
   CreateChallengeResult,
   DeliveryAttemptRecord,
   DeliveryRecord,
+  LimitCharge,
+  LimitRefusal,
   OutboxEntry,
   OutboxFilter,
   RateLimit,
@@ -29,6 +32,8 @@ import {
   createScript,
   deliveryCreateScript,
   deliveryEventScript,
+  limitScript,
+  refundScript,
   replaceCodeScript,
   setDeliveryAttemptsScript,
   totpCreateScript,
@@ -55,6 +60,9 @@ export interface RedisStoreOptions {
 }
 
 type Reply = string[];
+
+// Usage days are kept 40 days.
+const usageRetentionMs = 40 * 86_400_000;
 
 /**
  * The Redis store: every challenge is one hash, every change one Lua script on
@@ -107,6 +115,118 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const onChallenge = (id: string, script: ScriptName, args: string[]) =>
     run(topology.forChallenge(id), script, challengeKey(id), args);
 
+  // On one Redis every key is on the one node: a call's limits and usage go
+  // into its challenge script. Elsewhere only the counters kept beside the
+  // challenge do; the rest are charged first, in parallel (see docs/hot-path.md).
+  const foldsEverything = topology.layout.kind !== "cluster" && topology.clients.length === 1;
+  const limitKey = (charge: LimitCharge, id: string) =>
+    `${keyPrefix}ratelimit:${charge.bucket}:${charge.withChallenge ? tagChallenge(charge.key, id) : charge.key}`;
+  const usageKey = (tenantId: string, atMs: number) =>
+    `${keyPrefix}usage:${tenantId}:${new Date(atMs).toISOString().slice(0, 10)}`;
+
+  // Limits whose counters live apart from the challenge, charged in parallel,
+  // then judged in order as if charged one by one: the first failure or
+  // refusal decides, and the hits counted after it are given back.
+  const chargeApart = async (
+    limits: LimitCharge[],
+    onFailedOpen: CallCharges["onFailedOpen"],
+  ): Promise<LimitRefusal | undefined> => {
+    const placed = limits.map((charge) => ({
+      charge,
+      client: topology.forKey(`${charge.bucket}:${charge.key}`),
+      key: limitKey(charge, ""),
+    }));
+    const settled = await Promise.allSettled(
+      placed.map(({ charge, client, key }) =>
+        callScript(client, "otpLimit", key, [
+          String(charge.limit.points),
+          String(charge.limit.windowMs),
+        ]),
+      ),
+    );
+    let decided: LimitRefusal | OtpError | undefined;
+    let at = placed.length;
+    for (const [i, outcome] of settled.entries()) {
+      const { charge } = placed[i] as (typeof placed)[number];
+      if (outcome.status === "rejected") {
+        // Only an unreachable node, and only for a fail-open limit, lets the call through.
+        if (charge.failOpen === true && isUnreachableError(outcome.reason)) {
+          onFailedOpen?.(charge.bucket, unavailable(outcome.reason));
+          continue;
+        }
+        decided = unavailable(outcome.reason);
+      } else {
+        const [consumed, ttl] = (outcome.value as number[]).map(Number) as [number, number];
+        if (consumed <= charge.limit.points) continue;
+        decided = { bucket: charge.bucket, retryAfterMs: Math.max(1, ttl) };
+      }
+      at = i;
+      break;
+    }
+    if (decided === undefined) return undefined;
+    await Promise.all(
+      placed
+        .slice(at + 1)
+        .map(({ client, key }, j) =>
+          settled[at + 1 + j]?.status === "fulfilled"
+            ? callScript(client, "otpRefund", key, []).catch(() => {})
+            : undefined,
+        ),
+    );
+    if (decided instanceof OtpError) throw decided;
+    return decided;
+  };
+
+  const countUsageApart = (usage: NonNullable<CallCharges["usage"]>) => {
+    const key = usageKey(usage.tenantId, usage.atMs);
+    const multi = topology.forKey(key).multi();
+    for (const counter of usage.counters) multi.hincrby(key, counter, 1);
+    multi
+      .pexpire(key, usageRetentionMs)
+      .exec()
+      .catch((err: unknown) => usage.onError?.(unavailable(err)));
+  };
+
+  /**
+   * Runs Generate's or Verify's script with the call's charges: one round
+   * trip on a single Redis; elsewhere the limits kept apart first (in
+   * parallel), then the script. Usage that cannot join the script is sent
+   * alongside, never awaited.
+   */
+  const charged = async (
+    id: string,
+    script: "otpCreate" | "otpVerify",
+    charges: CallCharges | undefined,
+    args: string[],
+  ): Promise<Reply | LimitRefusal> => {
+    const limits = charges?.limits ?? [];
+    const inScript = foldsEverything ? limits : limits.filter((l) => l.withChallenge === true);
+    const apart = foldsEverything ? [] : limits.filter((l) => l.withChallenge !== true);
+    const usage =
+      charges?.usage !== undefined && charges.usage.counters.length > 0 ? charges.usage : undefined;
+    const foldedUsage = foldsEverything ? usage : undefined;
+    if (usage !== undefined && foldedUsage === undefined) countUsageApart(usage);
+    if (apart.length > 0) {
+      const refusal = await chargeApart(apart, charges?.onFailedOpen);
+      if (refusal !== undefined) return refusal;
+    }
+    const keys = [challengeKey(id), ...inScript.map((l) => limitKey(l, id))];
+    const head = [
+      String(inScript.length),
+      String(foldedUsage?.counters.length ?? 0),
+      String(usageRetentionMs),
+    ];
+    for (const l of inScript) head.push(String(l.limit.points), String(l.limit.windowMs));
+    if (foldedUsage !== undefined) {
+      keys.push(usageKey(foldedUsage.tenantId, foldedUsage.atMs));
+      head.push(...foldedUsage.counters);
+    }
+    const reply = await run(topology.forChallenge(id), script, keys, [...head, ...args]);
+    if (reply[0] !== "refused") return reply;
+    const refusedBy = inScript[Number(reply[1]) - 1] as LimitCharge;
+    return { bucket: refusedBy.bucket, retryAfterMs: Math.max(1, Number(reply[2])) };
+  };
+
   const limiters = new Map<string, RateLimiterRedis>();
   const limiterFor = (client: RedisClient, index: number, bucket: string, limit: RateLimit) => {
     const name = `${index}:${bucket}:${limit.points}/${limit.windowMs}`;
@@ -130,11 +250,12 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
       const { record } = input;
-      const reply = await onChallenge(record.id, "otpCreate", [
+      const reply = await charged(record.id, "otpCreate", input.charges, [
         record.idempotencyFingerprint,
         String(record.retainUntilMs),
         ...toFields(record, codec),
       ]);
+      if (!Array.isArray(reply)) return { kind: "refused", refusal: reply };
       switch (reply[0]) {
         case "created":
           return { kind: "created" };
@@ -158,11 +279,20 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
 
     async verify(id: string, input: VerifyInput) {
-      const reply = await onChallenge(id, "otpVerify", [
+      const byAlphabet = input.candidatesByAlphabet;
+      const candidates =
+        byAlphabet === undefined
+          ? input.candidateHmacs.map((hmac) => `*:${hmac}`)
+          : Object.entries(byAlphabet).flatMap(([alphabet, hmacs]) =>
+              (hmacs ?? []).map((hmac) => `${alphabet}:${hmac}`),
+            );
+      const reply = await charged(id, "otpVerify", input.charges, [
         String(input.nowMs),
         input.bindingHash,
-        ...input.candidateHmacs,
+        input.tenantId ?? "",
+        ...candidates,
       ]);
+      if (!Array.isArray(reply)) return { refused: reply };
       if (reply.length === 0) return undefined;
       return { outcome: reply[0] as VerifyOutcome, record: fromFields(id, reply.slice(1), codec) };
     },
@@ -320,14 +450,10 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
 
     async incrementUsage(tenantId: string, counter: string, atMs: number) {
-      const key = `${keyPrefix}usage:${tenantId}:${new Date(atMs).toISOString().slice(0, 10)}`;
+      const key = usageKey(tenantId, atMs);
       const client = topology.forKey(key);
       try {
-        await client
-          .multi()
-          .hincrby(key, counter, 1)
-          .pexpire(key, 40 * 86_400_000)
-          .exec();
+        await client.multi().hincrby(key, counter, 1).pexpire(key, usageRetentionMs).exec();
       } catch (err) {
         throw unavailable(err);
       }
@@ -540,6 +666,8 @@ const scripts = {
   otpTotpRecovery: totpRecoveryScript,
   otpDeliveryCreate: deliveryCreateScript,
   otpDeliveryEvent: deliveryEventScript,
+  otpLimit: limitScript,
+  otpRefund: refundScript,
 } as const;
 type ScriptName = keyof typeof scripts;
 
@@ -552,12 +680,18 @@ const twoKeyScripts = new Set<ScriptName>([
   "otpDeliveryEvent",
 ]);
 
+// The hot path's scripts take the challenge, then the counters charged with it.
+const variableKeyScripts = new Set<ScriptName>(["otpCreate", "otpVerify"]);
+
 function defineScripts(client: RedisClient): void {
   for (const [name, lua] of Object.entries(scripts)) {
-    client.defineCommand(name, {
-      numberOfKeys: twoKeyScripts.has(name as ScriptName) ? 2 : 1,
-      lua,
-    });
+    const script = name as ScriptName;
+    client.defineCommand(
+      name,
+      variableKeyScripts.has(script)
+        ? { lua }
+        : { numberOfKeys: twoKeyScripts.has(script) ? 2 : 1, lua },
+    );
   }
 }
 
@@ -569,7 +703,12 @@ function callScript(
 ): Promise<unknown> {
   const command = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name];
   if (command === undefined) throw new Error(`script ${name} is not defined`);
-  return command.call(client, ...(typeof keys === "string" ? [keys] : keys), ...args);
+  const keyList = typeof keys === "string" ? [keys] : keys;
+  // A script without a fixed key count takes the count first.
+  if (variableKeyScripts.has(name)) {
+    return command.call(client, String(keyList.length), ...keyList, ...args);
+  }
+  return command.call(client, ...keyList, ...args);
 }
 
 function unavailable(err: unknown): OtpError {

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /**
  * The Lua scripts behind every state change of a challenge. Each runs as one
  * atomic step on the one key (a hash) that holds the challenge, so Redis
@@ -8,63 +10,29 @@
  * tests hold both to the same behaviour.
  */
 
-/**
- * KEYS[1] challenge. ARGV[1] idempotency fingerprint, ARGV[2] expire-at ms,
- * ARGV[3..] field, value pairs. Returns {"created"}, {"conflict"} or
- * {"replay", field, value, ...}.
- */
-export const createScript = `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local fp = redis.call('HGET', KEYS[1], 'idem_fp')
-  if fp and fp ~= '' and fp == ARGV[1] then
-    local out = redis.call('HGETALL', KEYS[1])
-    table.insert(out, 1, 'replay')
-    return out
-  end
-  return {'conflict'}
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-return {'created'}
-`;
+// The hot path's scripts live as .lua files beside this module, read once at start.
+const lua = (name: string) => readFileSync(new URL(`./scripts/${name}`, import.meta.url), "utf8");
+const charges = lua("charges.lua");
 
 /**
- * KEYS[1] challenge. ARGV[1] now ms, ARGV[2] binding hash, ARGV[3..] candidate
- * HMACs. Counts the attempt before comparing anything. Returns {} for an
- * unknown id, else {outcome, field, value, ...}.
+ * Generate's one step: charges the call's limits and usage (charges.lua),
+ * then stores the challenge unless its id exists (create.lua). Takes a
+ * variable number of keys.
  */
-export const verifyScript = `
-local h = redis.call('HMGET', KEYS[1], 'state', 'expires_at', 'attempts', 'max_attempts', 'code_hmac', 'binding_hash')
-if not h[1] then return {} end
-local now = tonumber(ARGV[1])
-local outcome
-if h[1] == 'verified' then
-  outcome = 'already_verified'
-elseif h[1] == 'canceled' then
-  outcome = 'canceled'
-elseif now >= tonumber(h[2]) then
-  outcome = 'expired'
-elseif tonumber(h[3]) >= tonumber(h[4]) then
-  outcome = 'attempts_exhausted'
-else
-  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-  local match = false
-  for i = 3, #ARGV do
-    if ARGV[i] == h[5] then match = true end
-  end
-  if ARGV[2] ~= h[6] then
-    outcome = 'binding_mismatch'
-  elseif match then
-    outcome = 'verified'
-    redis.call('HSET', KEYS[1], 'state', 'verified', 'verified_at', ARGV[1])
-  else
-    outcome = 'invalid_code'
-  end
-end
-local out = redis.call('HGETALL', KEYS[1])
-table.insert(out, 1, outcome)
-return out
-`;
+export const createScript = charges + lua("create.lua");
+
+/**
+ * Verify's one step: charges the call's limits and usage (charges.lua), then
+ * checks ownership, counts the attempt and compares (verify.lua). Takes a
+ * variable number of keys.
+ */
+export const verifyScript = charges + lua("verify.lua");
+
+/** One limit counter on its own node (limit.lua). */
+export const limitScript = lua("limit.lua");
+
+/** Gives one hit back to a limit counter (refund.lua). */
+export const refundScript = lua("refund.lua");
 
 /**
  * KEYS[1] challenge. ARGV[1] now ms. Cancels a pending challenge. Returns {}

@@ -1,0 +1,176 @@
+import { once } from "node:events";
+import { connect, createServer, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningServer } from "../../src/app.js";
+import { startServer } from "../../src/app.js";
+import { loadConfig } from "../../src/config/index.js";
+import { createLogger } from "../../src/telemetry/logger.js";
+import { callJson } from "../support/connect-json.js";
+import { type RedisInstance, startRedis } from "../support/redis-harness.js";
+import { productionEnv, testAdminToken } from "../support/secrets.js";
+
+/**
+ * Counts sequential round trips to Redis over every connection of a service.
+ * A round starts when the service sends bytes after Redis has answered
+ * anything since the last round started: commands sent together (a pipeline,
+ * scripts sent in parallel to two shards, an un-awaited command sent
+ * alongside) share a round; a command that had to wait for an answer starts
+ * a new one. So the rounds of one call on its own are its sequential trips.
+ */
+interface RoundCounter {
+  rounds: number;
+  heard: boolean;
+}
+
+interface CountingProxy {
+  url: string;
+  close(): void;
+}
+
+async function startProxy(target: RedisInstance, counter: RoundCounter): Promise<CountingProxy> {
+  const sockets = new Set<Socket>();
+  const server = createServer({ noDelay: true }, (client) => {
+    const upstream = connect({ port: target.port, host: "127.0.0.1", noDelay: true });
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on("data", (chunk: Buffer) => {
+      if (counter.heard) {
+        counter.rounds += 1;
+        counter.heard = false;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      counter.heard = true;
+      client.write(chunk);
+    });
+    const end = () => {
+      for (const s of [client, upstream]) {
+        s.destroy();
+        sockets.delete(s);
+      }
+    };
+    for (const s of [client, upstream]) {
+      s.on("close", end);
+      s.on("error", end);
+    }
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no proxy address");
+  return {
+    url: `redis://127.0.0.1:${address.port}`,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+let first: RedisInstance;
+let second: RedisInstance;
+
+beforeAll(async () => {
+  [first, second] = await Promise.all([startRedis(), startRedis()]);
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all([first?.stop(), second?.stop()]);
+});
+
+/**
+ * A production service (every default limit, quota and usage counter on,
+ * calls made with a secret API key) whose Redis traffic goes through
+ * counting proxies; `layout` names the Redis environment over the proxies.
+ */
+async function startCounted(layout: (urls: string[]) => Record<string, string>) {
+  const counter: RoundCounter = { rounds: 0, heard: true };
+  const proxies = await Promise.all([startProxy(first, counter), startProxy(second, counter)]);
+  const env = { ...productionEnv(), PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_SECONDS: "1" };
+  const server: RunningServer = await startServer(
+    loadConfig({ ...env, ...layout(proxies.map((p) => p.url)) }),
+    // Not the leader: no background polling shares the proxies with the calls.
+    { logger: createLogger("silent"), leader: false },
+  );
+  const admin = { authorization: `Bearer ${testAdminToken}` };
+  const tenant = await callJson(
+    server.url,
+    "otp.v1.AdminService/CreateTenant",
+    { name: "rt" },
+    admin,
+  );
+  const tenantId = (tenant.body.tenant as { id: string }).id;
+  const key = await callJson(
+    server.url,
+    "otp.v1.AdminService/CreateApiKey",
+    { tenantId, kind: "API_KEY_KIND_SECRET", scopes: ["SCOPE_GENERATE", "SCOPE_VERIFY"] },
+    admin,
+  );
+  const auth = { authorization: `Bearer ${key.body.secret as string}` };
+  const call = (procedure: string, body: unknown) => callJson(server.url, procedure, body, auth);
+
+  // The fewest rounds one call made, over a few tries: anything else the
+  // process sends meanwhile can only add rounds, never remove them.
+  const roundsOf = async (make: () => Promise<{ status: number }>) => {
+    let fewest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 4; i++) {
+      const before = counter.rounds;
+      const reply = await make();
+      expect(reply.status).toBe(200);
+      fewest = Math.min(fewest, counter.rounds - before);
+    }
+    return fewest;
+  };
+  const generate = () => call("otp.v1.OtpService/Generate", { maxAttempts: 60 });
+  // Warm up: the key into the cache, the scripts into Redis.
+  const warm = await generate();
+  const id = warm.body.id as string;
+  const code = warm.body.code as string;
+  const wrong = [...code].map((c) => (c === "0" ? "1" : "0")).join("");
+  await call("otp.v1.OtpService/Verify", { id, code: wrong });
+
+  return {
+    generateRounds: () => roundsOf(generate),
+    verifyRounds: () => roundsOf(() => call("otp.v1.OtpService/Verify", { id, code: wrong })),
+    async close() {
+      await server.close();
+      for (const p of proxies) p.close();
+    },
+  };
+}
+
+describe("sequential Redis round trips per call, production with an API key and default limits", () => {
+  it("is one for Generate and one for Verify on a single Redis", async () => {
+    const service = await startCounted(([url]) => ({ REDIS_URL: url as string }));
+    try {
+      expect(await service.generateRounds()).toBe(1);
+      expect(await service.verifyRounds()).toBe(1);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("is at most two on URL shards", async () => {
+    const service = await startCounted((urls) => ({ REDIS_SHARD_URLS: urls.join(",") }));
+    try {
+      expect(await service.generateRounds()).toBeLessThanOrEqual(2);
+      expect(await service.verifyRounds()).toBeLessThanOrEqual(2);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("is at most two on DB-index shards", async () => {
+    const service = await startCounted(([url]) => ({
+      REDIS_URL: url as string,
+      REDIS_DB_RANGE: "2-5",
+    }));
+    try {
+      expect(await service.generateRounds()).toBeLessThanOrEqual(2);
+      expect(await service.verifyRounds()).toBeLessThanOrEqual(2);
+    } finally {
+      await service.close();
+    }
+  });
+});
