@@ -40,17 +40,19 @@ module.exports = {
       name: "domains-not-up",
       severity: "error",
       comment:
-        "Domains never import the transport, the HTTP layer, the store implementations or the composition root.",
+        "Domains never import the transport, the HTTP layer, the store (they declare the interfaces it implements) or the composition root.",
       from: { path: domains },
       to: {
-        path: [
-          "^src/rpc/",
-          "^src/http/",
-          "^src/store/(memory|redis)/",
-          "^src/app",
-          "^src/main\\.ts$",
-        ],
+        path: ["^src/rpc/", "^src/http/", "^src/store/", "^src/app", "^src/main\\.ts$"],
       },
+    },
+    {
+      name: "transport-not-store",
+      severity: "error",
+      comment:
+        "The transport and the HTTP layer reach state only through the domains' interfaces; the store implementations are chosen by the composition root.",
+      from: { path: ["^src/rpc/", "^src/http/"] },
+      to: { path: "^src/store/" },
     },
     {
       name: "store-not-up",

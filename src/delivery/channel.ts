@@ -1,4 +1,4 @@
-import type { ChannelKind } from "../store/store.js";
+import type { ChannelKind } from "../core/channel-kind.js";
 import type { DeliveryError } from "./delivery-error.js";
 
 /** What a code message says, for channels that render it from their own template. */

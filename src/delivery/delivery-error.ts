@@ -1,4 +1,4 @@
-import type { ChannelKind } from "../store/store.js";
+import type { ChannelKind } from "../core/channel-kind.js";
 
 /**
  * Why a send failed, machine-readable. The first group is retryable: the same

@@ -1,17 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { ChannelKind } from "../core/channel-kind.js";
 import { OtpError } from "../core/otp-error.js";
 import { canonicalJson } from "../otp/binding-hash.js";
+import type { TargetRecord } from "../otp/challenge-store.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid, validateIdempotencyKey } from "../otp/validate.js";
-import type {
-  ChannelKind,
-  DeliveryEventRecord,
-  DeliveryRecord,
-  Store,
-  TargetRecord,
-} from "../store/store.js";
 import type { DeliveryStatus } from "./channel.js";
+import type { DeliveryEventRecord, DeliveryRecord, DeliveryStore } from "./delivery-store.js";
 import { type Dispatcher, type MessageContent, timeLeft } from "./dispatcher.js";
 import { deliveryErrors } from "./errors.js";
 import { accountIdPattern, openRecipientPolicy } from "./recipients.js";
@@ -51,7 +47,7 @@ export interface TelegramLinker {
 
 /** Options for {@link createDeliveryService}. */
 export interface DeliveryServiceOptions {
-  store: Store;
+  store: DeliveryStore;
   dispatcher: Dispatcher;
   hasher: CodeHasher;
   /** Which recipients this service sends to, and defaults for targets. */

@@ -1,14 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import type {
-  ChannelKind,
-  DeliveryAttemptRecord,
-  DeliveryRecord,
-  Store,
-  TargetRecord,
-} from "../store/store.js";
+import type { ChannelKind } from "../core/channel-kind.js";
+import type { DeliveryAttemptRecord, TargetRecord } from "../otp/challenge-store.js";
 import type { Channel, CodeContent, OutgoingMessage, SendOptions, SendReceipt } from "./channel.js";
 import { type DeliveryError, failureReasonOf, isDeliveryError } from "./delivery-error.js";
+import type { DeliveryRecord, DeliveryStore } from "./delivery-store.js";
 import { maskRecipient } from "./mask.js";
 import { createTemplates, type Templates } from "./templates.js";
 
@@ -21,7 +17,7 @@ export interface DispatcherOptions {
   /** Channels served by the development outbox instead of a provider. */
   outboxStandIns?: readonly ChannelKind[];
   /** Where every delivery and its status history is recorded. */
-  store: Store;
+  store: DeliveryStore;
   /** Renders the text of code messages for channels without templates of their own (the outbox); the built-in ones by default. */
   templates?: Templates;
   /** How long a delivery record stays readable, in milliseconds (plus any self-destruct delay); a day by default. */
@@ -87,7 +83,7 @@ export interface Dispatcher {
     target: TargetRecord;
     challengeId: string;
     idempotencyFingerprint: string;
-  }): ReturnType<Store["createDelivery"]>;
+  }): ReturnType<DeliveryStore["createDelivery"]>;
   /** Sends over the target's channel and records the outcome on the delivery `deliveryId`. */
   attempt(
     deliveryId: string,

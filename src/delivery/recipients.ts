@@ -1,4 +1,4 @@
-import type { ChannelKind } from "../store/store.js";
+import type { ChannelKind } from "../core/channel-kind.js";
 import { normalizePhone, type PhonePolicy } from "./phone.js";
 
 const email = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[^\s@"<>,;]{2,}$/;

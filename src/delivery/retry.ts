@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import pRetry, { AbortError } from "p-retry";
 import type { RetryPolicy } from "../config/index.js";
-import type { ChannelKind } from "../store/store.js";
+import type { ChannelKind } from "../core/channel-kind.js";
 import { DeliveryError, isDeliveryError } from "./delivery-error.js";
 
 // The policy's shape is the configuration's (DELIVERY_RETRY_*), so config/ owns it.

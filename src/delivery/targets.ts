@@ -1,4 +1,5 @@
-import type { ChannelKind, TargetRecord } from "../store/store.js";
+import type { ChannelKind } from "../core/channel-kind.js";
+import type { TargetRecord } from "../otp/challenge-store.js";
 import { deliveryErrors } from "./errors.js";
 import { checkRecipient, type RecipientPolicy } from "./recipients.js";
 

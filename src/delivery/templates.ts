@@ -6,7 +6,7 @@ import {
   placeholderPattern,
   type TemplateCatalog,
 } from "../config/index.js";
-import type { ChannelKind } from "../store/store.js";
+import type { ChannelKind } from "../core/channel-kind.js";
 
 export type { MessageTemplate, TemplateCatalog };
 

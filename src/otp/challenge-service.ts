@@ -2,19 +2,16 @@ import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
-import { challengeStatus } from "../store/challenge-transitions.js";
-import type {
-  CallCharges,
-  ChallengeRecord,
-  DeliveryAttemptRecord,
-  LimitCharge,
-  LimitRefusal,
-  RateLimit,
-  Store,
-  VerifyOutcome,
-} from "../store/store.js";
+import type { CallCharges, LimitCharge, LimitRefusal, RateLimit } from "../tenancy/limit-store.js";
 import { type AlphabetName, generateCode, normalizeCode } from "./alphabets.js";
 import { bindingHash, canonicalJson, type JsonValue } from "./binding-hash.js";
+import type {
+  ChallengeRecord,
+  ChallengeStore,
+  DeliveryAttemptRecord,
+  VerifyOutcome,
+} from "./challenge-store.js";
+import { challengeStatus } from "./challenge-transitions.js";
 import type { CodeHasher } from "./code-hasher.js";
 import { otpErrors } from "./errors.js";
 import {
@@ -39,7 +36,7 @@ export interface OtpObserver {
 
 /** Options for {@link createChallengeService}. */
 export interface ChallengeServiceOptions {
-  store: Store;
+  store: ChallengeStore;
   hasher: CodeHasher;
   dispatcher: Dispatcher;
   /**

@@ -1,7 +1,8 @@
+import type { ChannelKind } from "../core/channel-kind.js";
 import { type TargetRules, validateLocale, validateTarget } from "../delivery/targets.js";
-import type { ChannelKind, TargetRecord } from "../store/store.js";
 import { type AlphabetName, defaultCodeLength } from "./alphabets.js";
 import { canonicalJson, type JsonValue } from "./binding-hash.js";
+import type { TargetRecord } from "./challenge-store.js";
 import { otpErrors } from "./errors.js";
 
 /** Generate's input in plain types; "invalid" marks an enum value the service does not know. */

@@ -4,9 +4,9 @@ import { type AdminService, ApiKeyKind, Scope } from "../../gen/otp/v1/admin_pb.
 import { boundedText } from "../core/bounded-text.js";
 import { OtpError } from "../core/otp-error.js";
 import { webOrigin, webOriginMaxLength } from "../core/web-origin.js";
-import type { Store } from "../store/store.js";
 import type { AdminStore, ApiKeyRecord, ScopeName, TenantRecord } from "../tenancy/admin-store.js";
 import { generateApiKey } from "../tenancy/api-key.js";
+import type { UsageStore } from "../tenancy/limit-store.js";
 import { callerKey, defaultTenantId } from "./caller.js";
 import { optionalTimestamp } from "./convert.js";
 
@@ -55,7 +55,7 @@ function keyToProto(k: ApiKeyRecord) {
  */
 export function createAdminHandlers(
   admin: AdminStore,
-  store: Pick<Store, "getUsage">,
+  store: Pick<UsageStore, "getUsage">,
   now: () => number = Date.now,
 ): ServiceImpl<typeof AdminService> {
   const tenantOrThrow = async (id: string) => {

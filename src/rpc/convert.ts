@@ -1,9 +1,10 @@
 import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Channel, DeliveryAttemptStatus } from "../../gen/otp/v1/channel_pb.js";
 import { Alphabet, ChallengeStatus, VerifyResult } from "../../gen/otp/v1/otp_pb.js";
+import type { ChannelKind } from "../core/channel-kind.js";
 import type { AlphabetName } from "../otp/alphabets.js";
 import type { ChallengeStatusName } from "../otp/challenge-service.js";
-import type { ChannelKind, DeliveryAttemptRecord, VerifyOutcome } from "../store/store.js";
+import type { DeliveryAttemptRecord, VerifyOutcome } from "../otp/challenge-store.js";
 
 /**
  * Translations between protobuf enums and the domain's plain names. Only

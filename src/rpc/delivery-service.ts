@@ -1,16 +1,17 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type DeliveryService, DeliveryStatus } from "../../gen/otp/v1/delivery_pb.js";
+import type { ChannelKind } from "../core/channel-kind.js";
 import type { DeliveryStatus as StatusName } from "../delivery/channel.js";
 import type { DeliveryView, DeliveryService as Service } from "../delivery/delivery-service.js";
+import type { DeliveryEventRecord, OutboxStore } from "../delivery/delivery-store.js";
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { deliveryErrors } from "../delivery/errors.js";
-import type { ChannelKind, DeliveryEventRecord, Store } from "../store/store.js";
 import { channelFromProto, channelToProto, optionalTimestamp } from "./convert.js";
 
 /** Options for {@link createDeliveryHandlers}. */
 export interface DeliveryHandlerOptions {
-  store: Store;
+  store: OutboxStore;
   dispatcher: Dispatcher;
   /** Send, GetDelivery, WatchDelivery and CreateTelegramLink. */
   service: Service;

@@ -9,9 +9,9 @@ import { file_otp_v1_otp, OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { file_otp_v1_totp } from "../../gen/otp/v1/totp_pb.js";
 import type { Reason } from "../core/reasons.js";
 import type { ChallengeService } from "../otp/challenge-service.js";
-import type { RateLimit, Store } from "../store/store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { AdminStore } from "../tenancy/admin-store.js";
+import type { LimitStore, RateLimit, UsageStore } from "../tenancy/limit-store.js";
 import type { TokenSigner } from "../tokens/token-signer.js";
 import type { TotpService } from "../totp/totp-service.js";
 import { createAdminHandlers } from "./admin-service.js";
@@ -34,7 +34,7 @@ export interface RouteDeps {
   delivery: DeliveryHandlerOptions;
   health: HealthService;
   logger: Logger;
-  store: Store;
+  store: LimitStore & UsageStore;
   admin: AdminStore;
   auth: {
     requireKey: boolean;

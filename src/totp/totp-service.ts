@@ -4,8 +4,8 @@ import { boundedText } from "../core/bounded-text.js";
 import type { SecretBox } from "../core/secret-box.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid } from "../otp/validate.js";
-import type { Store, TotpFactorRecord } from "../store/store.js";
 import { totpErrors } from "./errors.js";
+import type { TotpFactorRecord, TotpStore } from "./totp-store.js";
 
 /** The bounds of the names an enrolment stores; ':' would split the otpauth label. */
 export const totpLimits = {
@@ -15,7 +15,7 @@ export const totpLimits = {
 
 /** Options for {@link createTotpService}. */
 export interface TotpServiceOptions {
-  store: Store;
+  store: TotpStore;
   box: SecretBox;
   /** Hashes recovery codes, as it hashes one-time codes. */
   hasher: CodeHasher;

@@ -1,9 +1,10 @@
-import type { ChannelKind, Store } from "../../store/store.js";
+import type { ChannelKind } from "../../core/channel-kind.js";
 import type { Channel, OutgoingMessage } from "../channel.js";
+import type { OutboxStore } from "../delivery-store.js";
 
 /** Options for {@link createOutboxChannel}. */
 export interface OutboxChannelOptions {
-  store: Store;
+  store: OutboxStore;
   /** The channel this outbox stands in for; "outbox" for the outbox itself. */
   kind: ChannelKind;
   /** How long recorded messages stay readable, in milliseconds. */

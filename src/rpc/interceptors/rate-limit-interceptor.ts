@@ -1,15 +1,15 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import { ipLimitKey } from "../../core/ip-limit-key.js";
 import { OtpError } from "../../core/otp-error.js";
+import { isStoreUnreachable } from "../../core/store-unavailable.js";
 import { clientIpKey } from "../../http/client-ip.js";
-import type { CallCharges, LimitCharge, RateLimit, Store } from "../../store/store.js";
-import { isStoreUnreachable } from "../../store/store-unavailable.js";
+import type { CallCharges, LimitCharge, LimitStore, RateLimit } from "../../tenancy/limit-store.js";
 import { callerKey } from "../caller.js";
 
 /** Options for {@link createRateLimitInterceptor}. */
 export interface RateLimitInterceptorOptions {
   /** Where the counters live; shared by every instance when it is Redis. */
-  store: Store;
+  store: LimitStore;
   limits: {
     /** Generate and Resend calls per caller IP (`RATE_LIMIT_GENERATE_PER_IP`). */
     generatePerIp: RateLimit | "off";
@@ -109,7 +109,7 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
 
   const check = async (name: string, key: string, limit: RateLimit | "off" | undefined) => {
     if (limit === undefined || limit === "off") return;
-    let result: Awaited<ReturnType<Store["consume"]>>;
+    let result: Awaited<ReturnType<LimitStore["consume"]>>;
     try {
       result = await store.consume(name, key, limit);
     } catch (err) {

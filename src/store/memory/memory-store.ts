@@ -1,5 +1,6 @@
 import { RateLimiterMemory } from "rate-limiter-flexible";
-import { applyCancel, applyReplaceCode, applyVerify } from "../challenge-transitions.js";
+import { applyCancel, applyReplaceCode, applyVerify } from "../../otp/challenge-transitions.js";
+import { applyTotpFailure, applyTotpRecovery, applyTotpStep } from "../../totp/totp-transitions.js";
 import { consumeWith } from "../consume-with.js";
 import type {
   CallCharges,
@@ -20,7 +21,6 @@ import type {
   VerifyInput,
   VerifyOutcome,
 } from "../store.js";
-import { applyTotpFailure, applyTotpRecovery, applyTotpStep } from "../totp-transitions.js";
 
 const usageRetentionMs = 40 * 86_400_000;
 

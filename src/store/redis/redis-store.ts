@@ -1,6 +1,7 @@
 import { RateLimiterRedis } from "rate-limiter-flexible";
 import { OtpError } from "../../core/otp-error.js";
 import { isSealed, type RecipientVault } from "../../core/recipient-vault.js";
+import { StoreUnavailableError } from "../../core/store-unavailable.js";
 import type { AlphabetName } from "../../otp/alphabets.js";
 import { consumeWith } from "../consume-with.js";
 import type {
@@ -24,7 +25,6 @@ import type {
   VerifyInput,
   VerifyOutcome,
 } from "../store.js";
-import { StoreUnavailableError } from "../store-unavailable.js";
 import { pingEveryNode } from "./ping-every-node.js";
 import {
   appendOutboxScript,

@@ -4,7 +4,7 @@ import type {
   TotpRecoveryResult,
   TotpUseResult,
   UseTotpStepInput,
-} from "./store.js";
+} from "./totp-store.js";
 
 /**
  * The state transitions of a TOTP factor, as pure functions. The memory store

@@ -1,11 +1,11 @@
-import { hmacEquals } from "../otp/code-hasher.js";
 import type {
   ChallengeRecord,
   ReplaceCodeInput,
   ReplaceCodeResult,
   VerifyInput,
   VerifyOutcome,
-} from "./store.js";
+} from "./challenge-store.js";
+import { hmacEquals } from "./code-hasher.js";
 
 /**
  * The state transitions of a challenge, as pure functions on records. The

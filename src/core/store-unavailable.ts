@@ -1,4 +1,4 @@
-import { OtpError } from "../core/otp-error.js";
+import { OtpError } from "./otp-error.js";
 
 /** Options for {@link StoreUnavailableError}. */
 export interface StoreUnavailableOptions {

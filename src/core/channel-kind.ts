@@ -1,0 +1,2 @@
+/** A channel a message can travel through. */
+export type ChannelKind = "telegram" | "sms" | "whatsapp" | "email" | "outbox";

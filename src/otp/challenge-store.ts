@@ -1,0 +1,150 @@
+import type { ChannelKind } from "../core/channel-kind.js";
+import type { CallCharges, LimitRefusal } from "../tenancy/limit-store.js";
+import type { AlphabetName } from "./alphabets.js";
+
+// Declared by the domain that uses it (DESIGN.md): store/memory and
+// store/redis implement it, and test/contract/store-contract.ts holds both to it.
+
+/** One place a code should be sent to, as stored with its challenge. */
+export interface TargetRecord {
+  channel: ChannelKind;
+  recipient: string;
+  selfDestructSeconds: number;
+}
+
+/** What happened when a code was sent to one target. */
+export interface DeliveryAttemptRecord {
+  channel: ChannelKind;
+  recipientMasked: string;
+  status: "accepted" | "failed" | "skipped";
+  deliveryId: string;
+  errorReason: string;
+  viaOutbox: boolean;
+}
+
+/** The stored state of a challenge. It holds the code only as an HMAC. */
+export interface ChallengeRecord {
+  id: string;
+  /** The tenant that owns the challenge; stamped by the tenant-scoped store. */
+  tenantId?: string;
+  codeHmac: string;
+  bindingHash: string;
+  alphabet: AlphabetName;
+  codeLength: number;
+  ttlSeconds: number;
+  maxAttempts: number;
+  attempts: number;
+  /** Only the states a call sets; expiry and exhaustion are derived from the clock and counters. */
+  state: "pending" | "verified" | "canceled";
+  createdAtMs: number;
+  expiresAtMs: number;
+  verifiedAtMs: number;
+  sends: number;
+  lastSentAtMs: number;
+  /** When the store may forget the challenge; always set, so no record outlives its use. */
+  retainUntilMs: number;
+  targets: TargetRecord[];
+  deliveryAttempts: DeliveryAttemptRecord[];
+  /** The language of the messages that carry the code, for example "es"; the default when absent. */
+  locale?: string;
+  /**
+   * For a challenge made with an idempotency key, a hash of the request; its
+   * id is derived from the key, so a repeated request finds this record.
+   */
+  idempotencyFingerprint: string;
+}
+
+/** The outcome of one atomic verification step. */
+export type VerifyOutcome =
+  | "verified"
+  | "invalid_code"
+  | "expired"
+  | "attempts_exhausted"
+  | "binding_mismatch"
+  | "already_verified"
+  | "canceled";
+
+/** Input to {@link Store.verify}. */
+export interface VerifyInput {
+  /** HMACs of the presented code under every secret; a match with any one proves it. */
+  candidateHmacs: string[];
+  /**
+   * HMACs of the presented code as each alphabet normalises it; when given,
+   * only those of the challenge's own alphabet count (and `candidateHmacs` is
+   * ignored), so the caller need not read the challenge first.
+   */
+  candidatesByAlphabet?: Partial<Record<AlphabetName, string[]>>;
+  bindingHash: string;
+  nowMs: number;
+  /**
+   * The tenant that must own the challenge: another tenant's challenge
+   * answers exactly as an unknown id (undefined), and is left unchanged.
+   * Records without a tenant belong to "default". Undefined: any tenant.
+   */
+  tenantId?: string;
+  /** Limits and usage counted in the same step, before anything else. */
+  charges?: CallCharges;
+}
+
+/** The outcome of {@link Store.verify} for a known id. */
+export type VerifyStepResult =
+  | { outcome: VerifyOutcome; record: ChallengeRecord; refused?: undefined }
+  | { refused: LimitRefusal; outcome?: undefined; record?: undefined };
+
+/** Input to {@link Store.replaceCode}. */
+export interface ReplaceCodeInput {
+  codeHmac: string;
+  nowMs: number;
+  /** Minimum time between two sends; 0 for an idempotent replay. */
+  cooldownMs: number;
+  /** The most codes the challenge may ever have, the first included. */
+  maxSends: number;
+  /** How long the store keeps a challenge after its code expires. */
+  retentionMs: number;
+}
+
+/** The outcome of {@link Store.replaceCode}. */
+export type ReplaceCodeResult =
+  | { kind: "replaced"; record: ChallengeRecord }
+  | { kind: "not_found" }
+  | { kind: "not_pending"; record: ChallengeRecord }
+  | { kind: "cooldown"; retryAfterMs: number }
+  | { kind: "send_limit" };
+
+/** Input to {@link Store.createChallenge}. */
+export interface CreateChallengeInput {
+  record: ChallengeRecord;
+  /** Limits and usage counted in the same step, before the challenge is stored. */
+  charges?: CallCharges;
+}
+
+/** The outcome of {@link Store.createChallenge}. */
+export type CreateChallengeResult =
+  | { kind: "created" }
+  | { kind: "replay"; record: ChallengeRecord }
+  | { kind: "conflict" }
+  | { kind: "refused"; refusal: LimitRefusal };
+
+/** Challenges: each change one atomic step, so attempts and successes stay exact under any concurrency. */
+export interface ChallengeStore {
+  /**
+   * Stores a new challenge unless one with its id exists: then it answers
+   * "replay" when both carry the same idempotency fingerprint, "conflict" otherwise.
+   */
+  createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult>;
+  getChallenge(id: string, nowMs: number): Promise<ChallengeRecord | undefined>;
+  /**
+   * Counts an attempt and checks the code, in that order and as one step, so
+   * that no number of concurrent calls gets more than `maxAttempts` guesses or
+   * two successes. Returns undefined for an unknown id (or another tenant's,
+   * see {@link VerifyInput.tenantId}). With charges, a refusal by one of them
+   * is answered before the id is looked up, and spends no attempt.
+   */
+  verify(id: string, input: VerifyInput): Promise<VerifyStepResult | undefined>;
+  /** Cancels a pending challenge; returns the record as it stands after the call. */
+  cancel(id: string, nowMs: number): Promise<ChallengeRecord | undefined>;
+  /** Issues a new code for a pending or expired challenge, under the cooldown and the send cap. */
+  replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult>;
+  /** Records what happened to the latest send of a challenge. */
+  setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[], nowMs: number): Promise<void>;
+}
