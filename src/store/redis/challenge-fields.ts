@@ -1,0 +1,99 @@
+import type { AlphabetName } from "../../otp/alphabets.js";
+import type { ChallengeRecord } from "../../otp/challenge-store.js";
+import type { RecipientCodec } from "./recipient-codec.js";
+
+/** A challenge's key: the hash tag keeps every key of a challenge in one Cluster slot. */
+export function challengeKey(keyPrefix: string, id: string): string {
+  return `${keyPrefix}challenge:{${id}}`;
+}
+
+/**
+ * Puts a challenge id's hash tag into a counter's key, so that in a Cluster
+ * the counter shares the challenge's slot: `default:<uuid>` becomes
+ * `default:{<uuid>}`, and a key without the id gets the tag appended.
+ */
+export function tagChallenge(key: string, id: string): string {
+  return key.endsWith(id) ? `${key.slice(0, -id.length)}{${id}}` : `${key}:{${id}}`;
+}
+
+/** A challenge record as the hash fields its scripts write. */
+export function toFields(record: ChallengeRecord, codec: RecipientCodec): string[] {
+  return [
+    "code_hmac",
+    record.codeHmac,
+    "binding_hash",
+    record.bindingHash,
+    "alphabet",
+    record.alphabet,
+    "code_length",
+    String(record.codeLength),
+    "ttl",
+    String(record.ttlSeconds),
+    "max_attempts",
+    String(record.maxAttempts),
+    "attempts",
+    String(record.attempts),
+    "state",
+    record.state,
+    "created_at",
+    String(record.createdAtMs),
+    "expires_at",
+    String(record.expiresAtMs),
+    "verified_at",
+    String(record.verifiedAtMs),
+    "sends",
+    String(record.sends),
+    "last_sent_at",
+    String(record.lastSentAtMs),
+    "retain_until",
+    String(record.retainUntilMs),
+    "targets",
+    codec.sealTargets(record.id, record.targets),
+    "delivery_attempts",
+    JSON.stringify(record.deliveryAttempts),
+    "tenant",
+    record.tenantId ?? "",
+    "idem_fp",
+    record.idempotencyFingerprint,
+    "locale",
+    record.locale ?? "",
+  ];
+}
+
+/** A challenge record from a script's flat field/value reply. */
+export function fromFields(id: string, flat: string[], codec: RecipientCodec): ChallengeRecord {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+  return recordFrom(id, fields, codec);
+}
+
+/** A challenge record from its hash. */
+export function recordFrom(
+  id: string,
+  f: Record<string, string>,
+  codec: RecipientCodec,
+): ChallengeRecord {
+  const num = (name: string) => Number(f[name] ?? "0");
+  return {
+    id,
+    codeHmac: f.code_hmac ?? "",
+    bindingHash: f.binding_hash ?? "",
+    alphabet: (f.alphabet ?? "numeric") as AlphabetName,
+    codeLength: num("code_length"),
+    ttlSeconds: num("ttl"),
+    maxAttempts: num("max_attempts"),
+    attempts: num("attempts"),
+    state: (f.state ?? "pending") as ChallengeRecord["state"],
+    createdAtMs: num("created_at"),
+    expiresAtMs: num("expires_at"),
+    verifiedAtMs: num("verified_at"),
+    sends: num("sends"),
+    lastSentAtMs: num("last_sent_at"),
+    retainUntilMs: num("retain_until"),
+    targets: codec.openTargets(id, f.targets ?? "[]"),
+    deliveryAttempts: JSON.parse(f.delivery_attempts ?? "[]"),
+    idempotencyFingerprint: f.idem_fp ?? "",
+    ...(f.tenant ? { tenantId: f.tenant } : {}),
+    ...(f.locale === undefined || f.locale === "" ? {} : { locale: f.locale }),
+  };
+}

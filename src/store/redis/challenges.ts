@@ -1,0 +1,99 @@
+import type {
+  ChallengeStore,
+  CreateChallengeInput,
+  CreateChallengeResult,
+  DeliveryAttemptRecord,
+  ReplaceCodeInput,
+  ReplaceCodeResult,
+  VerifyInput,
+  VerifyOutcome,
+} from "../../otp/challenge-store.js";
+import { fromFields, challengeKey as keyOf, recordFrom, toFields } from "./challenge-fields.js";
+import { createCharger } from "./charges.js";
+import { type RedisContext, type ScriptName, unavailable } from "./redis-context.js";
+
+/** The challenges: one hash each, every change one script on it, placed by the UUID. */
+export function createRedisChallenges(ctx: RedisContext) {
+  const { topology, keyPrefix, codec, run } = ctx;
+  const charged = createCharger(ctx);
+  const challengeKey = (id: string) => keyOf(keyPrefix, id);
+  const onChallenge = (id: string, script: ScriptName, args: string[]) =>
+    run(topology.forChallenge(id), script, challengeKey(id), args);
+  const store: ChallengeStore = {
+    async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
+      const { record } = input;
+      const reply = await charged(record.id, "otpCreate", input.charges, [
+        record.idempotencyFingerprint,
+        String(record.retainUntilMs),
+        ...toFields(record, codec),
+      ]);
+      if (!Array.isArray(reply)) return { kind: "refused", refusal: reply };
+      switch (reply[0]) {
+        case "created":
+          return { kind: "created" };
+        case "replay":
+          return { kind: "replay", record: fromFields(record.id, reply.slice(1), codec) };
+        default:
+          return { kind: "conflict" };
+      }
+    },
+    async getChallenge(id: string, nowMs: number) {
+      let fields: Record<string, string>;
+      try {
+        fields = await topology.forChallenge(id).hgetall(challengeKey(id));
+      } catch (err) {
+        throw unavailable(err);
+      }
+      if (Object.keys(fields).length === 0) return undefined;
+      const record = recordFrom(id, fields, codec);
+      return nowMs >= record.retainUntilMs ? undefined : record;
+    },
+    async verify(id: string, input: VerifyInput) {
+      const byAlphabet = input.candidatesByAlphabet;
+      const candidates =
+        byAlphabet === undefined
+          ? input.candidateHmacs.map((hmac) => `*:${hmac}`)
+          : Object.entries(byAlphabet).flatMap(([alphabet, hmacs]) =>
+              (hmacs ?? []).map((hmac) => `${alphabet}:${hmac}`),
+            );
+      const reply = await charged(id, "otpVerify", input.charges, [
+        String(input.nowMs),
+        input.bindingHash,
+        input.tenantId ?? "",
+        ...candidates,
+      ]);
+      if (!Array.isArray(reply)) return { refused: reply };
+      if (reply.length === 0) return undefined;
+      return { outcome: reply[0] as VerifyOutcome, record: fromFields(id, reply.slice(1), codec) };
+    },
+    async cancel(id: string, nowMs: number) {
+      const reply = await onChallenge(id, "otpCancel", [String(nowMs)]);
+      return reply.length === 0 ? undefined : fromFields(id, reply, codec);
+    },
+    async replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult> {
+      const reply = await onChallenge(id, "otpReplaceCode", [
+        String(input.nowMs),
+        input.codeHmac,
+        String(input.cooldownMs),
+        String(input.maxSends),
+        String(input.retentionMs),
+      ]);
+      switch (reply[0]) {
+        case "replaced":
+          return { kind: "replaced", record: fromFields(id, reply.slice(1), codec) };
+        case "not_pending":
+          return { kind: "not_pending", record: fromFields(id, reply.slice(1), codec) };
+        case "send_limit":
+          return { kind: "send_limit" };
+        case "cooldown":
+          return { kind: "cooldown", retryAfterMs: Number(reply[1]) };
+        default:
+          return { kind: "not_found" };
+      }
+    },
+    async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[]) {
+      await onChallenge(id, "otpSetDeliveryAttempts", [JSON.stringify(attempts)]);
+    },
+  };
+  return store;
+}

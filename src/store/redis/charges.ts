@@ -1,0 +1,134 @@
+import { OtpError } from "../../core/otp-error.js";
+import type { CallCharges, LimitCharge, LimitRefusal } from "../../tenancy/limit-store.js";
+import { challengeKey, tagChallenge } from "./challenge-fields.js";
+import { callScript, type RedisContext, type Reply, unavailable } from "./redis-context.js";
+import { isUnreachableError } from "./unreachable.js";
+
+/** Usage days are kept 40 days. */
+export const usageRetentionMs = 40 * 86_400_000;
+
+/** The key of a tenant's usage counters for the UTC day of `atMs`. */
+export function usageKey(keyPrefix: string, tenantId: string, atMs: number): string {
+  return `${keyPrefix}usage:${tenantId}:${new Date(atMs).toISOString().slice(0, 10)}`;
+}
+
+/** Runs Generate's or Verify's script with the call's charges (see {@link createCharger}). */
+export type ChargedScript = (
+  id: string,
+  script: "otpCreate" | "otpVerify",
+  charges: CallCharges | undefined,
+  args: string[],
+) => Promise<Reply | LimitRefusal>;
+
+/**
+ * Charges a call's limits and usage with its challenge script: one round
+ * trip on a single Redis; elsewhere the limits kept apart first (in
+ * parallel), then the script. Usage that cannot join the script is sent
+ * alongside, never awaited (see docs/hot-path.md).
+ */
+export function createCharger(ctx: RedisContext): ChargedScript {
+  const { topology, keyPrefix, run } = ctx;
+  // On one Redis every key is on the one node: a call's limits and usage go
+  // into its challenge script. Elsewhere only the counters kept beside the
+  // challenge do; the rest are charged first, in parallel (see docs/hot-path.md).
+  const foldsEverything = topology.layout.kind !== "cluster" && topology.clients.length === 1;
+  const limitKey = (charge: LimitCharge, id: string) =>
+    `${keyPrefix}ratelimit:${charge.bucket}:${charge.withChallenge ? tagChallenge(charge.key, id) : charge.key}`;
+
+  // Limits whose counters live apart from the challenge, charged in parallel,
+  // then judged in order as if charged one by one: the first failure or
+  // refusal decides, and the hits counted after it are given back.
+  const chargeApart = async (
+    limits: LimitCharge[],
+    onFailedOpen: CallCharges["onFailedOpen"],
+  ): Promise<LimitRefusal | undefined> => {
+    const placed = limits.map((charge) => ({
+      charge,
+      client: topology.forKey(`${charge.bucket}:${charge.key}`),
+      key: limitKey(charge, ""),
+    }));
+    const settled = await Promise.allSettled(
+      placed.map(({ charge, client, key }) =>
+        callScript(client, "otpLimit", key, [
+          String(charge.limit.points),
+          String(charge.limit.windowMs),
+        ]),
+      ),
+    );
+    let decided: LimitRefusal | OtpError | undefined;
+    let at = placed.length;
+    for (const [i, outcome] of settled.entries()) {
+      const { charge } = placed[i] as (typeof placed)[number];
+      if (outcome.status === "rejected") {
+        // Only an unreachable node, and only for a fail-open limit, lets the call through.
+        if (charge.failOpen === true && isUnreachableError(outcome.reason)) {
+          onFailedOpen?.(charge.bucket, unavailable(outcome.reason));
+          continue;
+        }
+        decided = unavailable(outcome.reason);
+      } else {
+        const [consumed, ttl] = (outcome.value as number[]).map(Number) as [number, number];
+        if (consumed <= charge.limit.points) continue;
+        decided = { bucket: charge.bucket, retryAfterMs: Math.max(1, ttl) };
+      }
+      at = i;
+      break;
+    }
+    if (decided === undefined) return undefined;
+    await Promise.all(
+      placed
+        .slice(at + 1)
+        .map(({ client, key }, j) =>
+          settled[at + 1 + j]?.status === "fulfilled"
+            ? callScript(client, "otpRefund", key, []).catch(() => {})
+            : undefined,
+        ),
+    );
+    if (decided instanceof OtpError) throw decided;
+    return decided;
+  };
+
+  const countUsageApart = (usage: NonNullable<CallCharges["usage"]>) => {
+    const key = usageKey(keyPrefix, usage.tenantId, usage.atMs);
+    const multi = topology.forKey(key).multi();
+    for (const counter of usage.counters) multi.hincrby(key, counter, 1);
+    multi
+      .pexpire(key, usageRetentionMs)
+      .exec()
+      .catch((err: unknown) => usage.onError?.(unavailable(err)));
+  };
+
+  return async (
+    id: string,
+    script: "otpCreate" | "otpVerify",
+    charges: CallCharges | undefined,
+    args: string[],
+  ): Promise<Reply | LimitRefusal> => {
+    const limits = charges?.limits ?? [];
+    const inScript = foldsEverything ? limits : limits.filter((l) => l.withChallenge === true);
+    const apart = foldsEverything ? [] : limits.filter((l) => l.withChallenge !== true);
+    const usage =
+      charges?.usage !== undefined && charges.usage.counters.length > 0 ? charges.usage : undefined;
+    const foldedUsage = foldsEverything ? usage : undefined;
+    if (usage !== undefined && foldedUsage === undefined) countUsageApart(usage);
+    if (apart.length > 0) {
+      const refusal = await chargeApart(apart, charges?.onFailedOpen);
+      if (refusal !== undefined) return refusal;
+    }
+    const keys = [challengeKey(keyPrefix, id), ...inScript.map((l) => limitKey(l, id))];
+    const head = [
+      String(inScript.length),
+      String(foldedUsage?.counters.length ?? 0),
+      String(usageRetentionMs),
+    ];
+    for (const l of inScript) head.push(String(l.limit.points), String(l.limit.windowMs));
+    if (foldedUsage !== undefined) {
+      keys.push(usageKey(keyPrefix, foldedUsage.tenantId, foldedUsage.atMs));
+      head.push(...foldedUsage.counters);
+    }
+    const reply = await run(topology.forChallenge(id), script, keys, [...head, ...args]);
+    if (reply[0] !== "refused") return reply;
+    const refusedBy = inScript[Number(reply[1]) - 1] as LimitCharge;
+    return { bucket: refusedBy.bucket, retryAfterMs: Math.max(1, Number(reply[2])) };
+  };
+}
