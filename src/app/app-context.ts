@@ -1,0 +1,25 @@
+import type { Config } from "../config/index.js";
+import type { RecipientVault } from "../core/recipient-vault.js";
+import type { CodeHasher } from "../otp/code-hasher.js";
+import type { Store } from "../store/store.js";
+import type { Logger } from "../telemetry/logger.js";
+import type { Metrics } from "../telemetry/metrics.js";
+import type { OpenedStore } from "./open-store.js";
+
+/** What every part of the composition root is built from. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => number;
+  vault: RecipientVault;
+  /** The tenant-scoped store every domain uses. */
+  store: Store;
+  /** The store as opened, with its Redis connections when there are any. */
+  opened: OpenedStore;
+  hasher: CodeHasher;
+  /** Adds one to a usage counter of the call's tenant; best effort, never awaited. */
+  countUsage(counter: string): void;
+  /** Whether this process polls Telegram and registers its webhook. */
+  leader: boolean;
+}

@@ -1,0 +1,107 @@
+import type { ChannelKind } from "../core/channel-kind.js";
+import type { Channel } from "../delivery/channel.js";
+import { createDispatcher, type Dispatcher } from "../delivery/dispatcher.js";
+import { createOutboxChannel } from "../delivery/outbox/outbox-channel.js";
+import { recipientIdentity } from "../delivery/recipient-identity.js";
+import type { RecipientPolicy } from "../delivery/recipients.js";
+import { createTemplates } from "../delivery/templates.js";
+import type { AppContext } from "./app-context.js";
+import { createProviders, type Providers } from "./providers.js";
+
+const providerChannels: ChannelKind[] = ["telegram", "sms", "whatsapp", "email"];
+
+/** The channels, the dispatcher that sends through them, and the rules targets follow. */
+export interface DeliveryParts {
+  providers: Providers;
+  channels: Channel[];
+  dispatcher: Dispatcher;
+  targetRules: { recipients: RecipientPolicy; telegramSelfDestructDefaultSeconds: number };
+}
+
+/**
+ * Builds delivery: the providers the config names, the development outbox
+ * standing in for every other channel (in production those are unavailable),
+ * and the dispatcher with its per-recipient and per-tenant send budgets.
+ */
+export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
+  const { config, store, logger, metrics, now, vault, countUsage } = app;
+  // Providers serve the channels they are configured for. In development the
+  // outbox stands in for every other channel; in production those are unavailable.
+  const d = config.delivery;
+  const templates = createTemplates({
+    overrides: d.templateOverrides,
+    defaultLocale: d.defaultLocale,
+  });
+  const recipients: RecipientPolicy = {
+    sms: { allowedCountries: d.smsAllowedCountries },
+    whatsapp: { allowedCountries: d.whatsappAllowedCountries },
+  };
+  const providers = await createProviders({
+    config: d,
+    store,
+    redis: app.opened.redis,
+    hasher: app.hasher,
+    vault,
+    templates,
+    recipients,
+    logger,
+    metrics,
+    leader: app.leader,
+    now,
+  });
+  const channels: Channel[] = [...providers.channels];
+  const provided = new Set(channels.map((c) => c.kind));
+  const standIns = config.outboxEnabled ? providerChannels.filter((k) => !provided.has(k)) : [];
+  if (config.outboxEnabled) {
+    for (const kind of ["outbox", ...standIns] as const) {
+      channels.push(
+        createOutboxChannel({
+          store,
+          kind,
+          retentionMs: config.outboxRetentionSeconds * 1000,
+          now,
+        }),
+      );
+    }
+  }
+  const dispatcher = createDispatcher({
+    channels,
+    outboxStandIns: standIns,
+    store,
+    templates,
+    retentionMs: d.retentionSeconds * 1000,
+    fallbackBudgetMs: d.fallbackBudgetMs,
+    observe: (channel, outcome) => {
+      metrics.delivery(channel, outcome);
+      if (outcome === "accepted") countUsage(`sends:${channel}`);
+    },
+    onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),
+    onRetry: (channel, err, attempt, delayMs) =>
+      logger.info({ channel, attempt, delay_ms: delayMs, reason: err.reason }, "delivery retry"),
+    admit: async (target) => {
+      const { sendsPerRecipient, tenantSendsPerChannel } = config.rateLimits;
+      if (sendsPerRecipient !== "off") {
+        // Every spelling of one mailbox or number shares one budget, keyed by a keyed hash.
+        const identity = recipientIdentity(target.recipient, {
+          plusTagDomains: config.plusTagDomains,
+        });
+        const byRecipient = await store.consume(
+          "sends_recipient",
+          vault.index("limit-recipient", identity),
+          sendsPerRecipient,
+        );
+        if (!byRecipient.allowed) return byRecipient;
+      }
+      // The tenant's daily quota per channel; the tenant-scoped store keys it by tenant.
+      if (tenantSendsPerChannel === "off") return { allowed: true, retryAfterMs: 0 };
+      return store.consume(`tenant_sends_${target.channel}`, "all", tenantSendsPerChannel);
+    },
+    now,
+  });
+  const targetRules = {
+    recipients,
+    telegramSelfDestructDefaultSeconds: d.telegram?.selfDestructDefaultSeconds ?? 0,
+  };
+
+  return { providers, channels, dispatcher, targetRules };
+}

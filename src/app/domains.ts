@@ -1,0 +1,78 @@
+import { createSecretBox } from "../core/secret-box.js";
+import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
+import { type ChallengeService, createChallengeService } from "../otp/challenge-service.js";
+import { createTokenSigner, generateSigningKey, type TokenSigner } from "../tokens/token-signer.js";
+import { createTotpService, type TotpService } from "../totp/totp-service.js";
+import type { AppContext } from "./app-context.js";
+import type { DeliveryParts } from "./delivery.js";
+
+/** The domain services the RPC handlers call. */
+export interface Domains {
+  challenges: ChallengeService;
+  deliveries: DeliveryService;
+  signer: TokenSigner;
+  totp: TotpService;
+}
+
+/** Builds the domain services on the store, the dispatcher and the keys the config holds. */
+export async function buildDomains(
+  app: AppContext,
+  delivery: DeliveryParts,
+  options: { watchPollMs: number | undefined; shutdown: AbortSignal },
+): Promise<Domains> {
+  const { config, store, hasher, metrics, now } = app;
+  const { dispatcher, targetRules, providers } = delivery;
+  const d = config.delivery;
+  const challenges = createChallengeService({
+    store,
+    hasher,
+    dispatcher,
+    targetRules,
+    resendCooldownSeconds: config.resendCooldownSeconds,
+    maxSends: config.maxSendsPerChallenge,
+    retentionSeconds: config.challengeRetentionSeconds,
+    now,
+    observer: {
+      generated: (alphabet) => metrics.challengeGenerated(alphabet),
+      verified: (outcome) => metrics.verification(outcome),
+      rateLimited: (limit) => metrics.rateLimited(limit),
+    },
+    verifyPerChallenge: config.rateLimits.verifyPerChallenge,
+  });
+  const deliveries = createDeliveryService({
+    store,
+    dispatcher,
+    hasher,
+    targetRules,
+    reportsStatus: providers.reportsStatus,
+    telegramLinker: providers.telegramLinker,
+    watchPollMs: options.watchPollMs,
+    watchMaxMs: d.watchMaxSeconds * 1000,
+    shutdown: options.shutdown,
+    onRateLimited: (limit) => metrics.rateLimited(limit),
+    now,
+  });
+
+  const signingKeys = config.tokens.signingKeys ?? [await generateSigningKey()];
+  const signer = await createTokenSigner({
+    keys: signingKeys,
+    issuer: config.tokens.issuer,
+    audience: config.tokens.audience,
+    ttlSeconds: config.tokens.ttlSeconds,
+    bindingSecret: config.hmacSecrets[0] as string,
+  });
+  const totp = createTotpService({
+    store,
+    box: createSecretBox(config.totp.encryptionKeys),
+    hasher,
+    defaultIssuer: config.totp.issuer,
+    window: config.totp.window,
+    maxFailures: config.totp.maxFailures,
+    lockoutSeconds: config.totp.lockoutSeconds,
+    pendingSeconds: config.totp.pendingSeconds,
+    retentionSeconds: config.totp.retentionSeconds,
+    now,
+  });
+
+  return { challenges, deliveries, signer, totp };
+}
