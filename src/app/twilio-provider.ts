@@ -1,5 +1,5 @@
 import type { TwilioConfig } from "../config/index.js";
-import { advancesStatus, deliveryStatusOf } from "../delivery/delivery-service.js";
+import { advancesStatus, deliveryStatusOf } from "../delivery/delivery-view.js";
 import type { ProviderParts, ProvidersOptions } from "./provider-parts.js";
 
 /**
