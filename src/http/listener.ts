@@ -83,14 +83,9 @@ export function createListener(options: ListenerOptions): Listener {
   h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) =>
     trackResponse(conns, req.socket, res),
   );
-  h2.on("session", (session: http2.ServerHttp2Session) => {
-    conns.sessions.add(session);
-    session.once("close", () => conns.sessions.delete(session));
-    if (http2IdleTimeoutMs > 0) closeWhenIdle(session, http2IdleTimeoutMs);
-    if (conns.draining) {
-      session.close();
-    }
-  });
+  h2.on("session", (session: http2.ServerHttp2Session) =>
+    trackSession(conns, session, http2IdleTimeoutMs),
+  );
   // Without a listener these would be unhandled; the session is torn down anyway.
   h2.on("sessionError", () => {});
 
@@ -173,6 +168,20 @@ function trackResponse(conns: Connections, socket: net.Socket, res: http.ServerR
       socket.end();
     }
   });
+}
+
+// Holds an HTTP/2 session until it closes; while draining, it gets its GOAWAY at once.
+function trackSession(
+  conns: Connections,
+  session: http2.ServerHttp2Session,
+  idleTimeoutMs: number,
+): void {
+  conns.sessions.add(session);
+  session.once("close", () => conns.sessions.delete(session));
+  if (idleTimeoutMs > 0) closeWhenIdle(session, idleTimeoutMs);
+  if (conns.draining) {
+    session.close();
+  }
 }
 
 // Reads a new connection's first bytes until they tell HTTP/2 (the preface)
