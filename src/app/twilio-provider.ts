@@ -1,5 +1,6 @@
 import type { TwilioConfig } from "../config/index.js";
-import { advancesStatus, deliveryStatusOf } from "../delivery/delivery-service.js";
+import { advancesStatus, deliveryStatusOf } from "../delivery/delivery-view.js";
+import type { TwilioStatusEvent } from "../delivery/twilio/twilio-status.js";
 import type { ProviderParts, ProvidersOptions } from "./provider-parts.js";
 
 /**
@@ -12,7 +13,7 @@ export async function wireTwilio(
   options: ProvidersOptions,
   parts: ProviderParts,
 ): Promise<void> {
-  const { config, store, metrics, templates, now } = options;
+  const { config, templates } = options;
   const retry = config.retry;
   const [
     { createTwilioChannel, createTwilioClient },
@@ -63,34 +64,39 @@ export async function wireTwilio(
       handler: createTwilioStatusHandler({
         authToken: tw.authToken,
         publicUrl: tw.statusCallbackUrl,
-        async onStatus(e) {
-          const current = await store.getDelivery(e.deliveryId, now());
-          // Forgotten, or a SID that is not this delivery's: acknowledged and dropped.
-          if (current === undefined) return;
-          if (
-            current.providerMessageId !== "" &&
-            current.providerMessageId !== e.providerMessageId
-          ) {
-            return;
-          }
-          // Twilio repeats and reorders callbacks; only news is recorded.
-          if (!advancesStatus(deliveryStatusOf(current.events), e.status)) return;
-          await store.appendDeliveryEvent(
-            e.deliveryId,
-            {
-              status: e.status,
-              atMs: now(),
-              reason: e.status === "failed" ? twilioFailureReason(e.errorCode) : "",
-              attempt: 0,
-            },
-            e.providerMessageId,
-          );
-          if (e.status === "delivered" || e.status === "failed") {
-            metrics.delivery(e.channel, e.status === "delivered" ? "delivered" : "undelivered");
-          }
-        },
+        onStatus: (e) => recordStatus(options, e, twilioFailureReason),
       }),
     });
     parts.notes.push(`twilio     status callbacks at ${new URL(tw.statusCallbackUrl).pathname}`);
+  }
+}
+
+// Records a status callback on its delivery: only news, and only for the
+// message the delivery sent.
+async function recordStatus(
+  { store, metrics, now }: ProvidersOptions,
+  e: TwilioStatusEvent,
+  failureReason: (errorCode: string | undefined) => string,
+): Promise<void> {
+  const current = await store.getDelivery(e.deliveryId, now());
+  // Forgotten, or a SID that is not this delivery's: acknowledged and dropped.
+  if (current === undefined) return;
+  if (current.providerMessageId !== "" && current.providerMessageId !== e.providerMessageId) {
+    return;
+  }
+  // Twilio repeats and reorders callbacks; only news is recorded.
+  if (!advancesStatus(deliveryStatusOf(current.events), e.status)) return;
+  await store.appendDeliveryEvent(
+    e.deliveryId,
+    {
+      status: e.status,
+      atMs: now(),
+      reason: e.status === "failed" ? failureReason(e.errorCode) : "",
+      attempt: 0,
+    },
+    e.providerMessageId,
+  );
+  if (e.status === "delivered" || e.status === "failed") {
+    metrics.delivery(e.channel, e.status === "delivered" ? "delivered" : "undelivered");
   }
 }

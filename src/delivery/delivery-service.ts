@@ -1,17 +1,25 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { ChannelKind } from "../core/channel-kind.js";
 import { OtpError } from "../core/otp-error.js";
 import { canonicalJson } from "../otp/binding-hash.js";
 import type { TargetRecord } from "../otp/challenge-store.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
-import { isUuid, validateIdempotencyKey } from "../otp/validate.js";
-import type { DeliveryStatus } from "./channel.js";
+import { validateIdempotencyKey } from "../otp/validate.js";
 import type { DeliveryEventRecord, DeliveryRecord, DeliveryStore } from "./delivery-store.js";
+import { type DeliveryView, deliveryIdOf, sendFailureOf, viewOf } from "./delivery-view.js";
 import { type Dispatcher, type MessageContent, timeLeft } from "./dispatcher.js";
 import { deliveryErrors } from "./errors.js";
 import { accountIdPattern, openRecipientPolicy } from "./recipients.js";
 import { type TargetRules, validateLocale, validateTarget } from "./targets.js";
+import { watchDelivery } from "./watch-delivery.js";
+
+// How a delivery reads (its view and status) and how it is watched live in
+// delivery-view.ts and watch-delivery.ts; this module is Send and the wiring.
+export {
+  advancesStatus,
+  type DeliveryView,
+  deliveryStatusOf,
+} from "./delivery-view.js";
 
 /** Send's input in plain types; "invalid" marks an enum value the service does not know. */
 export interface SendInput {
@@ -24,19 +32,6 @@ export interface SendInput {
   selfDestructSeconds: number;
   idempotencyKey: string;
   locale: string;
-}
-
-/** A delivery as clients may see it: the recipient masked, the history in order. */
-export interface DeliveryView {
-  id: string;
-  channel: ChannelKind;
-  recipientMasked: string;
-  /** The furthest status reached, whatever order the events arrived in. */
-  status: DeliveryStatus;
-  history: DeliveryEventRecord[];
-  challengeId: string;
-  createdAtMs: number;
-  deleteAtMs: number;
 }
 
 /** Makes Telegram deep links that link a chat to an account id. */
@@ -92,208 +87,49 @@ export interface DeliveryService {
 
 const maxTextLength = 4096;
 
-// Later statuses win over earlier ones, whatever order providers report them in.
-const rank: Record<DeliveryStatus, number> = {
-  queued: 0,
-  sent: 1,
-  delivered: 2,
-  failed: 2,
-  deleted: 3,
-};
-
-/** The furthest status a delivery's events reached. */
-export function deliveryStatusOf(events: readonly DeliveryEventRecord[]): DeliveryStatus {
-  let status: DeliveryStatus = "queued";
-  for (const event of events) if (rank[event.status] > rank[status]) status = event.status;
-  return status;
-}
-
-/** True when an event with `next` status says something new after `current`. */
-export function advancesStatus(current: DeliveryStatus, next: DeliveryStatus): boolean {
-  return rank[next] > rank[current];
+// What Send needs, resolved from the options once.
+interface SendState {
+  store: DeliveryStore;
+  dispatcher: Dispatcher;
+  hasher: CodeHasher;
+  rules: TargetRules;
+  now: () => number;
+  onRateLimited?: (limit: string) => void;
 }
 
 /** Creates the {@link DeliveryService}. */
 export function createDeliveryService(options: DeliveryServiceOptions): DeliveryService {
   const { store, dispatcher, hasher } = options;
   const now = options.now ?? Date.now;
-  const pollMs = options.watchPollMs ?? 200;
-  const watchMaxMs = options.watchMaxMs ?? 300_000;
-  const rules: TargetRules = {
-    recipients: options.targetRules?.recipients ?? openRecipientPolicy,
-    telegramSelfDestructDefaultSeconds:
-      options.targetRules?.telegramSelfDestructDefaultSeconds ?? 0,
-    usable: (channel) => dispatcher.has(channel),
+  const state: SendState = {
+    store,
+    dispatcher,
+    hasher,
+    now,
+    onRateLimited: options.onRateLimited,
+    rules: {
+      recipients: options.targetRules?.recipients ?? openRecipientPolicy,
+      telegramSelfDestructDefaultSeconds:
+        options.targetRules?.telegramSelfDestructDefaultSeconds ?? 0,
+      usable: (channel) => dispatcher.has(channel),
+    },
   };
-
-  const stop = (signal: AbortSignal) =>
-    options.shutdown === undefined ? signal : AbortSignal.any([signal, options.shutdown]);
-
-  const view = (record: DeliveryRecord): DeliveryView => ({
-    id: record.id,
-    channel: record.channel,
-    recipientMasked: record.recipientMasked,
-    status: deliveryStatusOf(record.events),
-    history: record.events,
-    challengeId: record.challengeId,
-    createdAtMs: record.createdAtMs,
-    deleteAtMs: record.deleteAtMs,
-  });
-
-  // A send that failed before any provider took the message; a failure
-  // reported later by the provider (a status callback) is not one.
-  const sendFailure = (record: DeliveryRecord) => {
-    const last = record.events.at(-1);
-    return record.providerMessageId === "" && last?.status === "failed" ? last.reason : undefined;
+  const watchDeps = {
+    store,
+    now,
+    pollMs: options.watchPollMs ?? 200,
+    maxMs: options.watchMaxMs ?? 300_000,
+    shutdown: options.shutdown,
+    reportsStatus: options.reportsStatus,
   };
-
-  // Whether anything can still happen to a delivery.
-  const settled = (record: DeliveryRecord): boolean => {
-    const status = deliveryStatusOf(record.events);
-    if (rank[status] >= 2) return true;
-    if (status === "queued" && record.providerMessageId === "") return false; // being sent
-    if (record.channel === "telegram") return record.deleteAtMs === 0;
-    if (record.channel === "sms" || record.channel === "whatsapp") {
-      return record.providerMessageId === "" || options.reportsStatus?.(record.channel) !== true;
-    }
-    return true;
-  };
-
-  const replayOrConflict = (record: DeliveryRecord, fingerprint: string): DeliveryView => {
-    if (record.idempotencyFingerprint !== fingerprint)
-      throw deliveryErrors.idempotencyKeyConflict();
-    const failure = sendFailure(record);
-    // A replay answers as the first call did.
-    if (failure !== undefined)
-      throw deliveryErrors.deliveryFailed(record.channel, failure, record.id);
-    return view(record);
-  };
-
-  const validateContent = (input: SendInput): MessageContent => {
-    const { content } = input;
-    if (
-      content.kind === "text" &&
-      content.text.trim() !== "" &&
-      [...content.text].length <= maxTextLength
-    ) {
-      return { kind: "text", text: content.text };
-    }
-    if (
-      content.kind === "otp" &&
-      /^[\x21-\x7e]{4,64}$/.test(content.code) &&
-      Number.isInteger(content.ttlSeconds) &&
-      content.ttlSeconds >= 1 &&
-      content.ttlSeconds <= 86_400
-    ) {
-      const locale = validateLocale(input.locale);
-      return {
-        kind: "code",
-        code: {
-          code: content.code,
-          ttlSeconds: content.ttlSeconds,
-          ...(locale === "" ? {} : { locale }),
-        },
-      };
-    }
-    throw deliveryErrors.contentInvalid(maxTextLength);
-  };
-
-  const validateId = (id: string) => {
-    if (!isUuid(id)) throw deliveryErrors.idInvalid();
-    return id.toLowerCase();
-  };
-
   return {
-    async send(input, limits = {}) {
-      const deadline =
-        limits.timeoutMs === undefined ? undefined : performance.now() + limits.timeoutMs;
-      const target: TargetRecord = validateTarget(input, rules);
-      validateLocale(input.locale);
-      const content = validateContent(input);
-      validateIdempotencyKey(input.idempotencyKey);
-      const key = input.idempotencyKey;
-      const id = key === "" ? randomUUID() : hasher.deliveryIdForIdempotencyKey(key);
-      // Keyed, so a stolen store cannot reverse it into the code it covers.
-      const fingerprint =
-        key === ""
-          ? ""
-          : hasher.digest(
-              "send-request",
-              canonicalJson({
-                target: { ...target },
-                content: content.kind === "text" ? { ...content } : { ...content.code },
-              }),
-            );
-      if (key !== "") {
-        const existing = await store.getDelivery(id, now());
-        if (existing !== undefined) return replayOrConflict(existing, fingerprint);
-      }
-      // The same quotas as a code's delivery: per recipient, and the tenant's per channel.
-      const admission = await dispatcher.admit(target);
-      if (!admission.allowed) {
-        options.onRateLimited?.("sends");
-        throw new OtpError("RATE_LIMITED", "too many messages; retry later", {
-          retryAfterMs: admission.retryAfterMs,
-          metadata: { limit: "sends" },
-        });
-      }
-      const created = await dispatcher.begin({
-        id,
-        target,
-        challengeId: "",
-        idempotencyFingerprint: fingerprint,
-      });
-      if (created.kind === "conflict") throw deliveryErrors.idempotencyKeyConflict();
-      if (created.kind === "replay") return replayOrConflict(created.record, fingerprint);
-      const budget = timeLeft(deadline);
-      const outcome = await dispatcher.attempt(
-        id,
-        target,
-        content,
-        "",
-        budget === undefined ? {} : { maxTotalMs: budget },
-      );
-      if (!outcome.ok) throw deliveryErrors.deliveryFailed(target.channel, outcome.reason, id);
-      const record = await store.getDelivery(id, now());
-      if (record === undefined) throw deliveryErrors.notFound();
-      return view(record);
-    },
-
+    send: (input, limits = {}) => sendMessage(state, input, limits),
     async get(rawId) {
-      const id = validateId(rawId);
-      const record = await store.getDelivery(id, now());
+      const record = await store.getDelivery(deliveryIdOf(rawId), now());
       if (record === undefined) throw deliveryErrors.notFound();
-      return view(record);
+      return viewOf(record);
     },
-
-    async *watch(rawId, signal) {
-      const id = validateId(rawId);
-      let record = await store.getDelivery(id, now());
-      if (record === undefined) throw deliveryErrors.notFound();
-      const deadline = performance.now() + watchMaxMs;
-      const wait = stop(signal);
-      let sent = 0;
-      for (;;) {
-        while (sent < record.events.length) {
-          yield record.events[sent] as DeliveryEventRecord;
-          sent += 1;
-        }
-        if (settled(record) || signal.aborted) return;
-        if (options.shutdown?.aborted === true) throw deliveryErrors.shuttingDown();
-        const left = deadline - performance.now();
-        if (left <= 0) return;
-        try {
-          await sleep(Math.min(pollMs, left), undefined, { signal: wait });
-        } catch {
-          if (signal.aborted) return; // the client went away
-          throw deliveryErrors.shuttingDown();
-        }
-        const next = await store.getDelivery(id, now());
-        if (next === undefined) return; // forgotten after its retention
-        record = next;
-      }
-    },
-
+    watch: (rawId, signal) => watchDelivery(watchDeps, rawId, signal),
     async createTelegramLink(accountId) {
       if (!accountIdPattern.test(accountId)) throw deliveryErrors.accountIdInvalid();
       if (options.telegramLinker === undefined) {
@@ -302,4 +138,105 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
       return options.telegramLinker.create(accountId);
     },
   };
+}
+
+// Send: validates, answers a replay as the first call did, asks the quotas,
+// then records and makes one attempt over the target's channel.
+async function sendMessage(
+  state: SendState,
+  input: SendInput,
+  limits: { timeoutMs?: number },
+): Promise<DeliveryView> {
+  const { store, dispatcher, now } = state;
+  const deadline =
+    limits.timeoutMs === undefined ? undefined : performance.now() + limits.timeoutMs;
+  const target: TargetRecord = validateTarget(input, state.rules);
+  validateLocale(input.locale);
+  const content = validateContent(input);
+  validateIdempotencyKey(input.idempotencyKey);
+  const key = input.idempotencyKey;
+  const id = key === "" ? randomUUID() : state.hasher.deliveryIdForIdempotencyKey(key);
+  const fingerprint = key === "" ? "" : fingerprintOf(state.hasher, target, content);
+  if (key !== "") {
+    const existing = await store.getDelivery(id, now());
+    if (existing !== undefined) return replayOrConflict(existing, fingerprint);
+  }
+  // The same quotas as a code's delivery: per recipient, and the tenant's per channel.
+  const admission = await dispatcher.admit(target);
+  if (!admission.allowed) {
+    state.onRateLimited?.("sends");
+    throw new OtpError("RATE_LIMITED", "too many messages; retry later", {
+      retryAfterMs: admission.retryAfterMs,
+      metadata: { limit: "sends" },
+    });
+  }
+  const created = await dispatcher.begin({
+    id,
+    target,
+    challengeId: "",
+    idempotencyFingerprint: fingerprint,
+  });
+  if (created.kind === "conflict") throw deliveryErrors.idempotencyKeyConflict();
+  if (created.kind === "replay") return replayOrConflict(created.record, fingerprint);
+  const budget = timeLeft(deadline);
+  const outcome = await dispatcher.attempt(
+    id,
+    target,
+    content,
+    "",
+    budget === undefined ? {} : { maxTotalMs: budget },
+  );
+  if (!outcome.ok) throw deliveryErrors.deliveryFailed(target.channel, outcome.reason, id);
+  const record = await store.getDelivery(id, now());
+  if (record === undefined) throw deliveryErrors.notFound();
+  return viewOf(record);
+}
+
+// Keyed, so a stolen store cannot reverse it into the code it covers.
+function fingerprintOf(hasher: CodeHasher, target: TargetRecord, content: MessageContent): string {
+  return hasher.digest(
+    "send-request",
+    canonicalJson({
+      target: { ...target },
+      content: content.kind === "text" ? { ...content } : { ...content.code },
+    }),
+  );
+}
+
+function replayOrConflict(record: DeliveryRecord, fingerprint: string): DeliveryView {
+  if (record.idempotencyFingerprint !== fingerprint) throw deliveryErrors.idempotencyKeyConflict();
+  const failure = sendFailureOf(record);
+  // A replay answers as the first call did.
+  if (failure !== undefined)
+    throw deliveryErrors.deliveryFailed(record.channel, failure, record.id);
+  return viewOf(record);
+}
+
+function validateContent(input: SendInput): MessageContent {
+  const { content } = input;
+  if (
+    content.kind === "text" &&
+    content.text.trim() !== "" &&
+    [...content.text].length <= maxTextLength
+  ) {
+    return { kind: "text", text: content.text };
+  }
+  if (
+    content.kind === "otp" &&
+    /^[\x21-\x7e]{4,64}$/.test(content.code) &&
+    Number.isInteger(content.ttlSeconds) &&
+    content.ttlSeconds >= 1 &&
+    content.ttlSeconds <= 86_400
+  ) {
+    const locale = validateLocale(input.locale);
+    return {
+      kind: "code",
+      code: {
+        code: content.code,
+        ttlSeconds: content.ttlSeconds,
+        ...(locale === "" ? {} : { locale }),
+      },
+    };
+  }
+  throw deliveryErrors.contentInvalid(maxTextLength);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadTemplateOverrides } from "../config/index.js";
-import type { ChannelKind } from "../store/store.js";
+import type { ChannelKind } from "../core/channel-kind.js";
 import { builtInTemplates, createTemplates, formatLifetime, renderCodeText } from "./templates.js";
 
 const code = { code: "493027", ttlSeconds: 300 };

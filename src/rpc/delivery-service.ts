@@ -1,9 +1,17 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { type DeliveryService, DeliveryStatus } from "../../gen/otp/v1/delivery_pb.js";
+import {
+  type DeliveryService,
+  DeliveryStatus,
+  type SendRequest,
+} from "../../gen/otp/v1/delivery_pb.js";
 import type { ChannelKind } from "../core/channel-kind.js";
 import type { DeliveryStatus as StatusName } from "../delivery/channel.js";
-import type { DeliveryView, DeliveryService as Service } from "../delivery/delivery-service.js";
+import type {
+  DeliveryView,
+  SendInput,
+  DeliveryService as Service,
+} from "../delivery/delivery-service.js";
 import type { DeliveryEventRecord, OutboxStore } from "../delivery/delivery-store.js";
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { deliveryErrors } from "../delivery/errors.js";
@@ -57,29 +65,19 @@ function deliveryToProto(d: DeliveryView) {
 export function createDeliveryHandlers(
   options: DeliveryHandlerOptions,
 ): ServiceImpl<typeof DeliveryService> {
-  const now = options.now ?? Date.now;
-  const { service } = options;
+  return { ...deliveryHandlers(options.service), ...channelHandlers(options) };
+}
+
+type DeliveryHandlers = ServiceImpl<typeof DeliveryService>;
+
+// Send, GetDelivery, WatchDelivery, CreateTelegramLink: the delivery domain's calls.
+function deliveryHandlers(
+  service: Service,
+): Pick<DeliveryHandlers, "send" | "getDelivery" | "watchDelivery" | "createTelegramLink"> {
   return {
     async send(req, ctx) {
-      const content =
-        req.content.case === "text"
-          ? { kind: "text" as const, text: req.content.value }
-          : req.content.case === "otp"
-            ? {
-                kind: "otp" as const,
-                code: req.content.value.code,
-                ttlSeconds: req.content.value.ttlSeconds,
-              }
-            : { kind: "none" as const };
       const delivery = await service.send(
-        {
-          channel: channelFromProto(req.channel),
-          recipient: req.recipient,
-          content,
-          selfDestructSeconds: req.selfDestructSeconds,
-          idempotencyKey: req.idempotencyKey,
-          locale: req.locale,
-        },
+        sendInputFrom(req),
         // Sends are cut short in time for the answer to reach the caller.
         { timeoutMs: ctx.timeoutMs() },
       );
@@ -100,7 +98,15 @@ export function createDeliveryHandlers(
       const link = await service.createTelegramLink(req.accountId);
       return { url: link.url, expiresAt: optionalTimestamp(link.expiresAtMs) };
     },
+  };
+}
 
+// ListChannels and ListOutbox: what is configured, and the development outbox.
+function channelHandlers(
+  options: DeliveryHandlerOptions,
+): Pick<DeliveryHandlers, "listChannels" | "listOutbox"> {
+  const now = options.now ?? Date.now;
+  return {
     async listChannels() {
       const registered = new Map(options.dispatcher.channels().map((c) => [c.kind, c]));
       const channels = await Promise.all(
@@ -143,5 +149,26 @@ export function createDeliveryHandlers(
         })),
       };
     },
+  };
+}
+
+function sendInputFrom(req: SendRequest): SendInput {
+  const content =
+    req.content.case === "text"
+      ? { kind: "text" as const, text: req.content.value }
+      : req.content.case === "otp"
+        ? {
+            kind: "otp" as const,
+            code: req.content.value.code,
+            ttlSeconds: req.content.value.ttlSeconds,
+          }
+        : { kind: "none" as const };
+  return {
+    channel: channelFromProto(req.channel),
+    recipient: req.recipient,
+    content,
+    selfDestructSeconds: req.selfDestructSeconds,
+    idempotencyKey: req.idempotencyKey,
+    locale: req.locale,
   };
 }

@@ -38,29 +38,17 @@ type Update = HealthCheckResponse_ServingStatus | "end";
  * health.setStatus("otp.v1.OtpService", HealthCheckResponse_ServingStatus.SERVING);
  */
 export function createHealthService(): HealthService {
-  const statuses = new Map<string, HealthCheckResponse_ServingStatus>([
-    ["", HealthCheckResponse_ServingStatus.SERVING],
-  ]);
-  const watchers = new Map<string, Set<(update: Update) => void>>();
-  let terminal = false;
-
-  function notify(service: string, update: Update): void {
-    for (const watcher of watchers.get(service) ?? []) {
-      watcher(update);
-    }
-  }
-
-  function setStatus(service: string, status: HealthCheckResponse_ServingStatus): void {
-    if (terminal || statuses.get(service) === status) {
-      return;
-    }
-    statuses.set(service, status);
-    notify(service, status);
-  }
+  const state: HealthState = {
+    statuses: new Map([["", HealthCheckResponse_ServingStatus.SERVING]]),
+    watchers: new Map(),
+    terminal: false,
+  };
+  const setStatus = (service: string, status: HealthCheckResponse_ServingStatus) =>
+    setServiceStatus(state, service, status);
 
   const impl: ServiceImpl<typeof Health> = {
     check(req) {
-      const status = statuses.get(req.service);
+      const status = state.statuses.get(req.service);
       if (status === undefined) {
         throw new ConnectError("unknown service", Code.NotFound);
       }
@@ -69,52 +57,13 @@ export function createHealthService(): HealthService {
 
     list() {
       const result: Record<string, HealthCheckResponse> = {};
-      for (const [service, status] of statuses) {
+      for (const [service, status] of state.statuses) {
         result[service] = create(HealthCheckResponseSchema, { status });
       }
       return { statuses: result };
     },
 
-    async *watch(req, context) {
-      const queue: Update[] = [
-        statuses.get(req.service) ?? HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN,
-      ];
-      if (terminal) {
-        queue.push("end");
-      }
-      let wake: (() => void) | undefined;
-      const push = (update: Update) => {
-        queue.push(update);
-        wake?.();
-      };
-      const onAbort = () => push("end");
-      const set = watchers.get(req.service) ?? new Set();
-      watchers.set(req.service, set);
-      set.add(push);
-      context.signal.addEventListener("abort", onAbort);
-      try {
-        for (;;) {
-          const update = queue.shift();
-          if (update === undefined) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-            });
-            wake = undefined;
-            continue;
-          }
-          if (update === "end" || context.signal.aborted) {
-            return;
-          }
-          yield { status: update };
-        }
-      } finally {
-        context.signal.removeEventListener("abort", onAbort);
-        set.delete(push);
-        if (set.size === 0 && watchers.get(req.service) === set) {
-          watchers.delete(req.service);
-        }
-      }
-    },
+    watch: (req, context) => watchStatus(state, req.service, context.signal),
   };
 
   return {
@@ -124,16 +73,89 @@ export function createHealthService(): HealthService {
       for (const service of services) setStatus(service, HealthCheckResponse_ServingStatus.SERVING);
     },
     shutdown() {
-      if (terminal) {
+      if (state.terminal) {
         return;
       }
-      for (const service of statuses.keys()) {
+      for (const service of state.statuses.keys()) {
         setStatus(service, HealthCheckResponse_ServingStatus.NOT_SERVING);
       }
-      terminal = true;
-      for (const service of watchers.keys()) {
-        notify(service, "end");
+      state.terminal = true;
+      for (const service of state.watchers.keys()) {
+        notify(state, service, "end");
       }
     },
   };
+}
+
+// The statuses, who watches them, and whether the server is going away.
+interface HealthState {
+  statuses: Map<string, HealthCheckResponse_ServingStatus>;
+  watchers: Map<string, Set<(update: Update) => void>>;
+  terminal: boolean;
+}
+
+function notify(state: HealthState, service: string, update: Update): void {
+  for (const watcher of state.watchers.get(service) ?? []) {
+    watcher(update);
+  }
+}
+
+function setServiceStatus(
+  state: HealthState,
+  service: string,
+  status: HealthCheckResponse_ServingStatus,
+): void {
+  if (state.terminal || state.statuses.get(service) === status) {
+    return;
+  }
+  state.statuses.set(service, status);
+  notify(state, service, status);
+}
+
+// Health/Watch: the current status at once, then each change, until the
+// client leaves or the server shuts down.
+async function* watchStatus(
+  state: HealthState,
+  service: string,
+  signal: AbortSignal,
+): AsyncGenerator<{ status: HealthCheckResponse_ServingStatus }> {
+  const { statuses, watchers } = state;
+  const queue: Update[] = [
+    statuses.get(service) ?? HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN,
+  ];
+  if (state.terminal) {
+    queue.push("end");
+  }
+  let wake: (() => void) | undefined;
+  const push = (update: Update) => {
+    queue.push(update);
+    wake?.();
+  };
+  const onAbort = () => push("end");
+  const set = watchers.get(service) ?? new Set();
+  watchers.set(service, set);
+  set.add(push);
+  signal.addEventListener("abort", onAbort);
+  try {
+    for (;;) {
+      const update = queue.shift();
+      if (update === undefined) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+        continue;
+      }
+      if (update === "end" || signal.aborted) {
+        return;
+      }
+      yield { status: update };
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    set.delete(push);
+    if (set.size === 0 && watchers.get(service) === set) {
+      watchers.delete(service);
+    }
+  }
 }

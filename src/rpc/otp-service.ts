@@ -41,21 +41,16 @@ export function createOtpHandlers(
   signer: TokenSigner,
   now: () => number = Date.now,
 ): ServiceImpl<typeof OtpService> {
-  const totpResponse = (check: TotpCheck) => ({
-    result: totpResults[check.outcome],
-    attemptsRemaining: check.attemptsRemaining,
-    lockedUntil: optionalTimestamp(check.lockedUntilMs),
-  });
+  return { ...challengeHandlers(service, signer), ...totpHandlers(totp, signer, now) };
+}
 
-  const issuedToProto = (issued: IssuedCode) => ({
-    id: issued.id,
-    expiresAt: optionalTimestamp(issued.expiresAtMs),
-    code: issued.code,
-    deliveryId: issued.deliveryId,
-    deliveryAttempts: issued.deliveryAttempts.map(deliveryAttemptToProto),
-    resendAvailableAt: optionalTimestamp(issued.resendAvailableAtMs),
-  });
+type OtpHandlers = ServiceImpl<typeof OtpService>;
 
+// Generate, Verify, GetChallenge, Cancel, Resend.
+function challengeHandlers(
+  service: ChallengeService,
+  signer: TokenSigner,
+): Pick<OtpHandlers, "generate" | "verify" | "getChallenge" | "cancel" | "resend"> {
   return {
     async generate(req, ctx) {
       const issued = await service.generate(
@@ -107,25 +102,7 @@ export function createOtpHandlers(
     },
 
     async getChallenge(req) {
-      const c = await service.get(req.id);
-      return {
-        challenge: {
-          id: c.id,
-          status: statusToProto(c.status),
-          attemptsRemaining: c.attemptsRemaining,
-          maxAttempts: c.maxAttempts,
-          createdAt: optionalTimestamp(c.createdAtMs),
-          expiresAt: optionalTimestamp(c.expiresAtMs),
-          verifiedAt: optionalTimestamp(c.verifiedAtMs),
-          alphabet: alphabetToProto(c.alphabet),
-          codeLength: c.codeLength,
-          hasBinding: c.hasBinding,
-          sends: c.sends,
-          sendsRemaining: c.sendsRemaining,
-          resendAvailableAt: optionalTimestamp(c.resendAvailableAtMs),
-          deliveryAttempts: c.deliveryAttempts.map(deliveryAttemptToProto),
-        },
-      };
+      return { challenge: challengeToProto(await service.get(req.id)) };
     },
 
     async cancel(req) {
@@ -136,7 +113,16 @@ export function createOtpHandlers(
       const issued = await service.resend(req.id, { timeoutMs: ctx.timeoutMs() });
       return { ...issuedToProto(issued), sendsRemaining: issued.sendsRemaining };
     },
+  };
+}
 
+// EnrollTotp, ConfirmTotp, VerifyTotp, DeleteTotp.
+function totpHandlers(
+  totp: TotpService,
+  signer: TokenSigner,
+  now: () => number,
+): Pick<OtpHandlers, "enrollTotp" | "confirmTotp" | "verifyTotp" | "deleteTotp"> {
+  return {
     async enrollTotp(req) {
       const e = await totp.enroll({ accountName: req.accountName, issuer: req.issuer });
       return {
@@ -178,5 +164,43 @@ export function createOtpHandlers(
       await totp.remove(req.factorId);
       return {};
     },
+  };
+}
+
+function totpResponse(check: TotpCheck) {
+  return {
+    result: totpResults[check.outcome],
+    attemptsRemaining: check.attemptsRemaining,
+    lockedUntil: optionalTimestamp(check.lockedUntilMs),
+  };
+}
+
+function issuedToProto(issued: IssuedCode) {
+  return {
+    id: issued.id,
+    expiresAt: optionalTimestamp(issued.expiresAtMs),
+    code: issued.code,
+    deliveryId: issued.deliveryId,
+    deliveryAttempts: issued.deliveryAttempts.map(deliveryAttemptToProto),
+    resendAvailableAt: optionalTimestamp(issued.resendAvailableAtMs),
+  };
+}
+
+function challengeToProto(c: Awaited<ReturnType<ChallengeService["get"]>>) {
+  return {
+    id: c.id,
+    status: statusToProto(c.status),
+    attemptsRemaining: c.attemptsRemaining,
+    maxAttempts: c.maxAttempts,
+    createdAt: optionalTimestamp(c.createdAtMs),
+    expiresAt: optionalTimestamp(c.expiresAtMs),
+    verifiedAt: optionalTimestamp(c.verifiedAtMs),
+    alphabet: alphabetToProto(c.alphabet),
+    codeLength: c.codeLength,
+    hasBinding: c.hasBinding,
+    sends: c.sends,
+    sendsRemaining: c.sendsRemaining,
+    resendAvailableAt: optionalTimestamp(c.resendAvailableAtMs),
+    deliveryAttempts: c.deliveryAttempts.map(deliveryAttemptToProto),
   };
 }

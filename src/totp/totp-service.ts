@@ -1,17 +1,14 @@
-import { randomInt, randomUUID } from "node:crypto";
-import { generateSecret, generateURI, verify as verifyTotpCode } from "otplib";
-import { boundedText } from "../core/bounded-text.js";
+import { randomInt } from "node:crypto";
+import { verify as verifyTotpCode } from "otplib";
 import type { SecretBox } from "../core/secret-box.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid } from "../otp/validate.js";
 import { totpErrors } from "./errors.js";
+import { type Enrolment, enrollFactor } from "./totp-enrolment.js";
 import type { TotpFactorRecord, TotpStore } from "./totp-store.js";
 
-/** The bounds of the names an enrolment stores; ':' would split the otpauth label. */
-export const totpLimits = {
-  accountName: { min: 1, max: 128, forbid: /:/ },
-  issuer: { min: 0, max: 64, forbid: /:/ },
-} as const;
+// Enrolment (a new secret, its QR codes) lives in totp-enrolment.ts.
+export { type Enrolment, totpLimits } from "./totp-enrolment.js";
 
 /** Options for {@link createTotpService}. */
 export interface TotpServiceOptions {
@@ -34,16 +31,6 @@ export interface TotpServiceOptions {
 /** The outcome of presenting a code. */
 export type TotpOutcome = "verified" | "invalid_code" | "replayed" | "locked_out" | "not_confirmed";
 
-/** What EnrollTotp returns. */
-export interface Enrolment {
-  factorId: string;
-  otpauthUri: string;
-  qrCodeSvg: string;
-  qrCodePngDataUrl: string;
-  secret: string;
-  confirmBeforeMs: number;
-}
-
 /** What ConfirmTotp and VerifyTotp return. */
 export interface TotpCheck {
   outcome: TotpOutcome;
@@ -65,6 +52,15 @@ export interface TotpService {
 const recoveryAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 const period = 30;
 
+// Everything a TOTP operation needs, resolved from the options once.
+interface TotpState {
+  store: TotpStore;
+  box: SecretBox;
+  hasher: CodeHasher;
+  options: TotpServiceOptions;
+  now: () => number;
+}
+
 /**
  * Creates the TOTP domain. Secrets are generated here, sealed before they
  * are stored, and opened only to check a code. A code's time step is used
@@ -72,195 +68,193 @@ const period = 30;
  * a lock-out, during which even a right code is refused.
  */
 export function createTotpService(options: TotpServiceOptions): TotpService {
-  const { store, box, hasher } = options;
-  const now = options.now ?? Date.now;
-  const lockoutMs = options.lockoutSeconds * 1000;
+  const state: TotpState = {
+    store: options.store,
+    box: options.box,
+    hasher: options.hasher,
+    options,
+    now: options.now ?? Date.now,
+  };
+  return {
+    enroll: (input) => enrollFactor({ ...options, now: state.now }, input),
+    confirm: (input) => confirmFactor(state, input),
+    verify: (input) => verifyFactor(state, input),
+    async remove(factorId) {
+      if (!isUuid(factorId)) throw totpErrors.factorIdInvalid();
+      if (!(await state.store.deleteTotpFactor(factorId.toLowerCase()))) {
+        throw totpErrors.notFound();
+      }
+    },
+  };
+}
 
-  const result = (partial: Partial<TotpCheck> & { outcome: TotpOutcome }): TotpCheck => ({
+// Proof of possession: the first right code activates the factor and mints recovery codes.
+async function confirmFactor(
+  state: TotpState,
+  input: { factorId: string; code: string },
+): Promise<TotpCheck> {
+  const { store, hasher, options, now } = state;
+  const code = normalize(input.code);
+  const record = await load(state, input.factorId);
+  if (record.state === "confirmed") throw totpErrors.alreadyConfirmed();
+  const step = await matchStep(state, record, code);
+  if (step === undefined) return countFailure(state, record);
+  const recoveryCodes = Array.from({ length: 10 }, () => {
+    const raw = Array.from({ length: 10 }, () => recoveryAlphabet[randomInt(31)]).join("");
+    return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+  });
+  const used = await store.useTotpStep(record.id, {
+    step,
+    nowMs: now(),
+    requireState: "pending",
+    recoveryHashes: recoveryCodes.map((c) => hasher.hash(record.id, `recovery:${normalize(c)}`)),
+    retainUntilMs: retainUntil(state),
+  });
+  switch (used.kind) {
+    case "ok":
+      return result({
+        outcome: "verified",
+        attemptsRemaining: options.maxFailures,
+        recoveryCodes,
+        recoveryCodesRemaining: recoveryCodes.length,
+      });
+    case "locked":
+      return result({ outcome: "locked_out", lockedUntilMs: used.lockedUntilMs });
+    case "replayed":
+      return result({ outcome: "replayed" });
+    case "wrong_state":
+      throw totpErrors.alreadyConfirmed();
+    case "not_found":
+      throw totpErrors.notFound();
+  }
+}
+
+// A six-digit app code, or else a recovery code.
+async function verifyFactor(
+  state: TotpState,
+  input: { factorId: string; code: string },
+): Promise<TotpCheck> {
+  const code = normalize(input.code);
+  const record = await load(state, input.factorId);
+  if (record.state !== "confirmed") return result({ outcome: "not_confirmed" });
+  // Not an app code: try it as a recovery code.
+  if (!/^\d{6}$/.test(code)) return useRecoveryCode(state, record, code);
+  const step = await matchStep(state, record, code);
+  if (step === undefined) return countFailure(state, record);
+  const used = await state.store.useTotpStep(record.id, {
+    step,
+    nowMs: state.now(),
+    requireState: "confirmed",
+    retainUntilMs: retainUntil(state),
+  });
+  switch (used.kind) {
+    case "ok":
+      return result({
+        outcome: "verified",
+        attemptsRemaining: state.options.maxFailures,
+        recoveryCodesRemaining: used.record.recoveryHashes.length,
+      });
+    case "locked":
+      return result({ outcome: "locked_out", lockedUntilMs: used.lockedUntilMs });
+    case "replayed":
+      return result({ outcome: "replayed" });
+    case "wrong_state":
+      return result({ outcome: "not_confirmed" });
+    case "not_found":
+      throw totpErrors.notFound();
+  }
+}
+
+async function useRecoveryCode(
+  state: TotpState,
+  record: TotpFactorRecord,
+  code: string,
+): Promise<TotpCheck> {
+  const used = await state.store.useTotpRecoveryCode(record.id, {
+    candidateHashes: state.hasher.candidates(record.id, `recovery:${code}`),
+    nowMs: state.now(),
+    retainUntilMs: retainUntil(state),
+  });
+  switch (used.kind) {
+    case "ok":
+      return result({
+        outcome: "verified",
+        usedRecoveryCode: true,
+        recoveryCodesRemaining: used.remaining,
+        attemptsRemaining: state.options.maxFailures,
+      });
+    case "locked":
+      return result({ outcome: "locked_out", lockedUntilMs: used.lockedUntilMs });
+    case "wrong_state":
+      return result({ outcome: "not_confirmed" });
+    case "not_found":
+      throw totpErrors.notFound();
+    case "invalid":
+      return countFailure(state, record);
+  }
+}
+
+function result(partial: Partial<TotpCheck> & { outcome: TotpOutcome }): TotpCheck {
+  return {
     attemptsRemaining: 0,
     lockedUntilMs: 0,
     recoveryCodes: [],
     usedRecoveryCode: false,
     recoveryCodesRemaining: 0,
     ...partial,
+  };
+}
+
+async function load({ store, now }: TotpState, factorId: string): Promise<TotpFactorRecord> {
+  if (!isUuid(factorId)) throw totpErrors.factorIdInvalid();
+  const record = await store.getTotpFactor(factorId.toLowerCase(), now());
+  if (record === undefined) throw totpErrors.notFound();
+  return record;
+}
+
+// Finds the time step a code belongs to within the window, or undefined.
+async function matchStep(
+  { box, options, now }: TotpState,
+  record: TotpFactorRecord,
+  code: string,
+): Promise<number | undefined> {
+  if (!/^\d{6}$/.test(code)) return undefined;
+  const secret = box.open(record.sealedSecret, record.id);
+  const checked = await verifyTotpCode({
+    secret,
+    token: code,
+    epoch: Math.floor(now() / 1000),
+    epochTolerance: options.window * period,
   });
+  return checked.valid ? (checked as { timeStep: number }).timeStep : undefined;
+}
 
-  const load = async (factorId: string): Promise<TotpFactorRecord> => {
-    if (!isUuid(factorId)) throw totpErrors.factorIdInvalid();
-    const record = await store.getTotpFactor(factorId.toLowerCase(), now());
-    if (record === undefined) throw totpErrors.notFound();
-    return record;
-  };
+async function countFailure(
+  { store, options, now }: TotpState,
+  record: TotpFactorRecord,
+): Promise<TotpCheck> {
+  const counted = await store.recordTotpFailure(record.id, {
+    nowMs: now(),
+    maxFailures: options.maxFailures,
+    lockoutMs: options.lockoutSeconds * 1000,
+  });
+  switch (counted.kind) {
+    case "not_found":
+      throw totpErrors.notFound();
+    case "locked":
+      return result({ outcome: "locked_out", lockedUntilMs: counted.lockedUntilMs });
+    case "counted":
+      return counted.lockedUntilMs > 0
+        ? result({ outcome: "locked_out", lockedUntilMs: counted.lockedUntilMs })
+        : result({ outcome: "invalid_code", attemptsRemaining: counted.remaining });
+  }
+}
 
-  // Finds the time step a code belongs to within the window, or undefined.
-  const matchStep = async (record: TotpFactorRecord, code: string) => {
-    if (!/^\d{6}$/.test(code)) return undefined;
-    const secret = box.open(record.sealedSecret, record.id);
-    const checked = await verifyTotpCode({
-      secret,
-      token: code,
-      epoch: Math.floor(now() / 1000),
-      epochTolerance: options.window * period,
-    });
-    return checked.valid ? (checked as { timeStep: number }).timeStep : undefined;
-  };
+function normalize(code: string): string {
+  if (code.trim() === "" || code.length > 64) throw totpErrors.codeInvalid();
+  return code.replace(/[\s-]/g, "").toUpperCase();
+}
 
-  const failure = async (record: TotpFactorRecord): Promise<TotpCheck> => {
-    const counted = await store.recordTotpFailure(record.id, {
-      nowMs: now(),
-      maxFailures: options.maxFailures,
-      lockoutMs,
-    });
-    switch (counted.kind) {
-      case "not_found":
-        throw totpErrors.notFound();
-      case "locked":
-        return result({ outcome: "locked_out", lockedUntilMs: counted.lockedUntilMs });
-      case "counted":
-        return counted.lockedUntilMs > 0
-          ? result({ outcome: "locked_out", lockedUntilMs: counted.lockedUntilMs })
-          : result({ outcome: "invalid_code", attemptsRemaining: counted.remaining });
-    }
-  };
-
-  const normalize = (code: string) => {
-    if (code.trim() === "" || code.length > 64) throw totpErrors.codeInvalid();
-    return code.replace(/[\s-]/g, "").toUpperCase();
-  };
-
-  const retainUntil = () => now() + options.retentionSeconds * 1000;
-
-  return {
-    async enroll(input) {
-      const accountName = boundedText(input.accountName, totpLimits.accountName);
-      if (accountName === undefined) throw totpErrors.accountNameInvalid();
-      // An empty issuer takes the configured default; a given one obeys the same bounds.
-      const given = boundedText(input.issuer, totpLimits.issuer);
-      if (given === undefined) throw totpErrors.issuerInvalid();
-      const issuer = given === "" ? options.defaultIssuer : given;
-      const id = randomUUID();
-      const secret = generateSecret();
-      const otpauthUri = generateURI({ issuer, label: accountName, secret });
-      const createdAtMs = now();
-      const confirmBeforeMs = createdAtMs + options.pendingSeconds * 1000;
-      await store.createTotpFactor({
-        id,
-        accountName,
-        issuer,
-        sealedSecret: box.seal(secret, id),
-        state: "pending",
-        createdAtMs,
-        lastUsedStep: -1,
-        failures: 0,
-        lockedUntilMs: 0,
-        recoveryHashes: [],
-        retainUntilMs: confirmBeforeMs,
-      });
-      // Loaded on the first enrolment: QR rendering is rare, and its memory is not small.
-      const { default: QRCode } = await import("qrcode");
-      const [qrCodeSvg, qrCodePngDataUrl] = await Promise.all([
-        QRCode.toString(otpauthUri, { type: "svg", errorCorrectionLevel: "M" }),
-        QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: "M" }),
-      ]);
-      return { factorId: id, otpauthUri, qrCodeSvg, qrCodePngDataUrl, secret, confirmBeforeMs };
-    },
-
-    async confirm(input) {
-      const code = normalize(input.code);
-      const record = await load(input.factorId);
-      if (record.state === "confirmed") throw totpErrors.alreadyConfirmed();
-      const step = await matchStep(record, code);
-      if (step === undefined) return failure(record);
-      const recoveryCodes = Array.from({ length: 10 }, () => {
-        const raw = Array.from({ length: 10 }, () => recoveryAlphabet[randomInt(31)]).join("");
-        return `${raw.slice(0, 5)}-${raw.slice(5)}`;
-      });
-      const used = await store.useTotpStep(record.id, {
-        step,
-        nowMs: now(),
-        requireState: "pending",
-        recoveryHashes: recoveryCodes.map((c) =>
-          hasher.hash(record.id, `recovery:${normalize(c)}`),
-        ),
-        retainUntilMs: retainUntil(),
-      });
-      switch (used.kind) {
-        case "ok":
-          return result({
-            outcome: "verified",
-            attemptsRemaining: options.maxFailures,
-            recoveryCodes,
-            recoveryCodesRemaining: recoveryCodes.length,
-          });
-        case "locked":
-          return result({ outcome: "locked_out", lockedUntilMs: used.lockedUntilMs });
-        case "replayed":
-          return result({ outcome: "replayed" });
-        case "wrong_state":
-          throw totpErrors.alreadyConfirmed();
-        case "not_found":
-          throw totpErrors.notFound();
-      }
-    },
-
-    async verify(input) {
-      const code = normalize(input.code);
-      const record = await load(input.factorId);
-      if (record.state !== "confirmed") return result({ outcome: "not_confirmed" });
-      if (!/^\d{6}$/.test(code)) {
-        // Not an app code: try it as a recovery code.
-        const used = await store.useTotpRecoveryCode(record.id, {
-          candidateHashes: hasher.candidates(record.id, `recovery:${code}`),
-          nowMs: now(),
-          retainUntilMs: retainUntil(),
-        });
-        switch (used.kind) {
-          case "ok":
-            return result({
-              outcome: "verified",
-              usedRecoveryCode: true,
-              recoveryCodesRemaining: used.remaining,
-              attemptsRemaining: options.maxFailures,
-            });
-          case "locked":
-            return result({ outcome: "locked_out", lockedUntilMs: used.lockedUntilMs });
-          case "wrong_state":
-            return result({ outcome: "not_confirmed" });
-          case "not_found":
-            throw totpErrors.notFound();
-          case "invalid":
-            return failure(record);
-        }
-      }
-      const step = await matchStep(record, code);
-      if (step === undefined) return failure(record);
-      const used = await store.useTotpStep(record.id, {
-        step,
-        nowMs: now(),
-        requireState: "confirmed",
-        retainUntilMs: retainUntil(),
-      });
-      switch (used.kind) {
-        case "ok":
-          return result({
-            outcome: "verified",
-            attemptsRemaining: options.maxFailures,
-            recoveryCodesRemaining: used.record.recoveryHashes.length,
-          });
-        case "locked":
-          return result({ outcome: "locked_out", lockedUntilMs: used.lockedUntilMs });
-        case "replayed":
-          return result({ outcome: "replayed" });
-        case "wrong_state":
-          return result({ outcome: "not_confirmed" });
-        case "not_found":
-          throw totpErrors.notFound();
-      }
-    },
-
-    async remove(factorId) {
-      if (!isUuid(factorId)) throw totpErrors.factorIdInvalid();
-      if (!(await store.deleteTotpFactor(factorId.toLowerCase()))) throw totpErrors.notFound();
-    },
-  };
+function retainUntil({ options, now }: TotpState): number {
+  return now() + options.retentionSeconds * 1000;
 }

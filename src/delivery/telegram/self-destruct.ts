@@ -4,6 +4,7 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  type Tracer,
   trace,
 } from "@opentelemetry/api";
 import type { Api } from "grammy";
@@ -94,147 +95,176 @@ export interface SelfDestruct {
  * lease. Precision is the poll interval, or better with {@link SelfDestruct.wake}.
  */
 export function createSelfDestruct(options: SelfDestructOptions): SelfDestruct {
-  const now = options.now ?? Date.now;
-  const intervalMs = options.intervalMs ?? 1000;
-  const batchSize = options.batchSize ?? 50;
-  const retryDelayMs = options.retryDelayMs ?? 5000;
-  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-  let running = false;
-  let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
-  let timerAtMs = Number.POSITIVE_INFINITY;
-  let inFlight: Promise<number> | undefined;
-  // Due times announced with wake() and not yet covered by a claim, earliest
-  // first. Bounded: past the cap, the poll interval still catches every item.
-  let wakes: number[] = [];
-  const maxWakes = 1000;
-
-  const tracer = trace.getTracer("otp-service");
-
-  // Each deletion is its own trace, linked to the trace of the send that
-  // scheduled it (which may have ended long ago, in another process).
-  const handle = (item: DeletionItem): Promise<DeletionOutcome> => {
-    const links: Link[] = [];
-    if (item.traceparent !== undefined) {
-      const linked = trace.getSpanContext(
-        propagation.extract(ROOT_CONTEXT, { traceparent: item.traceparent }),
-      );
-      if (linked !== undefined) links.push({ context: linked });
-    }
-    return tracer.startActiveSpan(
-      "telegram self-destruct",
-      {
-        kind: SpanKind.INTERNAL,
-        links,
-        attributes: { "otp.channel": "telegram", "otp.delivery_id": item.deliveryId },
-      },
-      ROOT_CONTEXT,
-      async (span) => {
-        try {
-          const outcome = await handleItem(item);
-          span.setAttribute("otp.outcome", outcome.kind);
-          if (outcome.kind !== "deleted") {
-            span.setAttribute("otp.reason", outcome.error.reason);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.reason });
-          }
-          return outcome;
-        } catch (err) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: "queue error" });
-          throw err;
-        } finally {
-          span.end();
-        }
-      },
-    );
+  const state: PollerState = {
+    options,
+    now: options.now ?? Date.now,
+    intervalMs: options.intervalMs ?? 1000,
+    batchSize: options.batchSize ?? 50,
+    retryDelayMs: options.retryDelayMs ?? 5000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    tracer: trace.getTracer("otp-service"),
+    running: false,
+    stopping: false,
+    timer: undefined,
+    timerAtMs: Number.POSITIVE_INFINITY,
+    inFlight: undefined,
+    wakes: [],
   };
-
-  const handleItem = async (item: DeletionItem): Promise<DeletionOutcome> => {
-    try {
-      await options.deleteMessage(item, AbortSignal.timeout(requestTimeoutMs));
-      await options.queue.complete(item);
-      return { kind: "deleted", item };
-    } catch (err) {
-      const error =
-        err instanceof DeliveryError
-          ? err
-          : new DeliveryError("telegram", "INTERNAL", { retryable: false });
-      if (error.retryable) {
-        const retryAtMs = now() + Math.max(retryDelayMs, error.retryAfterMs ?? 0);
-        await options.queue.release(item, retryAtMs);
-        return { kind: "retrying", item, error, retryAtMs };
-      }
-      await options.queue.complete(item);
-      return { kind: "failed", item, error };
-    }
-  };
-
-  const round = async (): Promise<number> => {
-    let total = 0;
-    for (;;) {
-      const at = now();
-      // This claim covers every item due by `at`, so the wakes up to it are served.
-      wakes = wakes.filter((w) => w > at);
-      const items = await options.queue.claimDue(at, batchSize);
-      total += items.length;
-      const settled = await Promise.allSettled(items.map(handle));
-      for (const result of settled) {
-        if (result.status === "fulfilled") options.onOutcome?.(result.value);
-        // A queue error while completing: the lease brings the item back later.
-        else options.onError?.(result.reason);
-      }
-      if (items.length < batchSize || stopping) return total;
-    }
-  };
-
-  const runOnce = (): Promise<number> => {
-    // One round at a time in this process; other processes are kept apart by the claims.
-    inFlight ??= round().finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
-  };
-
-  const arm = (atMs: number) => {
-    if (!running || atMs >= timerAtMs) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timerAtMs = atMs;
-    timer = setTimeout(tick, Math.max(0, atMs - now()));
-    timer.unref();
-  };
-
-  const tick = () => {
-    timer = undefined;
-    timerAtMs = Number.POSITIVE_INFINITY;
-    runOnce()
-      .catch((err: unknown) => options.onError?.(err))
-      .finally(() => arm(Math.min(now() + intervalMs, wakes[0] ?? Number.POSITIVE_INFINITY)));
-  };
-
   return {
     start() {
-      if (running) return;
-      running = true;
-      stopping = false;
-      arm(now());
+      if (state.running) return;
+      state.running = true;
+      state.stopping = false;
+      arm(state, state.now());
     },
     async stop() {
-      running = false;
-      stopping = true;
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      timerAtMs = Number.POSITIVE_INFINITY;
-      wakes = [];
-      await inFlight?.catch(() => {});
+      state.running = false;
+      state.stopping = true;
+      if (state.timer !== undefined) clearTimeout(state.timer);
+      state.timer = undefined;
+      state.timerAtMs = Number.POSITIVE_INFINITY;
+      state.wakes = [];
+      await state.inFlight?.catch(() => {});
     },
-    runOnce,
+    runOnce: () => runOnce(state),
     wake(dueMs) {
-      if (!running) return;
+      if (!state.running) return;
+      const { wakes } = state;
       if (wakes.length < maxWakes && !wakes.includes(dueMs)) {
         const at = wakes.findIndex((w) => w > dueMs);
         wakes.splice(at === -1 ? wakes.length : at, 0, dueMs);
       }
       // A timer already set for earlier stays; the round it runs re-arms for the next wake.
-      arm(dueMs);
+      arm(state, dueMs);
     },
   };
+}
+
+// The poller's settings and its moving parts.
+interface PollerState {
+  options: SelfDestructOptions;
+  now: () => number;
+  intervalMs: number;
+  batchSize: number;
+  retryDelayMs: number;
+  requestTimeoutMs: number;
+  tracer: Tracer;
+  running: boolean;
+  stopping: boolean;
+  timer: NodeJS.Timeout | undefined;
+  timerAtMs: number;
+  inFlight: Promise<number> | undefined;
+  // Due times announced with wake() and not yet covered by a claim, earliest
+  // first. Bounded: past the cap, the poll interval still catches every item.
+  wakes: number[];
+}
+
+const maxWakes = 1000;
+
+function runOnce(state: PollerState): Promise<number> {
+  // One round at a time in this process; other processes are kept apart by the claims.
+  state.inFlight ??= round(state).finally(() => {
+    state.inFlight = undefined;
+  });
+  return state.inFlight;
+}
+
+function arm(state: PollerState, atMs: number): void {
+  if (!state.running || atMs >= state.timerAtMs) return;
+  if (state.timer !== undefined) clearTimeout(state.timer);
+  state.timerAtMs = atMs;
+  state.timer = setTimeout(() => tick(state), Math.max(0, atMs - state.now()));
+  state.timer.unref();
+}
+
+function tick(state: PollerState): void {
+  state.timer = undefined;
+  state.timerAtMs = Number.POSITIVE_INFINITY;
+  runOnce(state)
+    .catch((err: unknown) => state.options.onError?.(err))
+    .finally(() =>
+      arm(
+        state,
+        Math.min(state.now() + state.intervalMs, state.wakes[0] ?? Number.POSITIVE_INFINITY),
+      ),
+    );
+}
+
+// Claims due items in batches until none is left, and handles each.
+async function round(state: PollerState): Promise<number> {
+  const { options, batchSize } = state;
+  let total = 0;
+  for (;;) {
+    const at = state.now();
+    // This claim covers every item due by `at`, so the wakes up to it are served.
+    state.wakes = state.wakes.filter((w) => w > at);
+    const items = await options.queue.claimDue(at, batchSize);
+    total += items.length;
+    const settled = await Promise.allSettled(items.map((item) => handle(state, item)));
+    for (const result of settled) {
+      if (result.status === "fulfilled") options.onOutcome?.(result.value);
+      // A queue error while completing: the lease brings the item back later.
+      else options.onError?.(result.reason);
+    }
+    if (items.length < batchSize || state.stopping) return total;
+  }
+}
+
+// Each deletion is its own trace, linked to the trace of the send that
+// scheduled it (which may have ended long ago, in another process).
+function handle(state: PollerState, item: DeletionItem): Promise<DeletionOutcome> {
+  const links: Link[] = [];
+  if (item.traceparent !== undefined) {
+    const linked = trace.getSpanContext(
+      propagation.extract(ROOT_CONTEXT, { traceparent: item.traceparent }),
+    );
+    if (linked !== undefined) links.push({ context: linked });
+  }
+  return state.tracer.startActiveSpan(
+    "telegram self-destruct",
+    {
+      kind: SpanKind.INTERNAL,
+      links,
+      attributes: { "otp.channel": "telegram", "otp.delivery_id": item.deliveryId },
+    },
+    ROOT_CONTEXT,
+    async (span) => {
+      try {
+        const outcome = await deleteItem(state, item);
+        span.setAttribute("otp.outcome", outcome.kind);
+        if (outcome.kind !== "deleted") {
+          span.setAttribute("otp.reason", outcome.error.reason);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.reason });
+        }
+        return outcome;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: "queue error" });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+// Deletes the message, then completes the item, or gives it back for a retry.
+async function deleteItem(state: PollerState, item: DeletionItem): Promise<DeletionOutcome> {
+  const { options } = state;
+  try {
+    await options.deleteMessage(item, AbortSignal.timeout(state.requestTimeoutMs));
+    await options.queue.complete(item);
+    return { kind: "deleted", item };
+  } catch (err) {
+    const error =
+      err instanceof DeliveryError
+        ? err
+        : new DeliveryError("telegram", "INTERNAL", { retryable: false });
+    if (error.retryable) {
+      const retryAtMs = state.now() + Math.max(state.retryDelayMs, error.retryAfterMs ?? 0);
+      await options.queue.release(item, retryAtMs);
+      return { kind: "retrying", item, error, retryAtMs };
+    }
+    await options.queue.complete(item);
+    return { kind: "failed", item, error };
+  }
 }

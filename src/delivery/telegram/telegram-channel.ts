@@ -83,32 +83,13 @@ const phone = /^\+[1-9]\d{6,14}$/;
  * a self-destructing message is put in the deletion queue once sent.
  */
 export function createTelegramChannel(options: TelegramChannelOptions): Channel {
-  const { api } = options;
-  const now = options.now ?? Date.now;
-  const templates = options.templates ?? createTemplates();
-  const policy = options.retry ?? defaultRetryPolicy;
-  const outage = createOutageTracker();
-
-  const resolveChat = async (recipient: string): Promise<string> => {
-    const account = recipient.startsWith(telegramAccountPrefix)
-      ? recipient.slice(telegramAccountPrefix.length)
-      : undefined;
-    if (account === undefined && !phone.test(recipient)) return recipient;
-    let chatId: string | undefined;
-    try {
-      chatId =
-        account === undefined
-          ? await options.links?.chatFor(recipient)
-          : await options.links?.chatForAccount(account);
-    } catch {
-      throw new DeliveryError("telegram", "RECIPIENT_LOOKUP_FAILED", { retryable: true });
-    }
-    if (chatId === undefined) {
-      throw new DeliveryError("telegram", "RECIPIENT_NOT_LINKED", { retryable: false });
-    }
-    return chatId;
+  const state: ChannelState = {
+    options,
+    now: options.now ?? Date.now,
+    templates: options.templates ?? createTemplates(),
+    policy: options.retry ?? defaultRetryPolicy,
+    outage: createOutageTracker(),
   };
-
   return {
     kind: "telegram",
     description: "Telegram bot",
@@ -117,73 +98,126 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       deliveryId: string,
       sendOptions: SendOptions = {},
     ): Promise<SendReceipt> {
-      let attempts = 0;
       try {
-        if (message.selfDestructSeconds > 0 && options.deletionQueue === undefined) {
-          throw new DeliveryError("telegram", "SELF_DESTRUCT_UNAVAILABLE", { retryable: false });
-        }
-        const chatId = await resolveChat(message.recipient);
-        const text =
-          message.code === undefined
-            ? message.text
-            : templates.render("telegram", message.code).text;
-        const sent = await withRetry(
-          async ({ signal, attempt }) => {
-            attempts = attempt;
-            try {
-              return await api.sendMessage(
-                chatId,
-                text,
-                { protect_content: true, link_preview_options: { is_disabled: true } },
-                grammySignal(signal),
-              );
-            } catch (err) {
-              throw classifyTelegramError(err);
-            }
-          },
-          narrowPolicy(policy, sendOptions),
-          {
-            channel: "telegram",
-            random: options.random,
-            onRetry: sendOptions.onRetry,
-            signal: sendOptions.signal,
-          },
-        );
-        // Telegram numbers messages per chat, so the chat is part of a unique id.
-        const receipt: SendReceipt = {
-          providerMessageId: `${sent.chat.id}:${sent.message_id}`,
-          status: "sent",
-          attempts,
-        };
-        if (message.selfDestructSeconds > 0 && options.deletionQueue !== undefined) {
-          const sentChat = String(sent.chat.id);
-          const item: DeletionItem = {
-            chatId: options.sealChat?.(sentChat) ?? sentChat,
-            messageId: sent.message_id,
-            deliveryId,
-            // The deletion runs later, elsewhere; its span links back to this trace.
-            ...currentTraceparent(),
-          };
-          const dueMs = now() + message.selfDestructSeconds * 1000;
-          try {
-            await options.deletionQueue.schedule(item, dueMs);
-          } catch {
-            // A code promised to vanish must not linger: take it back now.
-            await api.deleteMessage(sentChat, item.messageId).catch(() => {});
-            throw new DeliveryError("telegram", "SELF_DESTRUCT_UNAVAILABLE", { retryable: false });
-          }
-          options.onDeletionScheduled?.(dueMs);
-          receipt.deleteAtMs = dueMs;
-        }
-        outage.succeeded();
+        const receipt = await sendMessage(state, message, deliveryId, sendOptions);
+        state.outage.succeeded();
         return receipt;
       } catch (err) {
-        if (err instanceof DeliveryError) outage.failed(err);
+        if (err instanceof DeliveryError) state.outage.failed(err);
         throw err;
       }
     },
-    healthy: async () => outage.healthy(),
+    healthy: async () => state.outage.healthy(),
   };
+}
+
+// What the channel's functions share, resolved from the options once.
+interface ChannelState {
+  options: TelegramChannelOptions;
+  now: () => number;
+  templates: Templates;
+  policy: RetryPolicy;
+  outage: ReturnType<typeof createOutageTracker>;
+}
+
+// Sends with retries, then schedules the deletion of a self-destructing message.
+async function sendMessage(
+  state: ChannelState,
+  message: OutgoingMessage,
+  deliveryId: string,
+  sendOptions: SendOptions,
+): Promise<SendReceipt> {
+  const { options } = state;
+  if (message.selfDestructSeconds > 0 && options.deletionQueue === undefined) {
+    throw new DeliveryError("telegram", "SELF_DESTRUCT_UNAVAILABLE", { retryable: false });
+  }
+  const chatId = await resolveChat(options.links, message.recipient);
+  const text =
+    message.code === undefined
+      ? message.text
+      : state.templates.render("telegram", message.code).text;
+  let attempts = 0;
+  const sent = await withRetry(
+    async ({ signal, attempt }) => {
+      attempts = attempt;
+      try {
+        return await options.api.sendMessage(
+          chatId,
+          text,
+          { protect_content: true, link_preview_options: { is_disabled: true } },
+          grammySignal(signal),
+        );
+      } catch (err) {
+        throw classifyTelegramError(err);
+      }
+    },
+    narrowPolicy(state.policy, sendOptions),
+    {
+      channel: "telegram",
+      random: options.random,
+      onRetry: sendOptions.onRetry,
+      signal: sendOptions.signal,
+    },
+  );
+  // Telegram numbers messages per chat, so the chat is part of a unique id.
+  const receipt: SendReceipt = {
+    providerMessageId: `${sent.chat.id}:${sent.message_id}`,
+    status: "sent",
+    attempts,
+  };
+  if (message.selfDestructSeconds > 0 && options.deletionQueue !== undefined) {
+    const item: DeletionItem = {
+      chatId: String(sent.chat.id),
+      messageId: sent.message_id,
+      deliveryId,
+      // The deletion runs later, elsewhere; its span links back to this trace.
+      ...currentTraceparent(),
+    };
+    const dueMs = state.now() + message.selfDestructSeconds * 1000;
+    await scheduleDeletion(options, options.deletionQueue, item, dueMs);
+    receipt.deleteAtMs = dueMs;
+  }
+  return receipt;
+}
+
+// Puts a sent message in the deletion queue, its chat id sealed; when that
+// fails, the message is deleted at once and the send fails.
+async function scheduleDeletion(
+  options: TelegramChannelOptions,
+  queue: DeletionQueue,
+  sent: DeletionItem,
+  dueMs: number,
+): Promise<void> {
+  const item = { ...sent, chatId: options.sealChat?.(sent.chatId) ?? sent.chatId };
+  try {
+    await queue.schedule(item, dueMs);
+  } catch {
+    // A code promised to vanish must not linger: take it back now.
+    await options.api.deleteMessage(sent.chatId, item.messageId).catch(() => {});
+    throw new DeliveryError("telegram", "SELF_DESTRUCT_UNAVAILABLE", { retryable: false });
+  }
+  options.onDeletionScheduled?.(dueMs);
+}
+
+// A phone number or `account:<id>` becomes its linked chat; anything else is a chat already.
+async function resolveChat(links: TelegramLinks | undefined, recipient: string): Promise<string> {
+  const account = recipient.startsWith(telegramAccountPrefix)
+    ? recipient.slice(telegramAccountPrefix.length)
+    : undefined;
+  if (account === undefined && !phone.test(recipient)) return recipient;
+  let chatId: string | undefined;
+  try {
+    chatId =
+      account === undefined
+        ? await links?.chatFor(recipient)
+        : await links?.chatForAccount(account);
+  } catch {
+    throw new DeliveryError("telegram", "RECIPIENT_LOOKUP_FAILED", { retryable: true });
+  }
+  if (chatId === undefined) {
+    throw new DeliveryError("telegram", "RECIPIENT_NOT_LINKED", { retryable: false });
+  }
+  return chatId;
 }
 
 /** The W3C traceparent of the active span, when tracing is on. */
