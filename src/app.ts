@@ -58,46 +58,16 @@ export async function startServer(
   config: Config,
   overrides: ServerOverrides = {},
 ): Promise<RunningServer> {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
-  const metrics = overrides.metrics ?? createMetrics();
-  const now = overrides.now ?? Date.now;
-  // Recipients reach Redis only hashed (key names, filters) or sealed (values).
-  const vault = createRecipientVault(config.hmacSecrets);
-  const opened: OpenedStore =
-    overrides.store === undefined
-      ? await openStore(config, now, vault)
-      : { store: overrides.store, redis: undefined };
-  // Every call sees only its own tenant's records (see tenant-store.ts).
-  const store = createTenantStore(opened.store, {
-    onUsageError: (err) => logger.warn({ err }, "usage not counted"),
-  });
-  // Usage counters are best effort: a failed count never fails the call it counts.
-  const countUsage = (counter: string) => {
-    store.incrementUsage(currentTenant() ?? "default", counter, now()).catch((err: unknown) => {
-      logger.warn({ err, counter }, "usage not counted");
-    });
-  };
-  const hasher = createCodeHasher(config.hmacSecrets, { scope: currentIdempotencyScope });
+  const app = await openContext(config, overrides);
+  const { logger, store } = app;
   const shutdown = new AbortController();
-  const app: AppContext = {
-    config,
-    logger,
-    metrics,
-    now,
-    vault,
-    store,
-    opened,
-    hasher,
-    countUsage,
-    leader: overrides.leader ?? isLeader(),
-  };
   const delivery = await buildDelivery(app);
   const { providers, channels } = delivery;
   const domains = await buildDomains(app, delivery, {
     watchPollMs: overrides.watchPollMs,
     shutdown: shutdown.signal,
   });
-  const { admin, feed } = await openAdmin(opened);
+  const { admin, feed } = await openAdmin(app.opened);
   let draining = false;
   const { handler, health } = buildHttpHandler(app, domains, delivery, admin, () => draining);
 
@@ -133,5 +103,41 @@ export async function startServer(
       })();
       return closing;
     },
+  };
+}
+
+/** The logger, metrics, clock, store (scoped to the call's tenant) and keys every part is built from. */
+async function openContext(config: Config, overrides: ServerOverrides): Promise<AppContext> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = overrides.metrics ?? createMetrics();
+  const now = overrides.now ?? Date.now;
+  // Recipients reach Redis only hashed (key names, filters) or sealed (values).
+  const vault = createRecipientVault(config.hmacSecrets);
+  const opened: OpenedStore =
+    overrides.store === undefined
+      ? await openStore(config, now, vault)
+      : { store: overrides.store, redis: undefined };
+  // Every call sees only its own tenant's records (see tenant-store.ts).
+  const store = createTenantStore(opened.store, {
+    onUsageError: (err) => logger.warn({ err }, "usage not counted"),
+  });
+  // Usage counters are best effort: a failed count never fails the call it counts.
+  const countUsage = (counter: string) => {
+    store.incrementUsage(currentTenant() ?? "default", counter, now()).catch((err: unknown) => {
+      logger.warn({ err, counter }, "usage not counted");
+    });
+  };
+  const hasher = createCodeHasher(config.hmacSecrets, { scope: currentIdempotencyScope });
+  return {
+    config,
+    logger,
+    metrics,
+    now,
+    vault,
+    store,
+    opened,
+    hasher,
+    countUsage,
+    leader: overrides.leader ?? isLeader(),
   };
 }

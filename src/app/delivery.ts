@@ -5,6 +5,7 @@ import { createOutboxChannel } from "../delivery/outbox/outbox-channel.js";
 import { recipientIdentity } from "../delivery/recipient-identity.js";
 import type { RecipientPolicy } from "../delivery/recipients.js";
 import { createTemplates } from "../delivery/templates.js";
+import type { TargetRecord } from "../otp/challenge-store.js";
 import type { AppContext } from "./app-context.js";
 import { createProviders, type Providers } from "./providers.js";
 
@@ -78,24 +79,7 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
     onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),
     onRetry: (channel, err, attempt, delayMs) =>
       logger.info({ channel, attempt, delay_ms: delayMs, reason: err.reason }, "delivery retry"),
-    admit: async (target) => {
-      const { sendsPerRecipient, tenantSendsPerChannel } = config.rateLimits;
-      if (sendsPerRecipient !== "off") {
-        // Every spelling of one mailbox or number shares one budget, keyed by a keyed hash.
-        const identity = recipientIdentity(target.recipient, {
-          plusTagDomains: config.plusTagDomains,
-        });
-        const byRecipient = await store.consume(
-          "sends_recipient",
-          vault.index("limit-recipient", identity),
-          sendsPerRecipient,
-        );
-        if (!byRecipient.allowed) return byRecipient;
-      }
-      // The tenant's daily quota per channel; the tenant-scoped store keys it by tenant.
-      if (tenantSendsPerChannel === "off") return { allowed: true, retryAfterMs: 0 };
-      return store.consume(`tenant_sends_${target.channel}`, "all", tenantSendsPerChannel);
-    },
+    admit: (target) => admitSend(app, target),
     now,
   });
   const targetRules = {
@@ -104,4 +88,32 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
   };
 
   return { providers, channels, dispatcher, targetRules };
+}
+
+/**
+ * Whether one more message may go to this target: the per-recipient budget
+ * (every spelling of one mailbox or number counted as one, keyed by a keyed
+ * hash) and the tenant's daily quota for the channel.
+ */
+async function admitSend(
+  app: AppContext,
+  target: TargetRecord,
+): Promise<{ allowed: boolean; retryAfterMs: number }> {
+  const { config, store, vault } = app;
+  const { sendsPerRecipient, tenantSendsPerChannel } = config.rateLimits;
+  if (sendsPerRecipient !== "off") {
+    // Every spelling of one mailbox or number shares one budget, keyed by a keyed hash.
+    const identity = recipientIdentity(target.recipient, {
+      plusTagDomains: config.plusTagDomains,
+    });
+    const byRecipient = await store.consume(
+      "sends_recipient",
+      vault.index("limit-recipient", identity),
+      sendsPerRecipient,
+    );
+    if (!byRecipient.allowed) return byRecipient;
+  }
+  // The tenant's daily quota per channel; the tenant-scoped store keys it by tenant.
+  if (tenantSendsPerChannel === "off") return { allowed: true, retryAfterMs: 0 };
+  return store.consume(`tenant_sends_${target.channel}`, "all", tenantSendsPerChannel);
 }

@@ -9,7 +9,7 @@ import { createReadiness } from "../http/readiness.js";
 import { callerKey } from "../rpc/caller.js";
 import { createHealthService, type HealthService } from "../rpc/health-service.js";
 import { authenticate } from "../rpc/interceptors/auth-interceptor.js";
-import { createInterceptors, createRoutes, servedServices } from "../rpc/router.js";
+import { createInterceptors, createRoutes, type RouteDeps, servedServices } from "../rpc/router.js";
 import { createRpcHandler } from "../rpc/rpc-handler.js";
 import type { AdminStore } from "../tenancy/admin-store.js";
 import type { AppContext } from "./app-context.js";
@@ -28,15 +28,62 @@ export function buildHttpHandler(
   admin: AdminStore,
   draining: () => boolean,
 ): { handler: RequestHandler; health: HealthService } {
+  const { config, logger, metrics, store } = app;
+  const health = createHealthService();
+  health.setServing(servedServices);
+  const deps = routeDeps(app, domains, delivery, admin, health);
+  const authOptions = { admin, ...deps.auth };
+  const connect = createRpcHandler({
+    routes: createRoutes(deps),
+    interceptors: createInterceptors(deps),
+    contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
+    authenticate: async (procedure, headers, values) => {
+      const caller = await authenticate(authOptions, procedure, headers);
+      if (caller !== undefined) values.set(callerKey, caller);
+    },
+    readMaxBytes: config.maxRequestBytes,
+    logger,
+    observe: deps.observeRpc,
+    onReason: deps.onReason,
+  });
+  // Provider webhooks first: they are plain HTTP, neither RPCs nor browser calls.
+  const handler = withMounts(
+    withProbes(
+      withJwks(
+        withCors(connect, {
+          origins: config.corsOrigins,
+          // Origins listed on live publishable keys are answered too.
+          isAllowed: (origin) => admin.isOriginAllowed(origin),
+        }),
+        () => domains.signer.jwks(),
+      ),
+      {
+        // Ready only while every shard or Cluster master answers (see docs/scaling-and-redis.md).
+        ready: createReadiness({ check: () => store.ping(), draining }),
+        metrics: () => metrics.render(),
+      },
+    ),
+    delivery.providers.mounts,
+  );
+
+  return { handler, health };
+}
+
+/** What the router and the interceptors are built from: the domains, and how calls are counted and logged. */
+function routeDeps(
+  app: AppContext,
+  domains: Domains,
+  delivery: DeliveryParts,
+  admin: AdminStore,
+  health: HealthService,
+): RouteDeps {
   const { config, logger, metrics, store, now, countUsage } = app;
   const { challenges, totp, signer, deliveries } = domains;
-  const { dispatcher, providers } = delivery;
+  const { dispatcher } = delivery;
   const countDeferredUsage = () => {
     for (const counter of takeDeferredUsage()) countUsage(counter);
   };
-  const health = createHealthService();
-  health.setServing(servedServices);
-  const deps = {
+  return {
     challenges,
     totp,
     signer,
@@ -79,39 +126,4 @@ export function buildHttpHandler(
     observeRpc: (procedure: string, status: string, seconds: number) =>
       metrics.rpcCompleted(procedure, status, seconds),
   };
-  const authOptions = { admin, ...deps.auth };
-  const connect = createRpcHandler({
-    routes: createRoutes(deps),
-    interceptors: createInterceptors(deps),
-    contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
-    authenticate: async (procedure, headers, values) => {
-      const caller = await authenticate(authOptions, procedure, headers);
-      if (caller !== undefined) values.set(callerKey, caller);
-    },
-    readMaxBytes: config.maxRequestBytes,
-    logger,
-    observe: deps.observeRpc,
-    onReason: deps.onReason,
-  });
-  // Provider webhooks first: they are plain HTTP, neither RPCs nor browser calls.
-  const handler = withMounts(
-    withProbes(
-      withJwks(
-        withCors(connect, {
-          origins: config.corsOrigins,
-          // Origins listed on live publishable keys are answered too.
-          isAllowed: (origin) => admin.isOriginAllowed(origin),
-        }),
-        () => signer.jwks(),
-      ),
-      {
-        // Ready only while every shard or Cluster master answers (see docs/scaling-and-redis.md).
-        ready: createReadiness({ check: () => store.ping(), draining }),
-        metrics: () => metrics.render(),
-      },
-    ),
-    providers.mounts,
-  );
-
-  return { handler, health };
 }
