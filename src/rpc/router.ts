@@ -21,7 +21,7 @@ import { createAuthInterceptor } from "./interceptors/auth-interceptor.js";
 import { createErrorInterceptor } from "./interceptors/error-interceptor.js";
 import { createRateLimitInterceptor } from "./interceptors/rate-limit-interceptor.js";
 import { createRpcLogInterceptor, type RpcObserver } from "./interceptors/rpc-log-interceptor.js";
-import { createTracingInterceptor } from "./interceptors/tracing-interceptor.js";
+import { createTracingInterceptor, tracingEnabled } from "./interceptors/tracing-interceptor.js";
 import { createOtpHandlers } from "./otp-service.js";
 import { createDescriptorRegistry, createReflectionServices } from "./reflection-service.js";
 
@@ -92,7 +92,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
 
 /**
  * The interceptors, outermost first:
- * 1. tracing, outside everything, so the server span covers the whole call and
+ * 1. tracing (when a tracer provider is registered), outside everything, so the server span covers the whole call and
  *    every log line and Redis call inside it carries its trace id;
  * 2. the RPC log, so it records the code the client sees;
  * 3. the error interceptor, which turns whatever is thrown inside it into that code;
@@ -118,7 +118,9 @@ export function createInterceptors(
   >,
 ): Interceptor[] {
   return [
-    createTracingInterceptor(),
+    // Without a tracer provider (no OTEL_* exporter), spans would be no-ops
+    // made and dropped on every call: the interceptor is left out.
+    ...(tracingEnabled() ? [createTracingInterceptor()] : []),
     createRpcLogInterceptor(deps.logger, deps.observeRpc),
     createErrorInterceptor(deps.logger, deps.onReason),
     createAuthInterceptor({ admin: deps.admin, ...deps.auth }),

@@ -2,9 +2,11 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
   context,
   propagation,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   type TextMapGetter,
+  TraceFlags,
   trace,
 } from "@opentelemetry/api";
 import { codeName } from "./rpc-log-interceptor.js";
@@ -14,6 +16,27 @@ const headerGetter: TextMapGetter<Headers> = {
   keys: (headers) => [...headers.keys()],
   get: (headers, key) => headers.get(key) ?? undefined,
 };
+
+/**
+ * Whether spans go anywhere: true once a tracer provider is registered (the
+ * SDK started by otel-start.mjs, or a test's). The probe is the child of a
+ * parent that was not sampled, so a real provider makes a span of its own
+ * (a new span id) that it neither records nor exports; the no-op API just
+ * hands the parent back.
+ */
+export function tracingEnabled(): boolean {
+  const parent = {
+    traceId: "0af7651916cd43dd8448eb211c80319c",
+    spanId: "b7ad6b7169203331",
+    traceFlags: TraceFlags.NONE,
+    isRemote: true,
+  };
+  const probe = trace
+    .getTracer("otp-service")
+    .startSpan("probe", {}, trace.setSpanContext(ROOT_CONTEXT, parent));
+  probe.end();
+  return probe.spanContext().spanId !== parent.spanId;
+}
 
 /** The wire protocol of a request, from its content type. */
 export function protocolOf(contentType: string | null): "grpc" | "grpc_web" | "connect_rpc" {
