@@ -1,0 +1,39 @@
+import type { Dispatcher } from "../delivery/dispatcher.js";
+import type { TargetRules } from "../delivery/targets.js";
+import type { LimitRefusal, RateLimit } from "../tenancy/limit-store.js";
+import type { ChallengeStore } from "./challenge-store.js";
+import type { OtpObserver } from "./challenge-types.js";
+import type { CodeHasher } from "./code-hasher.js";
+import { otpErrors } from "./errors.js";
+
+/**
+ * What every challenge operation reads: the store, the hasher, the
+ * dispatcher and the service's settings, resolved once by
+ * `createChallengeService` and shared by all its calls.
+ */
+export interface ChallengeDeps {
+  store: ChallengeStore;
+  hasher: CodeHasher;
+  dispatcher: Dispatcher;
+  /** Which targets Generate accepts, with the dispatcher's channels as the usable ones. */
+  rules: TargetRules;
+  now: () => number;
+  /** Minimum time between two codes for one challenge, in milliseconds. */
+  cooldownMs: number;
+  /** How long a challenge stays readable after its code expires, in milliseconds. */
+  retentionMs: number;
+  /** The most codes one challenge may have, the first included. */
+  maxSends: number;
+  /** Verify calls per challenge, counted before the challenge is looked up. */
+  verifyPerChallenge: RateLimit | "off";
+  observer: OtpObserver | undefined;
+}
+
+/**
+ * Tells the observer of a refused limit, and answers as the interceptor's
+ * limits always have: `RATE_LIMITED` with the bucket's name and retry delay.
+ */
+export function rateLimitedBy(deps: ChallengeDeps, refusal: LimitRefusal) {
+  deps.observer?.rateLimited(refusal.bucket);
+  return otpErrors.rateLimited(refusal.bucket, refusal.retryAfterMs);
+}

@@ -1,0 +1,60 @@
+import type { ChallengeDeps } from "./challenge-deps.js";
+import type { ChallengeRecord } from "./challenge-store.js";
+import type { CallLimits, IssuedCode } from "./challenge-types.js";
+import { issuedCode } from "./challenge-view.js";
+import { otpErrors } from "./errors.js";
+
+/**
+ * Sends a code to the challenge's targets, in order, and records every
+ * attempt with the challenge. A challenge without targets sends nothing.
+ */
+export async function deliverCode(
+  deps: ChallengeDeps,
+  record: ChallengeRecord,
+  code: string,
+  limits: CallLimits,
+): Promise<{ record: ChallengeRecord; retryAfterMs: number }> {
+  if (record.targets.length === 0) return { record, retryAfterMs: 0 };
+  const { attempts, retryAfterMs } = await deps.dispatcher.deliver(
+    record.targets,
+    {
+      code,
+      ttlSeconds: record.ttlSeconds,
+      ...(record.locale === undefined || record.locale === "" ? {} : { locale: record.locale }),
+    },
+    record.id,
+    limits,
+  );
+  await deps.store.setDeliveryAttempts(record.id, attempts, deps.now());
+  return { record: { ...record, deliveryAttempts: attempts }, retryAfterMs };
+}
+
+/**
+ * Sends a freshly issued code and answers what Generate and Resend return.
+ * When no target accepted it, fails with `RATE_LIMITED` (every target was
+ * over a send quota) or `DELIVERY_FAILED`; with `cancelOnFailure` (a first
+ * code) the challenge is canceled first.
+ */
+export async function sendOrFail(
+  deps: ChallengeDeps,
+  record: ChallengeRecord,
+  code: string,
+  cancelOnFailure: boolean,
+  limits: CallLimits,
+): Promise<IssuedCode> {
+  const { record: delivered, retryAfterMs } = await deliverCode(deps, record, code, limits);
+  if (
+    delivered.targets.length > 0 &&
+    !delivered.deliveryAttempts.some((a) => a.status === "accepted")
+  ) {
+    // Nobody can ever receive this code: retire it rather than leave a live, unreachable code.
+    if (cancelOnFailure) await deps.store.cancel(record.id, deps.now());
+    if (delivered.deliveryAttempts.every((a) => a.errorReason === "RATE_LIMITED")) {
+      // The per-recipient or the tenant's per-channel quota: both are send quotas.
+      deps.observer?.rateLimited("sends");
+      throw otpErrors.rateLimited("sends", retryAfterMs);
+    }
+    throw otpErrors.deliveryFailed(delivered.targets.map((t) => t.channel));
+  }
+  return issuedCode(deps, delivered, code);
+}
