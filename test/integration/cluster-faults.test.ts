@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/app.js";
 import { clusterSlotOf } from "../../src/store/redis/cluster-slot.js";
 import { callJson, errorReason, type JsonReply } from "../support/connect-json.js";
+import { readyz, until } from "../support/readiness.js";
 import { type RedisCluster, startRedisCluster } from "../support/redis-harness.js";
 import { startTestServer } from "../support/test-server.js";
 
@@ -75,18 +76,6 @@ async function onlyKey(pattern: string): Promise<{ key: string; port: number }> 
   );
   expect(hits).toHaveLength(1);
   return hits[0] as { key: string; port: number };
-}
-
-async function readyz(url: string): Promise<number> {
-  return (await fetch(`${url}/readyz`)).status;
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 function expectUnavailable(reply: JsonReply): void {

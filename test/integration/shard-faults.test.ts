@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/app.js";
 import { shardIndexForUuid } from "../../src/store/redis/shard-index.js";
 import { callJson, errorReason } from "../support/connect-json.js";
+import { readyz, until } from "../support/readiness.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { startTestServer } from "../support/test-server.js";
 
@@ -16,18 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(shards.map((s) => s.stop()));
 });
-
-async function readyz(url: string): Promise<number> {
-  return (await fetch(`${url}/readyz`)).status;
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 describe("one URL shard killed under a running service", () => {
   let server: RunningServer;
