@@ -9,8 +9,8 @@ const usageRetentionMs = 40 * 86_400_000;
 /**
  * What every record kind of the memory store shares: the maps, the clock and
  * the sweep that drops what has expired. The record modules (challenges.ts,
- * limits.ts, deliveries.ts, totp-factors.ts, outbox.ts) change it only
- * between awaits, which is what makes each of their methods atomic.
+ * limits.ts, deliveries.ts, totp-factors.ts, outbox.ts) read and change it
+ * without awaiting in between, which is what makes each of their methods atomic.
  */
 export interface MemoryState {
   /** The clock used to drop expired records. */

@@ -30,8 +30,10 @@ export interface MemoryStore extends Store {
  * The embedded default store: all state in this process, with the same
  * behaviour as the Redis store. One module per record kind (challenges.ts,
  * limits.ts, deliveries.ts, totp-factors.ts, outbox.ts) over one shared
- * state (memory-state.ts). Every method runs to completion without awaiting
- * once it starts changing state, which is what makes each one atomic here.
+ * state (memory-state.ts). Apart from the rate limiters a call charges first
+ * (rate-limiter-flexible's API is asynchronous), every method reads and
+ * changes its records without awaiting in between, which is what makes each
+ * one atomic here.
  *
  * @example
  * const store = createMemoryStore({ sweepIntervalMs: 10_000 });
