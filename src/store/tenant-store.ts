@@ -4,6 +4,9 @@ import {
   rememberOwned,
   takeDeferredUsage,
 } from "../core/tenant-scope.js";
+import type { DeliveryStore, OutboxStore } from "../delivery/delivery-store.js";
+import type { ChallengeStore } from "../otp/challenge-store.js";
+import type { TotpStore } from "../totp/totp-store.js";
 import type { CallCharges, Store } from "./store.js";
 
 /** Records made before tenants existed, and anonymous development callers, belong here. */
@@ -28,52 +31,75 @@ export interface TenantStoreOptions {
  * const store = createTenantStore(createMemoryStore());
  */
 export function createTenantStore(inner: Store, options: TenantStoreOptions = {}): Store {
-  // A call's limits count in its tenant's buckets, and the usage counters it
-  // deferred (deferUsage) ride along with its one store step.
-  const scoped = (charges: CallCharges | undefined, atMs: number): CallCharges | undefined => {
-    const tenant = currentTenant();
-    const counters = takeDeferredUsage();
-    if (charges === undefined && counters.length === 0) return undefined;
-    const prefix = `${tenant ?? fallbackTenant}:`;
-    return {
-      ...charges,
-      limits: (charges?.limits ?? []).map((l) => ({ ...l, key: prefix + l.key })),
-      ...(tenant === undefined || counters.length === 0
-        ? {}
-        : {
-            usage: {
-              tenantId: tenant,
-              counters,
-              atMs,
-              ...(options.onUsageError === undefined ? {} : { onError: options.onUsageError }),
-            },
-          }),
-    };
-  };
-
-  const owns = (record: { tenantId?: string } | undefined): boolean => {
-    const tenant = currentTenant();
-    return (
-      record !== undefined &&
-      (tenant === undefined || (record.tenantId ?? fallbackTenant) === tenant)
-    );
-  };
-  const stamp = <T extends { tenantId?: string }>(record: T): T => {
-    const tenant = currentTenant();
-    return tenant === undefined ? record : { ...record, tenantId: tenant };
-  };
-  // A change checks ownership with a read, unless this call has just read the record.
-  const ownedChallenge = async (id: string, nowMs: number) =>
-    knownOwned("challenge", id) || owns(await inner.getChallenge(id, nowMs));
-  const ownedFactor = async (id: string, nowMs: number) =>
-    knownOwned("factor", id) || owns(await inner.getTotpFactor(id, nowMs));
-
   return {
     ...inner,
     description: inner.description,
+    ...tenantChallenges(inner, options),
+    consume(bucket, key, limit, consumeOptions) {
+      return inner.consume(
+        bucket,
+        `${currentTenant() ?? fallbackTenant}:${key}`,
+        limit,
+        consumeOptions,
+      );
+    },
+    ...tenantDeliveries(inner),
+    ...tenantTotpFactors(inner),
+    ...tenantOutbox(inner),
+  };
+}
 
+/** Whether the record exists and belongs to the call's tenant (any record outside a call). */
+function owns(record: { tenantId?: string } | undefined): boolean {
+  const tenant = currentTenant();
+  return (
+    record !== undefined && (tenant === undefined || (record.tenantId ?? fallbackTenant) === tenant)
+  );
+}
+
+/** The record stamped with the call's tenant (unchanged outside a call). */
+function stamp<T extends { tenantId?: string }>(record: T): T {
+  const tenant = currentTenant();
+  return tenant === undefined ? record : { ...record, tenantId: tenant };
+}
+
+/**
+ * A call's limits count in its tenant's buckets, and the usage counters it
+ * deferred (deferUsage) ride along with its one store step.
+ */
+function scopeCharges(
+  charges: CallCharges | undefined,
+  atMs: number,
+  options: TenantStoreOptions,
+): CallCharges | undefined {
+  const tenant = currentTenant();
+  const counters = takeDeferredUsage();
+  if (charges === undefined && counters.length === 0) return undefined;
+  const prefix = `${tenant ?? fallbackTenant}:`;
+  return {
+    ...charges,
+    limits: (charges?.limits ?? []).map((l) => ({ ...l, key: prefix + l.key })),
+    ...(tenant === undefined || counters.length === 0
+      ? {}
+      : {
+          usage: {
+            tenantId: tenant,
+            counters,
+            atMs,
+            ...(options.onUsageError === undefined ? {} : { onError: options.onUsageError }),
+          },
+        }),
+  };
+}
+
+/** Challenges: stamped, read as missing across tenants, changed only by their tenant. */
+function tenantChallenges(inner: Store, options: TenantStoreOptions): ChallengeStore {
+  // A change checks ownership with a read, unless this call has just read the record.
+  const ownedChallenge = async (id: string, nowMs: number) =>
+    knownOwned("challenge", id) || owns(await inner.getChallenge(id, nowMs));
+  return {
     async createChallenge(input) {
-      const charges = scoped(input.charges, input.record.createdAtMs);
+      const charges = scopeCharges(input.charges, input.record.createdAtMs, options);
       const result = await inner.createChallenge({
         record: stamp(input.record),
         ...(charges === undefined ? {} : { charges }),
@@ -92,7 +118,7 @@ export function createTenantStore(inner: Store, options: TenantStoreOptions = {}
     // Ownership is checked inside the store's verify step: no read first.
     async verify(id, input) {
       const tenant = currentTenant();
-      const charges = scoped(input.charges, input.nowMs);
+      const charges = scopeCharges(input.charges, input.nowMs, options);
       const { charges: _unscoped, ...rest } = input;
       return inner.verify(id, {
         ...rest,
@@ -111,11 +137,12 @@ export function createTenantStore(inner: Store, options: TenantStoreOptions = {}
     async setDeliveryAttempts(id, attempts, nowMs) {
       if (await ownedChallenge(id, nowMs)) await inner.setDeliveryAttempts(id, attempts, nowMs);
     },
+  };
+}
 
-    consume(bucket, key, limit, options) {
-      return inner.consume(bucket, `${currentTenant() ?? fallbackTenant}:${key}`, limit, options);
-    },
-
+/** Deliveries: stamped, read as missing across tenants; provider lookups stay global. */
+function tenantDeliveries(inner: Store): Omit<DeliveryStore, "findDeliveryByProviderId"> {
+  return {
     async createDelivery(record) {
       const result = await inner.createDelivery(stamp(record));
       if (result.kind === "replay" && !owns(result.record)) return { kind: "conflict" };
@@ -138,7 +165,14 @@ export function createTenantStore(inner: Store, options: TenantStoreOptions = {}
       }
       return inner.appendDeliveryEvent(id, event, providerMessageId, deleteAtMs);
     },
+  };
+}
 
+/** TOTP factors: stamped, read as missing across tenants, changed only by their tenant. */
+function tenantTotpFactors(inner: Store): TotpStore {
+  const ownedFactor = async (id: string, nowMs: number) =>
+    knownOwned("factor", id) || owns(await inner.getTotpFactor(id, nowMs));
+  return {
     async createTotpFactor(record) {
       await inner.createTotpFactor(stamp(record));
       rememberOwned("factor", record.id);
@@ -167,7 +201,12 @@ export function createTenantStore(inner: Store, options: TenantStoreOptions = {}
     async deleteTotpFactor(id) {
       return (await ownedFactor(id, Date.now())) ? inner.deleteTotpFactor(id) : false;
     },
+  };
+}
 
+/** The outbox: entries stamped, and a call lists only its tenant's. */
+function tenantOutbox(inner: Store): OutboxStore {
+  return {
     appendOutbox(entry, retentionMs) {
       return inner.appendOutbox(stamp(entry), retentionMs);
     },

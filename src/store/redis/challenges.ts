@@ -10,7 +10,8 @@ import type {
 } from "../../otp/challenge-store.js";
 import { fromFields, challengeKey as keyOf, recordFrom, toFields } from "./challenge-fields.js";
 import { createCharger } from "./charges.js";
-import { type RedisContext, type ScriptName, unavailable } from "./redis-context.js";
+import type { RecipientCodec } from "./recipient-codec.js";
+import { type RedisContext, type Reply, type ScriptName, unavailable } from "./redis-context.js";
 
 /** The challenges: one hash each, every change one script on it, placed by the UUID. */
 export function createRedisChallenges(ctx: RedisContext) {
@@ -49,18 +50,11 @@ export function createRedisChallenges(ctx: RedisContext) {
       return nowMs >= record.retainUntilMs ? undefined : record;
     },
     async verify(id: string, input: VerifyInput) {
-      const byAlphabet = input.candidatesByAlphabet;
-      const candidates =
-        byAlphabet === undefined
-          ? input.candidateHmacs.map((hmac) => `*:${hmac}`)
-          : Object.entries(byAlphabet).flatMap(([alphabet, hmacs]) =>
-              (hmacs ?? []).map((hmac) => `${alphabet}:${hmac}`),
-            );
       const reply = await charged(id, "otpVerify", input.charges, [
         String(input.nowMs),
         input.bindingHash,
         input.tenantId ?? "",
-        ...candidates,
+        ...verifyCandidates(input),
       ]);
       if (!Array.isArray(reply)) return { refused: reply };
       if (reply.length === 0) return undefined;
@@ -78,22 +72,37 @@ export function createRedisChallenges(ctx: RedisContext) {
         String(input.maxSends),
         String(input.retentionMs),
       ]);
-      switch (reply[0]) {
-        case "replaced":
-          return { kind: "replaced", record: fromFields(id, reply.slice(1), codec) };
-        case "not_pending":
-          return { kind: "not_pending", record: fromFields(id, reply.slice(1), codec) };
-        case "send_limit":
-          return { kind: "send_limit" };
-        case "cooldown":
-          return { kind: "cooldown", retryAfterMs: Number(reply[1]) };
-        default:
-          return { kind: "not_found" };
-      }
+      return replaceCodeResult(id, reply, codec);
     },
     async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[]) {
       await onChallenge(id, "otpSetDeliveryAttempts", [JSON.stringify(attempts)]);
     },
   };
   return store;
+}
+
+/** The code HMACs Verify tries, each as `alphabet:hmac` (`*` when any alphabet will do). */
+function verifyCandidates(input: VerifyInput): string[] {
+  const byAlphabet = input.candidatesByAlphabet;
+  return byAlphabet === undefined
+    ? input.candidateHmacs.map((hmac) => `*:${hmac}`)
+    : Object.entries(byAlphabet).flatMap(([alphabet, hmacs]) =>
+        (hmacs ?? []).map((hmac) => `${alphabet}:${hmac}`),
+      );
+}
+
+/** The replace-code script's reply as a result. */
+function replaceCodeResult(id: string, reply: Reply, codec: RecipientCodec): ReplaceCodeResult {
+  switch (reply[0]) {
+    case "replaced":
+      return { kind: "replaced", record: fromFields(id, reply.slice(1), codec) };
+    case "not_pending":
+      return { kind: "not_pending", record: fromFields(id, reply.slice(1), codec) };
+    case "send_limit":
+      return { kind: "send_limit" };
+    case "cooldown":
+      return { kind: "cooldown", retryAfterMs: Number(reply[1]) };
+    default:
+      return { kind: "not_found" };
+  }
 }

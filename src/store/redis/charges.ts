@@ -32,72 +32,6 @@ export function createCharger(ctx: RedisContext): ChargedScript {
   // into its challenge script. Elsewhere only the counters kept beside the
   // challenge do; the rest are charged first, in parallel (see docs/hot-path.md).
   const foldsEverything = topology.layout.kind !== "cluster" && topology.clients.length === 1;
-  const limitKey = (charge: LimitCharge, id: string) =>
-    `${keyPrefix}ratelimit:${charge.bucket}:${charge.withChallenge ? tagChallenge(charge.key, id) : charge.key}`;
-
-  // Limits whose counters live apart from the challenge, charged in parallel,
-  // then judged in order as if charged one by one: the first failure or
-  // refusal decides, and the hits counted after it are given back.
-  const chargeApart = async (
-    limits: LimitCharge[],
-    onFailedOpen: CallCharges["onFailedOpen"],
-  ): Promise<LimitRefusal | undefined> => {
-    const placed = limits.map((charge) => ({
-      charge,
-      client: topology.forKey(`${charge.bucket}:${charge.key}`),
-      key: limitKey(charge, ""),
-    }));
-    const settled = await Promise.allSettled(
-      placed.map(({ charge, client, key }) =>
-        callScript(client, "otpLimit", key, [
-          String(charge.limit.points),
-          String(charge.limit.windowMs),
-        ]),
-      ),
-    );
-    let decided: LimitRefusal | OtpError | undefined;
-    let at = placed.length;
-    for (const [i, outcome] of settled.entries()) {
-      const { charge } = placed[i] as (typeof placed)[number];
-      if (outcome.status === "rejected") {
-        // Only an unreachable node, and only for a fail-open limit, lets the call through.
-        if (charge.failOpen === true && isUnreachableError(outcome.reason)) {
-          onFailedOpen?.(charge.bucket, unavailable(outcome.reason));
-          continue;
-        }
-        decided = unavailable(outcome.reason);
-      } else {
-        const [consumed, ttl] = (outcome.value as number[]).map(Number) as [number, number];
-        if (consumed <= charge.limit.points) continue;
-        decided = { bucket: charge.bucket, retryAfterMs: Math.max(1, ttl) };
-      }
-      at = i;
-      break;
-    }
-    if (decided === undefined) return undefined;
-    await Promise.all(
-      placed
-        .slice(at + 1)
-        .map(({ client, key }, j) =>
-          settled[at + 1 + j]?.status === "fulfilled"
-            ? callScript(client, "otpRefund", key, []).catch(() => {})
-            : undefined,
-        ),
-    );
-    if (decided instanceof OtpError) throw decided;
-    return decided;
-  };
-
-  const countUsageApart = (usage: NonNullable<CallCharges["usage"]>) => {
-    const key = usageKey(keyPrefix, usage.tenantId, usage.atMs);
-    const multi = topology.forKey(key).multi();
-    for (const counter of usage.counters) multi.hincrby(key, counter, 1);
-    multi
-      .pexpire(key, usageRetentionMs)
-      .exec()
-      .catch((err: unknown) => usage.onError?.(unavailable(err)));
-  };
-
   return async (
     id: string,
     script: "otpCreate" | "otpVerify",
@@ -110,12 +44,12 @@ export function createCharger(ctx: RedisContext): ChargedScript {
     const usage =
       charges?.usage !== undefined && charges.usage.counters.length > 0 ? charges.usage : undefined;
     const foldedUsage = foldsEverything ? usage : undefined;
-    if (usage !== undefined && foldedUsage === undefined) countUsageApart(usage);
+    if (usage !== undefined && foldedUsage === undefined) countUsageApart(ctx, usage);
     if (apart.length > 0) {
-      const refusal = await chargeApart(apart, charges?.onFailedOpen);
+      const refusal = await chargeApart(ctx, apart, charges?.onFailedOpen);
       if (refusal !== undefined) return refusal;
     }
-    const keys = [challengeKey(keyPrefix, id), ...inScript.map((l) => limitKey(l, id))];
+    const keys = [challengeKey(keyPrefix, id), ...inScript.map((l) => limitKey(keyPrefix, l, id))];
     const head = [
       String(inScript.length),
       String(foldedUsage?.counters.length ?? 0),
@@ -131,4 +65,76 @@ export function createCharger(ctx: RedisContext): ChargedScript {
     const refusedBy = inScript[Number(reply[1]) - 1] as LimitCharge;
     return { bucket: refusedBy.bucket, retryAfterMs: Math.max(1, Number(reply[2])) };
   };
+}
+
+/** The counter key of a limit; a per-challenge limit's key carries the challenge's hash tag. */
+function limitKey(keyPrefix: string, charge: LimitCharge, id: string): string {
+  return `${keyPrefix}ratelimit:${charge.bucket}:${charge.withChallenge ? tagChallenge(charge.key, id) : charge.key}`;
+}
+
+/**
+ * Charges limits whose counters live apart from the challenge, in parallel,
+ * then judges them in order as if charged one by one: the first failure or
+ * refusal decides, and the hits counted after it are given back.
+ */
+async function chargeApart(
+  ctx: RedisContext,
+  limits: LimitCharge[],
+  onFailedOpen: CallCharges["onFailedOpen"],
+): Promise<LimitRefusal | undefined> {
+  const placed = limits.map((charge) => ({
+    charge,
+    client: ctx.topology.forKey(`${charge.bucket}:${charge.key}`),
+    key: limitKey(ctx.keyPrefix, charge, ""),
+  }));
+  const settled = await Promise.allSettled(
+    placed.map(({ charge, client, key }) =>
+      callScript(client, "otpLimit", key, [
+        String(charge.limit.points),
+        String(charge.limit.windowMs),
+      ]),
+    ),
+  );
+  let decided: LimitRefusal | OtpError | undefined;
+  let at = placed.length;
+  for (const [i, outcome] of settled.entries()) {
+    const { charge } = placed[i] as (typeof placed)[number];
+    if (outcome.status === "rejected") {
+      // Only an unreachable node, and only for a fail-open limit, lets the call through.
+      if (charge.failOpen === true && isUnreachableError(outcome.reason)) {
+        onFailedOpen?.(charge.bucket, unavailable(outcome.reason));
+        continue;
+      }
+      decided = unavailable(outcome.reason);
+    } else {
+      const [consumed, ttl] = (outcome.value as number[]).map(Number) as [number, number];
+      if (consumed <= charge.limit.points) continue;
+      decided = { bucket: charge.bucket, retryAfterMs: Math.max(1, ttl) };
+    }
+    at = i;
+    break;
+  }
+  if (decided === undefined) return undefined;
+  await Promise.all(
+    placed
+      .slice(at + 1)
+      .map(({ client, key }, j) =>
+        settled[at + 1 + j]?.status === "fulfilled"
+          ? callScript(client, "otpRefund", key, []).catch(() => {})
+          : undefined,
+      ),
+  );
+  if (decided instanceof OtpError) throw decided;
+  return decided;
+}
+
+/** Counts usage that cannot join the challenge script: sent alongside, never awaited. */
+function countUsageApart(ctx: RedisContext, usage: NonNullable<CallCharges["usage"]>): void {
+  const key = usageKey(ctx.keyPrefix, usage.tenantId, usage.atMs);
+  const multi = ctx.topology.forKey(key).multi();
+  for (const counter of usage.counters) multi.hincrby(key, counter, 1);
+  multi
+    .pexpire(key, usageRetentionMs)
+    .exec()
+    .catch((err: unknown) => usage.onError?.(unavailable(err)));
 }
