@@ -1,30 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { sampleChallenge } from "../../test/support/sample-challenge.js";
 import { runAsTenant } from "../core/tenant-scope.js";
 import { createMemoryStore } from "./memory/memory-store.js";
 import type { ChallengeRecord } from "./store.js";
 import { createTenantStore } from "./tenant-store.js";
 
 const now = Date.now();
-const record = (id: string): ChallengeRecord => ({
-  id,
-  codeHmac: "hmac",
-  bindingHash: "",
-  alphabet: "numeric",
-  codeLength: 6,
-  ttlSeconds: 60,
-  maxAttempts: 5,
-  attempts: 0,
-  state: "pending",
-  createdAtMs: now,
-  expiresAtMs: now + 60_000,
-  verifiedAtMs: 0,
-  sends: 1,
-  lastSentAtMs: now,
-  retainUntilMs: now + 120_000,
-  targets: [],
-  deliveryAttempts: [],
-  idempotencyFingerprint: "",
-});
+const record = (id: string): ChallengeRecord => sampleChallenge(id, now);
 
 describe("tenant-scoped store", () => {
   it("lets no call change another tenant's record, whatever that call read before", async () => {

@@ -5,8 +5,9 @@ import { createOutboxChannel } from "../../src/delivery/outbox/outbox-channel.js
 import { type ChallengeService, createChallengeService } from "../../src/otp/challenge-service.js";
 import { createCodeHasher } from "../../src/otp/code-hasher.js";
 import type { GenerateInput } from "../../src/otp/validate.js";
-import type { ChallengeRecord, LimitCharge, Store } from "../../src/store/store.js";
+import type { LimitCharge, Store } from "../../src/store/store.js";
 import { createFakeClock, type FakeClock } from "../support/fake-clock.js";
+import { sampleChallenge } from "../support/sample-challenge.js";
 
 const base: GenerateInput = {
   ttlSeconds: 0,
@@ -497,11 +498,11 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
       it("leaves no challenge behind for a refused create", async () => {
         const id = crypto.randomUUID();
         const limit = charge("tenant_generate", 0);
-        const record = (await store.createChallenge({ record: sample(id) })).kind;
+        const record = (await store.createChallenge({ record: sampleChallenge(id) })).kind;
         expect(record).toBe("created");
         const other = crypto.randomUUID();
         const refused = await store.createChallenge({
-          record: sample(other),
+          record: sampleChallenge(other),
           charges: { limits: [limit] },
         });
         expect(refused.kind).toBe("refused");
@@ -554,7 +555,7 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
 
       it("answers another tenant's challenge as unknown, and leaves it unchanged", async () => {
         const id = crypto.randomUUID();
-        await store.createChallenge({ record: { ...sample(id), tenantId: "ten_a" } });
+        await store.createChallenge({ record: { ...sampleChallenge(id), tenantId: "ten_a" } });
         const input = { candidateHmacs: ["hmac"], bindingHash: "", nowMs: clock.now() };
         expect(await store.verify(id, { ...input, tenantId: "ten_b" })).toBeUndefined();
         expect(await store.verify(id, { ...input, tenantId: "default" })).toBeUndefined();
@@ -567,11 +568,11 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
         const nowMs = clock.now();
         const usage = { tenantId, counters: ["rpc:Generate"], atMs: nowMs };
         await store.createChallenge({
-          record: sample(crypto.randomUUID()),
+          record: sampleChallenge(crypto.randomUUID()),
           charges: { limits: [], usage },
         });
         await store.createChallenge({
-          record: sample(crypto.randomUUID()),
+          record: sampleChallenge(crypto.randomUUID()),
           charges: { limits: [charge("tenant_generate", 0)], usage },
         });
         // Where usage lives apart from the challenge it is sent alongside, unawaited.
@@ -586,28 +587,4 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
       });
     });
   });
-}
-
-function sample(id: string): ChallengeRecord {
-  const nowMs = Date.now();
-  return {
-    id,
-    codeHmac: "hmac",
-    bindingHash: "",
-    alphabet: "numeric",
-    codeLength: 6,
-    ttlSeconds: 60,
-    maxAttempts: 5,
-    attempts: 0,
-    state: "pending",
-    createdAtMs: nowMs,
-    expiresAtMs: nowMs + 60_000,
-    verifiedAtMs: 0,
-    sends: 1,
-    lastSentAtMs: nowMs,
-    retainUntilMs: nowMs + 120_000,
-    targets: [],
-    deliveryAttempts: [],
-    idempotencyFingerprint: "",
-  };
 }

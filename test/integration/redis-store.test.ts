@@ -5,7 +5,7 @@ import { createRecipientVault } from "../../src/core/recipient-vault.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { shardIndexForUuid } from "../../src/store/redis/shard-index.js";
 import { createRedisTopology, type RedisLayout } from "../../src/store/redis/topology.js";
-import type { ChallengeRecord, Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
 import { describeStoreContract } from "../contract/store-contract.js";
 import {
   type RedisCluster,
@@ -13,6 +13,7 @@ import {
   startRedis,
   startRedisCluster,
 } from "../support/redis-harness.js";
+import { sampleChallenge } from "../support/sample-challenge.js";
 
 const timeouts = { commandTimeoutMs: 2000, connectTimeoutMs: 5000 };
 let single: RedisInstance;
@@ -47,34 +48,11 @@ for (const [name, layout] of Object.entries(layouts)) {
   describeStoreContract(name, () => storeOn(layout));
 }
 
-function record(id: string, nowMs: number): ChallengeRecord {
-  return {
-    id,
-    codeHmac: "hmac",
-    bindingHash: "",
-    alphabet: "numeric",
-    codeLength: 6,
-    ttlSeconds: 60,
-    maxAttempts: 5,
-    attempts: 0,
-    state: "pending",
-    createdAtMs: nowMs,
-    expiresAtMs: nowMs + 60_000,
-    verifiedAtMs: 0,
-    sends: 1,
-    lastSentAtMs: nowMs,
-    retainUntilMs: nowMs + 120_000,
-    targets: [],
-    deliveryAttempts: [],
-    idempotencyFingerprint: "",
-  };
-}
-
 describe("sharding", () => {
   it("places every challenge on the DB the seed formula predicts", async () => {
     const store = await storeOn(layouts["DB-index shards 2-5"], "shard-db:");
     const ids = Array.from({ length: 200 }, () => randomUUID());
-    for (const id of ids) await store.createChallenge({ record: record(id, Date.now()) });
+    for (const id of ids) await store.createChallenge({ record: sampleChallenge(id, Date.now()) });
     const dbs = await Promise.all(
       [2, 3, 4, 5].map(async (db) => {
         const client = new Redis(single.url, { db });
@@ -94,7 +72,7 @@ describe("sharding", () => {
   it("places every challenge on the server the formula predicts with URL shards", async () => {
     const store = await storeOn(layouts["URL shards"], "shard-url:");
     const ids = Array.from({ length: 100 }, () => randomUUID());
-    for (const id of ids) await store.createChallenge({ record: record(id, Date.now()) });
+    for (const id of ids) await store.createChallenge({ record: sampleChallenge(id, Date.now()) });
     const servers = [single, second];
     for (const id of ids) {
       const client = new Redis(servers[shardIndexForUuid(id, 2)]?.url ?? "");
@@ -138,7 +116,7 @@ describe("keys", () => {
     const store = await storeOn(layouts["single Redis"], "ns-check:");
     const now = Date.now();
     const id = randomUUID();
-    await store.createChallenge({ record: record(id, now) });
+    await store.createChallenge({ record: sampleChallenge(id, now) });
     await store.verify(id, { candidateHmacs: ["nope"], bindingHash: "", nowMs: now });
     await store.replaceCode(id, {
       codeHmac: "new",
@@ -178,7 +156,7 @@ describe("keys", () => {
   it("keeps a challenge's keys in one cluster slot", async () => {
     const store = await storeOn(layouts["Redis Cluster"], "slot-check:");
     const id = randomUUID();
-    await store.createChallenge({ record: record(id, Date.now()) });
+    await store.createChallenge({ record: sampleChallenge(id, Date.now()) });
     const outcome = await store.verify(id, {
       candidateHmacs: ["hmac"],
       bindingHash: "",
@@ -217,7 +195,7 @@ describe("concurrency across connections", () => {
     );
     const id = randomUUID();
     const now = Date.now();
-    await stores[0]?.createChallenge({ record: record(id, now) });
+    await stores[0]?.createChallenge({ record: sampleChallenge(id, now) });
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         (stores[i % 10] as Store).verify(id, {
@@ -241,7 +219,7 @@ describe("concurrency across connections", () => {
     );
     const id = randomUUID();
     const now = Date.now();
-    await stores[0]?.createChallenge({ record: record(id, now) });
+    await stores[0]?.createChallenge({ record: sampleChallenge(id, now) });
     const outcomes = await Promise.all(
       stores.map((s) => s.verify(id, { candidateHmacs: ["hmac"], bindingHash: "", nowMs: now })),
     );
@@ -270,7 +248,7 @@ describe("recipients across a secret rotation", () => {
     const targets = [
       { channel: "sms" as const, recipient: "+14155552671", selfDestructSeconds: 0 },
     ];
-    await before.createChallenge({ record: { ...record(id, now), targets } });
+    await before.createChallenge({ record: { ...sampleChallenge(id, now), targets } });
     await before.appendOutbox(
       {
         id: randomUUID(),
