@@ -36,14 +36,14 @@ import { connectErrorFor, toConnectError } from "./to-connect-error.js";
 /** Options for {@link createRpcHandler}. */
 export interface RpcHandlerOptions {
   routes: (router: ConnectRouter) => void;
-  /** Outermost first; see routes.ts. */
+  /** Outermost first; see router.ts. */
   interceptors: Interceptor[];
   /** Per-request context values (the client IP), set before anything runs. */
   contextValues: (req: Parameters<RequestHandler>[0]) => ContextValues;
   /**
    * Who the caller is, from the headers alone, before the body is read: the
    * value is put in the context for the interceptors, a thrown error answers
-   * the call at once. See auth/auth-interceptor.ts `authenticate`.
+   * the call at once. See interceptors/auth-interceptor.ts `authenticate`.
    */
   authenticate: (procedure: string, headers: Headers, values: ContextValues) => Promise<void>;
   /** The largest request message, before and after decompression. */

@@ -72,8 +72,9 @@ function sameSecret(a: string, b: string): boolean {
  * caller may make this call at all: a missing or bad key is
  * `unauthenticated` with nothing said about why; a key without the scope, a
  * publishable key outside its procedures or origins, is `permission_denied`.
- * Keys are looked up by hash on every call, so a revoked key fails at once
- * on every replica. In development a caller without a key is an anonymous
+ * Keys are looked up by hash through the admin store it is given (in the
+ * service, the per-process cache of tenancy/cached-admin-store.ts, which a
+ * revocation clears on every replica within a second). In development a caller without a key is an anonymous
  * member of the default tenant; a key, when sent, is still checked.
  *
  * It reads no body, so the RPC handler runs it before a request body is read,
