@@ -24,7 +24,7 @@ import type { Reason } from "../core/reasons.js";
 import type { RequestHandler } from "../http/listener.js";
 import type { Logger } from "../telemetry/logger.js";
 import { type CallState, callStateKey, requestIdHeader } from "./interceptors/error-interceptor.js";
-import { codeName } from "./interceptors/rpc-log-interceptor.js";
+import { logRpc } from "./interceptors/rpc-log-interceptor.js";
 import {
   errorResponse,
   protocolOf,
@@ -128,34 +128,19 @@ function guard(handler: UniversalHandler, options: RpcHandlerOptions): Universal
     const state: CallState = { requestId: randomUUID(), intercepted: false };
     values.set(callStateKey, state);
     const protocol = protocolOf(req.method, req.header.get("content-type"));
-    const answer = (error: ConnectError, reason: Reason | undefined, logLevel: "info" | "warn") => {
-      error.metadata.set(requestIdHeader, state.requestId);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = codeName(error.code);
-      if (reason !== undefined) options.onReason?.(reason, procedure);
-      options.observe(procedure, status, seconds);
-      options.logger[logLevel](
-        {
-          procedure,
-          status,
-          reason,
-          duration_ms: Math.round(seconds * 1e4) / 10,
-          request_id: state.requestId,
-        },
-        "rpc",
-      );
-      return protocol === undefined
-        ? { status: 415 }
-        : errorResponse(protocol, req.header.get("content-type"), error);
-    };
-
+    // For what never reaches the interceptors: refusals and unreadable bodies.
+    const answer = (error: ConnectError, reason: Reason | undefined, level: "info" | "warn") =>
+      answerHere(options, req, { procedure, protocol, started, state, error, reason, level });
     try {
       await options.authenticate(procedure, req.header, values);
     } catch (err) {
       if (!isOtpError(err)) throw err;
       return answer(toConnectError(err), err.reason, "info");
     }
-    const res = await handler({ ...req, contextValues: values });
+    // The adapter always passes context values; a copy is made only without them.
+    const res = await handler(
+      req.contextValues === values ? req : { ...req, contextValues: values },
+    );
     if (state.intercepted) return res;
     // The call never reached the interceptors: Connect refused it while reading
     // its body, or it is not a call at all (a wrong method or content type).
@@ -181,6 +166,37 @@ function guard(handler: UniversalHandler, options: RpcHandlerOptions): Universal
     );
   };
   return Object.assign(guarded, handler);
+}
+
+// Logs, counts and encodes an answer the RPC handler gives itself (a refused
+// credential, a body that could not be read), with the call's request id.
+function answerHere(
+  options: RpcHandlerOptions,
+  req: UniversalServerRequest,
+  call: {
+    procedure: string;
+    protocol: WireProtocol | undefined;
+    started: bigint;
+    state: CallState;
+    error: ConnectError;
+    reason: Reason | undefined;
+    level: "info" | "warn";
+  },
+): UniversalServerResponse {
+  const { error, reason, procedure } = call;
+  error.metadata.set(requestIdHeader, call.state.requestId);
+  if (reason !== undefined) options.onReason?.(reason, procedure);
+  logRpc(options.logger, options.observe, {
+    procedure,
+    code: error.code,
+    started: call.started,
+    requestId: call.state.requestId,
+    reason,
+    level: call.level,
+  });
+  return call.protocol === undefined
+    ? { status: 415 }
+    : errorResponse(call.protocol, req.header.get("content-type"), error);
 }
 
 // What a failure while reading a request means for the caller.

@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { Interceptor } from "@connectrpc/connect";
 import { OtpError } from "../../core/otp-error.js";
 import { type CallerSide, runAsTenant } from "../../core/tenant-scope.js";
-import type { AdminStore, ScopeName } from "../../tenancy/admin-store.js";
+import type { AdminStore, ApiKeyRecord, ScopeName } from "../../tenancy/admin-store.js";
 import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
 import { type Caller, callerKey, defaultTenantId } from "../caller.js";
 
@@ -96,17 +96,12 @@ export async function authenticate(
     sameSecret(bearer, options.adminToken);
   if (isAdmin && (need === "admin" || need === "admin-read")) {
     // The admin credential reads any tenant's usage; a key with the scope reads its own.
-    return { tenantId: "", keyId: "admin", kind: "admin", scopes: new Set() };
+    return adminCaller;
   }
   if (need === "admin") throw unauthenticated();
   if (bearer === undefined) {
     if (options.requireKey || header !== "") throw unauthenticated();
-    return {
-      tenantId: defaultTenantId,
-      keyId: "anonymous",
-      kind: "anonymous",
-      scopes: anonymousScopes,
-    };
+    return anonymousCaller;
   }
   const parsed = parseApiKey(bearer);
   const key =
@@ -118,7 +113,27 @@ export async function authenticate(
     const origin = headers.get("origin");
     if (origin === null || !key.allowedOrigins.includes(origin)) throw denied("allowed origin");
   }
-  return { tenantId: key.tenantId, keyId: key.id, kind: key.kind, scopes: new Set(key.scopes) };
+  return callerOf(key);
+}
+
+// Callers are read, never changed: one per kind, and one per key record. The
+// key cache hands out the same record until the key changes, so a call with a
+// known key allocates no caller.
+const adminCaller: Caller = { tenantId: "", keyId: "admin", kind: "admin", scopes: new Set() };
+const anonymousCaller: Caller = {
+  tenantId: defaultTenantId,
+  keyId: "anonymous",
+  kind: "anonymous",
+  scopes: anonymousScopes,
+};
+const callers = new WeakMap<ApiKeyRecord, Caller>();
+function callerOf(key: ApiKeyRecord): Caller {
+  let caller = callers.get(key);
+  if (caller === undefined) {
+    caller = { tenantId: key.tenantId, keyId: key.id, kind: key.kind, scopes: new Set(key.scopes) };
+    callers.set(key, caller);
+  }
+  return caller;
 }
 
 /**

@@ -12,6 +12,40 @@ export function codeName(code: Code | undefined): string {
 }
 
 /**
+ * Records one finished call: the `rpc` log line (procedure, Connect code,
+ * duration, request id, and the reason when one is known) and the latency
+ * observation. The interceptor below calls it for every call that reaches
+ * the interceptors; the RPC handler (rpc-handler.ts) for those it answers
+ * itself.
+ */
+export function logRpc(
+  logger: Logger,
+  observe: RpcObserver,
+  call: {
+    procedure: string;
+    code: Code | undefined;
+    started: bigint;
+    requestId: string | null;
+    reason?: string;
+    level?: "info" | "warn";
+  },
+): void {
+  const seconds = Number(process.hrtime.bigint() - call.started) / 1e9;
+  const status = codeName(call.code);
+  observe(call.procedure, status, seconds);
+  logger[call.level ?? "info"](
+    {
+      procedure: call.procedure,
+      status,
+      reason: call.reason,
+      duration_ms: Math.round(seconds * 1e4) / 10,
+      request_id: call.requestId ?? undefined,
+    },
+    "rpc",
+  );
+}
+
+/**
  * Logs one line per call (procedure, Connect code, duration, request id) and
  * reports it to the metrics. It runs outside the error interceptor so that it
  * sees the code the client sees. It logs no request or response fields, which
@@ -21,20 +55,8 @@ export function createRpcLogInterceptor(logger: Logger, observe: RpcObserver): I
   return (next) => async (req) => {
     const procedure = `${req.method.parent.typeName}/${req.method.name}`;
     const started = process.hrtime.bigint();
-    const finish = (code: Code | undefined, requestId: string | null) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = codeName(code);
-      observe(procedure, status, seconds);
-      logger.info(
-        {
-          procedure,
-          status,
-          duration_ms: Math.round(seconds * 1e4) / 10,
-          request_id: requestId ?? undefined,
-        },
-        "rpc",
-      );
-    };
+    const finish = (code: Code | undefined, requestId: string | null) =>
+      logRpc(logger, observe, { procedure, code, started, requestId });
     try {
       const res = await next(req);
       if (!res.stream) {

@@ -9,6 +9,7 @@ import {
   TraceFlags,
   trace,
 } from "@opentelemetry/api";
+import { protocolOf } from "../protocol-errors.js";
 import { codeName } from "./rpc-log-interceptor.js";
 
 // Reads W3C trace context from Connect's request headers.
@@ -38,12 +39,13 @@ export function tracingEnabled(): boolean {
   return probe.spanContext().spanId !== parent.spanId;
 }
 
-/** The wire protocol of a request, from its content type. */
-export function protocolOf(contentType: string | null): "grpc" | "grpc_web" | "connect_rpc" {
-  if (contentType?.startsWith("application/grpc-web")) return "grpc_web";
-  if (contentType?.startsWith("application/grpc")) return "grpc";
-  return "connect_rpc";
-}
+// The `rpc.system` of each wire protocol (protocol-errors.ts tells them apart).
+const rpcSystems = {
+  grpc: "grpc",
+  "grpc-web": "grpc_web",
+  "connect-unary": "connect_rpc",
+  "connect-stream": "connect_rpc",
+} as const;
 
 /**
  * Opens one SERVER span per RPC, whatever the protocol, named like
@@ -61,7 +63,8 @@ export function createTracingInterceptor(): Interceptor {
   return (next) => async (req) => {
     const service = req.method.parent.typeName;
     const method = req.method.name;
-    const system = protocolOf(req.header.get("content-type"));
+    const system =
+      rpcSystems[protocolOf(req.requestMethod, req.header.get("content-type")) ?? "connect-unary"];
     const parent = propagation.extract(context.active(), req.header, headerGetter);
     const span = tracer.startSpan(
       `${service}/${method}`,
