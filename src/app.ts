@@ -1,9 +1,11 @@
+import { openActivity, withActivity } from "./app/activity.js";
 import { openAdmin } from "./app/admin.js";
 import type { AppContext } from "./app/app-context.js";
 import { buildDelivery } from "./app/delivery.js";
 import { buildDomains } from "./app/domains.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
+import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
 import type { Config } from "./config/index.js";
 import { createRecipientVault } from "./core/recipient-vault.js";
 import { currentIdempotencyScope, currentTenant } from "./core/tenant-scope.js";
@@ -27,6 +29,8 @@ export interface ServerOverrides {
   leader?: boolean;
   /** How often WatchDelivery reads the store, in milliseconds; 200 by default. */
   watchPollMs?: number;
+  /** How often the activity counters are written, in milliseconds; 1,000 by default. */
+  activityFlushMs?: number;
 }
 
 /** A running service. */
@@ -69,7 +73,10 @@ export async function startServer(
   });
   const { admin, feed } = await openAdmin(app.opened);
   let draining = false;
-  const { handler, health } = buildHttpHandler(app, domains, delivery, admin, () => draining);
+  const { handler, health } = buildHttpHandler(app, domains, delivery, admin, {
+    draining: () => draining,
+    shutdown: shutdown.signal,
+  });
 
   const listener = createListener({
     http2IdleTimeoutMs: config.http2IdleTimeoutMs,
@@ -99,6 +106,8 @@ export async function startServer(
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
         await feed.close();
+        // The last counts and events go out before the store closes.
+        await app.activity.close();
         await store.close();
       })();
       return closing;
@@ -109,7 +118,6 @@ export async function startServer(
 /** The logger, metrics, clock, store (scoped to the call's tenant) and keys every part is built from. */
 async function openContext(config: Config, overrides: ServerOverrides): Promise<AppContext> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const metrics = overrides.metrics ?? createMetrics();
   const now = overrides.now ?? Date.now;
   // Recipients reach Redis only hashed (key names, filters) or sealed (values).
   const vault = createRecipientVault(config.hmacSecrets);
@@ -117,6 +125,9 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
     overrides.store === undefined
       ? await openStore(config, now, vault)
       : { store: overrides.store, redis: undefined };
+  const activity = openActivity(opened, { logger, now, flushMs: overrides.activityFlushMs });
+  // Deliveries and refusals are counted for the console at the same calls as for /metrics.
+  const metrics = withActivity(overrides.metrics ?? createMetrics(), activity);
   // Every call sees only its own tenant's records (see tenant-store.ts).
   const store = createTenantStore(opened.store, {
     onUsageError: (err) => logger.warn({ err }, "usage not counted"),
@@ -139,5 +150,11 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
     hasher,
     countUsage,
     leader: overrides.leader ?? isLeader(),
+    activity,
+    system: {
+      version: serviceVersion(),
+      startedAtMs: processStartedAtMs(),
+      workers: config.workers,
+    },
   };
 }

@@ -49,6 +49,7 @@ export const otpErrorReasons = [
   "API_KEY_NOT_FOUND",
   "API_KEY_INVALID",
   "TENANT_NAME_INVALID",
+  "ACTIVITY_QUERY_INVALID",
   // A limit was reached; the error says how long to wait.
   "RESEND_COOLDOWN",
   "SEND_LIMIT_REACHED",

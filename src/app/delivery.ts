@@ -72,8 +72,9 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
     templates,
     retentionMs: d.retentionSeconds * 1000,
     fallbackBudgetMs: d.fallbackBudgetMs,
-    observe: (channel, outcome) => {
+    observe: (channel, outcome, target, deliveryId) => {
       metrics.delivery(channel, outcome);
+      app.activity.delivered(channel, outcome, target, deliveryId);
       if (outcome === "accepted") countUsage(`sends:${channel}`);
     },
     onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),

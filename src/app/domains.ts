@@ -33,8 +33,14 @@ export async function buildDomains(
     retentionSeconds: config.challengeRetentionSeconds,
     now,
     observer: {
-      generated: (alphabet) => metrics.challengeGenerated(alphabet),
-      verified: (outcome) => metrics.verification(outcome),
+      generated: (alphabet, record) => {
+        metrics.challengeGenerated(alphabet);
+        app.activity.generated(record);
+      },
+      verified: (outcome, record) => {
+        metrics.verification(outcome);
+        app.activity.verified(outcome, record);
+      },
       rateLimited: (limit) => metrics.rateLimited(limit),
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,

@@ -26,12 +26,12 @@ export function buildHttpHandler(
   domains: Domains,
   delivery: DeliveryParts,
   admin: AdminStore,
-  draining: () => boolean,
+  lifecycle: { draining: () => boolean; shutdown: AbortSignal },
 ): { handler: RequestHandler; health: HealthService } {
   const { config, logger, metrics, store } = app;
   const health = createHealthService();
   health.setServing(servedServices);
-  const deps = routeDeps(app, domains, delivery, admin, health);
+  const deps = routeDeps(app, domains, delivery, admin, health, lifecycle.shutdown);
   const authOptions = { admin, ...deps.auth };
   const connect = createRpcHandler({
     routes: createRoutes(deps),
@@ -59,7 +59,7 @@ export function buildHttpHandler(
       ),
       {
         // Ready only while every shard or Cluster master answers (see docs/scaling-and-redis.md).
-        ready: createReadiness({ check: () => store.ping(), draining }),
+        ready: createReadiness({ check: () => store.ping(), draining: lifecycle.draining }),
         metrics: () => metrics.render(),
       },
     ),
@@ -76,6 +76,7 @@ function routeDeps(
   delivery: DeliveryParts,
   admin: AdminStore,
   health: HealthService,
+  shutdown: AbortSignal,
 ): RouteDeps {
   const { config, logger, metrics, store, now, countUsage } = app;
   const { challenges, totp, signer, deliveries } = domains;
@@ -99,6 +100,15 @@ function routeDeps(
     logger,
     store,
     admin,
+    activity: {
+      service: app.activity.service,
+      feed: app.activity.feed,
+      nodes: app.activity.nodes,
+      dispatcher,
+      system: { ...app.system, replica: app.activity.replica },
+      now,
+      shutdown,
+    },
     auth: {
       requireKey: config.requireApiKey,
       adminToken: config.adminToken,
@@ -120,10 +130,13 @@ function routeDeps(
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : "";
       logger.warn({ limit, cause }, "rate limit failed open: its Redis node is unreachable");
     },
-    onReason: (reason: string, procedure: string) => {
+    onReason: (reason: string, procedure: string, tenantId?: string) => {
       if (reason === "STORE_UNAVAILABLE") metrics.storeError(procedure);
+      app.activity.refused(reason, tenantId);
     },
-    observeRpc: (procedure: string, status: string, seconds: number) =>
-      metrics.rpcCompleted(procedure, status, seconds),
+    observeRpc: (procedure: string, status: string, seconds: number, tenantId?: string) => {
+      metrics.rpcCompleted(procedure, status, seconds);
+      app.activity.rpc(procedure, status, seconds, tenantId);
+    },
   };
 }

@@ -183,6 +183,11 @@ export const reasons = {
     description:
       "CreateTenant: a name not 1..100 characters, or with a control character, a line break or a bidirectional override.",
   },
+  ACTIVITY_QUERY_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "GetOverview, GetTimeSeries, WatchActivity: an unknown window, metric, resolution or kind, minutes over 30 days, or too many or too long filters (`field` in the metadata).",
+  },
   // Limits.
   RESEND_COOLDOWN: {
     code: Code.ResourceExhausted,

@@ -12,6 +12,7 @@ import { webOrigin, webOriginMaxLength } from "../core/web-origin.js";
 import type { AdminStore, ApiKeyRecord, ScopeName, TenantRecord } from "../tenancy/admin-store.js";
 import { generateApiKey } from "../tenancy/api-key.js";
 import type { UsageStore } from "../tenancy/limit-store.js";
+import type { ActivityMethods } from "./activity-handlers.js";
 import { callerKey, defaultTenantId } from "./caller.js";
 import { optionalTimestamp } from "./convert.js";
 
@@ -62,7 +63,7 @@ export function createAdminHandlers(
   admin: AdminStore,
   store: Pick<UsageStore, "getUsage">,
   now: () => number = Date.now,
-): ServiceImpl<typeof AdminService> {
+): Omit<ServiceImpl<typeof AdminService>, ActivityMethods> {
   return {
     ...tenantHandlers(admin, now),
     ...keyHandlers(admin, now),

@@ -29,6 +29,11 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
   "otp.v1.AdminService/ListApiKeys": "admin",
   "otp.v1.AdminService/RevokeApiKey": "admin",
   "otp.v1.AdminService/GetUsage": "admin-read",
+  // Console data: a tenant's admin-read key sees its own tenant; store nodes are the operator's.
+  "otp.v1.AdminService/GetOverview": "admin-read",
+  "otp.v1.AdminService/GetTimeSeries": "admin-read",
+  "otp.v1.AdminService/WatchActivity": "admin-read",
+  "otp.v1.AdminService/GetSystemHealth": "admin",
 };
 
 /** What a publishable (browser) key may call at all. */

@@ -3,6 +3,7 @@ import { Code, ConnectError, createContextKey, type Interceptor } from "@connect
 import { isOtpError, OtpError } from "../../core/otp-error.js";
 import type { Reason } from "../../core/reasons.js";
 import type { Logger } from "../../telemetry/logger.js";
+import { callerKey } from "../caller.js";
 import { connectErrorFor, toConnectError } from "../to-connect-error.js";
 
 /** The response header and error metadata key that carries the request id. */
@@ -31,17 +32,18 @@ export const callStateKey = createContextKey<CallState | undefined>(undefined, {
  */
 export function createErrorInterceptor(
   logger: Logger,
-  onReason?: (reason: Reason, procedure: string) => void,
+  onReason?: (reason: Reason, procedure: string, tenantId?: string) => void,
 ): Interceptor {
   const convert = (
     err: unknown,
     requestId: string,
     procedure: string,
     signal: AbortSignal,
+    tenantId: string | undefined,
   ): ConnectError => {
     let out: ConnectError;
     if (isOtpError(err)) {
-      onReason?.(err.reason, procedure);
+      onReason?.(err.reason, procedure, tenantId);
       if (err.reason === "STORE_UNAVAILABLE") {
         // Name and message only: ioredis hangs the command's arguments on its
         // errors, and those can hold key names and sealed values.
@@ -93,7 +95,13 @@ export function createErrorInterceptor(
           try {
             yield* source;
           } catch (err) {
-            throw convert(err, requestId, procedure, req.signal);
+            throw convert(
+              err,
+              requestId,
+              procedure,
+              req.signal,
+              req.contextValues.get(callerKey)?.tenantId,
+            );
           }
           // A stream that stopped because its deadline passed or its client
           // left ends with that code, not with a success it never had.
@@ -101,7 +109,13 @@ export function createErrorInterceptor(
         })(),
       };
     } catch (err) {
-      throw convert(err, requestId, procedure, req.signal);
+      throw convert(
+        err,
+        requestId,
+        procedure,
+        req.signal,
+        req.contextValues.get(callerKey)?.tenantId,
+      );
     }
   };
 }
