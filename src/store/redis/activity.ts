@@ -1,3 +1,4 @@
+import { Cluster } from "ioredis";
 import {
   type ActivityStore,
   bucketStart,
@@ -6,8 +7,9 @@ import {
   type Resolution,
   retentionMs,
 } from "../../activity/activity-store.js";
+import { clusterSlotOf } from "./cluster-slot.js";
 import { unavailable } from "./redis-context.js";
-import type { RedisTopology } from "./topology.js";
+import type { RedisClient, RedisTopology } from "./topology.js";
 
 /** Options for {@link createRedisActivityStore}. */
 export interface RedisActivityStoreOptions {
@@ -69,10 +71,11 @@ export function createRedisActivityStore(options: RedisActivityStoreOptions): Ac
       const starts = bucketStarts(resolution, fromMs, toMs);
       let hashes: Record<string, string>[];
       try {
-        hashes = await Promise.all(
-          starts.map((start) =>
-            clientFor(bucketStart("hour", start)).hgetall(keyOf(resolution, start)),
-          ),
+        hashes = await readHashes(
+          starts.map((start) => ({
+            client: clientFor(bucketStart("hour", start)),
+            key: keyOf(resolution, start),
+          })),
         );
       } catch (err) {
         throw unavailable(err);
@@ -86,4 +89,39 @@ export function createRedisActivityStore(options: RedisActivityStoreOptions): Ac
       return found;
     },
   };
+}
+
+/**
+ * HGETALL of many keys, one pipeline per node: a month of hour buckets is
+ * 720 keys, and a pipeline per node keeps that to one round trip each. In a
+ * Cluster, keys are grouped by the master serving their slot.
+ */
+async function readHashes(
+  reads: { client: RedisClient; key: string }[],
+): Promise<Record<string, string>[]> {
+  const groups = new Map<unknown, { client: RedisClient; indexes: number[] }>();
+  reads.forEach(({ client, key }, i) => {
+    const node =
+      client instanceof Cluster ? (client.slots[clusterSlotOf(key)]?.[0] ?? key) : client;
+    let group = groups.get(node);
+    if (group === undefined) {
+      group = { client, indexes: [] };
+      groups.set(node, group);
+    }
+    group.indexes.push(i);
+  });
+  const out = new Array<Record<string, string>>(reads.length);
+  await Promise.all(
+    [...groups.values()].map(async ({ client, indexes }) => {
+      const pipeline = client.pipeline();
+      for (const i of indexes) pipeline.hgetall((reads[i] as { key: string }).key);
+      const replies = (await pipeline.exec()) ?? [];
+      indexes.forEach((i, n) => {
+        const [err, value] = replies[n] ?? [new Error("no reply"), undefined];
+        if (err) throw err;
+        out[i] = value as Record<string, string>;
+      });
+    }),
+  );
+  return out;
 }
