@@ -1,6 +1,8 @@
 import { randomInt } from "node:crypto";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callJson } from "../support/connect-json.js";
+import { openJsonStream } from "../support/connect-stream.js";
 import { type OtlpCollector, startOtlpCollector } from "../support/otlp-collector.js";
 import { providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
@@ -10,6 +12,8 @@ const secret = `hmac-secret-${"Q".repeat(30)}`;
 const phone = "+14155559876";
 const email = "secret.person@example.com";
 const bindingValue = "binding-value-8d1f3e";
+const adminToken = `admin-token-${"Z".repeat(30)}`;
+const operator = { authorization: `Bearer ${adminToken}` };
 
 let redis: RedisInstance;
 let collector: OtlpCollector;
@@ -25,6 +29,7 @@ beforeAll(async () => {
     OTEL_BSP_SCHEDULE_DELAY: "100",
     LOG_LEVEL: "trace",
     RESEND_COOLDOWN_SECONDS: "0",
+    ADMIN_TOKEN: adminToken,
   });
 });
 afterAll(async () => {
@@ -33,9 +38,17 @@ afterAll(async () => {
 
 const call = (procedure: string, body: unknown) => callJson(server.url, procedure, body);
 
-describe("nothing secret in logs, traces or metrics", () => {
+describe("nothing secret in logs, traces, metrics or the console's feed and counters", () => {
   it("drives every RPC with known codes and recipients and finds none of them in what was emitted", async () => {
-    const secrets: string[] = [secret, phone, email, bindingValue];
+    const secrets: string[] = [secret, phone, email, bindingValue, adminToken];
+    // The console's live feed watches everything that follows.
+    const feed = await openJsonStream(
+      server.url,
+      "otp.v1.AdminService/WatchActivity",
+      {},
+      operator,
+    );
+    await feed.waitFor(() => true);
 
     // Codes returned directly, in every alphabet.
     for (const [alphabet, codeLength] of [
@@ -102,18 +115,41 @@ describe("nothing secret in logs, traces or metrics", () => {
     expect(buf.stdout + buf.stderr).toContain("not_found");
 
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    // The last events reach the feed within a batch (200 ms), the counters within a flush (1 s).
+    await new Promise((r) => setTimeout(r, 1_200));
+    const overview = await callJson(server.url, "otp.v1.AdminService/GetOverview", {}, operator);
+    // The console's count agrees with /metrics (one series per alphabet there).
+    const generatedTotal = [
+      ...metrics.matchAll(/^otp_challenges_generated_total\{[^}]*\} (\d+)$/gm),
+    ]
+      .map((m) => Number(m[1]))
+      .reduce((a, b) => a + b, 0);
+    expect(overview.body.generated).toBe(String(generatedTotal));
+    feed.close();
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
+    const redisClient = new Redis(redis.url);
+    const counters: string[] = [];
+    for (const key of await redisClient.keys("*activity*")) {
+      counters.push(key, JSON.stringify(await redisClient.hgetall(key)));
+    }
+    await redisClient.quit();
 
     const emitted = {
       logs: server.stdout() + server.stderr(),
       traces: collector.raw.join("\n"),
       metrics,
+      feed: feed.raw(),
+      console: JSON.stringify(overview.body),
+      counters: counters.join("\n"),
     };
     // The search would be empty if nothing were emitted: make sure each stream has content.
     expect(emitted.logs).toContain('"msg":"rpc"');
     expect(emitted.traces).toContain("otp.v1.OtpService/Verify");
     expect(emitted.metrics).toContain("otp_verifications_total");
+    expect(emitted.feed).toContain("ACTIVITY_KIND_GENERATE");
+    expect(emitted.feed).toContain("+1******9876");
+    expect(emitted.counters).toContain("|sms|US");
     expect(secrets.filter((s) => s === "missing")).toEqual([]);
 
     for (const [where, text] of Object.entries(emitted)) {
@@ -122,7 +158,7 @@ describe("nothing secret in logs, traces or metrics", () => {
       }
     }
     // Recipients may appear only masked.
-    expect(emitted.logs + emitted.traces + emitted.metrics).not.toContain("secret.person");
+    expect(Object.values(emitted).join("\n")).not.toContain("secret.person");
   });
 
   it("finds none of them either when real providers (fakes) send, fail and report back", async () => {
