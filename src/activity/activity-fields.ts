@@ -23,8 +23,8 @@ interface Node {
   next: Map<string, Node> | undefined;
 }
 
-// Parts are short, start with a letter or digit, and hold no "|".
-const partPattern = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$/;
+// Parts are short, start with a letter or digit (or are "-", no tenant), and hold no "|".
+const partPattern = /^(?:-|[A-Za-z0-9][A-Za-z0-9_./-]{0,63})$/;
 // Beyond this many distinct names, new ones fold into "other".
 const maxNodes = 50_000;
 

@@ -53,45 +53,17 @@ export function createActivityRecorder(options: ActivityRecorderOptions): Activi
   const { store } = options;
   const now = options.now ?? Date.now;
   const names = createFieldNames();
-  // Counts by minute bucket; the current minute's map is kept at hand.
-  let pending = new Map<number, Map<string, number>>();
-  let currentStart = -1;
-  let current = new Map<string, number>();
-  const mapFor = (startMs: number) => {
-    if (startMs === currentStart) return current;
-    let map = pending.get(startMs);
-    if (map === undefined) {
-      map = new Map();
-      pending.set(startMs, map);
-    }
-    return map;
-  };
-  const add = (field: string, amount = 1) => {
-    const t = now();
-    if (t < currentStart || t >= currentStart + minuteMs) {
-      const start = bucketStart("minute", t);
-      currentStart = -1;
-      current = mapFor(start);
-      currentStart = start;
-    }
-    current.set(field, (current.get(field) ?? 0) + amount);
-  };
-  // The active-challenge count lives in the minute the code expires.
-  const addAt = (atMs: number, field: string, amount: number) => {
-    const map = mapFor(bucketStart("minute", atMs));
-    map.set(field, (map.get(field) ?? 0) + amount);
-  };
+  const counts = createMinuteCounts(now);
+  const { add, addAt } = counts;
 
   let flushing: Promise<void> | undefined;
   const flushOnce = async () => {
-    if (pending.size === 0) return;
-    const batch = pending;
-    pending = new Map();
-    currentStart = -1;
+    const batch = counts.take();
+    if (batch.size === 0) return;
     try {
       await store.add(batch);
     } catch (err) {
-      requeue(batch, pending, now());
+      counts.putBack(batch);
       options.onError?.(err);
     }
   };
@@ -133,23 +105,56 @@ export function createActivityRecorder(options: ActivityRecorderOptions): Activi
   };
 }
 
+/**
+ * Counts by minute bucket, waiting for the next flush. The current minute's
+ * map is kept at hand, so a count is one clock read and one map update.
+ */
+function createMinuteCounts(now: () => number) {
+  let pending = new Map<number, Map<string, number>>();
+  let currentStart = -1;
+  let current = new Map<string, number>();
+  const mapFor = (startMs: number) => {
+    if (startMs === currentStart) return current;
+    let map = pending.get(startMs);
+    if (map === undefined) {
+      map = new Map();
+      pending.set(startMs, map);
+    }
+    return map;
+  };
+  return {
+    add(field: string, amount = 1) {
+      const t = now();
+      if (t < currentStart || t >= currentStart + minuteMs) {
+        const start = bucketStart("minute", t);
+        currentStart = -1;
+        current = mapFor(start);
+        currentStart = start;
+      }
+      current.set(field, (current.get(field) ?? 0) + amount);
+    },
+    /** Counts into the minute holding `atMs` (the active-challenge count lives in the minute a code expires). */
+    addAt(atMs: number, field: string, amount: number) {
+      const map = mapFor(bucketStart("minute", atMs));
+      map.set(field, (map.get(field) ?? 0) + amount);
+    },
+    /** Everything counted so far; counting starts afresh. */
+    take() {
+      const batch = pending;
+      pending = new Map();
+      currentStart = -1;
+      return batch;
+    },
+    /** Puts back the counts of a failed flush, except minutes the store would have forgotten by now. */
+    putBack(batch: Map<number, Map<string, number>>) {
+      for (const [startMs, counts] of batch) {
+        if (startMs + retentionMs.minute <= now()) continue;
+        const map = mapFor(startMs);
+        for (const [field, n] of counts) map.set(field, (map.get(field) ?? 0) + n);
+      }
+    },
+  };
+}
+
 // Bucket indexes as counter parts, made once.
 const bucketNames = Array.from({ length: 13 }, (_, i) => String(i));
-
-// Puts the counts of a failed flush back, except minutes the store would
-// have forgotten by now anyway.
-function requeue(
-  batch: Map<number, Map<string, number>>,
-  into: Map<number, Map<string, number>>,
-  nowMs: number,
-): void {
-  for (const [startMs, counts] of batch) {
-    if (startMs + retentionMs.minute <= nowMs) continue;
-    const map = into.get(startMs);
-    if (map === undefined) {
-      into.set(startMs, counts);
-      continue;
-    }
-    for (const [field, n] of counts) map.set(field, (map.get(field) ?? 0) + n);
-  }
-}

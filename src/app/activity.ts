@@ -1,4 +1,5 @@
 import {
+  type ActivityEvent,
   type ActivityFeed,
   createActivityFeed,
   createLocalActivityBus,
@@ -65,6 +66,49 @@ export interface ActivityOptions {
 }
 
 const tenantNow = () => currentTenant() ?? "-";
+const tenantOr = (tenantId: string | undefined) =>
+  tenantId === undefined || tenantId === "" ? "-" : tenantId;
+
+/** Where the counters, the feed and the node list live: beside the opened store. */
+function backends(opened: OpenedStore) {
+  const redis = opened.redis;
+  if (redis === undefined) {
+    return {
+      store: createMemoryActivityStore(),
+      bus: createLocalActivityBus(),
+      nodes: memoryStoreNodes(),
+    };
+  }
+  const { topology, keyPrefix } = redis;
+  return {
+    store: createRedisActivityStore({ topology, keyPrefix }),
+    bus: createRedisActivityBus(topology, keyPrefix),
+    nodes: createRedisStoreNodes(topology, keyPrefix),
+  };
+}
+
+/** An event with nothing set but its kind, time, tenant, outcome and replica. */
+function baseEvent(
+  kind: ActivityEvent["kind"],
+  atMs: number,
+  tenantId: string,
+  outcome: string,
+  replica: string,
+): ActivityEvent {
+  return {
+    kind,
+    atMs,
+    tenantId,
+    outcome,
+    channel: "",
+    recipientMasked: "",
+    challengeId: "",
+    replica,
+    action: "",
+    target: "",
+    actor: "",
+  };
+}
 
 /**
  * Builds the activity counters and feed beside the opened store: Redis when
@@ -73,19 +117,7 @@ const tenantNow = () => currentTenant() ?? "-";
  */
 export function openActivity(opened: OpenedStore, options: ActivityOptions): ActivityParts {
   const { logger, now } = options;
-  const redis = opened.redis;
-  const store =
-    redis === undefined
-      ? createMemoryActivityStore({ now })
-      : createRedisActivityStore({ topology: redis.topology, keyPrefix: redis.keyPrefix });
-  const bus =
-    redis === undefined
-      ? createLocalActivityBus()
-      : createRedisActivityBus(redis.topology, redis.keyPrefix);
-  const nodes =
-    redis === undefined
-      ? memoryStoreNodes()
-      : createRedisStoreNodes(redis.topology, redis.keyPrefix);
+  const { store, bus, nodes } = backends(opened);
   const recorder = createActivityRecorder({
     store,
     now,
@@ -100,33 +132,20 @@ export function openActivity(opened: OpenedStore, options: ActivityOptions): Act
   const replica = replicaName();
   // One segment object, filled per call: the recorder reads it and keeps nothing.
   const segment = { tenantId: "", channel: "", country: "", expiresAtMs: 0 };
-  const fill = (record: ChallengeRecord) => {
+  const challenge = (kind: "generate" | "verify", outcome: string, record: ChallengeRecord) => {
     const target = record.targets[0];
     segment.tenantId = record.tenantId ?? tenantNow();
     segment.channel = target?.channel ?? "none";
     segment.country = countryOf(target?.recipient);
     segment.expiresAtMs = record.expiresAtMs;
-    return target;
+    if (kind === "generate") recorder.generated(segment);
+    else recorder.verified(segment, outcome);
+    const e = baseEvent(kind, now(), segment.tenantId, outcome, replica);
+    e.channel = segment.channel;
+    e.recipientMasked = target === undefined ? "" : maskRecipient(target.recipient);
+    e.challengeId = record.id;
+    feed.publish(e);
   };
-  const event = (
-    kind: "generate" | "verify",
-    outcome: string,
-    target: TargetRecord | undefined,
-    id: string,
-  ) =>
-    feed.publish({
-      kind,
-      atMs: now(),
-      tenantId: segment.tenantId,
-      outcome,
-      channel: segment.channel,
-      recipientMasked: target === undefined ? "" : maskRecipient(target.recipient),
-      challengeId: id,
-      replica,
-      action: "",
-      target: "",
-      actor: "",
-    });
 
   return {
     recorder,
@@ -134,54 +153,24 @@ export function openActivity(opened: OpenedStore, options: ActivityOptions): Act
     service: createActivityService(store, now),
     nodes,
     replica,
-    generated(record) {
-      const target = fill(record);
-      recorder.generated(segment);
-      event("generate", "created", target, record.id);
-    },
-    verified(outcome, record) {
-      const target = fill(record);
-      recorder.verified(segment, outcome);
-      event("verify", outcome, target, record.id);
-    },
+    generated: (record) => challenge("generate", "created", record),
+    verified: (outcome, record) => challenge("verify", outcome, record),
     delivered(channel, outcome, target, deliveryId) {
-      feed.publish({
-        kind: "delivery",
-        atMs: now(),
-        tenantId: tenantNow(),
-        outcome,
-        channel,
-        recipientMasked: maskRecipient(target.recipient),
-        challengeId: "",
-        replica,
-        action: "",
-        target: deliveryId,
-        actor: "",
-      });
+      const e = baseEvent("delivery", now(), tenantNow(), outcome, replica);
+      e.channel = channel;
+      e.recipientMasked = maskRecipient(target.recipient);
+      e.target = deliveryId;
+      feed.publish(e);
     },
     rpc: (procedure, status, seconds, tenantId) =>
-      recorder.rpc(
-        tenantId === undefined || tenantId === "" ? "-" : tenantId,
-        procedure,
-        status,
-        seconds,
-      ),
-    refused: (reason, tenantId) =>
-      recorder.refused(tenantId === undefined || tenantId === "" ? "-" : tenantId, reason),
-    publishAdmin(e) {
-      feed.publish({
-        kind: "admin",
-        atMs: now(),
-        tenantId: e.tenantId,
-        outcome: e.outcome,
-        channel: "",
-        recipientMasked: "",
-        challengeId: "",
-        replica,
-        action: e.action,
-        target: e.target,
-        actor: e.actor,
-      });
+      recorder.rpc(tenantOr(tenantId), procedure, status, seconds),
+    refused: (reason, tenantId) => recorder.refused(tenantOr(tenantId), reason),
+    publishAdmin(a) {
+      const e = baseEvent("admin", now(), a.tenantId, a.outcome, replica);
+      e.action = a.action;
+      e.target = a.target;
+      e.actor = a.actor;
+      feed.publish(e);
     },
     async close() {
       await Promise.all([recorder.close(), feed.close()]);
@@ -207,19 +196,7 @@ export function withActivity(metrics: Metrics, activity: ActivityParts): Metrics
       metrics.rateLimited(limit);
       const tenantId = tenantNow();
       recorder.rateLimited(tenantId, limit);
-      feed.publish({
-        kind: "rate_limited",
-        atMs: Date.now(),
-        tenantId,
-        outcome: limit,
-        channel: "",
-        recipientMasked: "",
-        challengeId: "",
-        replica,
-        action: "",
-        target: "",
-        actor: "",
-      });
+      feed.publish(baseEvent("rate_limited", Date.now(), tenantId, limit, replica));
     },
   };
 }

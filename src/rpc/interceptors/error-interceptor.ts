@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextKey,
+  type Interceptor,
+} from "@connectrpc/connect";
 import { isOtpError, OtpError } from "../../core/otp-error.js";
 import type { Reason } from "../../core/reasons.js";
 import type { Logger } from "../../telemetry/logger.js";
@@ -38,12 +44,12 @@ export function createErrorInterceptor(
     err: unknown,
     requestId: string,
     procedure: string,
-    signal: AbortSignal,
-    tenantId: string | undefined,
+    call: { signal: AbortSignal; contextValues: ContextValues },
   ): ConnectError => {
+    const { signal } = call;
     let out: ConnectError;
     if (isOtpError(err)) {
-      onReason?.(err.reason, procedure, tenantId);
+      onReason?.(err.reason, procedure, call.contextValues.get(callerKey)?.tenantId);
       if (err.reason === "STORE_UNAVAILABLE") {
         // Name and message only: ioredis hangs the command's arguments on its
         // errors, and those can hold key names and sealed values.
@@ -95,13 +101,7 @@ export function createErrorInterceptor(
           try {
             yield* source;
           } catch (err) {
-            throw convert(
-              err,
-              requestId,
-              procedure,
-              req.signal,
-              req.contextValues.get(callerKey)?.tenantId,
-            );
+            throw convert(err, requestId, procedure, req);
           }
           // A stream that stopped because its deadline passed or its client
           // left ends with that code, not with a success it never had.
@@ -109,13 +109,7 @@ export function createErrorInterceptor(
         })(),
       };
     } catch (err) {
-      throw convert(
-        err,
-        requestId,
-        procedure,
-        req.signal,
-        req.contextValues.get(callerKey)?.tenantId,
-      );
+      throw convert(err, requestId, procedure, req);
     }
   };
 }
