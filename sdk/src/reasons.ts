@@ -51,6 +51,7 @@ export const otpErrorReasons = [
   "TENANT_NAME_INVALID",
   "ACTIVITY_QUERY_INVALID",
   // A limit was reached; the error says how long to wait.
+  "ACTIVITY_WATCHERS_EXHAUSTED",
   "RESEND_COOLDOWN",
   "SEND_LIMIT_REACHED",
   "RATE_LIMITED",

@@ -64,17 +64,17 @@ export function readEvent(raw: unknown): ActivityEvent | undefined {
 
 /** The event with its strings bounded; see {@link readEvent}. */
 export function boundedEvent(event: ActivityEvent): ActivityEvent {
-  const fields = [
-    event.tenantId,
-    event.outcome,
-    event.channel,
-    event.recipientMasked,
-    event.challengeId,
-    event.replica,
-    event.action,
-    event.target,
-    event.actor,
-  ];
+  const long = (f: string) => f.length > maxLength;
   // Events made by this process are short; copy only one that is not.
-  return fields.every((f) => f.length <= maxLength) ? event : (readEvent(event) ?? event);
+  const anyLong =
+    long(event.tenantId) ||
+    long(event.outcome) ||
+    long(event.channel) ||
+    long(event.recipientMasked) ||
+    long(event.challengeId) ||
+    long(event.replica) ||
+    long(event.action) ||
+    long(event.target) ||
+    long(event.actor);
+  return anyLong ? (readEvent(event) ?? event) : event;
 }

@@ -189,6 +189,11 @@ export const reasons = {
       "GetOverview, GetTimeSeries, WatchActivity: an unknown window, metric, resolution or kind, minutes over 30 days, or too many or too long filters (`field` in the metadata).",
   },
   // Limits.
+  ACTIVITY_WATCHERS_EXHAUSTED: {
+    code: Code.ResourceExhausted,
+    description:
+      "WatchActivity: this replica already serves its most open feed streams (`max` in the metadata); with `RetryInfo`.",
+  },
   RESEND_COOLDOWN: {
     code: Code.ResourceExhausted,
     description: "Resend before `RESEND_COOLDOWN_SECONDS` passed; with `RetryInfo`.",

@@ -37,6 +37,8 @@ export interface ActivityHandlerOptions {
   heartbeatMs?: number;
   /** Events one WatchActivity stream may have waiting; beyond it they are dropped and counted. */
   watchBuffer?: number;
+  /** WatchActivity streams this process serves at once; 100 by default. */
+  maxWatchers?: number;
 }
 
 /** The AdminService methods these handlers implement. */
@@ -110,6 +112,7 @@ function resolutionOf(value: ActivityResolution, window: WindowName): Resolution
 /** The handlers of GetOverview, GetTimeSeries, WatchActivity and GetSystemHealth. */
 export function createActivityHandlers(options: ActivityHandlerOptions): Handlers {
   const { service } = options;
+  const watchers = { open: 0, max: options.maxWatchers ?? 100 };
   return {
     async getOverview(req, ctx) {
       const window = windowOf(req.window);
@@ -154,7 +157,7 @@ export function createActivityHandlers(options: ActivityHandlerOptions): Handler
       };
     },
 
-    watchActivity: (req, ctx) => watch(options, req, ctx),
+    watchActivity: (req, ctx) => watch(options, watchers, req, ctx),
 
     async getSystemHealth() {
       const [nodes, channels] = await Promise.all([
@@ -195,10 +198,17 @@ const maxOutcomeLength = 64;
 /** WatchActivity: a "listening" message, then each matching event; quiet streams get heartbeats. */
 async function* watch(
   options: ActivityHandlerOptions,
+  watchers: { open: number; max: number },
   req: WatchActivityRequest,
   ctx: HandlerContext,
 ) {
   const tenantId = readableTenant(req.tenantId, ctx);
+  if (watchers.open >= watchers.max) {
+    throw new OtpError("ACTIVITY_WATCHERS_EXHAUSTED", "too many activity streams are open", {
+      retryAfterMs: 5_000,
+      metadata: { max: String(watchers.max) },
+    });
+  }
   if (req.kinds.length > maxFilters || req.outcomes.length > maxFilters) {
     throw invalid(
       req.kinds.length > maxFilters ? "kinds" : "outcomes",
@@ -222,13 +232,15 @@ async function* watch(
   const queue = createWatchQueue(options.watchBuffer ?? 1_000);
   const signal =
     options.shutdown === undefined ? ctx.signal : AbortSignal.any([ctx.signal, options.shutdown]);
-  const stop = await options.feed.watch({
-    event: (e) => {
-      if (matches(e)) queue.push(e);
-    },
-    dropped: (n) => queue.drop(n),
-  });
+  watchers.open += 1;
+  let stop = () => {};
   try {
+    stop = await options.feed.watch({
+      event: (e) => {
+        if (matches(e)) queue.push(e);
+      },
+      dropped: (n) => queue.drop(n),
+    });
     yield { dropped: 0n };
     while (!signal.aborted) {
       const item = await queue.next(options.heartbeatMs ?? 15_000, signal);
@@ -239,6 +251,7 @@ async function* watch(
       };
     }
   } finally {
+    watchers.open -= 1;
     stop();
   }
 }
