@@ -9,6 +9,7 @@ import { type ActivityService, createActivityService } from "../activity/activit
 import { countryOf } from "../activity/country.js";
 import { memoryStoreNodes, type StoreNodes } from "../activity/system-health.js";
 import { currentTenant } from "../core/tenant-scope.js";
+import type { DeliveryRecord } from "../delivery/delivery-store.js";
 import { maskRecipient } from "../delivery/mask.js";
 import type { ChallengeRecord, TargetRecord } from "../otp/challenge-store.js";
 import { createMemoryActivityStore } from "../store/memory/activity.js";
@@ -47,6 +48,8 @@ export interface ActivityParts {
   verified(outcome: string, record: ChallengeRecord): void;
   /** Shows a send's outcome (counted through the metrics, see {@link withActivity}). */
   delivered(channel: string, outcome: string, target: TargetRecord, deliveryId: string): void;
+  /** Shows a status a provider reported for a delivery. */
+  reported(delivery: DeliveryRecord, status: string): void;
   /** Counts a finished RPC for the caller's tenant. */
   rpc(procedure: string, status: string, seconds: number, tenantId: string | undefined): void;
   /** Counts a refusal by its reason. */
@@ -160,6 +163,14 @@ export function openActivity(opened: OpenedStore, options: ActivityOptions): Act
       e.channel = channel;
       e.recipientMasked = maskRecipient(target.recipient);
       e.target = deliveryId;
+      feed.publish(e);
+    },
+    reported(delivery, status) {
+      const e = baseEvent("delivery", now(), delivery.tenantId ?? "default", status, replica);
+      e.channel = delivery.channel;
+      e.recipientMasked = delivery.recipientMasked;
+      e.challengeId = delivery.challengeId;
+      e.target = delivery.id;
       feed.publish(e);
     },
     rpc: (procedure, status, seconds, tenantId) =>

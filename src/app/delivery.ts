@@ -49,6 +49,7 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
     metrics,
     leader: app.leader,
     now,
+    onStatusReport: (delivery, status) => app.activity.reported(delivery, status),
   });
   const channels: Channel[] = [...providers.channels];
   const provided = new Set(channels.map((c) => c.kind));

@@ -107,6 +107,13 @@ describe("console data across two replicas", () => {
     const smsVerified = await verify(b.url, t1.key, sms[0]?.body.id, smsCode);
     expect(smsVerified.body.result).toBe("VERIFY_RESULT_VERIFIED");
 
+    // Twilio reports the first SMS delivered, to the other replica.
+    const firstSms = fakes.twilio.messages[0];
+    if (firstSms === undefined) throw new Error("no SMS sent");
+    expect(await fakes.twilio.postStatusCallback(firstSms, "delivered", { postTo: a.url })).toBe(
+      204,
+    );
+
     // Each replica writes its counts within a flush interval (1 s).
     await new Promise((r) => setTimeout(r, 1_500));
     const all = await overview(operator);
@@ -154,6 +161,10 @@ describe("console data across two replicas", () => {
     // A tenant's admin-read key sees its own tenant only.
     const own = await overview(bearer(t1.reader));
     expect(own.body).toMatchObject({ generated: "6", verified: "3" });
+    // The status report is counted for the tenant whose delivery it is.
+    expect(own.body.deliveries).toEqual(
+      expect.arrayContaining([{ channel: "sms", status: "delivered", count: "1" }]),
+    );
     expect(segments(own.body.byTenant)).toEqual({ [t1.id]: [6, 3] });
     const theirs = await overview(bearer(t1.reader), { tenantId: t2.id });
     expect(theirs.status).toBe(404);
@@ -204,6 +215,18 @@ describe("console data across two replicas", () => {
         recipientMasked: "+1******2673",
       });
       expect((seen.event as { replica: string }).replica).not.toBe("");
+
+      // A provider's status report about it, made to replica B, reaches the feed on A.
+      const sent = fakes.twilio.messages.at(-1);
+      if (sent === undefined) throw new Error("no SMS sent");
+      await fakes.twilio.postStatusCallback(sent, "delivered", { postTo: b.url });
+      const report = await watch.waitFor((m) => {
+        const e = m.event as { kind?: string; outcome?: string; challengeId?: string } | undefined;
+        return (
+          e?.kind === "ACTIVITY_KIND_DELIVERY" && e.outcome === "delivered" && e.challengeId === id
+        );
+      });
+      expect(report.event).toMatchObject({ tenantId: t1.id, recipientMasked: "+1******2673" });
 
       const otherTenant = await callJson(b.url, "otp.v1.OtpService/Generate", {}, bearer(t2.key));
       await watch.waitFor(
