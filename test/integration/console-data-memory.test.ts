@@ -104,8 +104,13 @@ describe("console data on the in-memory store", () => {
     expect(await reasonOf(watch())).toEqual([Code.InvalidArgument, "ACTIVITY_QUERY_INVALID"]);
   });
 
-  it("refuses the console's data without a credential", async () => {
+  it("refuses the console's data without a credential, in development too", async () => {
     const anonymous = createAdminClient({ baseUrl: server.url, protocol: "connect" });
+    // Anonymous development callers hold every scope but admin-read.
+    expect(await reasonOf(anonymous.getOverview({}))).toEqual([
+      Code.Unauthenticated,
+      "UNAUTHENTICATED",
+    ]);
     expect(await reasonOf(anonymous.getSystemHealth({}))).toEqual([
       Code.Unauthenticated,
       "UNAUTHENTICATED",

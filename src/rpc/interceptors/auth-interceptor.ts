@@ -106,6 +106,8 @@ export async function authenticate(
   if (need === "admin") throw unauthenticated();
   if (bearer === undefined) {
     if (options.requireKey || header !== "") throw unauthenticated();
+    // Anonymous development callers hold every scope but admin-read.
+    if (!anonymousScopes.has(need)) throw unauthenticated();
     return anonymousCaller;
   }
   const parsed = parseApiKey(bearer);
