@@ -156,6 +156,20 @@ describe("console data across two replicas", () => {
     const generateLatency = byMethod.find((m) => m.method === "otp.v1.OtpService/Generate");
     expect(Number(generateLatency?.calls)).toBe(generateCalls);
     expect(generateLatency?.p95Ms).toBeGreaterThan(0);
+    // Same buckets: p50 and p95 read from both replicas' /metrics histogram agree.
+    const cumulative = await Promise.all(
+      [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10].map(async (le) => ({
+        le,
+        count: await metricSum("otp_rpc_duration_seconds_bucket", {
+          method: "otp.v1.OtpService/Generate",
+          le: String(le),
+        }),
+      })),
+    );
+    const quantileMs = (q: number) =>
+      (cumulative.find((b) => b.count >= q * generateCalls)?.le ?? 10) * 1000;
+    expect(generateLatency?.p50Ms).toBe(quantileMs(0.5));
+    expect(generateLatency?.p95Ms).toBe(quantileMs(0.95));
     expect(all.body.latencyP95Ms).toBeGreaterThan(0);
 
     // A tenant's admin-read key sees its own tenant only.
