@@ -152,7 +152,12 @@ describe("console data across two replicas", () => {
     const generateCalls = await metricSum("otp_rpc_duration_seconds_count", {
       method: "otp.v1.OtpService/Generate",
     });
-    const byMethod = all.body.latencyByMethod as { method: string; calls: string; p95Ms: number }[];
+    const byMethod = all.body.latencyByMethod as {
+      method: string;
+      calls: string;
+      p50Ms: number;
+      p95Ms: number;
+    }[];
     const generateLatency = byMethod.find((m) => m.method === "otp.v1.OtpService/Generate");
     expect(Number(generateLatency?.calls)).toBe(generateCalls);
     expect(generateLatency?.p95Ms).toBeGreaterThan(0);
