@@ -16,7 +16,6 @@ import type {
 import {
   compressionBrotli,
   compressionGzip,
-  universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { isOtpError } from "../core/otp-error.js";
@@ -32,6 +31,7 @@ import {
   type WireProtocol,
 } from "./protocol-errors.js";
 import { connectErrorFor, toConnectError } from "./to-connect-error.js";
+import { toUniversalRequest } from "./universal-request.js";
 
 /** Options for {@link createRpcHandler}. */
 export interface RpcHandlerOptions {
@@ -94,7 +94,8 @@ export function createRpcHandler(options: RpcHandlerOptions): RequestHandler {
       notFound(req, res);
       return;
     }
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, options.contextValues(req));
+    const streaming = handler.method.methodKind !== "unary";
+    const uReq = toUniversalRequest(req, res, options.contextValues(req), streaming);
     handler(uReq)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((err: unknown) => {
