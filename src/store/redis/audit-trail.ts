@@ -182,30 +182,7 @@ function createStreamWatchers(
   };
 
   const loop = async (from: string) => {
-    let last = from;
-    while (!closed && listeners.size > 0) {
-      try {
-        const res = (await connection().xread(
-          "COUNT",
-          100,
-          "BLOCK",
-          blockMs,
-          "STREAMS",
-          key,
-          last,
-        )) as [string, StreamItem[]][] | null;
-        for (const [, items] of res ?? []) {
-          for (const item of items) {
-            last = item[0];
-            const entry = toEntry(item);
-            if (entry !== undefined) for (const listener of listeners) listener(entry);
-          }
-        }
-      } catch {
-        // A dropped connection: wait, then read on from the last id seen.
-        if (!closed) await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    await readStream({ connection, key, from, listeners, closed: () => closed });
     running = undefined;
   };
 
@@ -233,4 +210,35 @@ function createStreamWatchers(
       reader?.disconnect();
     },
   };
+}
+
+// Reads the stream from `from` on while anyone listens, handing each entry to every listener.
+async function readStream(reader: {
+  connection: () => RedisClient;
+  key: string;
+  from: string;
+  listeners: ReadonlySet<(entry: AuditEntry) => void>;
+  closed: () => boolean;
+}): Promise<void> {
+  const { listeners } = reader;
+  let last = reader.from;
+  while (!reader.closed() && listeners.size > 0) {
+    try {
+      const res = (await reader
+        .connection()
+        .xread("COUNT", 100, "BLOCK", blockMs, "STREAMS", reader.key, last)) as
+        | [string, StreamItem[]][]
+        | null;
+      for (const [, items] of res ?? []) {
+        for (const item of items) {
+          last = item[0];
+          const entry = toEntry(item);
+          if (entry !== undefined) for (const listener of listeners) listener(entry);
+        }
+      }
+    } catch {
+      // A dropped connection: wait, then read on from the last id seen.
+      if (!reader.closed()) await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
