@@ -107,6 +107,8 @@ interface MemoryAdminState {
   keys: Map<string, ApiKeyRecord>;
   byHash: Map<string, string>;
   lastUses: Map<string, number>;
+  /** When each deleted key's tombstone goes, by the store's clock (as Redis expires it). */
+  tombstoneUntil: Map<string, number>;
 }
 
 /** The embedded admin store, for the in-memory configuration. */
@@ -117,6 +119,7 @@ export function createMemoryAdminStore(options: { now?: () => number } = {}): Ad
     keys: new Map(),
     byHash: new Map(),
     lastUses: new Map(),
+    tombstoneUntil: new Map(),
   };
   const store: AdminStore = {
     ...memoryTenants(state),
@@ -131,6 +134,7 @@ function deleteMemoryKey(state: MemoryAdminState, key: ApiKeyRecord, nowMs: numb
   if (key.revokedAtMs === 0) key.revokedAtMs = nowMs;
   key.deletedAtMs = nowMs;
   state.lastUses.delete(key.id);
+  state.tombstoneUntil.set(key.id, state.now() + deletedKeyMemoryMs);
   return structuredClone(key);
 }
 
@@ -179,7 +183,8 @@ function memoryKeys(
   // A deleted key answers as a tombstone for a while, then is forgotten.
   const live = (key: ApiKeyRecord | undefined): ApiKeyRecord | undefined => {
     if (key === undefined || !key.deletedAtMs) return key;
-    if (state.now() - key.deletedAtMs < deletedKeyMemoryMs) return key;
+    if (state.now() < (state.tombstoneUntil.get(key.id) ?? 0)) return key;
+    state.tombstoneUntil.delete(key.id);
     keys.delete(key.id);
     byHash.delete(key.hash);
     return undefined;
