@@ -14,16 +14,18 @@ export interface AuditRecorder {
   record(input: AuditInput): Promise<void>;
   /**
    * Appends a security event (a refused key, a failed sign-in, a lock-out)
-   * without waiting, at most once per action and target per `windowMs`, so
-   * a flood of refused calls writes a bounded number of entries: per
-   * process, one per key and minute by default.
+   * without waiting, at most once per action and target per `windowMs`
+   * across all replicas (one per key and minute by default), so a flood of
+   * refused calls writes a bounded number of entries. Each process first
+   * filters in memory, so a flood costs one store claim per window, not one
+   * per call.
    */
   recordSecurityEvent(event: SecurityEvent): void;
 }
 
 /** Options for {@link createAuditRecorder}. */
 export interface AuditRecorderOptions {
-  trail: Pick<AuditTrail, "append">;
+  trail: Pick<AuditTrail, "append" | "claimOnce">;
   /** The shortest time between two entries for one action and target; one minute by default. */
   windowMs?: number;
   /** The most distinct action and target pairs remembered for that. */
@@ -41,10 +43,8 @@ export interface AuditRecorderOptions {
  *   action: "signin.failed", target: "console", sourceAddress: maskAddress(ip) });
  */
 export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorder {
-  const recent = new LRUCache<string, true>({
-    max: options.maxTracked ?? 10_000,
-    ttl: options.windowMs ?? 60_000,
-  });
+  const windowMs = options.windowMs ?? 60_000;
+  const recent = new LRUCache<string, true>({ max: options.maxTracked ?? 10_000, ttl: windowMs });
   const append = async (input: AuditInput) => {
     try {
       await options.trail.append(input);
@@ -55,16 +55,20 @@ export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorde
   return {
     record: append,
     recordSecurityEvent(event) {
-      const key = `${event.action}\u0000${event.target}`;
+      const key = `${event.action}:${event.target}`.slice(0, 200);
       if (recent.has(key)) return;
       recent.set(key, true);
-      void append({
+      const entry: AuditInput = {
         outcome: "refused",
         requestId: "",
         sourceAddress: "unknown",
         details: {},
         ...event,
-      });
+      };
+      void options.trail.claimOnce(key, windowMs).then(
+        (first) => (first ? append(entry) : undefined),
+        (err: unknown) => options.onError?.(err),
+      );
     },
   };
 }

@@ -87,6 +87,12 @@ export interface AuditTrail {
   list(filter: AuditFilter, page: AuditPageRequest): Promise<AuditPage>;
   /** Calls `onEntry` for each matching entry appended from now on, by any replica. */
   watch(filter: AuditFilter, onEntry: (entry: AuditEntry) => void): Promise<StopWatching>;
+  /**
+   * True for the first claim of `key` within `windowMs`, on any replica; false
+   * for every later one until the window has passed. Security events use it
+   * so that a flood writes one entry per window, however many replicas see it.
+   */
+  claimOnce(key: string, windowMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

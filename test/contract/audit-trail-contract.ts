@@ -40,7 +40,7 @@ export function describeAuditTrailContract(
   describe(`AuditTrail contract: ${name}`, () => {
     it("offers no way to change or remove an entry", async () => {
       const { trail } = await make(roomy);
-      expect(Object.keys(trail).sort()).toEqual(["append", "close", "list", "watch"]);
+      expect(Object.keys(trail).sort()).toEqual(["append", "claimOnce", "close", "list", "watch"]);
     });
 
     it("lists entries newest first, filtered by tenant, action prefix, actor and time", async () => {
@@ -137,6 +137,20 @@ export function describeAuditTrailContract(
       expect((await trail.list({}, { size: 10 })).entries.map((e) => e.target)).toEqual(["new"]);
       await sleep(400);
       expect((await trail.list({}, { size: 10 })).entries).toEqual([]);
+    });
+
+    it("grants a claim once per window, whichever replica asks", async () => {
+      const { trail, another } = await make(roomy);
+      const other = await another();
+      const claims = await Promise.all([
+        trail.claimOnce("key.used_after_revocation:otp_sk_1", 300),
+        other.claimOnce("key.used_after_revocation:otp_sk_1", 300),
+        trail.claimOnce("key.used_after_revocation:otp_sk_1", 300),
+      ]);
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await other.claimOnce("key.used_after_revocation:otp_sk_2", 300)).toBe(true);
+      await sleep(400);
+      expect(await other.claimOnce("key.used_after_revocation:otp_sk_1", 300)).toBe(true);
     });
 
     it("streams entries another replica appends to a watcher, filtered, until it stops", async () => {

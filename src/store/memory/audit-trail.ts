@@ -28,6 +28,7 @@ export function createMemoryAuditTrail(
   const now = options.now ?? Date.now;
   const entries: AuditEntry[] = [];
   const watchers = new Set<(entry: AuditEntry) => void>();
+  const claims = new Map<string, number>();
   let lastMs = 0;
   let sequence = 0;
   // Drops what the retention policy no longer keeps; entries are in time order.
@@ -59,6 +60,14 @@ export function createMemoryAuditTrail(
       };
       watchers.add(watcher);
       return () => watchers.delete(watcher);
+    },
+    async claimOnce(key, windowMs) {
+      const at = now();
+      if ((claims.get(key) ?? 0) > at) return false;
+      // Expired claims go as new ones come: the map holds at most those of one window.
+      for (const [k, until] of claims) if (until <= at) claims.delete(k);
+      claims.set(key, at + windowMs);
+      return true;
     },
     async close() {
       watchers.clear();

@@ -79,6 +79,17 @@ export function createRedisAuditTrail(
       watchers.add((entry) => {
         if (matchesAuditFilter(entry, filter)) onEntry(entry);
       }),
+    async claimOnce(claim, windowMs) {
+      const claimKey = `${options.keyPrefix}audit-once:${claim}`;
+      try {
+        const set = await options.topology
+          .forKey(claimKey)
+          .set(claimKey, "1", "PX", String(windowMs), "NX");
+        return set === "OK";
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
     close: () => watchers.close(),
   };
 }
