@@ -66,13 +66,20 @@ function timeOf(ts: Timestamp | undefined): number | undefined {
 /**
  * The filter a call asks for, checked and bound to what the caller may see:
  * the operator sees every tenant; a tenant's admin-read key only its own,
- * and another tenant's id reads as a tenant that does not exist.
+ * and another tenant's id reads as a tenant that does not exist; an
+ * anonymous development caller nothing.
  */
 export function auditFilterFromProto(
   filter: AuditFilterProto | undefined,
   ctx: HandlerContext,
 ): AuditFilter {
   const caller = ctx.values.get(callerKey);
+  // A development caller without a key is no reader of the trail.
+  if (caller?.kind === "anonymous") {
+    throw new OtpError("PERMISSION_DENIED", "this key may not make this call", {
+      metadata: { need: "admin-read" },
+    });
+  }
   const asked = boundedFilterText(filter?.tenantId ?? "", "tenant_id");
   let tenantId = asked;
   if (caller !== undefined && caller.kind !== "admin") {

@@ -133,9 +133,9 @@ export async function authenticate(
   const parsed = parseApiKey(bearer);
   const credential =
     parsed === undefined ? undefined : await options.admin.findCredential(hashApiKey(bearer));
-  const key = credential?.key;
-  if (key === undefined || key.id !== parsed?.id) throw unauthenticated();
-  const refusal = refusalOf(credential as Credential, (options.now ?? Date.now)());
+  if (credential === undefined || credential.key.id !== parsed?.id) throw unauthenticated();
+  const { key } = credential;
+  const refusal = refusalOf(credential, (options.now ?? Date.now)());
   if (refusal !== undefined) {
     options.onKeyRefused?.(key, refusal, procedure, values);
     if (refusal === "expired") {
