@@ -181,7 +181,7 @@ export const reasons = {
   TENANT_NAME_INVALID: {
     code: Code.InvalidArgument,
     description:
-      "CreateTenant, RenameTenant: a name not 1..100 characters, or with a control character, a line break or a bidirectional override.",
+      "CreateTenant, RenameTenant: a name not 1..100 characters, or with a control character, a line break or a bidirectional override; SuspendTenant: such a `reason` over 200 characters (`field` in the metadata).",
   },
   TENANT_SUSPENDED: {
     code: Code.PermissionDenied,
