@@ -67,9 +67,12 @@ export async function startServer(
     watchPollMs: overrides.watchPollMs,
     shutdown: shutdown.signal,
   });
-  const { admin, feed } = await openAdmin(app.opened);
+  const adminParts = await openAdmin(app.opened, { audit: config.audit, logger, now: app.now });
   let draining = false;
-  const { handler, health } = buildHttpHandler(app, domains, delivery, admin, () => draining);
+  const { handler, health } = buildHttpHandler(app, domains, delivery, adminParts, {
+    draining: () => draining,
+    shutdown: shutdown.signal,
+  });
 
   const listener = createListener({
     http2IdleTimeoutMs: config.http2IdleTimeoutMs,
@@ -98,7 +101,7 @@ export async function startServer(
         shutdown.abort();
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
-        await feed.close();
+        await adminParts.close();
         await store.close();
       })();
       return closing;

@@ -49,6 +49,12 @@ export const otpErrorReasons = [
   "API_KEY_NOT_FOUND",
   "API_KEY_INVALID",
   "TENANT_NAME_INVALID",
+  "TENANT_SUSPENDED",
+  "API_KEY_EXPIRED",
+  // The audit trail.
+  "PAGE_TOKEN_INVALID",
+  "AUDIT_FILTER_INVALID",
+  "WATCH_LAGGING",
   // A limit was reached; the error says how long to wait.
   "RESEND_COOLDOWN",
   "SEND_LIMIT_REACHED",
