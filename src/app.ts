@@ -71,9 +71,9 @@ export async function startServer(
     watchPollMs: overrides.watchPollMs,
     shutdown: shutdown.signal,
   });
-  const { admin, feed } = await openAdmin(app.opened);
+  const adminParts = await openAdmin(app.opened, { audit: config.audit, logger, now: app.now });
   let draining = false;
-  const { handler, health } = buildHttpHandler(app, domains, delivery, admin, {
+  const { handler, health } = buildHttpHandler(app, domains, delivery, adminParts, {
     draining: () => draining,
     shutdown: shutdown.signal,
   });
@@ -105,7 +105,7 @@ export async function startServer(
         shutdown.abort();
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
-        await feed.close();
+        await adminParts.close();
         // The last counts and events go out before the store closes.
         await app.activity.close();
         await store.close();

@@ -49,6 +49,13 @@ export const otpErrorReasons = [
   "API_KEY_NOT_FOUND",
   "API_KEY_INVALID",
   "TENANT_NAME_INVALID",
+  "TENANT_SUSPENDED",
+  "API_KEY_EXPIRED",
+  // The audit trail.
+  "PAGE_TOKEN_INVALID",
+  "AUDIT_FILTER_INVALID",
+  "WATCH_LAGGING",
+  // The console's data.
   "ACTIVITY_QUERY_INVALID",
   // A limit was reached; the error says how long to wait.
   "ACTIVITY_WATCHERS_EXHAUSTED",

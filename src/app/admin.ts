@@ -1,36 +1,91 @@
+import { type AuditRecorder, createAuditRecorder } from "../audit/audit-recorder.js";
+import type { AuditTrail } from "../audit/audit-trail.js";
+import type { AuditConfig } from "../config/index.js";
+import { createMemoryAuditTrail } from "../store/memory/audit-trail.js";
 import { createRedisAdminStore } from "../store/redis/admin-store.js";
+import { createRedisAuditTrail } from "../store/redis/audit-trail.js";
 import { createRedisChangeFeed } from "../store/redis/change-feed.js";
+import type { Logger } from "../telemetry/logger.js";
 import { type AdminStore, createMemoryAdminStore } from "../tenancy/admin-store.js";
 import { withKeyCache } from "../tenancy/cached-admin-store.js";
 import { type ChangeFeed, createLocalChangeFeed } from "../tenancy/change-feed.js";
+import { createKeyUseRecorder, type KeyUseRecorder } from "../tenancy/key-use.js";
 import type { OpenedStore } from "./open-store.js";
 
 // How long a replica trusts a key it looked up, behind the change feed that
 // tells it of revocations at once; and how long it remembers a key it did not find.
 const keyCache = { ttlMs: 30_000, missTtlMs: 5_000, max: 10_000 };
 
+/** Tenants, keys and the audit trail, opened beside the store. */
+export interface AdminParts {
+  admin: AdminStore;
+  feed: ChangeFeed;
+  trail: AuditTrail;
+  /** Appends admin changes and (rate-limited) security events; the console's sign-in reports through it too. */
+  audit: AuditRecorder;
+  /** The last use of keys, kept in memory and written in batches. */
+  keyUses: KeyUseRecorder;
+  /** Writes pending last uses and closes the trail's watcher and the feed. */
+  close(): Promise<void>;
+}
+
 /**
- * Opens tenants and API keys beside the store. Keys are resolved from
- * process memory; a revocation reaches every replica through the change feed
- * (see tenancy/cached-admin-store.ts).
+ * Opens tenants and API keys beside the store, and the audit trail. Keys are
+ * resolved from process memory; a revocation, a deletion or a change to a
+ * tenant reaches every replica through the change feed (see
+ * tenancy/cached-admin-store.ts). The trail is a Redis Stream with Redis, an
+ * array in memory otherwise.
  */
 export async function openAdmin(
   opened: OpenedStore,
-): Promise<{ admin: AdminStore; feed: ChangeFeed }> {
+  options: { audit: AuditConfig; logger: Logger; now: () => number },
+): Promise<AdminParts> {
+  const { redis } = opened;
   const feed =
-    opened.redis === undefined
+    redis === undefined
       ? createLocalChangeFeed()
-      : createRedisChangeFeed(opened.redis.topology, opened.redis.keyPrefix);
+      : createRedisChangeFeed(redis.topology, redis.keyPrefix);
   const admin = await withKeyCache(
-    opened.redis === undefined
-      ? createMemoryAdminStore()
-      : createRedisAdminStore({
-          topology: opened.redis.topology,
-          keyPrefix: opened.redis.keyPrefix,
-        }),
+    redis === undefined
+      ? createMemoryAdminStore({ now: options.now })
+      : createRedisAdminStore({ topology: redis.topology, keyPrefix: redis.keyPrefix }),
     feed,
     keyCache,
   );
+  const retention = {
+    retentionMs: options.audit.retentionMs,
+    maxEntries: options.audit.maxEntries,
+  };
+  const trail =
+    redis === undefined
+      ? createMemoryAuditTrail({ ...retention, now: options.now })
+      : createRedisAuditTrail({ ...retention, ...redis, now: options.now });
+  const audit = createAuditRecorder({
+    trail,
+    // The message only: a driver error hangs the command's arguments on itself.
+    onError: (err) => options.logger.error({ cause: messageOf(err) }, "audit entry not written"),
+  });
+  const keyUses = createKeyUseRecorder({
+    store: admin,
+    flushEveryMs: options.audit.keyUseFlushMs,
+    now: options.now,
+    onError: (err) =>
+      options.logger.warn({ cause: messageOf(err) }, "last use of keys not written"),
+  });
+  return {
+    admin,
+    feed,
+    trail,
+    audit,
+    keyUses,
+    async close() {
+      await keyUses.close();
+      await trail.close();
+      await feed.close();
+    },
+  };
+}
 
-  return { admin, feed };
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

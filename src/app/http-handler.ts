@@ -6,12 +6,13 @@ import type { RequestHandler } from "../http/listener.js";
 import { withMounts } from "../http/mount.js";
 import { withProbes } from "../http/probes.js";
 import { createReadiness } from "../http/readiness.js";
+import { refusedAdminEvent, refusedKeyEvent } from "../rpc/audit-context.js";
 import { callerKey } from "../rpc/caller.js";
 import { createHealthService, type HealthService } from "../rpc/health-service.js";
 import { authenticate } from "../rpc/interceptors/auth-interceptor.js";
 import { createInterceptors, createRoutes, type RouteDeps, servedServices } from "../rpc/router.js";
 import { createRpcHandler } from "../rpc/rpc-handler.js";
-import type { AdminStore } from "../tenancy/admin-store.js";
+import type { AdminParts } from "./admin.js";
 import type { AppContext } from "./app-context.js";
 import type { DeliveryParts } from "./delivery.js";
 import type { Domains } from "./domains.js";
@@ -25,20 +26,24 @@ export function buildHttpHandler(
   app: AppContext,
   domains: Domains,
   delivery: DeliveryParts,
-  admin: AdminStore,
-  lifecycle: { draining: () => boolean; shutdown: AbortSignal },
+  adminParts: AdminParts,
+  life: { draining: () => boolean; shutdown: AbortSignal },
 ): { handler: RequestHandler; health: HealthService } {
   const { config, logger, metrics, store } = app;
+  const { admin } = adminParts;
+  const { draining } = life;
   const health = createHealthService();
   health.setServing(servedServices);
-  const deps = routeDeps(app, domains, delivery, admin, health, lifecycle.shutdown);
+  const deps = routeDeps(app, domains, delivery, adminParts, health);
+  deps.adminExtras.shutdown = life.shutdown;
+  deps.activity.shutdown = life.shutdown;
   const authOptions = { admin, ...deps.auth };
   const connect = createRpcHandler({
     routes: createRoutes(deps),
     interceptors: createInterceptors(deps),
     contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
     authenticate: async (procedure, headers, values) => {
-      const caller = await authenticate(authOptions, procedure, headers);
+      const caller = await authenticate(authOptions, procedure, headers, values);
       if (caller !== undefined) values.set(callerKey, caller);
     },
     readMaxBytes: config.maxRequestBytes,
@@ -59,7 +64,7 @@ export function buildHttpHandler(
       ),
       {
         // Ready only while every shard or Cluster master answers (see docs/scaling-and-redis.md).
-        ready: createReadiness({ check: () => store.ping(), draining: lifecycle.draining }),
+        ready: createReadiness({ check: () => store.ping(), draining }),
         metrics: () => metrics.render(),
       },
     ),
@@ -74,10 +79,10 @@ function routeDeps(
   app: AppContext,
   domains: Domains,
   delivery: DeliveryParts,
-  admin: AdminStore,
+  adminParts: AdminParts,
   health: HealthService,
-  shutdown: AbortSignal,
 ): RouteDeps {
+  const { admin, audit, keyUses, trail } = adminParts;
   const { config, logger, metrics, store, now, countUsage } = app;
   const { challenges, totp, signer, deliveries } = domains;
   const { dispatcher } = delivery;
@@ -107,11 +112,19 @@ function routeDeps(
       dispatcher,
       system: { ...app.system, replica: app.activity.replica },
       now,
-      shutdown,
     },
+    adminExtras: { audit, trail, pendingUse: keyUses.pending },
     auth: {
       requireKey: config.requireApiKey,
       adminToken: config.adminToken,
+      now,
+      // A map write per call; the batch goes to the store on a timer (tenancy/key-use.ts).
+      onKeyUsed: keyUses.touch,
+      // Rate-limited per key and minute by the recorder: a flood writes a bounded number of entries.
+      onKeyRefused: (key, why, procedure, values) =>
+        audit.recordSecurityEvent(refusedKeyEvent(key, why, procedure, values)),
+      onAdminRefused: (procedure, values) =>
+        audit.recordSecurityEvent(refusedAdminEvent(procedure, values)),
       // Counted by the call's store step when it makes one (Generate, Verify),
       // so the count costs no round trip; otherwise when the call ends.
       onCall: (procedure: string) => {

@@ -8,6 +8,7 @@
  * types and its few pure parsers from here.
  */
 import type { JWK } from "jose";
+import { type AuditConfig, auditArea, auditVariables, readAudit } from "./audit.js";
 import {
   type ChallengesConfig,
   challengesArea,
@@ -51,6 +52,7 @@ import {
 } from "./tokens.js";
 import { twilioArea, twilioVariables } from "./twilio.js";
 
+export type { AuditConfig } from "./audit.js";
 export type { RetryPolicy } from "./delivery.js";
 export { parseCountryList } from "./delivery.js";
 export type { EmailConfig } from "./email.js";
@@ -97,6 +99,7 @@ export const configAreas: readonly Area[] = [
   twilioArea,
   emailArea,
   tokensArea,
+  auditArea,
 ];
 
 // Every variable by name; one name belongs to one area.
@@ -111,6 +114,7 @@ const variables = {
   ...twilioVariables,
   ...emailVariables,
   ...tokenVariables,
+  ...auditVariables,
 };
 
 /** Everything the service reads from its environment, parsed and checked. */
@@ -145,6 +149,8 @@ export interface Config extends ServerConfig, ChallengesConfig {
   delivery: DeliveryConfig;
   /** Where state lives in Redis; undefined means the in-memory store. */
   redis: RedisConfig | undefined;
+  /** The audit trail's retention, and how often last uses of keys are written. */
+  audit: AuditConfig;
 }
 
 /** A configuration that cannot start the service; the message names every variable at fault. */
@@ -196,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
     requireApiKey: ctx.mode === "production",
     delivery: readDelivery(v, ctx),
     redis: readRedis(v, ctx),
+    audit: readAudit(v),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

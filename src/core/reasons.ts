@@ -181,7 +181,31 @@ export const reasons = {
   TENANT_NAME_INVALID: {
     code: Code.InvalidArgument,
     description:
-      "CreateTenant: a name not 1..100 characters, or with a control character, a line break or a bidirectional override.",
+      "CreateTenant, RenameTenant: a name not 1..100 characters, or with a control character, a line break or a bidirectional override; SuspendTenant: such a `reason` over 200 characters (`field` in the metadata).",
+  },
+  TENANT_SUSPENDED: {
+    code: Code.PermissionDenied,
+    description:
+      "A valid key of a suspended tenant (`SuspendTenant`); it works again once the tenant is resumed.",
+  },
+  API_KEY_EXPIRED: {
+    code: Code.Unauthenticated,
+    description: "A valid key past the `expires_at` it was created with.",
+  },
+  PAGE_TOKEN_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "ListAuditEvents: a `page_token` this service did not hand out, or one from another order.",
+  },
+  AUDIT_FILTER_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "ListAuditEvents, WatchAuditEvents, ExportAuditEvents: a filter out of bounds (`field` in the metadata).",
+  },
+  WATCH_LAGGING: {
+    code: Code.Aborted,
+    description:
+      "WatchAuditEvents: the client read too slowly and entries piled up; watch again, and list what was missed with `since`.",
   },
   ACTIVITY_QUERY_INVALID: {
     code: Code.InvalidArgument,

@@ -1,105 +1,89 @@
 import { randomUUID } from "node:crypto";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   type AdminService,
   ApiKeyKind,
   type CreateApiKeyRequest,
-  Scope,
 } from "../../gen/otp/v1/admin_pb.js";
+import type { AuditRecorder } from "../audit/audit-recorder.js";
+import type { AuditTrail } from "../audit/audit-trail.js";
 import { boundedText } from "../core/bounded-text.js";
 import { OtpError } from "../core/otp-error.js";
 import { webOrigin, webOriginMaxLength } from "../core/web-origin.js";
-import type { AdminStore, ApiKeyRecord, ScopeName, TenantRecord } from "../tenancy/admin-store.js";
+import type { AdminStore, ApiKeyRecord, ScopeName } from "../tenancy/admin-store.js";
 import { generateApiKey } from "../tenancy/api-key.js";
 import type { UsageStore } from "../tenancy/limit-store.js";
 import type { ActivityMethods } from "./activity-handlers.js";
+import {
+  adminLimits,
+  invalidKey,
+  keyToProto,
+  scopeNames,
+  tenantName,
+  tenantOrThrow,
+  tenantToProto,
+} from "./admin-convert.js";
+import { createLifecycleHandlers } from "./admin-lifecycle.js";
+import { adminChange } from "./audit-context.js";
+import { createAuditHandlers } from "./audit-service.js";
 import { callerKey, defaultTenantId } from "./caller.js";
-import { optionalTimestamp } from "./convert.js";
 
-const scopeNames: Record<number, ScopeName> = {
-  [Scope.GENERATE]: "generate",
-  [Scope.VERIFY]: "verify",
-  [Scope.SEND]: "send",
-  [Scope.TOTP]: "totp",
-  [Scope.ADMIN_READ]: "admin-read",
-};
-const scopeValues = Object.fromEntries(
-  Object.entries(scopeNames).map(([k, v]) => [v, Number(k)]),
-) as Record<ScopeName, Scope>;
-
-const invalidKey = (why: string, field: string) => new OtpError("API_KEY_INVALID", why, { field });
-
-/** The bounds of what AdminService stores from a caller. */
-export const adminLimits = {
-  tenantName: { min: 1, max: 100 },
-  keyName: { min: 0, max: 100 },
-  /** More entries than known scopes can only be repeats: such a list is refused, not deduplicated. */
-  scopes: Object.keys(scopeNames).length,
-  allowedOrigins: 20,
-} as const;
-
-function tenantToProto(t: TenantRecord) {
-  return { id: t.id, name: t.name, createdAt: optionalTimestamp(t.createdAtMs) };
-}
-
-function keyToProto(k: ApiKeyRecord) {
-  return {
-    id: k.id,
-    tenantId: k.tenantId,
-    kind: k.kind === "secret" ? ApiKeyKind.SECRET : ApiKeyKind.PUBLISHABLE,
-    scopes: k.scopes.map((s) => scopeValues[s]),
-    allowedOrigins: k.allowedOrigins,
-    name: k.name,
-    createdAt: optionalTimestamp(k.createdAtMs),
-    revokedAt: optionalTimestamp(k.revokedAtMs),
-  };
+/** What AdminService needs beyond the admin store: the audit trail and the last uses not yet written. */
+export interface AdminExtras {
+  audit: AuditRecorder;
+  trail: AuditTrail;
+  /** The last use of a key this process saw and has not yet written (tenancy/key-use.ts). */
+  pendingUse?: (keyId: string) => number | undefined;
+  /** Aborts when the server shuts down: open audit watches end with SHUTTING_DOWN. */
+  shutdown?: AbortSignal;
 }
 
 /**
- * The AdminService handlers: tenants and their keys. The auth interceptor
- * has already checked the admin credential before any of these run.
+ * The AdminService handlers: tenants and their keys, their life cycle and
+ * the audit trail. The auth interceptor has already checked the admin
+ * credential before any of these run. Every change is audited.
  */
 export function createAdminHandlers(
   admin: AdminStore,
   store: Pick<UsageStore, "getUsage">,
-  now: () => number = Date.now,
+  now: () => number,
+  extras: AdminExtras,
 ): Omit<ServiceImpl<typeof AdminService>, ActivityMethods> {
   return {
-    ...tenantHandlers(admin, now),
-    ...keyHandlers(admin, now),
+    ...tenantHandlers(admin, extras.audit, now),
+    ...keyHandlers(admin, extras, now),
     ...usageHandlers(admin, store, now),
+    ...createLifecycleHandlers(admin, extras.audit, now),
+    ...createAuditHandlers(extras),
   };
 }
 
 type AdminHandlers = ServiceImpl<typeof AdminService>;
 
-async function tenantOrThrow(admin: AdminStore, id: string): Promise<TenantRecord> {
-  const tenant = id === "" ? undefined : await admin.getTenant(id);
-  if (tenant === undefined) throw new OtpError("TENANT_NOT_FOUND", "no tenant has this id");
-  return tenant;
-}
-
 // CreateTenant, ListTenants.
 function tenantHandlers(
   admin: AdminStore,
+  audit: AuditRecorder,
   now: () => number,
 ): Pick<AdminHandlers, "createTenant" | "listTenants"> {
   return {
-    async createTenant(req) {
-      const name = boundedText(req.name, adminLimits.tenantName);
-      if (name === undefined) {
-        throw new OtpError(
-          "TENANT_NAME_INVALID",
-          "name must be 1 to 100 characters without control characters",
-          { field: "name" },
-        );
-      }
+    async createTenant(req, ctx) {
+      const name = tenantName(req.name);
       const tenant = {
         id: `ten_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
         name,
         createdAtMs: now(),
       };
       await admin.createTenant(tenant);
+      await audit.record(
+        adminChange(ctx.values, {
+          tenantId: tenant.id,
+          action: "tenant.created",
+          target: tenant.id,
+          details: { name },
+        }),
+      );
       return { tenant: tenantToProto(tenant) };
     },
 
@@ -112,12 +96,15 @@ function tenantHandlers(
 // CreateApiKey, ListApiKeys, RevokeApiKey.
 function keyHandlers(
   admin: AdminStore,
+  extras: AdminExtras,
   now: () => number,
 ): Pick<AdminHandlers, "createApiKey" | "listApiKeys" | "revokeApiKey"> {
+  const { audit } = extras;
   return {
-    async createApiKey(req) {
+    async createApiKey(req, ctx) {
       const tenant = await tenantOrThrow(admin, req.tenantId);
       const { kind, name, scopes, origins } = validateKeyRequest(req);
+      const expiresAtMs = keyExpiry(req, now());
       const made = generateApiKey(kind);
       const record: ApiKeyRecord = {
         id: made.id,
@@ -129,22 +116,54 @@ function keyHandlers(
         createdAtMs: now(),
         revokedAtMs: 0,
         hash: made.hash,
+        ...(expiresAtMs === 0 ? {} : { expiresAtMs }),
       };
       await admin.createApiKey(record);
+      const details: Record<string, string> = { kind, scopes: scopes.join(",") };
+      if (expiresAtMs !== 0) details.expires_at = new Date(expiresAtMs).toISOString();
+      await audit.record(
+        adminChange(ctx.values, {
+          tenantId: tenant.id,
+          action: "key.created",
+          target: record.id,
+          details,
+        }),
+      );
       return { key: keyToProto(record), secret: made.secret };
     },
 
     async listApiKeys(req) {
       await tenantOrThrow(admin, req.tenantId);
-      return { keys: (await admin.listApiKeys(req.tenantId)).map(keyToProto) };
+      const keys = await admin.listApiKeys(req.tenantId);
+      // Uses this process has seen but not yet written count too.
+      return {
+        keys: keys.map((k) => {
+          const pending = extras.pendingUse?.(k.id) ?? 0;
+          return keyToProto(pending > (k.lastUsedAtMs ?? 0) ? { ...k, lastUsedAtMs: pending } : k);
+        }),
+      };
     },
 
-    async revokeApiKey(req) {
+    async revokeApiKey(req, ctx) {
       const key = await admin.revokeApiKey(req.keyId, now());
       if (key === undefined) throw new OtpError("API_KEY_NOT_FOUND", "no key has this id");
+      await audit.record(
+        adminChange(ctx.values, { tenantId: key.tenantId, action: "key.revoked", target: key.id }),
+      );
       return { key: keyToProto(key) };
     },
   };
+}
+
+// The expiry CreateApiKey asks for: 0 for none, else a time after now and
+// within the longest lifetime.
+function keyExpiry(req: CreateApiKeyRequest, nowMs: number): number {
+  if (req.expiresAt === undefined) return 0;
+  const at = timestampDate(req.expiresAt).getTime();
+  if (!Number.isFinite(at) || at <= nowMs || at > nowMs + adminLimits.keyLifetimeMs) {
+    throw invalidKey("expires_at must be in the future and within ten years", "expires_at");
+  }
+  return at;
 }
 
 // What CreateApiKey asks for, checked: a publishable key holds only GENERATE

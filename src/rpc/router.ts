@@ -5,6 +5,7 @@ import * as reflectionV1alpha from "../../gen/grpc/reflection/v1alpha/reflection
 import { file_health_v1_health, Health } from "../../gen/health/v1/health_pb.js";
 import { file_otp_v1_activity } from "../../gen/otp/v1/activity_pb.js";
 import { AdminService, file_otp_v1_admin } from "../../gen/otp/v1/admin_pb.js";
+import { file_otp_v1_audit } from "../../gen/otp/v1/audit_pb.js";
 import { DeliveryService, file_otp_v1_delivery } from "../../gen/otp/v1/delivery_pb.js";
 import { file_otp_v1_otp, OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { file_otp_v1_totp } from "../../gen/otp/v1/totp_pb.js";
@@ -16,10 +17,10 @@ import type { LimitStore, RateLimit, UsageStore } from "../tenancy/limit-store.j
 import type { TokenSigner } from "../tokens/token-signer.js";
 import type { TotpService } from "../totp/totp-service.js";
 import { type ActivityHandlerOptions, createActivityHandlers } from "./activity-handlers.js";
-import { createAdminHandlers } from "./admin-service.js";
+import { type AdminExtras, createAdminHandlers } from "./admin-service.js";
 import { createDeliveryHandlers, type DeliveryHandlerOptions } from "./delivery-service.js";
 import type { HealthService } from "./health-service.js";
-import { createAuthInterceptor } from "./interceptors/auth-interceptor.js";
+import { type AuthOptions, createAuthInterceptor } from "./interceptors/auth-interceptor.js";
 import { createErrorInterceptor } from "./interceptors/error-interceptor.js";
 import { createRateLimitInterceptor } from "./interceptors/rate-limit-interceptor.js";
 import { createRpcLogInterceptor, type RpcObserver } from "./interceptors/rpc-log-interceptor.js";
@@ -38,13 +39,11 @@ export interface RouteDeps {
   logger: Logger;
   store: LimitStore & UsageStore;
   admin: AdminStore;
+  /** The audit trail, its recorder and the pending last uses of keys, for AdminService. */
+  adminExtras: AdminExtras;
+  auth: Omit<AuthOptions, "admin">;
   /** The console's data: activity counters, the live feed, system health. */
   activity: ActivityHandlerOptions;
-  auth: {
-    requireKey: boolean;
-    adminToken: string | undefined;
-    onCall?: (procedure: string) => (() => void) | undefined;
-  };
   limits: {
     generatePerIp: RateLimit | "off";
     verifyPerIp: RateLimit | "off";
@@ -77,6 +76,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     file_otp_v1_delivery,
     file_otp_v1_totp,
     file_otp_v1_admin,
+    file_otp_v1_audit,
     file_otp_v1_activity,
     file_google_rpc_error_details,
     file_health_v1_health,
@@ -89,7 +89,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     );
     router.service(DeliveryService, createDeliveryHandlers(deps.delivery));
     router.service(AdminService, {
-      ...createAdminHandlers(deps.admin, deps.store, deps.now),
+      ...createAdminHandlers(deps.admin, deps.store, deps.now, deps.adminExtras),
       ...createActivityHandlers(deps.activity),
     });
     router.service(Health, deps.health.impl);

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { JsonValue } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -16,7 +17,6 @@ import type {
 import {
   compressionBrotli,
   compressionGzip,
-  universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { isOtpError } from "../core/otp-error.js";
@@ -32,6 +32,8 @@ import {
   type WireProtocol,
 } from "./protocol-errors.js";
 import { connectErrorFor, toConnectError } from "./to-connect-error.js";
+import { readUnaryBody } from "./unary-body.js";
+import { toUniversalRequest } from "./universal-request.js";
 
 /** Options for {@link createRpcHandler}. */
 export interface RpcHandlerOptions {
@@ -94,7 +96,8 @@ export function createRpcHandler(options: RpcHandlerOptions): RequestHandler {
       notFound(req, res);
       return;
     }
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, options.contextValues(req));
+    const streaming = handler.method.methodKind !== "unary";
+    const uReq = toUniversalRequest(req, res, options.contextValues(req), streaming);
     handler(uReq)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((err: unknown) => {
@@ -122,6 +125,7 @@ function notFound(req: Parameters<RequestHandler>[0], res: Parameters<RequestHan
 
 function guard(handler: UniversalHandler, options: RpcHandlerOptions): UniversalHandler {
   const procedure = `${handler.service.typeName}/${handler.method.name}`;
+  const unary = handler.method.methodKind === "unary";
   const guarded = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     const started = process.hrtime.bigint();
     const values = req.contextValues ?? createContextValues();
@@ -138,9 +142,19 @@ function guard(handler: UniversalHandler, options: RpcHandlerOptions): Universal
       return answer(toConnectError(err), err.reason, "info");
     }
     // The adapter always passes context values; a copy is made only without them.
-    const res = await handler(
-      req.contextValues === values ? req : { ...req, contextValues: values },
-    );
+    let call = req.contextValues === values ? req : { ...req, contextValues: values };
+    // A Connect unary body of a declared, bounded length is read here in one
+    // go; Connect parses a buffer body as is (see unary-body.ts).
+    const body =
+      unary && protocol === "connect-unary" ? readUnaryBody(req, options.readMaxBytes) : undefined;
+    if (body !== undefined) {
+      try {
+        call = { ...call, body: (await body) as unknown as JsonValue };
+      } catch {
+        return answer(new ConnectError("the call was canceled", Code.Canceled), undefined, "info");
+      }
+    }
+    const res = await handler(call);
     if (state.intercepted) return res;
     // The call never reached the interceptors: Connect refused it while reading
     // its body, or it is not a call at all (a wrong method or content type).

@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import type { AdminStore, ApiKeyRecord } from "./admin-store.js";
+import type { AdminStore, Credential } from "./admin-store.js";
 import type { ChangeFeed } from "./change-feed.js";
 
 /** Options for {@link withKeyCache}. */
@@ -12,16 +12,20 @@ export interface KeyCacheOptions {
   max: number;
 }
 
-// What the cache holds for a hash: the key, or the fact that there is none.
-type Entry = { key: ApiKeyRecord | undefined };
+// What the cache holds for a hash: the key and its tenant, or the fact that there is none.
+type Entry = { credential: Credential | undefined };
 
 /**
  * Serves API key lookups from process memory, so authenticating a call costs
- * no store round trip, and keeps revocation immediate on every replica: a
- * revoke publishes `key:<hash>` on the change feed, and every replica drops
- * that key at once. Should the feed lose messages (a dropped connection),
- * each replica forgets everything; and no entry lives longer than `ttlMs`.
- * Concurrent misses for one key share one lookup.
+ * no store round trip, and keeps every change to a key or its tenant
+ * immediate on every replica: revoking or deleting a key publishes
+ * `key:<hash>` on the change feed, and renaming, suspending, resuming or
+ * deleting a tenant publishes `tenant:<id>`; every replica then drops that
+ * key, or every key of that tenant, at once. A key's expiry needs no message:
+ * it is a time in the cached record, compared on each call. Should the feed
+ * lose messages (a dropped connection), each replica forgets everything; and
+ * no entry lives longer than `ttlMs`. Concurrent misses for one key share
+ * one lookup.
  *
  * @example
  * const admin = await withKeyCache(createRedisAdminStore(...), feed, {
@@ -33,25 +37,76 @@ export async function withKeyCache(
   feed: ChangeFeed,
   options: KeyCacheOptions,
 ): Promise<AdminStore> {
-  const cache = new LRUCache<string, Entry>({ max: options.max, ttl: options.ttlMs });
-  const pending = new Map<string, Promise<ApiKeyRecord | undefined>>();
-  await feed.subscribe(
-    (topic) => {
-      if (topic.startsWith("key:")) cache.delete(topic.slice(4));
+  const cache = createCredentialCache(store, options);
+  await feed.subscribe((topic) => {
+    if (topic.startsWith("key:")) cache.forgetKey(topic.slice(4));
+    else if (topic.startsWith("tenant:")) cache.forgetTenant(topic.slice(7));
+  }, cache.forgetAll);
+  const keyChanged = async (hash: string) => {
+    cache.forgetKey(hash);
+    await feed.publish(`key:${hash}`);
+  };
+  const tenantChanged = async (tenantId: string) => {
+    cache.forgetTenant(tenantId);
+    await feed.publish(`tenant:${tenantId}`);
+  };
+  return {
+    ...store,
+    findCredential: cache.find,
+    async findApiKeyByHash(hash) {
+      return (await cache.find(hash))?.key;
     },
-    () => cache.clear(),
-  );
-  const lookup = (hash: string): Promise<ApiKeyRecord | undefined> => {
+    async revokeApiKey(id, nowMs) {
+      const key = await store.revokeApiKey(id, nowMs);
+      if (key !== undefined) await keyChanged(key.hash);
+      return key;
+    },
+    async deleteApiKey(id, nowMs) {
+      const key = await store.deleteApiKey(id, nowMs);
+      if (key !== undefined) await keyChanged(key.hash);
+      return key;
+    },
+    async updateTenant(id, change) {
+      const tenant = await store.updateTenant(id, change);
+      if (tenant !== undefined) await tenantChanged(id);
+      return tenant;
+    },
+    async deleteTenant(id, nowMs) {
+      const deleted = await store.deleteTenant(id, nowMs);
+      if (deleted !== undefined) await tenantChanged(id);
+      return deleted;
+    },
+  };
+}
+
+/** The per-process cache of credentials by hash, and what forgets them. */
+function createCredentialCache(store: AdminStore, options: KeyCacheOptions) {
+  const cache = new LRUCache<string, Entry>({ max: options.max, ttl: options.ttlMs });
+  const pending = new Map<string, Promise<Credential | undefined>>();
+  // Bumped by every change: a lookup that was in flight across a change is
+  // answered but not cached, since it may have read the record before it.
+  let generation = 0;
+  const lookup = (hash: string): Promise<Credential | undefined> => {
     const inFlight = pending.get(hash);
     if (inFlight !== undefined) return inFlight;
-    const loaded = store.findApiKeyByHash(hash).then(
-      (key) => {
-        pending.delete(hash);
-        cache.set(hash, { key }, key === undefined ? { ttl: options.missTtlMs } : {});
-        return key;
+    const started = generation;
+    const settle = () => {
+      if (pending.get(hash) === loaded) pending.delete(hash);
+    };
+    const loaded = store.findCredential(hash).then(
+      (credential) => {
+        settle();
+        if (started === generation) {
+          cache.set(
+            hash,
+            { credential },
+            credential === undefined ? { ttl: options.missTtlMs } : {},
+          );
+        }
+        return credential;
       },
       (err: unknown) => {
-        pending.delete(hash);
+        settle();
         throw err;
       },
     );
@@ -59,19 +114,29 @@ export async function withKeyCache(
     return loaded;
   };
   return {
-    ...store,
-    async findApiKeyByHash(hash) {
+    async find(hash: string): Promise<Credential | undefined> {
       const hit = cache.get(hash);
       // Callers get the cached record itself: they read it, never change it.
-      return hit === undefined ? lookup(hash) : hit.key;
+      return hit === undefined ? lookup(hash) : hit.credential;
     },
-    async revokeApiKey(id, nowMs) {
-      const key = await store.revokeApiKey(id, nowMs);
-      if (key !== undefined) {
-        cache.delete(key.hash);
-        await feed.publish(`key:${key.hash}`);
+    forgetKey(hash: string): void {
+      generation++;
+      pending.delete(hash);
+      cache.delete(hash);
+    },
+    forgetTenant(tenantId: string): void {
+      generation++;
+      pending.clear();
+      const hashes: string[] = [];
+      for (const [hash, entry] of cache.entries()) {
+        if (entry.credential?.key.tenantId === tenantId) hashes.push(hash);
       }
-      return key;
+      for (const hash of hashes) cache.delete(hash);
+    },
+    forgetAll(): void {
+      generation++;
+      pending.clear();
+      cache.clear();
     },
   };
 }

@@ -76,4 +76,82 @@ describe("npm run admin", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown scope");
   });
+
+  it("renames, suspends, resumes and deletes a tenant, expires and deletes keys, and lists and exports the audit trail", async () => {
+    const json = async (args: string[]) => {
+      const res = await admin(args);
+      expect([res.code, res.stderr]).toEqual([0, ""]);
+      return JSON.parse(res.stdout);
+    };
+    const tenantId = (await json(["tenants", "create", "Lifecycle"])).tenant.id as string;
+    expect((await json(["tenants", "rename", tenantId, "Renamed"])).tenant.name).toBe("Renamed");
+    const suspended = await json(["tenants", "suspend", tenantId, "--reason", "unpaid"]);
+    expect(suspended.tenant.suspended).toBe(true);
+    expect((await json(["tenants", "resume", tenantId])).tenant.suspended).toBeUndefined();
+    const expiring = await json([
+      "keys",
+      "create",
+      tenantId,
+      "--scopes",
+      "generate",
+      "--expires",
+      "2d",
+    ]);
+    const expiresAt = Date.parse(expiring.key.expiresAt as string);
+    expect(Math.abs(expiresAt - (Date.now() + 2 * 86_400_000))).toBeLessThan(60_000);
+    const deleted = await json(["keys", "delete", expiring.key.id]);
+    expect(deleted.key.revokedAt).toBeTypeOf("string");
+    const other = await json(["keys", "create", tenantId, "--scopes", "verify"]);
+    const gone = await json(["tenants", "delete", tenantId]);
+    expect(gone.deletedKeyIds).toEqual([other.key.id]);
+
+    const listed = await json(["audit", "list", "--tenant", tenantId, "--page-size", "3"]);
+    expect(listed.events.map((e: { action: string }) => e.action)).toEqual([
+      "tenant.deleted",
+      "key.deleted",
+      "key.created",
+    ]);
+    expect(listed.nextPageToken).toBeTypeOf("string");
+    const next = await json([
+      "audit",
+      "list",
+      "--tenant",
+      tenantId,
+      "--page-token",
+      listed.nextPageToken,
+      "--action",
+      "tenant.",
+    ]);
+    expect(next.events.map((e: { action: string }) => e.action)).toEqual([
+      "tenant.resumed",
+      "tenant.suspended",
+      "tenant.renamed",
+      "tenant.created",
+    ]);
+    const exported = await admin(["audit", "export", "--tenant", tenantId, "--since", "1h"]);
+    expect(exported.code).toBe(0);
+    const lines = exported.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.map((e) => e.action)).toEqual([
+      "tenant.created",
+      "tenant.renamed",
+      "tenant.suspended",
+      "tenant.resumed",
+      "key.created",
+      "key.deleted",
+      "key.created",
+      "key.deleted",
+      "tenant.deleted",
+    ]);
+    expect(lines[2]).toMatchObject({
+      actorKind: "AUDIT_ACTOR_KIND_OPERATOR",
+      actorId: "admin",
+      outcome: "AUDIT_OUTCOME_SUCCESS",
+      sourceAddress: "127.0.0.0/24",
+      details: { reason: "unpaid" },
+    });
+    expect(lines[2].requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });

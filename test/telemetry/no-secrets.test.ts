@@ -12,7 +12,7 @@ const secret = `hmac-secret-${"Q".repeat(30)}`;
 const phone = "+14155559876";
 const email = "secret.person@example.com";
 const bindingValue = "binding-value-8d1f3e";
-const adminToken = `admin-token-${"Z".repeat(30)}`;
+const adminToken = `admin-token-${"Z".repeat(32)}`;
 const operator = { authorization: `Bearer ${adminToken}` };
 
 let redis: RedisInstance;
@@ -98,6 +98,9 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
     }
     await call("otp.v1.DeliveryService/ListChannels", {});
     await call("grpc.health.v1.Health/Check", {});
+    // Admin changes and security events, so the audit trail has entries to search.
+    const keySecrets = await driveAdmin(server.url);
+    secrets.push(adminToken, ...keySecrets);
     // Bad input that carries a recipient and a code-like value.
     await call("otp.v1.OtpService/Generate", {
       deliveryTargets: [{ channel: "CHANNEL_SMS", recipient: `${phone}x` }],
@@ -126,6 +129,7 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
       .reduce((a, b) => a + b, 0);
     expect(overview.body.generated).toBe(String(generatedTotal));
     feed.close();
+    const auditApi = await exportAudit(server.url);
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
     const redisClient = new Redis(redis.url);
@@ -142,6 +146,8 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
       feed: feed.raw(),
       console: JSON.stringify(overview.body),
       counters: counters.join("\n"),
+      // The trail as ExportAuditEvents gives it, and as it lies in the Redis stream.
+      audit: auditApi + (await auditStream(redis.url)),
     };
     // The search would be empty if nothing were emitted: make sure each stream has content.
     expect(emitted.logs).toContain('"msg":"rpc"');
@@ -150,6 +156,8 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
     expect(emitted.feed).toContain("ACTIVITY_KIND_GENERATE");
     expect(emitted.feed).toContain("+1******9876");
     expect(emitted.counters).toContain("|sms|US");
+    expect(emitted.audit).toContain("key.used_after_revocation");
+    expect(emitted.audit).toContain("admin.unauthenticated");
     expect(secrets.filter((s) => s === "missing")).toEqual([]);
 
     for (const [where, text] of Object.entries(emitted)) {
@@ -158,7 +166,7 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
       }
     }
     // Recipients may appear only masked.
-    expect(Object.values(emitted).join("\n")).not.toContain("secret.person");
+    expect(Object.values(emitted).join("")).not.toContain("secret.person");
   });
 
   it("finds none of them either when real providers (fakes) send, fail and report back", async () => {
@@ -259,5 +267,72 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
 async function waitForSpan(collector: OtlpCollector, name: string): Promise<void> {
   for (let i = 0; i < 100 && !collector.raw.join("").includes(name); i++) {
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Creates a tenant and keys, uses one, revokes it, uses it again, and calls
+ * AdminService with a wrong token: every kind of admin change and security
+ * event the audit trail records. Returns the key secrets and the wrong token.
+ */
+async function driveAdmin(url: string): Promise<string[]> {
+  const operator = { authorization: `Bearer ${adminToken}` };
+  const admin = (method: string, body: unknown, headers = operator) =>
+    callJson(url, `otp.v1.AdminService/${method}`, body, headers);
+  const tenant = await admin("CreateTenant", { name: "No Secrets" });
+  const tenantId = (tenant.body.tenant as { id: string }).id;
+  await admin("RenameTenant", { tenantId, name: "Still No Secrets" });
+  const made: string[] = [];
+  for (const expiresAt of [undefined, new Date(Date.now() + 86_400_000).toISOString()]) {
+    const key = await admin("CreateApiKey", {
+      tenantId,
+      kind: "API_KEY_KIND_SECRET",
+      scopes: ["SCOPE_GENERATE"],
+      expiresAt,
+    });
+    made.push(key.body.secret as string);
+  }
+  const [revoked = "", deleted = ""] = made;
+  const use = (secret: string) =>
+    callJson(url, "otp.v1.OtpService/Generate", {}, { authorization: `Bearer ${secret}` });
+  expect((await use(revoked)).status).toBe(200);
+  await admin("RevokeApiKey", { keyId: revoked.slice(0, 15) });
+  expect((await use(revoked)).body.code).toBe("unauthenticated");
+  await admin("SuspendTenant", { tenantId, reason: "checking" });
+  await use(deleted);
+  await admin("ResumeTenant", { tenantId });
+  await admin("DeleteApiKey", { keyId: deleted.slice(0, 15) });
+  await use(deleted);
+  const wrongToken = `wrong-admin-token-${"W".repeat(24)}`;
+  await admin("ListTenants", {}, { authorization: `Bearer ${wrongToken}` });
+  await admin("DeleteTenant", { tenantId });
+  return [...made, wrongToken];
+}
+
+/** The whole trail through ExportAuditEvents, hand-framed Connect streaming, as text. */
+async function exportAudit(url: string): Promise<string> {
+  const body = Buffer.from("{}");
+  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
+  const res = await fetch(`${url}/otp.v1.AdminService/ExportAuditEvents`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/connect+json",
+      authorization: `Bearer ${adminToken}`,
+    },
+    body: frame,
+  });
+  return Buffer.from(await res.arrayBuffer()).toString("utf8");
+}
+
+/** Every entry of every audit stream in Redis, raw. */
+async function auditStream(url: string): Promise<string> {
+  const client = new Redis(url);
+  try {
+    const keys = await client.keys("*audit*");
+    const raw = await Promise.all(keys.map((k) => client.xrange(k, "-", "+").catch(() => [])));
+    expect(raw.flat().length).toBeGreaterThan(0);
+    return JSON.stringify(raw);
+  } finally {
+    client.disconnect();
   }
 }

@@ -8,13 +8,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { GetOverviewRequestSchema, GetOverviewResponseSchema, GetSystemHealthRequestSchema, GetSystemHealthResponseSchema, GetTimeSeriesRequestSchema, GetTimeSeriesResponseSchema, WatchActivityRequestSchema, WatchActivityResponseSchema } from "./activity_pb.js";
 import { file_otp_v1_activity } from "./activity_pb.js";
+import type { ExportAuditEventsRequestSchema, ExportAuditEventsResponseSchema, ListAuditEventsRequestSchema, ListAuditEventsResponseSchema, WatchAuditEventsRequestSchema, WatchAuditEventsResponseSchema } from "./audit_pb.js";
+import { file_otp_v1_audit } from "./audit_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file otp/v1/admin.proto.
  */
 export const file_otp_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChJvdHAvdjEvYWRtaW4ucHJvdG8SBm90cC52MSJSCgZUZW5hbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLvAQoGQXBpS2V5EgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIgCgRraW5kGAMgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAQgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgFIAMoCRIMCgRuYW1lGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKE0NyZWF0ZVRlbmFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI2ChRDcmVhdGVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IhQKEkxpc3RUZW5hbnRzUmVxdWVzdCI2ChNMaXN0VGVuYW50c1Jlc3BvbnNlEh8KB3RlbmFudHMYASADKAsyDi5vdHAudjEuVGVuYW50IpABChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIgCgRraW5kGAIgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAMgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgEIAMoCRIMCgRuYW1lGAUgASgJIkMKFENyZWF0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIicKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiMwoTTGlzdEFwaUtleXNSZXNwb25zZRIcCgRrZXlzGAEgAygLMg4ub3RwLnYxLkFwaUtleSIlChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIzChRSZXZva2VBcGlLZXlSZXNwb25zZRIbCgNrZXkYASABKAsyDi5vdHAudjEuQXBpS2V5IjIKD0dldFVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDAoEZGF5cxgCIAEoBSIyChBHZXRVc2FnZVJlc3BvbnNlEh4KBGRheXMYASADKAsyEC5vdHAudjEuVXNhZ2VEYXkiewoIVXNhZ2VEYXkSDAoEZGF0ZRgBIAEoCRIwCghjb3VudGVycxgCIAMoCzIeLm90cC52MS5Vc2FnZURheS5Db3VudGVyc0VudHJ5Gi8KDUNvdW50ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASp6CgVTY29wZRIVChFTQ09QRV9VTlNQRUNJRklFRBAAEhIKDlNDT1BFX0dFTkVSQVRFEAESEAoMU0NPUEVfVkVSSUZZEAISDgoKU0NPUEVfU0VORBADEg4KClNDT1BFX1RPVFAQBBIUChBTQ09QRV9BRE1JTl9SRUFEEAUqYQoKQXBpS2V5S2luZBIcChhBUElfS0VZX0tJTkRfVU5TUEVDSUZJRUQQABIXChNBUElfS0VZX0tJTkRfU0VDUkVUEAESHAoYQVBJX0tFWV9LSU5EX1BVQkxJU0hBQkxFEAIymwYKDEFkbWluU2VydmljZRJJCgxDcmVhdGVUZW5hbnQSGy5vdHAudjEuQ3JlYXRlVGVuYW50UmVxdWVzdBocLm90cC52MS5DcmVhdGVUZW5hbnRSZXNwb25zZRJLCgtMaXN0VGVuYW50cxIaLm90cC52MS5MaXN0VGVuYW50c1JlcXVlc3QaGy5vdHAudjEuTGlzdFRlbmFudHNSZXNwb25zZSIDkAIBEkkKDENyZWF0ZUFwaUtleRIbLm90cC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Ghwub3RwLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEksKC0xpc3RBcGlLZXlzEhoub3RwLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBobLm90cC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIgOQAgESSQoMUmV2b2tlQXBpS2V5Ehsub3RwLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaHC5vdHAudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USQgoIR2V0VXNhZ2USFy5vdHAudjEuR2V0VXNhZ2VSZXF1ZXN0Ghgub3RwLnYxLkdldFVzYWdlUmVzcG9uc2UiA5ACARJLCgtHZXRPdmVydmlldxIaLm90cC52MS5HZXRPdmVydmlld1JlcXVlc3QaGy5vdHAudjEuR2V0T3ZlcnZpZXdSZXNwb25zZSIDkAIBElEKDUdldFRpbWVTZXJpZXMSHC5vdHAudjEuR2V0VGltZVNlcmllc1JlcXVlc3QaHS5vdHAudjEuR2V0VGltZVNlcmllc1Jlc3BvbnNlIgOQAgESUwoNV2F0Y2hBY3Rpdml0eRIcLm90cC52MS5XYXRjaEFjdGl2aXR5UmVxdWVzdBodLm90cC52MS5XYXRjaEFjdGl2aXR5UmVzcG9uc2UiA5ACATABElcKD0dldFN5c3RlbUhlYWx0aBIeLm90cC52MS5HZXRTeXN0ZW1IZWFsdGhSZXF1ZXN0Gh8ub3RwLnYxLkdldFN5c3RlbUhlYWx0aFJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_otp_v1_activity]);
+  fileDesc("ChJvdHAvdjEvYWRtaW4ucHJvdG8SBm90cC52MSKXAQoGVGVuYW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJc3VzcGVuZGVkGAQgASgIEjAKDHN1c3BlbmRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi0QIKBkFwaUtleRIKCgJpZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSIAoEa2luZBgDIAEoDjISLm90cC52MS5BcGlLZXlLaW5kEh0KBnNjb3BlcxgEIAMoDjINLm90cC52MS5TY29wZRIXCg9hbGxvd2VkX29yaWdpbnMYBSADKAkSDAoEbmFtZRgGIAEoCRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKE0NyZWF0ZVRlbmFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI2ChRDcmVhdGVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IhQKEkxpc3RUZW5hbnRzUmVxdWVzdCI2ChNMaXN0VGVuYW50c1Jlc3BvbnNlEh8KB3RlbmFudHMYASADKAsyDi5vdHAudjEuVGVuYW50IsABChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIgCgRraW5kGAIgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAMgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgEIAMoCRIMCgRuYW1lGAUgASgJEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkMKFENyZWF0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIicKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiMwoTTGlzdEFwaUtleXNSZXNwb25zZRIcCgRrZXlzGAEgAygLMg4ub3RwLnYxLkFwaUtleSIlChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIzChRSZXZva2VBcGlLZXlSZXNwb25zZRIbCgNrZXkYASABKAsyDi5vdHAudjEuQXBpS2V5IjIKD0dldFVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDAoEZGF5cxgCIAEoBSIyChBHZXRVc2FnZVJlc3BvbnNlEh4KBGRheXMYASADKAsyEC5vdHAudjEuVXNhZ2VEYXkiewoIVXNhZ2VEYXkSDAoEZGF0ZRgBIAEoCRIwCghjb3VudGVycxgCIAMoCzIeLm90cC52MS5Vc2FnZURheS5Db3VudGVyc0VudHJ5Gi8KDUNvdW50ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASI2ChNSZW5hbWVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIjYKFFJlbmFtZVRlbmFudFJlc3BvbnNlEh4KBnRlbmFudBgBIAEoCzIOLm90cC52MS5UZW5hbnQiOQoUU3VzcGVuZFRlbmFudFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI3ChVTdXNwZW5kVGVuYW50UmVzcG9uc2USHgoGdGVuYW50GAEgASgLMg4ub3RwLnYxLlRlbmFudCIoChNSZXN1bWVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSI2ChRSZXN1bWVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IigKE0RlbGV0ZVRlbmFudFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIk8KFERlbGV0ZVRlbmFudFJlc3BvbnNlEh4KBnRlbmFudBgBIAEoCzIOLm90cC52MS5UZW5hbnQSFwoPZGVsZXRlZF9rZXlfaWRzGAIgAygJIiUKE0RlbGV0ZUFwaUtleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJIjMKFERlbGV0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkqegoFU2NvcGUSFQoRU0NPUEVfVU5TUEVDSUZJRUQQABISCg5TQ09QRV9HRU5FUkFURRABEhAKDFNDT1BFX1ZFUklGWRACEg4KClNDT1BFX1NFTkQQAxIOCgpTQ09QRV9UT1RQEAQSFAoQU0NPUEVfQURNSU5fUkVBRBAFKmEKCkFwaUtleUtpbmQSHAoYQVBJX0tFWV9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQVBJX0tFWV9LSU5EX1NFQ1JFVBABEhwKGEFQSV9LRVlfS0lORF9QVUJMSVNIQUJMRRACMq0LCgxBZG1pblNlcnZpY2USSQoMQ3JlYXRlVGVuYW50Ehsub3RwLnYxLkNyZWF0ZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USSwoLTGlzdFRlbmFudHMSGi5vdHAudjEuTGlzdFRlbmFudHNSZXF1ZXN0Ghsub3RwLnYxLkxpc3RUZW5hbnRzUmVzcG9uc2UiA5ACARJJCgxDcmVhdGVBcGlLZXkSGy5vdHAudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBocLm90cC52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJLCgtMaXN0QXBpS2V5cxIaLm90cC52MS5MaXN0QXBpS2V5c1JlcXVlc3QaGy5vdHAudjEuTGlzdEFwaUtleXNSZXNwb25zZSIDkAIBEkkKDFJldm9rZUFwaUtleRIbLm90cC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0Ghwub3RwLnYxLlJldm9rZUFwaUtleVJlc3BvbnNlEkIKCEdldFVzYWdlEhcub3RwLnYxLkdldFVzYWdlUmVxdWVzdBoYLm90cC52MS5HZXRVc2FnZVJlc3BvbnNlIgOQAgESSQoMUmVuYW1lVGVuYW50Ehsub3RwLnYxLlJlbmFtZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuUmVuYW1lVGVuYW50UmVzcG9uc2USTAoNU3VzcGVuZFRlbmFudBIcLm90cC52MS5TdXNwZW5kVGVuYW50UmVxdWVzdBodLm90cC52MS5TdXNwZW5kVGVuYW50UmVzcG9uc2USSQoMUmVzdW1lVGVuYW50Ehsub3RwLnYxLlJlc3VtZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuUmVzdW1lVGVuYW50UmVzcG9uc2USSQoMRGVsZXRlVGVuYW50Ehsub3RwLnYxLkRlbGV0ZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuRGVsZXRlVGVuYW50UmVzcG9uc2USSQoMRGVsZXRlQXBpS2V5Ehsub3RwLnYxLkRlbGV0ZUFwaUtleVJlcXVlc3QaHC5vdHAudjEuRGVsZXRlQXBpS2V5UmVzcG9uc2USVwoPTGlzdEF1ZGl0RXZlbnRzEh4ub3RwLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaHy5vdHAudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACARJcChBXYXRjaEF1ZGl0RXZlbnRzEh8ub3RwLnYxLldhdGNoQXVkaXRFdmVudHNSZXF1ZXN0GiAub3RwLnYxLldhdGNoQXVkaXRFdmVudHNSZXNwb25zZSIDkAIBMAESXwoRRXhwb3J0QXVkaXRFdmVudHMSIC5vdHAudjEuRXhwb3J0QXVkaXRFdmVudHNSZXF1ZXN0GiEub3RwLnYxLkV4cG9ydEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACATABEksKC0dldE92ZXJ2aWV3Ehoub3RwLnYxLkdldE92ZXJ2aWV3UmVxdWVzdBobLm90cC52MS5HZXRPdmVydmlld1Jlc3BvbnNlIgOQAgESUQoNR2V0VGltZVNlcmllcxIcLm90cC52MS5HZXRUaW1lU2VyaWVzUmVxdWVzdBodLm90cC52MS5HZXRUaW1lU2VyaWVzUmVzcG9uc2UiA5ACARJTCg1XYXRjaEFjdGl2aXR5Ehwub3RwLnYxLldhdGNoQWN0aXZpdHlSZXF1ZXN0Gh0ub3RwLnYxLldhdGNoQWN0aXZpdHlSZXNwb25zZSIDkAIBMAESVwoPR2V0U3lzdGVtSGVhbHRoEh4ub3RwLnYxLkdldFN5c3RlbUhlYWx0aFJlcXVlc3QaHy5vdHAudjEuR2V0U3lzdGVtSGVhbHRoUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_otp_v1_activity, file_otp_v1_audit]);
 
 /**
  * Tenant is one customer of the service.
@@ -42,6 +44,20 @@ export type Tenant = Message<"otp.v1.Tenant"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 3;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * True while the tenant is suspended: its keys are refused with TENANT_SUSPENDED.
+   *
+   * @generated from field: bool suspended = 4;
+   */
+  suspended: boolean;
+
+  /**
+   * When the tenant was suspended, while it is.
+   *
+   * @generated from field: google.protobuf.Timestamp suspended_at = 5;
+   */
+  suspendedAt?: Timestamp | undefined;
 };
 
 /**
@@ -112,6 +128,20 @@ export type ApiKey = Message<"otp.v1.ApiKey"> & {
    * @generated from field: google.protobuf.Timestamp revoked_at = 8;
    */
   revokedAt?: Timestamp | undefined;
+
+  /**
+   * When the key stops working (API_KEY_EXPIRED), if it expires.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 9;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * When the key was last used, to within API_KEY_LAST_USED_FLUSH_SECONDS; unset if never.
+   *
+   * @generated from field: google.protobuf.Timestamp last_used_at = 10;
+   */
+  lastUsedAt?: Timestamp | undefined;
 };
 
 /**
@@ -239,6 +269,13 @@ export type CreateApiKeyRequest = Message<"otp.v1.CreateApiKeyRequest"> & {
    * @generated from field: string name = 5;
    */
   name: string;
+
+  /**
+   * When the key stops working; unset for a key that does not expire. Must be in the future.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 6;
+   */
+  expiresAt?: Timestamp | undefined;
 };
 
 /**
@@ -438,6 +475,237 @@ export const UsageDaySchema: GenMessage<UsageDay> = /*@__PURE__*/
   messageDesc(file_otp_v1_admin, 14);
 
 /**
+ * RenameTenantRequest names the tenant and its new name.
+ *
+ * @generated from message otp.v1.RenameTenantRequest
+ */
+export type RenameTenantRequest = Message<"otp.v1.RenameTenantRequest"> & {
+  /**
+   * The tenant.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * The new name, 1 to 100 characters.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message otp.v1.RenameTenantRequest.
+ * Use `create(RenameTenantRequestSchema)` to create a new message.
+ */
+export const RenameTenantRequestSchema: GenMessage<RenameTenantRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 15);
+
+/**
+ * RenameTenantResponse carries the renamed tenant.
+ *
+ * @generated from message otp.v1.RenameTenantResponse
+ */
+export type RenameTenantResponse = Message<"otp.v1.RenameTenantResponse"> & {
+  /**
+   * The tenant.
+   *
+   * @generated from field: otp.v1.Tenant tenant = 1;
+   */
+  tenant?: Tenant | undefined;
+};
+
+/**
+ * Describes the message otp.v1.RenameTenantResponse.
+ * Use `create(RenameTenantResponseSchema)` to create a new message.
+ */
+export const RenameTenantResponseSchema: GenMessage<RenameTenantResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 16);
+
+/**
+ * SuspendTenantRequest names the tenant to suspend.
+ *
+ * @generated from message otp.v1.SuspendTenantRequest
+ */
+export type SuspendTenantRequest = Message<"otp.v1.SuspendTenantRequest"> & {
+  /**
+   * The tenant.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * Why, for the audit trail; at most 200 characters.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message otp.v1.SuspendTenantRequest.
+ * Use `create(SuspendTenantRequestSchema)` to create a new message.
+ */
+export const SuspendTenantRequestSchema: GenMessage<SuspendTenantRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 17);
+
+/**
+ * SuspendTenantResponse carries the suspended tenant.
+ *
+ * @generated from message otp.v1.SuspendTenantResponse
+ */
+export type SuspendTenantResponse = Message<"otp.v1.SuspendTenantResponse"> & {
+  /**
+   * The tenant, now suspended.
+   *
+   * @generated from field: otp.v1.Tenant tenant = 1;
+   */
+  tenant?: Tenant | undefined;
+};
+
+/**
+ * Describes the message otp.v1.SuspendTenantResponse.
+ * Use `create(SuspendTenantResponseSchema)` to create a new message.
+ */
+export const SuspendTenantResponseSchema: GenMessage<SuspendTenantResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 18);
+
+/**
+ * ResumeTenantRequest names the tenant to resume.
+ *
+ * @generated from message otp.v1.ResumeTenantRequest
+ */
+export type ResumeTenantRequest = Message<"otp.v1.ResumeTenantRequest"> & {
+  /**
+   * The tenant.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message otp.v1.ResumeTenantRequest.
+ * Use `create(ResumeTenantRequestSchema)` to create a new message.
+ */
+export const ResumeTenantRequestSchema: GenMessage<ResumeTenantRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 19);
+
+/**
+ * ResumeTenantResponse carries the resumed tenant.
+ *
+ * @generated from message otp.v1.ResumeTenantResponse
+ */
+export type ResumeTenantResponse = Message<"otp.v1.ResumeTenantResponse"> & {
+  /**
+   * The tenant, active again.
+   *
+   * @generated from field: otp.v1.Tenant tenant = 1;
+   */
+  tenant?: Tenant | undefined;
+};
+
+/**
+ * Describes the message otp.v1.ResumeTenantResponse.
+ * Use `create(ResumeTenantResponseSchema)` to create a new message.
+ */
+export const ResumeTenantResponseSchema: GenMessage<ResumeTenantResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 20);
+
+/**
+ * DeleteTenantRequest names the tenant to delete.
+ *
+ * @generated from message otp.v1.DeleteTenantRequest
+ */
+export type DeleteTenantRequest = Message<"otp.v1.DeleteTenantRequest"> & {
+  /**
+   * The tenant.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message otp.v1.DeleteTenantRequest.
+ * Use `create(DeleteTenantRequestSchema)` to create a new message.
+ */
+export const DeleteTenantRequestSchema: GenMessage<DeleteTenantRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 21);
+
+/**
+ * DeleteTenantResponse says what was deleted.
+ *
+ * @generated from message otp.v1.DeleteTenantResponse
+ */
+export type DeleteTenantResponse = Message<"otp.v1.DeleteTenantResponse"> & {
+  /**
+   * The tenant as it was.
+   *
+   * @generated from field: otp.v1.Tenant tenant = 1;
+   */
+  tenant?: Tenant | undefined;
+
+  /**
+   * The ids of the keys deleted with it.
+   *
+   * @generated from field: repeated string deleted_key_ids = 2;
+   */
+  deletedKeyIds: string[];
+};
+
+/**
+ * Describes the message otp.v1.DeleteTenantResponse.
+ * Use `create(DeleteTenantResponseSchema)` to create a new message.
+ */
+export const DeleteTenantResponseSchema: GenMessage<DeleteTenantResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 22);
+
+/**
+ * DeleteApiKeyRequest names the key to delete.
+ *
+ * @generated from message otp.v1.DeleteApiKeyRequest
+ */
+export type DeleteApiKeyRequest = Message<"otp.v1.DeleteApiKeyRequest"> & {
+  /**
+   * The key id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message otp.v1.DeleteApiKeyRequest.
+ * Use `create(DeleteApiKeyRequestSchema)` to create a new message.
+ */
+export const DeleteApiKeyRequestSchema: GenMessage<DeleteApiKeyRequest> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 23);
+
+/**
+ * DeleteApiKeyResponse carries the deleted key.
+ *
+ * @generated from message otp.v1.DeleteApiKeyResponse
+ */
+export type DeleteApiKeyResponse = Message<"otp.v1.DeleteApiKeyResponse"> & {
+  /**
+   * The key as it was, now revoked.
+   *
+   * @generated from field: otp.v1.ApiKey key = 1;
+   */
+  key?: ApiKey | undefined;
+};
+
+/**
+ * Describes the message otp.v1.DeleteApiKeyResponse.
+ * Use `create(DeleteApiKeyResponseSchema)` to create a new message.
+ */
+export const DeleteApiKeyResponseSchema: GenMessage<DeleteApiKeyResponse> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 24);
+
+/**
  * Scope is one kind of call a key may make.
  *
  * @generated from enum otp.v1.Scope
@@ -593,7 +861,86 @@ export const AdminService: GenService<{
     output: typeof GetUsageResponseSchema;
   },
   /**
-   * Console data (activity counters, feed, health); a key with SCOPE_ADMIN_READ sees its own tenant only.
+   * RenameTenant changes a tenant's name.
+   *
+   * @generated from rpc otp.v1.AdminService.RenameTenant
+   */
+  renameTenant: {
+    methodKind: "unary";
+    input: typeof RenameTenantRequestSchema;
+    output: typeof RenameTenantResponseSchema;
+  },
+  /**
+   * SuspendTenant refuses every key of a tenant (TENANT_SUSPENDED) at once on every replica, until ResumeTenant.
+   *
+   * @generated from rpc otp.v1.AdminService.SuspendTenant
+   */
+  suspendTenant: {
+    methodKind: "unary";
+    input: typeof SuspendTenantRequestSchema;
+    output: typeof SuspendTenantResponseSchema;
+  },
+  /**
+   * ResumeTenant lets a suspended tenant's keys work again.
+   *
+   * @generated from rpc otp.v1.AdminService.ResumeTenant
+   */
+  resumeTenant: {
+    methodKind: "unary";
+    input: typeof ResumeTenantRequestSchema;
+    output: typeof ResumeTenantResponseSchema;
+  },
+  /**
+   * DeleteTenant deletes a tenant and every key it has; the keys fail at once on every replica.
+   *
+   * @generated from rpc otp.v1.AdminService.DeleteTenant
+   */
+  deleteTenant: {
+    methodKind: "unary";
+    input: typeof DeleteTenantRequestSchema;
+    output: typeof DeleteTenantResponseSchema;
+  },
+  /**
+   * DeleteApiKey revokes a key and removes it from ListApiKeys.
+   *
+   * @generated from rpc otp.v1.AdminService.DeleteApiKey
+   */
+  deleteApiKey: {
+    methodKind: "unary";
+    input: typeof DeleteApiKeyRequestSchema;
+    output: typeof DeleteApiKeyResponseSchema;
+  },
+  /**
+   * ListAuditEvents lists audit events newest first, a page at a time; a key with SCOPE_ADMIN_READ sees its own tenant's.
+   *
+   * @generated from rpc otp.v1.AdminService.ListAuditEvents
+   */
+  listAuditEvents: {
+    methodKind: "unary";
+    input: typeof ListAuditEventsRequestSchema;
+    output: typeof ListAuditEventsResponseSchema;
+  },
+  /**
+   * WatchAuditEvents streams audit events as any replica records them.
+   *
+   * @generated from rpc otp.v1.AdminService.WatchAuditEvents
+   */
+  watchAuditEvents: {
+    methodKind: "server_streaming";
+    input: typeof WatchAuditEventsRequestSchema;
+    output: typeof WatchAuditEventsResponseSchema;
+  },
+  /**
+   * ExportAuditEvents streams every matching event the trail holds, oldest first, as JSON lines.
+   *
+   * @generated from rpc otp.v1.AdminService.ExportAuditEvents
+   */
+  exportAuditEvents: {
+    methodKind: "server_streaming";
+    input: typeof ExportAuditEventsRequestSchema;
+    output: typeof ExportAuditEventsResponseSchema;
+  },
+  /**
    * GetOverview sums the time-bucketed activity counters over a window.
    *
    * @generated from rpc otp.v1.AdminService.GetOverview

@@ -1,9 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
-import type { Interceptor } from "@connectrpc/connect";
+import type { ContextValues, Interceptor } from "@connectrpc/connect";
 import { OtpError } from "../../core/otp-error.js";
 import { type CallerSide, runAsTenant } from "../../core/tenant-scope.js";
-import type { AdminStore, ApiKeyRecord, ScopeName } from "../../tenancy/admin-store.js";
+import type { AdminStore, ApiKeyRecord, Credential, ScopeName } from "../../tenancy/admin-store.js";
 import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
+import type { KeyRefusal } from "../audit-context.js";
 import { type Caller, callerKey, defaultTenantId } from "../caller.js";
 
 /** The scope each procedure needs; procedures not listed need no key (health, reflection). */
@@ -29,6 +30,15 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
   "otp.v1.AdminService/ListApiKeys": "admin",
   "otp.v1.AdminService/RevokeApiKey": "admin",
   "otp.v1.AdminService/GetUsage": "admin-read",
+  // Tenant and key life cycle, and the audit trail.
+  "otp.v1.AdminService/RenameTenant": "admin",
+  "otp.v1.AdminService/SuspendTenant": "admin",
+  "otp.v1.AdminService/ResumeTenant": "admin",
+  "otp.v1.AdminService/DeleteTenant": "admin",
+  "otp.v1.AdminService/DeleteApiKey": "admin",
+  "otp.v1.AdminService/ListAuditEvents": "admin-read",
+  "otp.v1.AdminService/WatchAuditEvents": "admin-read",
+  "otp.v1.AdminService/ExportAuditEvents": "admin-read",
   // Console data: a tenant's admin-read key sees its own tenant; store nodes are the operator's.
   "otp.v1.AdminService/GetOverview": "admin-read",
   "otp.v1.AdminService/GetTimeSeries": "admin-read",
@@ -59,6 +69,19 @@ export interface AuthOptions {
    * handler is done (to count what the call's store step did not).
    */
   onCall?: (procedure: string) => (() => void) | undefined;
+  /** Told of every key that passed, for its last use (a map write: see tenancy/key-use.ts). */
+  onKeyUsed?: (keyId: string) => void;
+  /** Told of a key that exists but was refused (revoked, expired, deleted, its tenant suspended or gone), for the audit trail. */
+  onKeyRefused?: (
+    key: ApiKeyRecord,
+    why: KeyRefusal,
+    procedure: string,
+    values: ContextValues | undefined,
+  ) => void;
+  /** Told of an AdminService call without ADMIN_TOKEN, for the audit trail. */
+  onAdminRefused?: (procedure: string, values: ContextValues | undefined) => void;
+  /** The clock key expiry is read against; Date.now by default. */
+  now?: () => number;
 }
 
 const unauthenticated = () =>
@@ -90,6 +113,7 @@ export async function authenticate(
   options: AuthOptions,
   procedure: string,
   headers: Headers,
+  values?: ContextValues,
 ): Promise<Caller | undefined> {
   const need = requiredScopes[procedure];
   if (need === undefined) return undefined;
@@ -103,7 +127,10 @@ export async function authenticate(
     // The admin credential reads any tenant's usage; a key with the scope reads its own.
     return adminCaller;
   }
-  if (need === "admin") throw unauthenticated();
+  if (need === "admin") {
+    options.onAdminRefused?.(procedure, values);
+    throw unauthenticated();
+  }
   if (bearer === undefined) {
     if (options.requireKey || header !== "") throw unauthenticated();
     // Anonymous development callers hold every scope but admin-read.
@@ -111,16 +138,39 @@ export async function authenticate(
     return anonymousCaller;
   }
   const parsed = parseApiKey(bearer);
-  const key =
-    parsed === undefined ? undefined : await options.admin.findApiKeyByHash(hashApiKey(bearer));
-  if (key === undefined || key.revokedAtMs !== 0 || key.id !== parsed?.id) throw unauthenticated();
+  const credential =
+    parsed === undefined ? undefined : await options.admin.findCredential(hashApiKey(bearer));
+  if (credential === undefined || credential.key.id !== parsed?.id) throw unauthenticated();
+  const { key } = credential;
+  const refusal = refusalOf(credential, (options.now ?? Date.now)());
+  if (refusal !== undefined) {
+    options.onKeyRefused?.(key, refusal, procedure, values);
+    if (refusal === "expired") {
+      throw new OtpError("API_KEY_EXPIRED", "this API key has expired");
+    }
+    if (refusal === "tenant-suspended") {
+      throw new OtpError("TENANT_SUSPENDED", "this key's tenant is suspended");
+    }
+    throw unauthenticated();
+  }
   if (!key.scopes.includes(need)) throw denied(need);
   if (key.kind === "publishable") {
     if (!publishableProcedures.has(procedure)) throw denied("secret key");
     const origin = headers.get("origin");
     if (origin === null || !key.allowedOrigins.includes(origin)) throw denied("allowed origin");
   }
+  options.onKeyUsed?.(key.id);
   return callerOf(key);
+}
+
+// Why a key that exists may not call, from the cached record alone: no round trip.
+function refusalOf({ key, tenant }: Credential, nowMs: number): KeyRefusal | undefined {
+  if (key.deletedAtMs) return "deleted";
+  if (key.revokedAtMs !== 0) return "revoked";
+  if (tenant === undefined) return "tenant-deleted";
+  if (key.expiresAtMs && nowMs >= key.expiresAtMs) return "expired";
+  if (tenant.suspendedAtMs) return "tenant-suspended";
+  return undefined;
 }
 
 // Callers are read, never changed: one per kind, and one per key record. The
@@ -159,7 +209,7 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
     if (requiredScopes[procedure] === undefined) return next(req);
     let caller = req.contextValues.get(callerKey);
     if (caller === undefined) {
-      caller = await authenticate(options, procedure, req.header);
+      caller = await authenticate(options, procedure, req.header, req.contextValues);
       if (caller === undefined) return next(req);
       req.contextValues.set(callerKey, caller);
     }
