@@ -71,7 +71,20 @@ export async function startServer(
     watchPollMs: overrides.watchPollMs,
     shutdown: shutdown.signal,
   });
-  const adminParts = await openAdmin(app.opened, { audit: config.audit, logger, now: app.now });
+  const adminParts = await openAdmin(app.opened, {
+    audit: config.audit,
+    logger,
+    now: app.now,
+    // Every admin change and security event also shows in the live activity feed.
+    onAudit: (entry) =>
+      app.activity.publishAdmin({
+        tenantId: entry.tenantId,
+        action: entry.action,
+        target: entry.target,
+        actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
+        outcome: entry.outcome,
+      }),
+  });
   let draining = false;
   const { handler, health } = buildHttpHandler(app, domains, delivery, adminParts, {
     draining: () => draining,

@@ -272,6 +272,38 @@ describe("console data across two replicas", () => {
     }
   });
 
+  it("streams an admin change made on the other replica, as the audit trail records it", async () => {
+    const watch = await openJsonStream(
+      a.url,
+      "otp.v1.AdminService/WatchActivity",
+      { kinds: ["ACTIVITY_KIND_ADMIN"] },
+      operator,
+    );
+    try {
+      await watch.waitFor(() => true);
+      const made = await callJson(
+        b.url,
+        "otp.v1.AdminService/CreateTenant",
+        { name: "made while watched" },
+        operator,
+      );
+      const id = (made.body.tenant as { id: string }).id;
+      const seen = await watch.waitFor(
+        (m) => (m.event as { target?: string } | undefined)?.target === id,
+        1_000,
+      );
+      expect(seen.event).toMatchObject({
+        kind: "ACTIVITY_KIND_ADMIN",
+        tenantId: id,
+        action: "tenant.created",
+        actor: "operator",
+      });
+      expect(watch.raw()).not.toContain(testAdminToken);
+    } finally {
+      watch.close();
+    }
+  });
+
   it("refuses another tenant's feed to a tenant's key, and the feed to a key without the scope", async () => {
     const theirs = await openJsonStream(
       a.url,
