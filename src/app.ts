@@ -67,10 +67,6 @@ export async function startServer(
   const shutdown = new AbortController();
   const delivery = await buildDelivery(app);
   const { providers, channels } = delivery;
-  const domains = await buildDomains(app, delivery, {
-    watchPollMs: overrides.watchPollMs,
-    shutdown: shutdown.signal,
-  });
   const adminParts = await openAdmin(app.opened, {
     audit: config.audit,
     logger,
@@ -84,6 +80,11 @@ export async function startServer(
         actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
         outcome: entry.outcome,
       }),
+  });
+  const domains = await buildDomains(app, delivery, {
+    watchPollMs: overrides.watchPollMs,
+    shutdown: shutdown.signal,
+    audit: adminParts.audit,
   });
   let draining = false;
   const { handler, health } = buildHttpHandler(app, domains, delivery, adminParts, {

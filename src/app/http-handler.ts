@@ -1,3 +1,6 @@
+import { Code } from "@connectrpc/connect";
+import { createRefusalBursts } from "../audit/refusal-bursts.js";
+import { type Reason, reasonCodes } from "../core/reasons.js";
 import { deferUsage, takeDeferredUsage } from "../core/tenant-scope.js";
 import { clientIpContextValues, createClientIpResolver } from "../http/client-ip.js";
 import { withCors } from "../http/cors.js";
@@ -74,6 +77,41 @@ export function buildHttpHandler(
   return { handler, health };
 }
 
+/**
+ * Told the reason of every refusal: counted in metrics and the activity
+ * feed, and, when they come in bursts, audited (see audit/refusal-bursts.ts).
+ */
+function observeRefusals(
+  app: AppContext,
+  audit: AdminParts["audit"],
+): (reason: string, procedure: string, tenantId?: string) => void {
+  const { config, metrics, now } = app;
+  const burst = config.audit.refusalBurst;
+  const bursts =
+    burst === "off"
+      ? undefined
+      : createRefusalBursts({
+          threshold: burst.points,
+          windowMs: burst.windowMs,
+          onBurst: audit.recordSecurityEvent,
+          now,
+        });
+  return (reason, procedure, tenantId) => {
+    if (reason === "STORE_UNAVAILABLE") metrics.storeError(procedure);
+    app.activity.refused(reason, tenantId);
+    // Refusals that say someone is pushing against a limit or a credential.
+    if (bursts !== undefined && burstReasons.has(reasonCodes[reason as Reason])) {
+      bursts.refused(reason, tenantId ?? "");
+    }
+  };
+}
+
+const burstReasons = new Set<Code>([
+  Code.ResourceExhausted,
+  Code.Unauthenticated,
+  Code.PermissionDenied,
+]);
+
 /** What the router and the interceptors are built from: the domains, and how calls are counted and logged. */
 function routeDeps(
   app: AppContext,
@@ -143,10 +181,7 @@ function routeDeps(
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : "";
       logger.warn({ limit, cause }, "rate limit failed open: its Redis node is unreachable");
     },
-    onReason: (reason: string, procedure: string, tenantId?: string) => {
-      if (reason === "STORE_UNAVAILABLE") metrics.storeError(procedure);
-      app.activity.refused(reason, tenantId);
-    },
+    onReason: observeRefusals(app, audit),
     observeRpc: (procedure: string, status: string, seconds: number, tenantId?: string) => {
       metrics.rpcCompleted(procedure, status, seconds);
       app.activity.rpc(procedure, status, seconds, tenantId);
