@@ -23,7 +23,7 @@ import {
 const usage = `usage: npm run admin -- <command>
   tenants create <name>
   tenants list
-  keys create <tenant-id> [--kind secret|publishable] --scopes generate,verify,send,totp,admin-read [--origins <origin,...>] [--name <name>]
+  keys create <tenant-id> [--kind secret|publishable] --scopes generate,verify,send,totp,admin-read,admin [--origins <origin,...>] [--name <name>]
   keys list <tenant-id>
   keys revoke <key-id>
   usage <tenant-id> [--days <1-31>]
@@ -35,6 +35,7 @@ const scopes: Record<string, Scope> = {
   send: Scope.SEND,
   totp: Scope.TOTP,
   "admin-read": Scope.ADMIN_READ,
+  admin: Scope.ADMIN,
 };
 
 function fail(message: string): never {

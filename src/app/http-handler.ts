@@ -6,6 +6,7 @@ import type { RequestHandler } from "../http/listener.js";
 import { withMounts } from "../http/mount.js";
 import { withProbes } from "../http/probes.js";
 import { createReadiness } from "../http/readiness.js";
+import type { TenantQuota } from "../rpc/admin-service.js";
 import { callerKey } from "../rpc/caller.js";
 import { createHealthService, type HealthService } from "../rpc/health-service.js";
 import { authenticate } from "../rpc/interceptors/auth-interceptor.js";
@@ -112,6 +113,7 @@ function routeDeps(
       },
     },
     limits: config.rateLimits,
+    quotas: tenantQuotas(config.rateLimits, delivery.channels),
     onRateLimited: (limit: string) => metrics.rateLimited(limit),
     // The driver's message only: its error object carries the command's keys, which
     // name the caller's address, and the line says no more than which budget went unchecked.
@@ -127,3 +129,34 @@ function routeDeps(
       metrics.rpcCompleted(procedure, status, seconds),
   };
 }
+
+/** The quotas every tenant has, named by their limit bucket, with the usage counters they count. */
+function tenantQuotas(
+  limits: AppContext["config"]["rateLimits"],
+  channels: DeliveryParts["channels"],
+): TenantQuota[] {
+  const quotas: TenantQuota[] = [];
+  const { tenantGenerate, tenantSendsPerChannel } = limits;
+  if (tenantGenerate !== "off") {
+    quotas.push({
+      name: "tenant_generate",
+      counters: ["rpc:Generate", "rpc:Resend"],
+      ...per(tenantGenerate),
+    });
+  }
+  if (tenantSendsPerChannel !== "off") {
+    for (const kind of new Set(channels.map((c) => c.kind))) {
+      quotas.push({
+        name: `tenant_sends_${kind}`,
+        counters: [`sends:${kind}`],
+        ...per(tenantSendsPerChannel),
+      });
+    }
+  }
+  return quotas;
+}
+
+const per = (limit: { points: number; windowMs: number }) => ({
+  limit: limit.points,
+  windowMs: limit.windowMs,
+});

@@ -14,6 +14,7 @@ import {
   challengeVariables,
   readChallenges,
 } from "./challenges.js";
+import { type ConsoleConfig, consoleArea, consoleVariables, readConsole } from "./console.js";
 import { type DeliveryConfig, deliveryArea, deliveryVariables, readDelivery } from "./delivery.js";
 import { emailArea, emailVariables } from "./email.js";
 import {
@@ -51,6 +52,7 @@ import {
 } from "./tokens.js";
 import { twilioArea, twilioVariables } from "./twilio.js";
 
+export { parseCidrList } from "./console.js";
 export type { RetryPolicy } from "./delivery.js";
 export { parseCountryList } from "./delivery.js";
 export type { EmailConfig } from "./email.js";
@@ -79,7 +81,7 @@ export {
   type TemplateChannel,
 } from "./templates.js";
 export type { TwilioConfig } from "./twilio.js";
-export type { DeliveryConfig, RateLimitsConfig, RedisConfig };
+export type { ConsoleConfig, DeliveryConfig, RateLimitsConfig, RedisConfig };
 
 /**
  * Every area, in the order of the reference. Their variables together are
@@ -97,6 +99,7 @@ export const configAreas: readonly Area[] = [
   twilioArea,
   emailArea,
   tokensArea,
+  consoleArea,
 ];
 
 // Every variable by name; one name belongs to one area.
@@ -111,6 +114,7 @@ const variables = {
   ...twilioVariables,
   ...emailVariables,
   ...tokenVariables,
+  ...consoleVariables,
 };
 
 /** Everything the service reads from its environment, parsed and checked. */
@@ -145,6 +149,8 @@ export interface Config extends ServerConfig, ChallengesConfig {
   delivery: DeliveryConfig;
   /** Where state lives in Redis; undefined means the in-memory store. */
   redis: RedisConfig | undefined;
+  /** The operator console and its sessions. */
+  console: ConsoleConfig;
 }
 
 /** A configuration that cannot start the service; the message names every variable at fault. */
@@ -196,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
     requireApiKey: ctx.mode === "production",
     delivery: readDelivery(v, ctx),
     redis: readRedis(v, ctx),
+    console: readConsole(v, ctx),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

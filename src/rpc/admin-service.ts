@@ -12,8 +12,11 @@ import { webOrigin, webOriginMaxLength } from "../core/web-origin.js";
 import type { AdminStore, ApiKeyRecord, ScopeName, TenantRecord } from "../tenancy/admin-store.js";
 import { generateApiKey } from "../tenancy/api-key.js";
 import type { UsageStore } from "../tenancy/limit-store.js";
-import { callerKey, defaultTenantId } from "./caller.js";
+import { ownTenantOrThrow, type TenantQuota, tenantOrThrow, usageHandlers } from "./admin-usage.js";
+import { callerKey } from "./caller.js";
 import { optionalTimestamp } from "./convert.js";
+
+export type { TenantQuota } from "./admin-usage.js";
 
 const scopeNames: Record<number, ScopeName> = {
   [Scope.GENERATE]: "generate",
@@ -21,6 +24,7 @@ const scopeNames: Record<number, ScopeName> = {
   [Scope.SEND]: "send",
   [Scope.TOTP]: "totp",
   [Scope.ADMIN_READ]: "admin-read",
+  [Scope.ADMIN]: "admin",
 };
 const scopeValues = Object.fromEntries(
   Object.entries(scopeNames).map(([k, v]) => [v, Number(k)]),
@@ -56,27 +60,25 @@ function keyToProto(k: ApiKeyRecord) {
 
 /**
  * The AdminService handlers: tenants and their keys. The auth interceptor
- * has already checked the admin credential before any of these run.
+ * has already checked the credential before any of these run: the admin
+ * credential (or the operator's console session) reaches every tenant; a
+ * key with the admin scope (or its console session) only its own, and
+ * another tenant's ids answer as unknown.
  */
 export function createAdminHandlers(
   admin: AdminStore,
   store: Pick<UsageStore, "getUsage">,
   now: () => number = Date.now,
+  quotas: readonly TenantQuota[] = [],
 ): ServiceImpl<typeof AdminService> {
   return {
     ...tenantHandlers(admin, now),
     ...keyHandlers(admin, now),
-    ...usageHandlers(admin, store, now),
+    ...usageHandlers(admin, store, now, quotas),
   };
 }
 
 type AdminHandlers = ServiceImpl<typeof AdminService>;
-
-async function tenantOrThrow(admin: AdminStore, id: string): Promise<TenantRecord> {
-  const tenant = id === "" ? undefined : await admin.getTenant(id);
-  if (tenant === undefined) throw new OtpError("TENANT_NOT_FOUND", "no tenant has this id");
-  return tenant;
-}
 
 // CreateTenant, ListTenants.
 function tenantHandlers(
@@ -102,8 +104,13 @@ function tenantHandlers(
       return { tenant: tenantToProto(tenant) };
     },
 
-    async listTenants() {
-      return { tenants: (await admin.listTenants()).map(tenantToProto) };
+    async listTenants(_req, ctx) {
+      const caller = ctx.values.get(callerKey);
+      if (caller?.kind === "admin") {
+        return { tenants: (await admin.listTenants()).map(tenantToProto) };
+      }
+      const own = await admin.getTenant(caller?.tenantId ?? "");
+      return { tenants: own === undefined ? [] : [tenantToProto(own)] };
     },
   };
 }
@@ -114,8 +121,8 @@ function keyHandlers(
   now: () => number,
 ): Pick<AdminHandlers, "createApiKey" | "listApiKeys" | "revokeApiKey"> {
   return {
-    async createApiKey(req) {
-      const tenant = await tenantOrThrow(admin, req.tenantId);
+    async createApiKey(req, ctx) {
+      const tenant = await tenantOrThrow(admin, ownTenantOrThrow(ctx, req.tenantId));
       const { kind, name, scopes, origins } = validateKeyRequest(req);
       const made = generateApiKey(kind);
       const record: ApiKeyRecord = {
@@ -133,12 +140,21 @@ function keyHandlers(
       return { key: keyToProto(record), secret: made.secret };
     },
 
-    async listApiKeys(req) {
-      await tenantOrThrow(admin, req.tenantId);
-      return { keys: (await admin.listApiKeys(req.tenantId)).map(keyToProto) };
+    async listApiKeys(req, ctx) {
+      const tenantId = ownTenantOrThrow(ctx, req.tenantId);
+      await tenantOrThrow(admin, tenantId);
+      return { keys: (await admin.listApiKeys(tenantId)).map(keyToProto) };
     },
 
-    async revokeApiKey(req) {
+    async revokeApiKey(req, ctx) {
+      const caller = ctx.values.get(callerKey);
+      if (caller?.kind !== "admin") {
+        // Another tenant's key answers as a key that does not exist.
+        const own = await admin.listApiKeys(caller?.tenantId ?? "");
+        if (!own.some((k) => k.id === req.keyId)) {
+          throw new OtpError("API_KEY_NOT_FOUND", "no key has this id");
+        }
+      }
       const key = await admin.revokeApiKey(req.keyId, now());
       if (key === undefined) throw new OtpError("API_KEY_NOT_FOUND", "no key has this id");
       return { key: keyToProto(key) };
@@ -188,44 +204,4 @@ function validateKeyRequest(req: CreateApiKeyRequest): {
     throw invalidKey("only publishable keys take allowed_origins", "allowed_origins");
   }
   return { kind, name, scopes: scopes as ScopeName[], origins };
-}
-
-// GetUsage: an admin reads any tenant's, a tenant's admin key only its own.
-function usageHandlers(
-  admin: AdminStore,
-  store: Pick<UsageStore, "getUsage">,
-  now: () => number,
-): Pick<AdminHandlers, "getUsage"> {
-  return {
-    async getUsage(req, ctx) {
-      const caller = ctx.values.get(callerKey);
-      const tenantId = caller?.kind === "admin" ? req.tenantId : (caller?.tenantId ?? "");
-      if (caller?.kind !== "admin" && req.tenantId !== "" && req.tenantId !== tenantId) {
-        // Another tenant's usage reads as a tenant that does not exist.
-        throw new OtpError("TENANT_NOT_FOUND", "no tenant has this id");
-      }
-      // "default" holds anonymous development callers; it is never created, yet has usage.
-      if (caller?.kind === "admin" && tenantId !== defaultTenantId) {
-        await tenantOrThrow(admin, tenantId);
-      }
-      const days = req.days === 0 ? 7 : req.days;
-      if (!Number.isInteger(days) || days < 1 || days > 31) {
-        throw new OtpError("PAGE_SIZE_INVALID", "days must be 0 (7) or between 1 and 31", {
-          field: "days",
-        });
-      }
-      const dates = Array.from({ length: days }, (_, i) =>
-        new Date(now() - i * 86_400_000).toISOString().slice(0, 10),
-      );
-      const usage = await store.getUsage(tenantId, dates);
-      return {
-        days: dates.map((date) => ({
-          date,
-          counters: Object.fromEntries(
-            Object.entries(usage[date] ?? {}).map(([k, v]) => [k, BigInt(v)]),
-          ),
-        })),
-      };
-    },
-  };
 }

@@ -14,7 +14,7 @@ import type { AdminStore } from "../tenancy/admin-store.js";
 import type { LimitStore, RateLimit, UsageStore } from "../tenancy/limit-store.js";
 import type { TokenSigner } from "../tokens/token-signer.js";
 import type { TotpService } from "../totp/totp-service.js";
-import { createAdminHandlers } from "./admin-service.js";
+import { createAdminHandlers, type TenantQuota } from "./admin-service.js";
 import { createDeliveryHandlers, type DeliveryHandlerOptions } from "./delivery-service.js";
 import type { HealthService } from "./health-service.js";
 import { createAuthInterceptor } from "./interceptors/auth-interceptor.js";
@@ -48,6 +48,8 @@ export interface RouteDeps {
     tenantGenerate: RateLimit | "off";
     ipv6PrefixLength: number;
   };
+  /** Every tenant's quotas, which GetUsage reports beside the counters. */
+  quotas?: readonly TenantQuota[];
   onRateLimited: (limit: string) => void;
   /** Told when a per-IP limit let a call through because its counter's node was unreachable. */
   onRateLimitFailedOpen?: (limit: string, err: unknown) => void;
@@ -83,7 +85,10 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       createOtpHandlers(deps.challenges, deps.totp, deps.signer, deps.now),
     );
     router.service(DeliveryService, createDeliveryHandlers(deps.delivery));
-    router.service(AdminService, createAdminHandlers(deps.admin, deps.store, deps.now));
+    router.service(
+      AdminService,
+      createAdminHandlers(deps.admin, deps.store, deps.now, deps.quotas),
+    );
     router.service(Health, deps.health.impl);
     router.service(reflectionV1.ServerReflection, reflection.v1);
     router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha);

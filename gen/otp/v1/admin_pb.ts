@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file otp/v1/admin.proto.
  */
 export const file_otp_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChJvdHAvdjEvYWRtaW4ucHJvdG8SBm90cC52MSJSCgZUZW5hbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLvAQoGQXBpS2V5EgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIgCgRraW5kGAMgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAQgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgFIAMoCRIMCgRuYW1lGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKE0NyZWF0ZVRlbmFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI2ChRDcmVhdGVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IhQKEkxpc3RUZW5hbnRzUmVxdWVzdCI2ChNMaXN0VGVuYW50c1Jlc3BvbnNlEh8KB3RlbmFudHMYASADKAsyDi5vdHAudjEuVGVuYW50IpABChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIgCgRraW5kGAIgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAMgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgEIAMoCRIMCgRuYW1lGAUgASgJIkMKFENyZWF0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIicKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiMwoTTGlzdEFwaUtleXNSZXNwb25zZRIcCgRrZXlzGAEgAygLMg4ub3RwLnYxLkFwaUtleSIlChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIzChRSZXZva2VBcGlLZXlSZXNwb25zZRIbCgNrZXkYASABKAsyDi5vdHAudjEuQXBpS2V5IjIKD0dldFVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDAoEZGF5cxgCIAEoBSIyChBHZXRVc2FnZVJlc3BvbnNlEh4KBGRheXMYASADKAsyEC5vdHAudjEuVXNhZ2VEYXkiewoIVXNhZ2VEYXkSDAoEZGF0ZRgBIAEoCRIwCghjb3VudGVycxgCIAMoCzIeLm90cC52MS5Vc2FnZURheS5Db3VudGVyc0VudHJ5Gi8KDUNvdW50ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASp6CgVTY29wZRIVChFTQ09QRV9VTlNQRUNJRklFRBAAEhIKDlNDT1BFX0dFTkVSQVRFEAESEAoMU0NPUEVfVkVSSUZZEAISDgoKU0NPUEVfU0VORBADEg4KClNDT1BFX1RPVFAQBBIUChBTQ09QRV9BRE1JTl9SRUFEEAUqYQoKQXBpS2V5S2luZBIcChhBUElfS0VZX0tJTkRfVU5TUEVDSUZJRUQQABIXChNBUElfS0VZX0tJTkRfU0VDUkVUEAESHAoYQVBJX0tFWV9LSU5EX1BVQkxJU0hBQkxFEAIyzQMKDEFkbWluU2VydmljZRJJCgxDcmVhdGVUZW5hbnQSGy5vdHAudjEuQ3JlYXRlVGVuYW50UmVxdWVzdBocLm90cC52MS5DcmVhdGVUZW5hbnRSZXNwb25zZRJLCgtMaXN0VGVuYW50cxIaLm90cC52MS5MaXN0VGVuYW50c1JlcXVlc3QaGy5vdHAudjEuTGlzdFRlbmFudHNSZXNwb25zZSIDkAIBEkkKDENyZWF0ZUFwaUtleRIbLm90cC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Ghwub3RwLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEksKC0xpc3RBcGlLZXlzEhoub3RwLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBobLm90cC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIgOQAgESSQoMUmV2b2tlQXBpS2V5Ehsub3RwLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaHC5vdHAudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USQgoIR2V0VXNhZ2USFy5vdHAudjEuR2V0VXNhZ2VSZXF1ZXN0Ghgub3RwLnYxLkdldFVzYWdlUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChJvdHAvdjEvYWRtaW4ucHJvdG8SBm90cC52MSJSCgZUZW5hbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLvAQoGQXBpS2V5EgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIgCgRraW5kGAMgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAQgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgFIAMoCRIMCgRuYW1lGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKE0NyZWF0ZVRlbmFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI2ChRDcmVhdGVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IhQKEkxpc3RUZW5hbnRzUmVxdWVzdCI2ChNMaXN0VGVuYW50c1Jlc3BvbnNlEh8KB3RlbmFudHMYASADKAsyDi5vdHAudjEuVGVuYW50IpABChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIgCgRraW5kGAIgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAMgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgEIAMoCRIMCgRuYW1lGAUgASgJIkMKFENyZWF0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIicKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiMwoTTGlzdEFwaUtleXNSZXNwb25zZRIcCgRrZXlzGAEgAygLMg4ub3RwLnYxLkFwaUtleSIlChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIzChRSZXZva2VBcGlLZXlSZXNwb25zZRIbCgNrZXkYASABKAsyDi5vdHAudjEuQXBpS2V5IjIKD0dldFVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDAoEZGF5cxgCIAEoBSJRChBHZXRVc2FnZVJlc3BvbnNlEh4KBGRheXMYASADKAsyEC5vdHAudjEuVXNhZ2VEYXkSHQoGcXVvdGFzGAIgAygLMg0ub3RwLnYxLlF1b3RhImMKBVF1b3RhEgwKBG5hbWUYASABKAkSEAoIY291bnRlcnMYAiADKAkSDQoFbGltaXQYAyABKAMSFgoOd2luZG93X3NlY29uZHMYBCABKAMSEwoLZGFpbHlfbGltaXQYBSABKAMiewoIVXNhZ2VEYXkSDAoEZGF0ZRgBIAEoCRIwCghjb3VudGVycxgCIAMoCzIeLm90cC52MS5Vc2FnZURheS5Db3VudGVyc0VudHJ5Gi8KDUNvdW50ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASqLAQoFU2NvcGUSFQoRU0NPUEVfVU5TUEVDSUZJRUQQABISCg5TQ09QRV9HRU5FUkFURRABEhAKDFNDT1BFX1ZFUklGWRACEg4KClNDT1BFX1NFTkQQAxIOCgpTQ09QRV9UT1RQEAQSFAoQU0NPUEVfQURNSU5fUkVBRBAFEg8KC1NDT1BFX0FETUlOEAYqYQoKQXBpS2V5S2luZBIcChhBUElfS0VZX0tJTkRfVU5TUEVDSUZJRUQQABIXChNBUElfS0VZX0tJTkRfU0VDUkVUEAESHAoYQVBJX0tFWV9LSU5EX1BVQkxJU0hBQkxFEAIyzQMKDEFkbWluU2VydmljZRJJCgxDcmVhdGVUZW5hbnQSGy5vdHAudjEuQ3JlYXRlVGVuYW50UmVxdWVzdBocLm90cC52MS5DcmVhdGVUZW5hbnRSZXNwb25zZRJLCgtMaXN0VGVuYW50cxIaLm90cC52MS5MaXN0VGVuYW50c1JlcXVlc3QaGy5vdHAudjEuTGlzdFRlbmFudHNSZXNwb25zZSIDkAIBEkkKDENyZWF0ZUFwaUtleRIbLm90cC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Ghwub3RwLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEksKC0xpc3RBcGlLZXlzEhoub3RwLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBobLm90cC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIgOQAgESSQoMUmV2b2tlQXBpS2V5Ehsub3RwLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaHC5vdHAudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2USQgoIR2V0VXNhZ2USFy5vdHAudjEuR2V0VXNhZ2VSZXF1ZXN0Ghgub3RwLnYxLkdldFVzYWdlUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Tenant is one customer of the service.
@@ -398,6 +398,13 @@ export type GetUsageResponse = Message<"otp.v1.GetUsageResponse"> & {
    * @generated from field: repeated otp.v1.UsageDay days = 1;
    */
   days: UsageDay[];
+
+  /**
+   * The tenant's quotas, so a day's counters can be read against them.
+   *
+   * @generated from field: repeated otp.v1.Quota quotas = 2;
+   */
+  quotas: Quota[];
 };
 
 /**
@@ -406,6 +413,55 @@ export type GetUsageResponse = Message<"otp.v1.GetUsageResponse"> & {
  */
 export const GetUsageResponseSchema: GenMessage<GetUsageResponse> = /*@__PURE__*/
   messageDesc(file_otp_v1_admin, 13);
+
+/**
+ * Quota is one of a tenant's quotas and the usage counters it counts.
+ *
+ * @generated from message otp.v1.Quota
+ */
+export type Quota = Message<"otp.v1.Quota"> & {
+  /**
+   * The quota's limit bucket, for example "tenant_generate" or "tenant_sends_sms".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The usage counters that count against it, for example "rpc:Generate" and "rpc:Resend".
+   *
+   * @generated from field: repeated string counters = 2;
+   */
+  counters: string[];
+
+  /**
+   * How many calls the quota allows per window.
+   *
+   * @generated from field: int64 limit = 3;
+   */
+  limit: bigint;
+
+  /**
+   * The length of the quota's fixed window, in seconds.
+   *
+   * @generated from field: int64 window_seconds = 4;
+   */
+  windowSeconds: bigint;
+
+  /**
+   * The most the quota lets through in one UTC day: limit times the windows in a day.
+   *
+   * @generated from field: int64 daily_limit = 5;
+   */
+  dailyLimit: bigint;
+};
+
+/**
+ * Describes the message otp.v1.Quota.
+ * Use `create(QuotaSchema)` to create a new message.
+ */
+export const QuotaSchema: GenMessage<Quota> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 14);
 
 /**
  * UsageDay is one day of a tenant's usage.
@@ -433,7 +489,7 @@ export type UsageDay = Message<"otp.v1.UsageDay"> & {
  * Use `create(UsageDaySchema)` to create a new message.
  */
 export const UsageDaySchema: GenMessage<UsageDay> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 14);
+  messageDesc(file_otp_v1_admin, 15);
 
 /**
  * Scope is one kind of call a key may make.
@@ -482,6 +538,13 @@ export enum Scope {
    * @generated from enum value: SCOPE_ADMIN_READ = 5;
    */
   ADMIN_READ = 5,
+
+  /**
+   * Managing the key's own tenant through AdminService (its keys, its usage), and signing in to the console for it.
+   *
+   * @generated from enum value: SCOPE_ADMIN = 6;
+   */
+  ADMIN = 6,
 }
 
 /**
@@ -525,13 +588,13 @@ export const ApiKeyKindSchema: GenEnum<ApiKeyKind> = /*@__PURE__*/
   enumDesc(file_otp_v1_admin, 1);
 
 /**
- * AdminService manages tenants, their API keys and their usage; it takes the admin credential.
+ * AdminService manages tenants, their API keys and their usage; it takes the admin credential, or a key with SCOPE_ADMIN for its own tenant.
  *
  * @generated from service otp.v1.AdminService
  */
 export const AdminService: GenService<{
   /**
-   * CreateTenant adds a tenant, the owner of challenges, deliveries, factors and keys.
+   * CreateTenant adds a tenant, the owner of challenges, deliveries, factors and keys; admin credential only.
    *
    * @generated from rpc otp.v1.AdminService.CreateTenant
    */
@@ -541,7 +604,7 @@ export const AdminService: GenService<{
     output: typeof CreateTenantResponseSchema;
   },
   /**
-   * ListTenants lists every tenant.
+   * ListTenants lists every tenant; a key with SCOPE_ADMIN sees only its own.
    *
    * @generated from rpc otp.v1.AdminService.ListTenants
    */
@@ -581,7 +644,7 @@ export const AdminService: GenService<{
     output: typeof RevokeApiKeyResponseSchema;
   },
   /**
-   * GetUsage reports a tenant's daily usage counters; a key with SCOPE_ADMIN_READ may read its own tenant's.
+   * GetUsage reports a tenant's daily usage counters and its quotas; a key with SCOPE_ADMIN_READ or SCOPE_ADMIN may read its own tenant's.
    *
    * @generated from rpc otp.v1.AdminService.GetUsage
    */

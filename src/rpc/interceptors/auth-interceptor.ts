@@ -6,8 +6,15 @@ import type { AdminStore, ApiKeyRecord, ScopeName } from "../../tenancy/admin-st
 import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
 import { type Caller, callerKey, defaultTenantId } from "../caller.js";
 
+/**
+ * What a procedure needs beyond a key: "operator" is the admin credential
+ * alone; a scope is also met by the admin credential when it is "admin" or
+ * "admin-read" (a key with "admin" holds "admin-read" too).
+ */
+export type Need = ScopeName | "operator";
+
 /** The scope each procedure needs; procedures not listed need no key (health, reflection). */
-export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
+export const requiredScopes: Readonly<Record<string, Need>> = {
   "otp.v1.OtpService/Generate": "generate",
   "otp.v1.OtpService/Resend": "generate",
   "otp.v1.OtpService/Cancel": "generate",
@@ -23,7 +30,7 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
   "otp.v1.DeliveryService/ListChannels": "send",
   "otp.v1.DeliveryService/ListOutbox": "send",
   "otp.v1.DeliveryService/CreateTelegramLink": "send",
-  "otp.v1.AdminService/CreateTenant": "admin",
+  "otp.v1.AdminService/CreateTenant": "operator",
   "otp.v1.AdminService/ListTenants": "admin",
   "otp.v1.AdminService/CreateApiKey": "admin",
   "otp.v1.AdminService/ListApiKeys": "admin",
@@ -94,11 +101,13 @@ export async function authenticate(
     options.adminToken !== undefined &&
     bearer !== undefined &&
     sameSecret(bearer, options.adminToken);
-  if (isAdmin && (need === "admin" || need === "admin-read")) {
-    // The admin credential reads any tenant's usage; a key with the scope reads its own.
+  if (isAdmin && isAdminNeed(need)) {
+    // The admin credential manages any tenant; a key with the scope its own.
     return adminCaller;
   }
-  if (need === "admin") throw unauthenticated();
+  // Keys without the admin scope learn nothing of the admin calls beyond "unauthenticated".
+  if (need === "operator") throw unauthenticated();
+  if (need === "admin" && bearer === undefined) throw unauthenticated();
   if (bearer === undefined) {
     if (options.requireKey || header !== "") throw unauthenticated();
     return anonymousCaller;
@@ -107,13 +116,54 @@ export async function authenticate(
   const key =
     parsed === undefined ? undefined : await options.admin.findApiKeyByHash(hashApiKey(bearer));
   if (key === undefined || key.revokedAtMs !== 0 || key.id !== parsed?.id) throw unauthenticated();
-  if (!key.scopes.includes(need)) throw denied(need);
+  if (!holds(key.scopes, need)) {
+    if (need === "admin") throw unauthenticated();
+    throw denied(need);
+  }
   if (key.kind === "publishable") {
     if (!publishableProcedures.has(procedure)) throw denied("secret key");
     const origin = headers.get("origin");
     if (origin === null || !key.allowedOrigins.includes(origin)) throw denied("allowed origin");
   }
   return callerOf(key);
+}
+
+function isAdminNeed(need: Need): boolean {
+  return need === "operator" || need === "admin" || need === "admin-read";
+}
+
+// A key with "admin" manages its tenant, which includes reading its usage.
+function holds(scopes: readonly ScopeName[], need: ScopeName): boolean {
+  return scopes.includes(need) || (need === "admin-read" && scopes.includes("admin"));
+}
+
+/** A signed-in console session, as {@link authorizeSession} needs it. */
+export interface SessionCredential {
+  kind: "operator" | "tenant";
+  tenantId: string;
+  keyId: string;
+  scopes: readonly ScopeName[];
+}
+
+/**
+ * The caller of a call made with a console session (the cookie stands in for
+ * the bearer token, see http/console-gate.ts), held to the same rules as the
+ * credential the session was opened with: the operator's session is the admin
+ * credential, a tenant's session the scopes of its admin key. Only
+ * AdminService takes a session; other procedures are `unauthenticated`.
+ */
+export function authorizeSession(procedure: string, session: SessionCredential): Caller {
+  const need = requiredScopes[procedure];
+  if (need === undefined || !procedure.startsWith("otp.v1.AdminService/")) throw unauthenticated();
+  if (session.kind === "operator") return adminCaller;
+  if (need === "operator") throw denied("operator");
+  if (!holds(session.scopes, need)) throw denied(need);
+  return {
+    tenantId: session.tenantId,
+    keyId: session.keyId,
+    kind: "secret",
+    scopes: new Set(session.scopes),
+  };
 }
 
 // Callers are read, never changed: one per kind, and one per key record. The
