@@ -1,5 +1,6 @@
 import { openAdmin } from "./app/admin.js";
 import type { AppContext } from "./app/app-context.js";
+import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
 import { buildDomains } from "./app/domains.js";
 import { buildHttpHandler } from "./app/http-handler.js";
@@ -15,6 +16,7 @@ import type { Store } from "./store/store.js";
 import { createTenantStore } from "./store/tenant-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
+import type { ConsoleSecurityEvent } from "./tenancy/console-auth.js";
 import { isLeader } from "./workers.js";
 
 /** Dependencies a test may replace; everything else comes from the config. */
@@ -27,6 +29,8 @@ export interface ServerOverrides {
   leader?: boolean;
   /** How often WatchDelivery reads the store, in milliseconds; 200 by default. */
   watchPollMs?: number;
+  /** Told of console sign-ins, failures, lock-outs, sign-outs and refused session calls (for the audit trail). */
+  onSecurityEvent?: (event: ConsoleSecurityEvent) => void;
 }
 
 /** A running service. */
@@ -69,14 +73,23 @@ export async function startServer(
   });
   const { admin, feed } = await openAdmin(app.opened);
   let draining = false;
-  const { handler, health } = buildHttpHandler(app, domains, delivery, admin, () => draining);
+  const consoleParts = buildConsole(app, admin, overrides.onSecurityEvent);
+  const { handler, health } = buildHttpHandler(
+    app,
+    domains,
+    delivery,
+    admin,
+    () => draining,
+    consoleParts.gate,
+  );
+  const served = consoleParts.wrap(handler);
 
   const listener = createListener({
     http2IdleTimeoutMs: config.http2IdleTimeoutMs,
     handler:
       config.mode === "development"
-        ? withDemo(handler, { onError: (err) => logger.warn({ err }, "demo page build failed") })
-        : handler,
+        ? withDemo(served, { onError: (err) => logger.warn({ err }, "demo page build failed") })
+        : served,
   });
   const { port } = await listener.listen(config.port, config.host);
   providers.start();

@@ -1,5 +1,6 @@
 import { deferUsage, takeDeferredUsage } from "../core/tenant-scope.js";
-import { clientIpContextValues, createClientIpResolver } from "../http/client-ip.js";
+import { clientIpContextValues, clientIpKey, createClientIpResolver } from "../http/client-ip.js";
+import type { ConsoleGate } from "../http/console-gate.js";
 import { withCors } from "../http/cors.js";
 import { withJwks } from "../http/jwks.js";
 import type { RequestHandler } from "../http/listener.js";
@@ -9,7 +10,7 @@ import { createReadiness } from "../http/readiness.js";
 import type { TenantQuota } from "../rpc/admin-service.js";
 import { callerKey } from "../rpc/caller.js";
 import { createHealthService, type HealthService } from "../rpc/health-service.js";
-import { authenticate } from "../rpc/interceptors/auth-interceptor.js";
+import { authenticate, authorizeSession } from "../rpc/interceptors/auth-interceptor.js";
 import { createInterceptors, createRoutes, type RouteDeps, servedServices } from "../rpc/router.js";
 import { createRpcHandler } from "../rpc/rpc-handler.js";
 import type { AdminStore } from "../tenancy/admin-store.js";
@@ -20,7 +21,9 @@ import type { Domains } from "./domains.js";
 /**
  * The one request handler of the port, outermost first: provider webhooks
  * (plain HTTP), probes and metrics, the JWKS, CORS, then every RPC through
- * the RPC handler (bounds, credentials, interceptors, services).
+ * the RPC handler (bounds, credentials, interceptors, services). An
+ * AdminService call without a bearer token but with the console's cookie is
+ * authenticated by its session, from the headers alone, through `console`.
  */
 export function buildHttpHandler(
   app: AppContext,
@@ -28,6 +31,7 @@ export function buildHttpHandler(
   delivery: DeliveryParts,
   admin: AdminStore,
   draining: () => boolean,
+  consoleGate?: ConsoleGate,
 ): { handler: RequestHandler; health: HealthService } {
   const { config, logger, metrics, store } = app;
   const health = createHealthService();
@@ -39,7 +43,13 @@ export function buildHttpHandler(
     interceptors: createInterceptors(deps),
     contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
     authenticate: async (procedure, headers, values) => {
-      const caller = await authenticate(authOptions, procedure, headers);
+      const caller =
+        consoleGate?.usesSession(procedure, headers) === true
+          ? authorizeSession(
+              procedure,
+              await consoleGate.sessionForCall(headers, values.get(clientIpKey)),
+            )
+          : await authenticate(authOptions, procedure, headers);
       if (caller !== undefined) values.set(callerKey, caller);
     },
     readMaxBytes: config.maxRequestBytes,
