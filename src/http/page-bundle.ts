@@ -69,7 +69,7 @@ export async function bundlePage(sourceDir: string, basePath: string): Promise<P
     files.set(`${basePath}/${name}`, { contentType: contentTypeOf(name), body: file.contents });
   }
   const htmlPath = path.join(sourceDir, "index.html");
-  files.set(basePath, { contentType: contentTypeOf(".html"), body: await readFile(htmlPath) });
+  files.set(basePath, { contentType: contentTypeOf("index.html"), body: await readFile(htmlPath) });
   // Installed packages do not change while the server runs; our sources may.
   const inputs = [
     htmlPath,

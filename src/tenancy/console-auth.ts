@@ -124,48 +124,7 @@ export function createConsoleAuth(options: ConsoleAuthOptions): ConsoleAuth {
   };
 
   return {
-    async signIn(credential, ip) {
-      if (options.signInLimit !== "off") {
-        const spent = await options.limits.consume(
-          "console_sign_in",
-          ipLimitKey(ip),
-          options.signInLimit,
-        );
-        if (!spent.allowed) {
-          emit(
-            {
-              type: "console.sign_in_limited",
-              actor: "unknown",
-              tenantId: "",
-              reason: "rate_limited",
-            },
-            ip,
-          );
-          return { ok: false, reason: "rate_limited", retryAfterMs: spent.retryAfterMs };
-        }
-      }
-      if (options.adminToken !== undefined && sameSecret(credential, options.adminToken)) {
-        const opened = await open("operator", undefined);
-        emit({ type: "console.sign_in", actor: "operator", tenantId: "" }, ip);
-        return { ok: true, ...opened };
-      }
-      const key = await adminKey(admin, credential);
-      if (key === undefined || !key.scopes.some((s) => adminScopes.includes(s))) {
-        emit(
-          {
-            type: "console.sign_in_failed",
-            actor: key?.id ?? "unknown",
-            tenantId: key?.tenantId ?? "",
-            reason: key === undefined ? "bad_credential" : "not_admin_key",
-          },
-          ip,
-        );
-        return { ok: false, reason: "bad_credential" };
-      }
-      const opened = await open("tenant", key);
-      emit({ type: "console.sign_in", actor: key.id, tenantId: key.tenantId }, ip);
-      return { ok: true, ...opened };
-    },
+    signIn: (credential, ip) => signIn({ options, emit, open }, credential, ip),
 
     async resolve(sessionId) {
       if (!sessionIdPattern.test(sessionId)) return undefined;
@@ -206,6 +165,62 @@ export function createConsoleAuth(options: ConsoleAuthOptions): ConsoleAuth {
       );
     },
   };
+}
+
+type Emit = (event: Omit<ConsoleSecurityEvent, "atMs" | "source">, ip: string) => void;
+type Open = (
+  kind: ConsoleSessionKind,
+  key: ApiKeyRecord | undefined,
+) => Promise<{ sessionId: string; csrfToken: string; session: ConsoleSession }>;
+
+// One sign-in attempt: the limit first, then the operator's token, then an admin key.
+async function signIn(
+  ctx: { options: ConsoleAuthOptions; emit: Emit; open: Open },
+  credential: string,
+  ip: string,
+): Promise<SignInResult> {
+  const { options, emit, open } = ctx;
+  const admin = options.admin;
+  if (options.signInLimit !== "off") {
+    const spent = await options.limits.consume(
+      "console_sign_in",
+      ipLimitKey(ip),
+      options.signInLimit,
+    );
+    if (!spent.allowed) {
+      emit(
+        {
+          type: "console.sign_in_limited",
+          actor: "unknown",
+          tenantId: "",
+          reason: "rate_limited",
+        },
+        ip,
+      );
+      return { ok: false, reason: "rate_limited", retryAfterMs: spent.retryAfterMs };
+    }
+  }
+  if (options.adminToken !== undefined && sameSecret(credential, options.adminToken)) {
+    const opened = await open("operator", undefined);
+    emit({ type: "console.sign_in", actor: "operator", tenantId: "" }, ip);
+    return { ok: true, ...opened };
+  }
+  const key = await adminKey(admin, credential);
+  if (key === undefined || !key.scopes.some((s) => adminScopes.includes(s))) {
+    emit(
+      {
+        type: "console.sign_in_failed",
+        actor: key?.id ?? "unknown",
+        tenantId: key?.tenantId ?? "",
+        reason: key === undefined ? "bad_credential" : "not_admin_key",
+      },
+      ip,
+    );
+    return { ok: false, reason: "bad_credential" };
+  }
+  const opened = await open("tenant", key);
+  emit({ type: "console.sign_in", actor: key.id, tenantId: key.tenantId }, ip);
+  return { ok: true, ...opened };
 }
 
 async function adminKey(

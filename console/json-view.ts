@@ -1,0 +1,73 @@
+// Reading responses of RPCs this build knows only by name: proto3 JSON,
+// walked generically. Once the lead merges those RPCs, pages can switch to
+// the generated types; until then nothing here invents a field.
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { h } from "./dom.js";
+
+/** Whether a JSON value is an object (not an array or null). */
+export function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The first array of objects among a response's fields (the list of a List or page response). */
+export function firstList(value: JsonValue): JsonObject[] {
+  if (!isObject(value)) return [];
+  for (const field of Object.values(value)) {
+    if (Array.isArray(field)) return field.filter(isObject);
+  }
+  return [];
+}
+
+/** A record's time in milliseconds, from the first RFC 3339 string field that looks like one. */
+export function timeOf(record: JsonObject): number | undefined {
+  for (const [name, value] of Object.entries(record)) {
+    if (
+      typeof value === "string" &&
+      /(at|time|start)$/i.test(name) &&
+      !Number.isNaN(Date.parse(value))
+    ) {
+      return Date.parse(value);
+    }
+  }
+  return undefined;
+}
+
+/** The numeric fields of a record (int64 arrives as a string in proto3 JSON). */
+export function numbersOf(record: JsonObject): [string, number][] {
+  const out: [string, number][] = [];
+  for (const [name, value] of Object.entries(record)) {
+    if (typeof value === "number") out.push([name, value]);
+    else if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value))
+      out.push([name, Number(value)]);
+  }
+  return out;
+}
+
+/** "verifiedPerMinute" as "Verified per minute". */
+export function labelOf(name: string): string {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A one-line summary of a record: its scalar fields as `name: value`. */
+export function summarize(record: JsonObject): string {
+  return Object.entries(record)
+    .filter(([, v]) => !isObject(v) && !Array.isArray(v))
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(" · ");
+}
+
+/** Any JSON value as nested definition lists. */
+export function renderJson(value: JsonValue): HTMLElement {
+  if (Array.isArray(value)) {
+    return h("ol", { class: "json-list" }, ...value.map((item) => h("li", {}, renderJson(item))));
+  }
+  if (isObject(value)) {
+    const list = h("dl", { class: "json" });
+    for (const [name, field] of Object.entries(value)) {
+      list.append(h("dt", {}, labelOf(name)), h("dd", {}, renderJson(field)));
+    }
+    return list;
+  }
+  return h("span", {}, String(value));
+}
