@@ -115,7 +115,12 @@ ui.signOut.addEventListener("click", async () => {
   showSignIn("Signed out.");
 });
 
-currentSession().then(
-  (session) => (session === undefined ? showSignIn() : showApp(session)),
-  () => showSignIn("The service could not be reached."),
-);
+currentSession()
+  .then(
+    (session) => (session === undefined ? showSignIn() : showApp(session)),
+    () => showSignIn("The service could not be reached."),
+  )
+  .finally(() => {
+    // For tests and screenshots: the page has decided what to show.
+    document.body.dataset.ready = "true";
+  });

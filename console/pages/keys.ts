@@ -34,6 +34,7 @@ export function renderKeys(root: HTMLElement, tenantId: string, ctx: PageContext
     try {
       const { keys } = await admin.listApiKeys({ tenantId });
       replace(table, keyTable(keys, ctx, load));
+      table.dataset.loaded = String(Date.now());
     } catch (err) {
       if (isSignedOut(err)) ctx.signedOut();
       else ctx.notify(`Could not list keys: ${describeError(err)}`, "error");

@@ -51,6 +51,7 @@ export function renderUsage(root: HTMLElement, tenantId: string, ctx: PageContex
       );
       chart.update(dailySeries(usage));
       replace(table, usageTable(usage));
+      root.dataset.loaded = String(Date.now());
     } catch (err) {
       if (isSignedOut(err)) ctx.signedOut();
       else ctx.notify(`Could not read usage: ${describeError(err)}`, "error");

@@ -48,15 +48,17 @@ export function readCookie(header: string | null | undefined, name: string): str
 }
 
 /**
- * Why a request that changes state (or reads a session) does not come from
- * the console's own origin, or undefined when it does: a browser's
- * `Sec-Fetch-Site` other than `same-origin`, a missing `Origin`, or an
- * `Origin` whose host is not the request's `Host`.
+ * Why a request does not come from the console's own origin, or undefined
+ * when it does: a browser's `Sec-Fetch-Site` other than `same-origin`, an
+ * `Origin` whose host is not the request's `Host`, or, unless `readOnly`, a
+ * missing `Origin` (browsers send it with every POST and DELETE, and not with
+ * a same-origin GET).
  */
-export function crossSiteReason(headers: HeaderReader): string | undefined {
+export function crossSiteReason(headers: HeaderReader, readOnly = false): string | undefined {
   const site = headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin") return "cross_site";
   const origin = headers.get("origin");
+  if (origin === null && readOnly) return undefined;
   const host = headers.get("host") ?? headers.get(":authority");
   if (origin === null || host === null || !URL.canParse(origin)) return "cross_site";
   return new URL(origin).host === host.toLowerCase() ? undefined : "cross_site";

@@ -71,7 +71,7 @@ export function answerSession(
 ) {
   const headers = headersOf(req);
   const host = headers.get("host");
-  if (crossSiteReason(headers) !== undefined) {
+  if (crossSiteReason(headers, req.method === "GET") !== undefined) {
     gate.auth.refused("cross_site", ip);
     json(res, 403, { error: "cross_site" });
     return;
