@@ -11,6 +11,7 @@ import {
   openConsole,
   showPage,
   signInConsole,
+  watchCsp,
 } from "./support/console.js";
 
 // The operator console at /console, driven like a person would.
@@ -56,6 +57,7 @@ describe.skipIf(!hasChromium)("the /console operator console", () => {
 
   it("signs the operator in, creates a key whose secret shows once, revokes it, and signs out", async () => {
     const page = await browser.newPage();
+    const csp = watchCsp(page);
     await openConsole(page, service.url);
     await signInConsole(page, testAdminToken);
     expect(await page.getByTestId("who").textContent()).toContain("Operator");
@@ -127,6 +129,7 @@ describe.skipIf(!hasChromium)("the /console operator console", () => {
     );
     expect(JSON.stringify(events)).not.toContain(testAdminToken);
     expect(browser.pageErrors).toEqual([]);
+    expect(csp).toEqual([]);
     await page.close();
   });
 
@@ -160,6 +163,7 @@ describe.skipIf(!hasChromium)("the /console operator console", () => {
     for (let i = 0; i < 4; i++) expect((await generate()).status).toBe(200);
 
     const page = await browser.newPage();
+    const csp = watchCsp(page);
     await openConsole(page, service.url);
     await signInConsole(page, secret);
     expect(await page.getByTestId("who").textContent()).toContain(tenantId);
@@ -169,6 +173,11 @@ describe.skipIf(!hasChromium)("the /console operator console", () => {
     const quota = page.getByTestId("quota-tenant_generate");
     await expect.poll(() => quota.getAttribute("data-level")).toBe("warn");
     expect(await quota.textContent()).toContain("4 of 5 today (80 %)");
+    const [fill, bar] = await Promise.all([
+      quota.locator(".fill").boundingBox(),
+      quota.locator(".bar").boundingBox(),
+    ]);
+    expect((fill?.width ?? 0) / (bar?.width ?? 1)).toBeCloseTo(0.8, 1);
     await screenshot(page, "console-usage-warning");
 
     expect((await generate()).status).toBe(200);
@@ -189,6 +198,7 @@ describe.skipIf(!hasChromium)("the /console operator console", () => {
       ),
     ).toBe(404);
     expect(browser.pageErrors).toEqual([]);
+    expect(csp).toEqual([]);
     await page.close();
   });
 });

@@ -54,3 +54,12 @@ export async function callFromPage(
     { procedure, body, headers },
   );
 }
+
+/** Collects the page's Content-Security-Policy violations, which should stay empty. */
+export function watchCsp(page: Page): string[] {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  return violations;
+}
