@@ -8,6 +8,13 @@ import { type ConsolePage, isOperator } from "../page.js";
 
 const maxItems = 200;
 
+// ActivityKind, shown and filtered by its short name ("generate").
+const kinds = ["generate", "verify", "delivery", "rate_limited", "admin"];
+const kindOf = (event: JsonObject) =>
+  String(event.kind ?? "")
+    .replace(/^ACTIVITY_KIND_/, "")
+    .toLowerCase();
+
 /** The activity page. */
 export const activityPage: ConsolePage = {
   id: "activity",
@@ -19,7 +26,12 @@ export const activityPage: ConsolePage = {
       placeholder: "tenant id",
       disabled: !isOperator(ctx.session),
     });
-    const kind = h("input", { id: "feed-kind", placeholder: "kind (generate, verify, ...)" });
+    const kind = h(
+      "select",
+      { id: "feed-kind" },
+      h("option", { value: "" }, "every kind"),
+      ...kinds.map((k) => h("option", { value: k }, k)),
+    );
     const outcome = h("input", { id: "feed-outcome", placeholder: "outcome" });
     const apply = h("button", { type: "submit", class: "secondary" }, "Filter");
     const state = h("span", { class: "muted", "data-testid": "feed-state" }, "connecting…");
@@ -30,7 +42,7 @@ export const activityPage: ConsolePage = {
     const watch = async (signal: AbortSignal) => {
       const request: JsonObject = {};
       if (tenant.value !== "") request.tenantId = tenant.value;
-      if (kind.value !== "") request.kinds = [kind.value];
+      if (kind.value !== "") request.kinds = [`ACTIVITY_KIND_${kind.value.toUpperCase()}`];
       if (outcome.value !== "") request.outcomes = [outcome.value];
       try {
         state.textContent = "live";
@@ -40,7 +52,7 @@ export const activityPage: ConsolePage = {
           const at = timeOf(event) ?? Date.now();
           const item = h(
             "li",
-            { "data-kind": String(event.kind ?? ""), "data-outcome": String(event.outcome ?? "") },
+            { "data-kind": kindOf(event), "data-outcome": String(event.outcome ?? "") },
             h("time", {}, new Date(at).toLocaleTimeString()),
             " ",
             summarize(event),

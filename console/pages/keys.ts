@@ -1,8 +1,14 @@
 // A tenant's API keys: the list, a new key (its secret shown once, in the
 // page only, never stored), revocation. Expiry, last use and deletion show
 // once the contract has them.
-import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
-import { type ApiKey, ApiKeyKind, ApiKeySchema, Scope } from "../../gen/otp/v1/admin_pb.js";
+import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import {
+  type ApiKey,
+  ApiKeyKind,
+  ApiKeySchema,
+  CreateApiKeyRequestSchema,
+  Scope,
+} from "../../gen/otp/v1/admin_pb.js";
 import { admin, callByName, describeError, hasMethods, isSignedOut } from "../api.js";
 import { formatTime, h, replace } from "../dom.js";
 import type { PageContext } from "../page.js";
@@ -23,6 +29,9 @@ const optionalLabels: Record<string, string> = { expiresAt: "Expires", lastUsedA
 const optionalColumns = Object.keys(optionalLabels).filter((name) =>
   ApiKeySchema.fields.some((f) => f.localName === name),
 );
+
+// CreateApiKeyRequest.expires_at, likewise.
+const takesExpiry = CreateApiKeyRequestSchema.fields.some((f) => f.localName === "expiresAt");
 
 const msOf = (t: Timestamp | undefined) => (t === undefined ? undefined : timestampMs(t));
 
@@ -88,6 +97,7 @@ function createKeyForm(
     });
     return { scope, box, label: h("label", { class: "check" }, box, ` ${label}`) };
   });
+  const expiry = h("input", { id: "key-expiry", name: "expiry", type: "date" });
   kind.addEventListener("change", () => {
     origins.disabled = kind.value !== "publishable";
   });
@@ -104,12 +114,24 @@ function createKeyForm(
     ),
     h("div", { class: "row scopes" }, h("span", {}, "Scopes"), ...boxes.map((b) => b.label)),
     h("div", { class: "row" }, h("label", { for: "key-origins" }, "Origins"), origins),
+    takesExpiry
+      ? h(
+          "div",
+          { class: "row" },
+          h("label", { for: "key-expiry" }, "Expires (end of day, UTC)"),
+          expiry,
+        )
+      : null,
     h("button", { class: "primary", type: "submit", id: "create-key-button" }, "Create key"),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      const res = await admin.createApiKey({
+      const expiresAt =
+        takesExpiry && expiry.value !== ""
+          ? { expiresAt: timestampFromMs(Date.parse(`${expiry.value}T23:59:59Z`)) }
+          : {};
+      const request = {
         tenantId,
         name: name.value.trim(),
         kind: kind.value === "publishable" ? ApiKeyKind.PUBLISHABLE : ApiKeyKind.SECRET,
@@ -120,7 +142,8 @@ function createKeyForm(
               .split(",")
               .map((o) => o.trim())
               .filter((o) => o !== ""),
-      });
+      };
+      const res = await admin.createApiKey(Object.assign(request, expiresAt));
       name.value = "";
       showSecretOnce(secretBox, res.key?.id ?? "", res.secret);
       created();

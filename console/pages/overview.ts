@@ -8,10 +8,17 @@ import { formatCount, h, replace } from "../dom.js";
 import { firstList, isObject, labelOf, numbersOf, renderJson, timeOf } from "../json-view.js";
 import type { ConsolePage, PageContext } from "../page.js";
 
-const periods = [
-  { id: "hour", label: "Last hour" },
-  { id: "day", label: "Last day" },
-  { id: "month", label: "Last 30 days" },
+// The windows and metrics of GetOverview and GetTimeSeries (ActivityWindow, ActivityMetric).
+const windows = [
+  { id: "ACTIVITY_WINDOW_HOUR", label: "Last hour" },
+  { id: "ACTIVITY_WINDOW_DAY", label: "Last day" },
+  { id: "ACTIVITY_WINDOW_MONTH", label: "Last 30 days" },
+];
+const metrics = [
+  { id: "ACTIVITY_METRIC_GENERATED", label: "Generated" },
+  { id: "ACTIVITY_METRIC_VERIFIED", label: "Verified" },
+  { id: "ACTIVITY_METRIC_RATE_LIMITED", label: "Rate-limited" },
+  { id: "ACTIVITY_METRIC_ERRORS", label: "Errors" },
 ];
 
 /** The overview page. */
@@ -20,13 +27,24 @@ export const overviewPage: ConsolePage = {
   title: "Overview",
   available: () => hasMethods("getOverview"),
   render(root, ctx) {
+    const windowSelect = h(
+      "select",
+      { id: "window" },
+      ...windows.map((w) => h("option", { value: w.id }, w.label)),
+    );
     const tiles = h("div", { class: "tiles", "data-testid": "overview" });
     const detail = h("div", { class: "panel" });
     const charts = h("div", { class: "panel", "data-testid": "time-series" });
-    replace(root, h("h1", {}, "Overview"), tiles, charts, detail);
+    replace(
+      root,
+      h("div", { class: "panel-head" }, h("h1", {}, "Overview"), windowSelect),
+      tiles,
+      charts,
+      detail,
+    );
     const refresh = async () => {
       try {
-        const overview = await callByName("getOverview", {});
+        const overview = await callByName("getOverview", { window: windowSelect.value });
         drawOverview(tiles, detail, overview);
       } catch (err) {
         if (isSignedOut(err)) ctx.signedOut();
@@ -35,7 +53,10 @@ export const overviewPage: ConsolePage = {
     };
     void refresh();
     const timer = setInterval(refresh, 2000);
-    const stopCharts = hasMethods("getTimeSeries") ? drawTimeSeries(charts, ctx) : () => {};
+    const stopCharts = hasMethods("getTimeSeries")
+      ? drawTimeSeries(charts, windowSelect, ctx)
+      : () => {};
+    windowSelect.addEventListener("change", () => void refresh());
     return () => {
       clearInterval(timer);
       stopCharts();
@@ -70,44 +91,45 @@ function drawOverview(tiles: HTMLElement, detail: HTMLElement, overview: JsonVal
   replace(detail, renderJson(nested));
 }
 
-function drawTimeSeries(box: HTMLElement, ctx: PageContext): () => void {
-  const select = h(
-    "select",
-    { id: "period" },
-    ...periods.map((p) => h("option", { value: p.id }, p.label)),
-  );
+// One GetTimeSeries call per metric, drawn as one chart over the window chosen.
+function drawTimeSeries(
+  box: HTMLElement,
+  windowSelect: HTMLSelectElement,
+  ctx: PageContext,
+): () => void {
   const area = h("div", { class: "chart" });
-  replace(box, h("div", { class: "panel-head" }, h("h3", {}, "Over time"), select), area);
-  let chart: TimeSeriesChart | undefined;
-  let names: string[] = [];
+  replace(box, h("h3", {}, "Over time"), area);
+  const chart: TimeSeriesChart = createTimeSeriesChart(
+    area,
+    metrics.map((m) => ({ label: m.label })),
+  );
   const load = async () => {
     try {
-      const points = firstList(await callByName("getTimeSeries", { period: select.value }));
-      const rows = points.map((p) => ({ at: timeOf(p) ?? 0, values: new Map(numbersOf(p)) }));
-      const seen = [...new Set(rows.flatMap((r) => [...r.values.keys()]))];
-      if (chart === undefined || seen.join() !== names.join()) {
-        chart?.destroy();
-        area.replaceChildren();
-        names = seen;
-        chart = createTimeSeriesChart(
-          area,
-          names.map((n) => ({ label: labelOf(n) })),
-        );
-      }
+      const series = await Promise.all(
+        metrics.map(async (m) => {
+          const points = firstList(
+            await callByName("getTimeSeries", { metric: m.id, window: windowSelect.value }),
+          );
+          return new Map(
+            points.map((p) => [timeOf(p) ?? 0, new Map(numbersOf(p)).get("value") ?? 0]),
+          );
+        }),
+      );
+      const times = [...new Set(series.flatMap((s) => [...s.keys()]))].sort((a, b) => a - b);
       chart.update({
-        timesMs: rows.map((r) => r.at),
-        values: names.map((n) => rows.map((r) => r.values.get(n) ?? null)),
+        timesMs: times,
+        values: series.map((s) => times.map((t) => s.get(t) ?? null)),
       });
     } catch (err) {
       if (isSignedOut(err)) ctx.signedOut();
       else ctx.notify(`Could not read the time series: ${describeError(err)}`, "error");
     }
   };
-  select.addEventListener("change", () => void load());
+  windowSelect.addEventListener("change", () => void load());
   void load();
   const timer = setInterval(load, 10_000);
   return () => {
     clearInterval(timer);
-    chart?.destroy();
+    chart.destroy();
   };
 }

@@ -2,7 +2,7 @@
 // the selected tenant's keys and usage. Tenant lifecycle actions (rename,
 // suspend, delete) appear only once the contract has their RPCs.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import type { Tenant } from "../../gen/otp/v1/admin_pb.js";
+import { type Tenant, TenantSchema } from "../../gen/otp/v1/admin_pb.js";
 import { admin, callByName, describeError, hasMethods, isSignedOut } from "../api.js";
 import { formatTime, h, replace } from "../dom.js";
 import { type ConsolePage, canManage, isOperator, type PageContext } from "../page.js";
@@ -101,9 +101,21 @@ function createTenantForm(ctx: PageContext, created: () => void): HTMLElement {
 // The lifecycle RPCs another part of the contract adds; each button shows once its RPC exists.
 const lifecycle = [
   { method: "renameTenant", label: "Rename", ask: "New name", field: "name" },
-  { method: "suspendTenant", label: "Suspend" },
+  {
+    method: "suspendTenant",
+    label: "Suspend",
+    ask: "Why (for the audit trail)",
+    field: "reason",
+    when: "live",
+  },
+  { method: "resumeTenant", label: "Resume", when: "suspended" },
   { method: "deleteTenant", label: "Delete", confirm: true },
 ] as const;
+
+// Tenant.suspended comes with the same part of the contract: read it by name.
+const isSuspended = (tenant: Tenant) =>
+  (tenant as unknown as { suspended?: boolean }).suspended === true;
+const hasStatus = TenantSchema.fields.some((f) => f.localName === "suspended");
 
 function tenantTable(
   tenants: Tenant[],
@@ -117,12 +129,13 @@ function tenantTable(
     if (isOperator(ctx.session)) {
       for (const action of lifecycle) {
         if (!hasMethods(action.method)) continue;
+        if ("when" in action && (action.when === "suspended") !== isSuspended(tenant)) continue;
         const button = h("button", { type: "button", class: "link" }, action.label);
         button.addEventListener("click", async (event) => {
           event.stopPropagation();
           const request: Record<string, string> = { tenantId: tenant.id };
           if ("ask" in action) {
-            const value = prompt(action.ask, tenant.name);
+            const value = prompt(action.ask, action.field === "name" ? tenant.name : "");
             if (value === null) return;
             request[action.field] = value;
           }
@@ -147,6 +160,7 @@ function tenantTable(
         {},
         formatTime(tenant.createdAt === undefined ? undefined : timestampMs(tenant.createdAt)),
       ),
+      hasStatus ? h("td", {}, isSuspended(tenant) ? "suspended" : "live") : null,
       actions,
     );
     row.addEventListener("click", () => select(tenant));
@@ -158,7 +172,13 @@ function tenantTable(
     h(
       "thead",
       {},
-      h("tr", {}, h("th", {}, "Name"), h("th", {}, "Id"), h("th", {}, "Created"), h("th", {}, "")),
+      h(
+        "tr",
+        {},
+        ...["Name", "Id", "Created", ...(hasStatus ? ["Status"] : []), ""].map((t) =>
+          h("th", {}, t),
+        ),
+      ),
     ),
     body,
   );
