@@ -138,6 +138,9 @@ async function signIn(gate: ConsoleGate, req: IncomingRequest, res: Response, ip
     return;
   }
   const result = await gate.auth.signIn(credential, ip);
+  // A session the browser still holds ends when a new one starts: one cookie, one session.
+  const previous = readCookie(headersOf(req).get("cookie"), consoleCookie);
+  if (result.ok && previous !== undefined) await gate.auth.signOut(previous, ip);
   if (!result.ok) {
     if (result.reason === "rate_limited") {
       const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));

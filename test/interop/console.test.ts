@@ -236,6 +236,27 @@ describe("console sign-in", () => {
     expect((await callJson(a.url, "otp.v1.AdminService/ListTenants", {}, ok)).status).toBe(200);
   });
 
+  it("ends the session a browser still holds when it signs in again", async () => {
+    const first = await consoleSignIn(a.url, testAdminToken, from());
+    const second = await consoleSignIn(a.url, testAdminToken, {
+      ...from(),
+      cookie: `otp_console=${first.sessionId}`,
+    });
+    expect(second.sessionId).not.toBe(first.sessionId);
+    const old = await callJson(
+      a.url,
+      "otp.v1.AdminService/ListTenants",
+      {},
+      sessionHeaders(a.url, first),
+    );
+    expect(old.status).toBe(401);
+    expect(errorReason(old.body)).toBe("UNAUTHENTICATED");
+    expect(
+      (await callJson(a.url, "otp.v1.AdminService/ListTenants", {}, sessionHeaders(a.url, second)))
+        .status,
+    ).toBe(200);
+  });
+
   it("shares sessions between replicas, and a sign-out on one ends it on both", async () => {
     const session = await consoleSignIn(a.url, testAdminToken, from());
     const onB = sessionHeaders(b.url, session);
