@@ -24,6 +24,10 @@ beforeAll(async () => {
     { kind: "urls", urls: [single.url, second.url] },
     timeouts,
   );
+  topologies.dbRange = createRedisTopology(
+    { kind: "db-range", url: second.url, first: 2, last: 5 },
+    timeouts,
+  );
   topologies.cluster = createRedisTopology({ kind: "cluster", nodes: cluster.nodes }, timeouts);
   await Promise.all(Object.values(topologies).map((t) => t.ready()));
 }, 60_000);
@@ -42,6 +46,7 @@ const onRedis = (name: string) => async () =>
 describeConsoleSessionContract("memory", async () => createMemoryConsoleSessionStore());
 describeConsoleSessionContract("Redis, one server", onRedis("single"));
 describeConsoleSessionContract("Redis, URL shards", onRedis("shards"));
+describeConsoleSessionContract("Redis, DB-index shards 2-5", onRedis("dbRange"));
 describeConsoleSessionContract("Redis Cluster", onRedis("cluster"));
 
 describe("Redis console session keys", () => {
