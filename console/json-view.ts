@@ -57,8 +57,11 @@ export function summarize(record: JsonObject): string {
     .join(" · ");
 }
 
-/** Any JSON value as nested definition lists. */
+/** Any JSON value as nested definition lists; a list of records as a table. */
 export function renderJson(value: JsonValue): HTMLElement {
+  if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
+    return recordTable(value.filter(isObject));
+  }
   if (Array.isArray(value)) {
     return h("ol", { class: "json-list" }, ...value.map((item) => h("li", {}, renderJson(item))));
   }
@@ -70,4 +73,27 @@ export function renderJson(value: JsonValue): HTMLElement {
     return list;
   }
   return h("span", {}, String(value));
+}
+
+// Records of one kind (segments, nodes, channels) as rows, their fields as columns.
+function recordTable(records: JsonObject[]): HTMLElement {
+  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  return h(
+    "table",
+    { class: "table compact" },
+    h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", {}, labelOf(c))))),
+    h(
+      "tbody",
+      {},
+      ...records.map((r) =>
+        h(
+          "tr",
+          {},
+          ...columns.map((c) =>
+            h("td", {}, r[c] === undefined ? "" : renderJson(r[c] as JsonValue)),
+          ),
+        ),
+      ),
+    ),
+  );
 }

@@ -64,6 +64,9 @@ export const overviewPage: ConsolePage = {
   },
 };
 
+// A share from 0 to 1, shown as a percentage: the conversion, error rate and the like.
+const isShare = (name: string) => name === "conversion" || /(Rate|Ratio)$/.test(name);
+
 // Scalars as tiles (a conversion figure marked for tests), nested figures as tables.
 function drawOverview(tiles: HTMLElement, detail: HTMLElement, overview: JsonValue): void {
   if (!isObject(overview)) return;
@@ -73,13 +76,11 @@ function drawOverview(tiles: HTMLElement, detail: HTMLElement, overview: JsonVal
     ...scalars.map(([name, value]) =>
       h(
         "div",
-        { class: "tile", "data-testid": /conversion/i.test(name) ? "conversion" : `tile-${name}` },
+        { class: "tile", "data-testid": name === "conversion" ? "conversion" : `tile-${name}` },
         h(
           "div",
           { class: "tile-value" },
-          /conversion|rate|ratio/i.test(name)
-            ? `${(value * 100).toFixed(1)} %`
-            : formatCount(value),
+          isShare(name) ? `${(value * 100).toFixed(1)} %` : formatCount(value),
         ),
         h("div", { class: "tile-label" }, labelOf(name)),
       ),
@@ -127,7 +128,7 @@ function drawTimeSeries(
   };
   windowSelect.addEventListener("change", () => void load());
   void load();
-  const timer = setInterval(load, 10_000);
+  const timer = setInterval(load, 5_000);
   return () => {
     clearInterval(timer);
     chart.destroy();
