@@ -50,11 +50,20 @@ export function labelOf(name: string): string {
 }
 
 /** A one-line summary of a record: its scalar fields as `name: value`. */
-export function summarize(record: JsonObject): string {
+export function summarize(record: JsonObject, skip: readonly string[] = []): string {
   return Object.entries(record)
-    .filter(([, v]) => !isObject(v) && !Array.isArray(v))
-    .map(([k, v]) => `${k}: ${String(v)}`)
+    .filter(([k, v]) => !skip.includes(k) && !isObject(v) && !Array.isArray(v) && v !== "")
+    .map(([k, v]) => `${labelOf(k).toLowerCase()}: ${shortEnum(v)}`)
     .join(" · ");
+}
+
+// The enum prefixes of the records the pages show, dropped for reading.
+const enumPrefix = /^(AUDIT_OUTCOME|AUDIT_ACTOR_KIND|ACTIVITY_KIND|CHANNEL|DELIVERY_STATUS)_/;
+
+/** An enum value as its short lower-case name ("AUDIT_OUTCOME_SUCCESS" reads "success"). */
+export function shortEnum(value: JsonValue): string {
+  const text = String(value);
+  return enumPrefix.test(text) ? text.replace(enumPrefix, "").toLowerCase() : text;
 }
 
 /** Any JSON value as nested definition lists; a list of records as a table. */

@@ -55,7 +55,9 @@ export const activityPage: ConsolePage = {
             { "data-kind": kindOf(event), "data-outcome": String(event.outcome ?? "") },
             h("time", {}, new Date(at).toLocaleTimeString()),
             " ",
-            summarize(event),
+            h("strong", {}, kindOf(event)),
+            " ",
+            summarize(event, ["kind", "at"]),
           );
           feed.prepend(item);
           while (feed.children.length > maxItems) feed.lastElementChild?.remove();

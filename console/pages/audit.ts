@@ -33,7 +33,11 @@ export const auditPage: ConsolePage = {
         { "data-action": String(entry.action ?? "") },
         h("time", {}, new Date(timeOf(entry) ?? 0).toLocaleString()),
         " ",
-        summarize(entry),
+        h("strong", {}, String(entry.action ?? "")),
+        " ",
+        h("code", {}, String(entry.target ?? "")),
+        " ",
+        summarize(entry, ["id", "time", "action", "target"]),
       );
     // AuditFilter: the tenant, and actions by prefix ("key." finds every key action).
     const filters = (): JsonObject => ({
