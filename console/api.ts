@@ -71,7 +71,7 @@ export async function callByName(name: string, request: JsonObject): Promise<Jso
     undefined,
     fromJson(method.input, request, { ignoreUnknownFields: true }),
   );
-  return toJson(method.output, res.message);
+  return toJson(method.output, res.message, { alwaysEmitImplicit: true });
 }
 
 /**
@@ -97,7 +97,8 @@ export async function* streamByName(
       yield input;
     })(),
   );
-  for await (const message of res.message) yield toJson(method.output, message);
+  for await (const message of res.message)
+    yield toJson(method.output, message, { alwaysEmitImplicit: true });
 }
 
 /** A short, readable account of a failed call: its reason when the service gave one. */

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AdminService } from "../../gen/otp/v1/admin_pb.js";
 import type { RunningServer } from "../../src/app.js";
 import type { ConsoleSecurityEvent } from "../../src/tenancy/console-auth.js";
 import { callJson } from "../support/connect-json.js";
@@ -33,6 +34,10 @@ describe.skipIf(!hasChromium)("the /console operator console", () => {
   afterAll(async () => {
     await browser?.close();
     await service?.close();
+  });
+  // Every test starts signed out: the browser's pages share one cookie jar.
+  beforeEach(async () => {
+    await browser.context.clearCookies();
   });
 
   it("is refused without a session, and with a wrong credential", async () => {
@@ -166,6 +171,7 @@ describe.skipIf(!hasChromium)("the /console operator console", () => {
     const csp = watchCsp(page);
     await openConsole(page, service.url);
     await signInConsole(page, secret);
+    await showPage(page, "tenants");
     expect(await page.getByTestId("who").textContent()).toContain(tenantId);
     // A tenant's session sees its own tenant only, and cannot create tenants.
     expect(await page.locator("[data-testid=tenants] tbody tr").count()).toBe(1);
@@ -201,4 +207,70 @@ describe.skipIf(!hasChromium)("the /console operator console", () => {
     expect(csp).toEqual([]);
     await page.close();
   });
+
+  // The pages of the RPCs other parts of the contract add: each test runs once its RPC exists.
+  const has = (name: string) =>
+    (AdminService.method as Record<string, unknown>)[name] !== undefined;
+
+  it.skipIf(!has("watchActivity"))(
+    "shows a Generate made from another client in the feed within a second",
+    async () => {
+      const page = await browser.newPage();
+      await openConsole(page, service.url);
+      await signInConsole(page, testAdminToken);
+      await showPage(page, "activity");
+      await expect.poll(() => page.getByTestId("feed-state").textContent()).toBe("live");
+      const started = Date.now();
+      expect((await callJson(service.url, "otp.v1.OtpService/Generate", {})).status).toBe(200);
+      await page
+        .locator("[data-testid=feed] li[data-kind=generate]")
+        .first()
+        .waitFor({ timeout: 1000 });
+      expect(Date.now() - started).toBeLessThan(1000);
+      const text = (await page.getByTestId("feed").textContent()) ?? "";
+      expect(text).not.toMatch(/code/i);
+      await page.close();
+    },
+  );
+
+  it.skipIf(!has("getOverview"))("shows the conversion change after a Verify", async () => {
+    const page = await browser.newPage();
+    await openConsole(page, service.url);
+    await signInConsole(page, testAdminToken);
+    await showPage(page, "overview");
+    const conversion = page.getByTestId("conversion");
+    await conversion.waitFor();
+    const before = await conversion.textContent();
+    const made = await callJson(service.url, "otp.v1.OtpService/Generate", {});
+    await callJson(service.url, "otp.v1.OtpService/Verify", {
+      id: made.body.id,
+      code: made.body.code,
+    });
+    await expect.poll(() => conversion.textContent(), { timeout: 8000 }).not.toBe(before);
+    await page.close();
+  });
+
+  it.skipIf(!has("listAuditEvents"))(
+    "shows the audit entry of a key created in the console",
+    async () => {
+      const page = await browser.newPage();
+      await openConsole(page, service.url);
+      await signInConsole(page, testAdminToken);
+      await showPage(page, "tenants");
+      await page.fill("#tenant-name", "Audited");
+      await page.click("#create-tenant button[type=submit]");
+      await page.locator("[data-testid=tenants] tr.selected", { hasText: "Audited" }).waitFor();
+      await page.fill("#key-name", "audited-key");
+      await page.click("#create-key-button");
+      const secret = (await page.getByTestId("secret-value").textContent()) ?? "";
+      const keyId = secret.slice(0, 15);
+      await showPage(page, "audit");
+      const entry = page.locator("[data-testid=audit-list] li[data-action='key.created']", {
+        hasText: keyId,
+      });
+      await entry.waitFor();
+      expect(await page.getByTestId("audit-list").textContent()).not.toContain(secret);
+      await page.close();
+    },
+  );
 });
