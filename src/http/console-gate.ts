@@ -2,8 +2,15 @@ import ipaddr from "ipaddr.js";
 import { OtpError } from "../core/otp-error.js";
 import type { ConsoleAuth, ConsoleSession } from "../tenancy/console-auth.js";
 
-/** The session cookie's name. */
+/** The session cookie's name over plain HTTP to localhost (development). */
 export const consoleCookie = "otp_console";
+
+/**
+ * The session cookie's name wherever it is `Secure`: the `__Host-` prefix
+ * makes the browser refuse it unless it is Secure, has `Path=/` and no
+ * `Domain`, so a sibling subdomain cannot plant a session of its own.
+ */
+export const secureConsoleCookie = "__Host-otp_console";
 
 /** The header that carries a session's CSRF token on every call made with the cookie. */
 export const csrfHeader = "x-csrf-token";
@@ -92,6 +99,8 @@ export interface ConsoleGate {
    * `UNAUTHENTICATED` (no live session) or `PERMISSION_DENIED` with `need`.
    */
   sessionForCall(headers: HeaderReader, ip: string): Promise<ConsoleSession>;
+  /** The session id the request's cookie holds, under the name the request's host uses, or "". */
+  sessionIdOf(headers: HeaderReader): string;
   /** The `Set-Cookie` value that holds a new session, `Secure` unless served to localhost. */
   sessionCookie(sessionId: string, host: string | null): string;
   /** The `Set-Cookie` value that removes the session cookie. */
@@ -117,20 +126,24 @@ export function createConsoleGate(options: ConsoleGateOptions): ConsoleGate {
   const secureFor = (host: string | null) => options.trustProxyTls || !isLocalHost(host);
   const attributes = (host: string | null) =>
     `Path=/; HttpOnly; SameSite=Strict${secureFor(host) ? "; Secure" : ""}`;
+  const nameFor = (host: string | null) => (secureFor(host) ? secureConsoleCookie : consoleCookie);
+  const sessionIdOf = (headers: HeaderReader) =>
+    readCookie(headers.get("cookie"), nameFor(headers.get("host"))) ?? "";
   return {
     enabled: options.enabled,
     auth,
     allows,
+    sessionIdOf,
     usesSession(procedure, headers) {
       return (
         options.enabled &&
         procedure.startsWith("otp.v1.AdminService/") &&
         headers.get("authorization") === null &&
-        readCookie(headers.get("cookie"), consoleCookie) !== undefined
+        sessionIdOf(headers) !== ""
       );
     },
     async sessionForCall(headers, ip) {
-      const sessionId = readCookie(headers.get("cookie"), consoleCookie) ?? "";
+      const sessionId = sessionIdOf(headers);
       if (!allows(ip)) {
         auth.refused("network", ip);
         throw refused("allowed network");
@@ -148,10 +161,10 @@ export function createConsoleGate(options: ConsoleGateOptions): ConsoleGate {
       return session;
     },
     sessionCookie(sessionId, host) {
-      return `${consoleCookie}=${sessionId}; ${attributes(host)}; Max-Age=${Math.floor(options.sessionMaxMs / 1000)}`;
+      return `${nameFor(host)}=${sessionId}; ${attributes(host)}; Max-Age=${Math.floor(options.sessionMaxMs / 1000)}`;
     },
     clearedCookie(host) {
-      return `${consoleCookie}=; ${attributes(host)}; Max-Age=0`;
+      return `${nameFor(host)}=; ${attributes(host)}; Max-Age=0`;
     },
   };
 }

@@ -1,12 +1,6 @@
 import type { ConsoleSession } from "../tenancy/console-auth.js";
 import type { IncomingRequest } from "./client-ip.js";
-import {
-  type ConsoleGate,
-  consoleCookie,
-  crossSiteReason,
-  csrfHeader,
-  readCookie,
-} from "./console-gate.js";
+import { type ConsoleGate, crossSiteReason, csrfHeader } from "./console-gate.js";
 import type { RequestHandler } from "./listener.js";
 import { sendPage } from "./page-bundle.js";
 
@@ -76,7 +70,7 @@ export function answerSession(
     json(res, 403, { error: "cross_site" });
     return;
   }
-  const sessionId = readCookie(headers.get("cookie"), consoleCookie) ?? "";
+  const sessionId = gate.sessionIdOf(headers);
   // The store could not be reached: the log gets the error, the page a plain answer.
   const fail = (err: unknown) => {
     onError(err);
@@ -139,8 +133,8 @@ async function signIn(gate: ConsoleGate, req: IncomingRequest, res: Response, ip
   }
   const result = await gate.auth.signIn(credential, ip);
   // A session the browser still holds ends when a new one starts: one cookie, one session.
-  const previous = readCookie(headersOf(req).get("cookie"), consoleCookie);
-  if (result.ok && previous !== undefined) await gate.auth.signOut(previous, ip);
+  const previous = gate.sessionIdOf(headersOf(req));
+  if (result.ok && previous !== "") await gate.auth.signOut(previous, ip);
   if (!result.ok) {
     if (result.reason === "rate_limited") {
       const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));

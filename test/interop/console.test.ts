@@ -354,6 +354,16 @@ describe("console in production", () => {
       expect(session.setCookie.split(";").map((p) => p.trim())).toEqual(
         expect.arrayContaining(["HttpOnly", "SameSite=Strict", "Secure", "Path=/"]),
       );
+      // Where it is Secure the cookie is __Host-: no Domain, Path=/, set over HTTPS only.
+      expect(session.cookieName).toBe("__Host-otp_console");
+      expect(session.setCookie).not.toMatch(/domain=/i);
+      const plainName = await callJson(
+        server.url,
+        "otp.v1.AdminService/ListTenants",
+        {},
+        sessionHeaders(server.url, { ...session, cookieName: "otp_console" }),
+      );
+      expect(plainName.status).toBe(401);
       const headers = sessionHeaders(server.url, session);
       const listed = await callJson(server.url, "otp.v1.AdminService/ListTenants", {}, headers);
       expect(listed.status).toBe(200);

@@ -9,6 +9,8 @@ export interface ConsoleSignIn {
   setCookie: string;
   /** The session id from the cookie, or "". */
   sessionId: string;
+  /** The cookie's name: `otp_console`, or `__Host-otp_console` where it is Secure. */
+  cookieName: string;
   csrfToken: string;
   headers: Headers;
 }
@@ -37,7 +39,8 @@ export async function consoleSignIn(
     status: res.status,
     body,
     setCookie,
-    sessionId: /^otp_console=([^;]*)/.exec(setCookie)?.[1] ?? "",
+    sessionId: /^(?:__Host-)?otp_console=([^;]*)/.exec(setCookie)?.[1] ?? "",
+    cookieName: /^((?:__Host-)?otp_console)=/.exec(setCookie)?.[1] ?? "otp_console",
     csrfToken: typeof body.csrfToken === "string" ? body.csrfToken : "",
     headers: res.headers,
   };
@@ -46,11 +49,11 @@ export async function consoleSignIn(
 /** The headers of a same-origin call made with a console session. */
 export function sessionHeaders(
   baseUrl: string,
-  session: { sessionId: string; csrfToken: string },
+  session: { sessionId: string; csrfToken: string; cookieName?: string },
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
-    cookie: `otp_console=${session.sessionId}`,
+    cookie: `${session.cookieName ?? "otp_console"}=${session.sessionId}`,
     origin: baseUrl,
     "sec-fetch-site": "same-origin",
     "x-csrf-token": session.csrfToken,
