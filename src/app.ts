@@ -1,6 +1,7 @@
 import { openActivity, withActivity } from "./app/activity.js";
 import { openAdmin } from "./app/admin.js";
 import type { AppContext } from "./app/app-context.js";
+import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
 import { buildDomains } from "./app/domains.js";
 import { buildHttpHandler } from "./app/http-handler.js";
@@ -17,6 +18,7 @@ import type { Store } from "./store/store.js";
 import { createTenantStore } from "./store/tenant-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
+import type { ConsoleSecurityEvent } from "./tenancy/console-auth.js";
 import { isLeader } from "./workers.js";
 
 /** Dependencies a test may replace; everything else comes from the config. */
@@ -31,6 +33,8 @@ export interface ServerOverrides {
   watchPollMs?: number;
   /** How often the activity counters are written, in milliseconds; 1,000 by default. */
   activityFlushMs?: number;
+  /** Told of console sign-ins, failures, lock-outs, sign-outs and refused session calls (besides the audit trail). */
+  onSecurityEvent?: (event: ConsoleSecurityEvent) => void;
 }
 
 /** A running service. */
@@ -87,17 +91,23 @@ export async function startServer(
     audit: adminParts.audit,
   });
   let draining = false;
-  const { handler, health } = buildHttpHandler(app, domains, delivery, adminParts, {
-    draining: () => draining,
-    shutdown: shutdown.signal,
-  });
+  const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
+  const { handler, health } = buildHttpHandler(
+    app,
+    domains,
+    delivery,
+    adminParts,
+    { draining: () => draining, shutdown: shutdown.signal },
+    consoleParts.gate,
+  );
+  const served = consoleParts.wrap(handler);
 
   const listener = createListener({
     http2IdleTimeoutMs: config.http2IdleTimeoutMs,
     handler:
       config.mode === "development"
-        ? withDemo(handler, { onError: (err) => logger.warn({ err }, "demo page build failed") })
-        : handler,
+        ? withDemo(served, { onError: (err) => logger.warn({ err }, "demo page build failed") })
+        : served,
   });
   const { port } = await listener.listen(config.port, config.host);
   providers.start();

@@ -2,17 +2,19 @@ import { Code } from "@connectrpc/connect";
 import { createRefusalBursts } from "../audit/refusal-bursts.js";
 import { type Reason, reasonCodes } from "../core/reasons.js";
 import { deferUsage, takeDeferredUsage } from "../core/tenant-scope.js";
-import { clientIpContextValues, createClientIpResolver } from "../http/client-ip.js";
+import { clientIpContextValues, clientIpKey, createClientIpResolver } from "../http/client-ip.js";
+import type { ConsoleGate } from "../http/console-gate.js";
 import { withCors } from "../http/cors.js";
 import { withJwks } from "../http/jwks.js";
 import type { RequestHandler } from "../http/listener.js";
 import { withMounts } from "../http/mount.js";
 import { withProbes } from "../http/probes.js";
 import { createReadiness } from "../http/readiness.js";
+import type { TenantQuota } from "../rpc/admin-service.js";
 import { refusedAdminEvent, refusedKeyEvent } from "../rpc/audit-context.js";
 import { callerKey } from "../rpc/caller.js";
 import { createHealthService, type HealthService } from "../rpc/health-service.js";
-import { authenticate } from "../rpc/interceptors/auth-interceptor.js";
+import { authenticate, authorizeSession } from "../rpc/interceptors/auth-interceptor.js";
 import { createInterceptors, createRoutes, type RouteDeps, servedServices } from "../rpc/router.js";
 import { createRpcHandler } from "../rpc/rpc-handler.js";
 import type { AdminParts } from "./admin.js";
@@ -23,7 +25,9 @@ import type { Domains } from "./domains.js";
 /**
  * The one request handler of the port, outermost first: provider webhooks
  * (plain HTTP), probes and metrics, the JWKS, CORS, then every RPC through
- * the RPC handler (bounds, credentials, interceptors, services).
+ * the RPC handler (bounds, credentials, interceptors, services). An
+ * AdminService call without a bearer token but with the console's cookie is
+ * authenticated by its session, from the headers alone, through `console`.
  */
 export function buildHttpHandler(
   app: AppContext,
@@ -31,6 +35,7 @@ export function buildHttpHandler(
   delivery: DeliveryParts,
   adminParts: AdminParts,
   life: { draining: () => boolean; shutdown: AbortSignal },
+  consoleGate?: ConsoleGate,
 ): { handler: RequestHandler; health: HealthService } {
   const { config, logger, metrics, store } = app;
   const { admin } = adminParts;
@@ -46,7 +51,13 @@ export function buildHttpHandler(
     interceptors: createInterceptors(deps),
     contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
     authenticate: async (procedure, headers, values) => {
-      const caller = await authenticate(authOptions, procedure, headers, values);
+      const caller =
+        consoleGate?.usesSession(procedure, headers) === true
+          ? authorizeSession(
+              procedure,
+              await consoleGate.sessionForCall(headers, values.get(clientIpKey)),
+            )
+          : await authenticate(authOptions, procedure, headers, values);
       if (caller !== undefined) values.set(callerKey, caller);
     },
     readMaxBytes: config.maxRequestBytes,
@@ -173,6 +184,7 @@ function routeDeps(
       },
     },
     limits: config.rateLimits,
+    quotas: tenantQuotas(config.rateLimits, delivery.channels),
     onRateLimited: (limit: string) => metrics.rateLimited(limit),
     // The driver's message only: its error object carries the command's keys, which
     // name the caller's address, and the line says no more than which budget went unchecked.
@@ -188,3 +200,34 @@ function routeDeps(
     },
   };
 }
+
+/** The quotas every tenant has, named by their limit bucket, with the usage counters they count. */
+function tenantQuotas(
+  limits: AppContext["config"]["rateLimits"],
+  channels: DeliveryParts["channels"],
+): TenantQuota[] {
+  const quotas: TenantQuota[] = [];
+  const { tenantGenerate, tenantSendsPerChannel } = limits;
+  if (tenantGenerate !== "off") {
+    quotas.push({
+      name: "tenant_generate",
+      counters: ["rpc:Generate", "rpc:Resend"],
+      ...per(tenantGenerate),
+    });
+  }
+  if (tenantSendsPerChannel !== "off") {
+    for (const kind of new Set(channels.map((c) => c.kind))) {
+      quotas.push({
+        name: `tenant_sends_${kind}`,
+        counters: [`sends:${kind}`],
+        ...per(tenantSendsPerChannel),
+      });
+    }
+  }
+  return quotas;
+}
+
+const per = (limit: { points: number; windowMs: number }) => ({
+  limit: limit.points,
+  windowMs: limit.windowMs,
+});

@@ -17,7 +17,7 @@ import type { LimitStore, RateLimit, UsageStore } from "../tenancy/limit-store.j
 import type { TokenSigner } from "../tokens/token-signer.js";
 import type { TotpService } from "../totp/totp-service.js";
 import { type ActivityHandlerOptions, createActivityHandlers } from "./activity-handlers.js";
-import { type AdminExtras, createAdminHandlers } from "./admin-service.js";
+import { type AdminExtras, createAdminHandlers, type TenantQuota } from "./admin-service.js";
 import { createDeliveryHandlers, type DeliveryHandlerOptions } from "./delivery-service.js";
 import type { HealthService } from "./health-service.js";
 import { type AuthOptions, createAuthInterceptor } from "./interceptors/auth-interceptor.js";
@@ -51,6 +51,8 @@ export interface RouteDeps {
     tenantGenerate: RateLimit | "off";
     ipv6PrefixLength: number;
   };
+  /** Every tenant's quotas, which GetUsage reports beside the counters. */
+  quotas?: readonly TenantQuota[];
   onRateLimited: (limit: string) => void;
   /** Told when a per-IP limit let a call through because its counter's node was unreachable. */
   onRateLimitFailedOpen?: (limit: string, err: unknown) => void;
@@ -89,7 +91,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     );
     router.service(DeliveryService, createDeliveryHandlers(deps.delivery));
     router.service(AdminService, {
-      ...createAdminHandlers(deps.admin, deps.store, deps.now, deps.adminExtras),
+      ...createAdminHandlers(deps.admin, deps.store, deps.now, deps.adminExtras, deps.quotas),
       ...createActivityHandlers(deps.activity),
     });
     router.service(Health, deps.health.impl);

@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callJson } from "../support/connect-json.js";
 import { openJsonStream } from "../support/connect-stream.js";
+import { consoleSignIn, sessionHeaders } from "../support/console-session.js";
 import { type OtlpCollector, startOtlpCollector } from "../support/otlp-collector.js";
 import { providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
@@ -106,6 +107,35 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
       deliveryTargets: [{ channel: "CHANNEL_SMS", recipient: `${phone}x` }],
     });
     await call("otp.v1.OtpService/Verify", { id: "not-a-uuid", code: secrets[4] });
+    // The console: sign-ins right and wrong, a session used and ended.
+    secrets.push(adminToken);
+    const admin = { authorization: `Bearer ${adminToken}` };
+    const tenant = await callJson(
+      server.url,
+      "otp.v1.AdminService/CreateTenant",
+      { name: "t" },
+      admin,
+    );
+    const tenantId = (tenant.body.tenant as { id: string }).id;
+    const key = await callJson(
+      server.url,
+      "otp.v1.AdminService/CreateApiKey",
+      { tenantId, kind: "API_KEY_KIND_SECRET", scopes: ["SCOPE_ADMIN"] },
+      admin,
+    );
+    secrets.push(key.body.secret as string);
+    for (const credential of [adminToken, key.body.secret as string]) {
+      const session = await consoleSignIn(server.url, credential);
+      expect(session.status).toBe(200);
+      secrets.push(session.sessionId, session.csrfToken);
+      const headers = sessionHeaders(server.url, session);
+      await callJson(server.url, "otp.v1.AdminService/ListApiKeys", { tenantId }, headers);
+      await fetch(`${server.url}/console/session`, { method: "DELETE", headers });
+    }
+    const wrongCredential = `${adminToken}-wrong`;
+    secrets.push(wrongCredential);
+    expect((await consoleSignIn(server.url, wrongCredential)).status).toBe(401);
+
     const buf = await run("node_modules/.bin/buf", [
       "curl",
       "--http2-prior-knowledge",

@@ -7,8 +7,15 @@ import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
 import type { KeyRefusal } from "../audit-context.js";
 import { type Caller, callerKey, defaultTenantId } from "../caller.js";
 
+/**
+ * What a procedure needs beyond a key: "operator" is the admin credential
+ * alone; a scope is also met by the admin credential when it is "admin" or
+ * "admin-read" (a key with "admin" holds "admin-read" too).
+ */
+export type Need = ScopeName | "operator";
+
 /** The scope each procedure needs; procedures not listed need no key (health, reflection). */
-export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
+export const requiredScopes: Readonly<Record<string, Need>> = {
   "otp.v1.OtpService/Generate": "generate",
   "otp.v1.OtpService/Resend": "generate",
   "otp.v1.OtpService/Cancel": "generate",
@@ -24,17 +31,17 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
   "otp.v1.DeliveryService/ListChannels": "send",
   "otp.v1.DeliveryService/ListOutbox": "send",
   "otp.v1.DeliveryService/CreateTelegramLink": "send",
-  "otp.v1.AdminService/CreateTenant": "admin",
+  "otp.v1.AdminService/CreateTenant": "operator",
   "otp.v1.AdminService/ListTenants": "admin",
   "otp.v1.AdminService/CreateApiKey": "admin",
   "otp.v1.AdminService/ListApiKeys": "admin",
   "otp.v1.AdminService/RevokeApiKey": "admin",
   "otp.v1.AdminService/GetUsage": "admin-read",
   // Tenant and key life cycle, and the audit trail.
-  "otp.v1.AdminService/RenameTenant": "admin",
-  "otp.v1.AdminService/SuspendTenant": "admin",
-  "otp.v1.AdminService/ResumeTenant": "admin",
-  "otp.v1.AdminService/DeleteTenant": "admin",
+  "otp.v1.AdminService/RenameTenant": "operator",
+  "otp.v1.AdminService/SuspendTenant": "operator",
+  "otp.v1.AdminService/ResumeTenant": "operator",
+  "otp.v1.AdminService/DeleteTenant": "operator",
   "otp.v1.AdminService/DeleteApiKey": "admin",
   "otp.v1.AdminService/ListAuditEvents": "admin-read",
   "otp.v1.AdminService/WatchAuditEvents": "admin-read",
@@ -43,7 +50,7 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
   "otp.v1.AdminService/GetOverview": "admin-read",
   "otp.v1.AdminService/GetTimeSeries": "admin-read",
   "otp.v1.AdminService/WatchActivity": "admin-read",
-  "otp.v1.AdminService/GetSystemHealth": "admin",
+  "otp.v1.AdminService/GetSystemHealth": "operator",
 };
 
 /** What a publishable (browser) key may call at all. */
@@ -123,11 +130,12 @@ export async function authenticate(
     options.adminToken !== undefined &&
     bearer !== undefined &&
     sameSecret(bearer, options.adminToken);
-  if (isAdmin && (need === "admin" || need === "admin-read")) {
-    // The admin credential reads any tenant's usage; a key with the scope reads its own.
+  if (isAdmin && isAdminNeed(need)) {
+    // The admin credential manages any tenant; a key with the scope its own.
     return adminCaller;
   }
-  if (need === "admin") {
+  // The admin token's own calls, and admin calls without any credential.
+  if (need === "operator" || (need === "admin" && bearer === undefined)) {
     options.onAdminRefused?.(procedure, values);
     throw unauthenticated();
   }
@@ -153,7 +161,11 @@ export async function authenticate(
     }
     throw unauthenticated();
   }
-  if (!key.scopes.includes(need)) throw denied(need);
+  if (!holds(key.scopes, need)) {
+    // Keys without the admin scope learn nothing of the admin calls beyond "unauthenticated".
+    if (need === "admin") throw unauthenticated();
+    throw denied(need);
+  }
   if (key.kind === "publishable") {
     if (!publishableProcedures.has(procedure)) throw denied("secret key");
     const origin = headers.get("origin");
@@ -163,8 +175,8 @@ export async function authenticate(
   return callerOf(key);
 }
 
-// Why a key that exists may not call, from the cached record alone: no round trip.
-function refusalOf({ key, tenant }: Credential, nowMs: number): KeyRefusal | undefined {
+/** Why a key that exists may not call, from the cached record alone: no round trip. */
+export function refusalOf({ key, tenant }: Credential, nowMs: number): KeyRefusal | undefined {
   if (key.deletedAtMs) return "deleted";
   if (key.revokedAtMs !== 0) return "revoked";
   if (tenant === undefined) return "tenant-deleted";
@@ -173,10 +185,50 @@ function refusalOf({ key, tenant }: Credential, nowMs: number): KeyRefusal | und
   return undefined;
 }
 
+function isAdminNeed(need: Need): boolean {
+  return need === "operator" || need === "admin" || need === "admin-read";
+}
+
+// A key with "admin" manages its tenant, which includes reading its usage.
+function holds(scopes: readonly ScopeName[], need: ScopeName): boolean {
+  return scopes.includes(need) || (need === "admin-read" && scopes.includes("admin"));
+}
+
+/** A signed-in console session, as {@link authorizeSession} needs it. */
+export interface SessionCredential {
+  kind: "operator" | "tenant";
+  tenantId: string;
+  keyId: string;
+  scopes: readonly ScopeName[];
+}
+
+/**
+ * The caller of a call made with a console session (the cookie stands in for
+ * the bearer token, see http/console-gate.ts), held to the same rules as the
+ * credential the session was opened with: the operator's session is the admin
+ * credential, a tenant's session the scopes of its admin key. Only
+ * AdminService takes a session; other procedures are `unauthenticated`.
+ */
+export function authorizeSession(procedure: string, session: SessionCredential): Caller {
+  const need = requiredScopes[procedure];
+  if (need === undefined || !procedure.startsWith("otp.v1.AdminService/")) throw unauthenticated();
+  if (session.kind === "operator") return operatorSessionCaller;
+  if (need === "operator") throw denied("operator");
+  if (!holds(session.scopes, need)) throw denied(need);
+  return {
+    tenantId: session.tenantId,
+    keyId: session.keyId,
+    kind: "secret",
+    scopes: new Set(session.scopes),
+    viaConsole: true,
+  };
+}
+
 // Callers are read, never changed: one per kind, and one per key record. The
 // key cache hands out the same record until the key changes, so a call with a
 // known key allocates no caller.
 const adminCaller: Caller = { tenantId: "", keyId: "admin", kind: "admin", scopes: new Set() };
+const operatorSessionCaller: Caller = { ...adminCaller, viaConsole: true };
 const anonymousCaller: Caller = {
   tenantId: defaultTenantId,
   keyId: "anonymous",
