@@ -29,7 +29,6 @@ import { createLifecycleHandlers } from "./admin-lifecycle.js";
 import { ownTenantOrThrow, type TenantQuota, usageHandlers } from "./admin-usage.js";
 import { adminChange } from "./audit-context.js";
 import { createAuditHandlers } from "./audit-service.js";
-import { callerKey } from "./caller.js";
 
 export type { TenantQuota } from "./admin-usage.js";
 
