@@ -29,6 +29,7 @@ import { createLifecycleHandlers } from "./admin-lifecycle.js";
 import { ownTenantOrThrow, type TenantQuota, usageHandlers } from "./admin-usage.js";
 import { adminChange } from "./audit-context.js";
 import { createAuditHandlers } from "./audit-service.js";
+import { callerKey } from "./caller.js";
 
 export type { TenantQuota } from "./admin-usage.js";
 
@@ -91,8 +92,14 @@ function tenantHandlers(
       return { tenant: tenantToProto(tenant) };
     },
 
-    async listTenants() {
-      return { tenants: (await admin.listTenants()).map(tenantToProto) };
+    async listTenants(_req, ctx) {
+      const caller = ctx.values.get(callerKey);
+      if (caller?.kind === "admin") {
+        return { tenants: (await admin.listTenants()).map(tenantToProto) };
+      }
+      // A tenant's admin key (or its console session) sees its own tenant only.
+      const own = await admin.getTenant(caller?.tenantId ?? "");
+      return { tenants: own === undefined ? [] : [tenantToProto(own)] };
     },
   };
 }

@@ -35,6 +35,9 @@ async function setUp(limit = "off") {
 }
 
 async function keyWith(admin: AdminStore, scopes: ScopeName[]) {
+  if ((await admin.getTenant("ten_a")) === undefined) {
+    await admin.createTenant({ id: "ten_a", name: "A", createdAtMs: 1 });
+  }
   const made = generateApiKey("secret");
   const record = {
     id: made.id,
