@@ -77,11 +77,19 @@ export function renderJson(value: JsonValue): HTMLElement {
   if (isObject(value)) {
     const list = h("dl", { class: "json" });
     for (const [name, field] of Object.entries(value)) {
-      list.append(h("dt", {}, labelOf(name)), h("dd", {}, renderJson(field)));
+      list.append(h("dt", {}, labelOf(name)), h("dd", {}, renderField(name, field)));
     }
     return list;
   }
   return h("span", {}, String(value));
+}
+
+// A share from 0 to 1 (a conversion, an error rate) reads as a percentage.
+function renderField(name: string, value: JsonValue): HTMLElement {
+  if (typeof value === "number" && (name === "conversion" || /(Rate|Ratio)$/.test(name))) {
+    return h("span", {}, `${(value * 100).toFixed(1)} %`);
+  }
+  return renderJson(value);
 }
 
 // Records of one kind (segments, nodes, channels) as rows, their fields as columns.
@@ -99,7 +107,7 @@ function recordTable(records: JsonObject[]): HTMLElement {
           "tr",
           {},
           ...columns.map((c) =>
-            h("td", {}, r[c] === undefined ? "" : renderJson(r[c] as JsonValue)),
+            h("td", {}, r[c] === undefined ? "" : renderField(c, r[c] as JsonValue)),
           ),
         ),
       ),
