@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { ipLimitKey } from "../core/ip-limit-key.js";
-import { maskIp } from "../core/mask-ip.js";
+import { maskAddress } from "../core/mask-address.js";
 import type { AdminStore, ApiKeyRecord, Credential, ScopeName } from "./admin-store.js";
 import { hashApiKey, parseApiKey } from "./api-key.js";
 import type {
@@ -22,7 +22,7 @@ export interface ConsoleSecurityEvent {
   actor: string;
   /** The key's tenant; "" for the operator and unknown credentials. */
   tenantId: string;
-  /** The caller's network, masked (see core/mask-ip.ts). */
+  /** The caller's network, masked (see core/mask-address.ts). */
   source: string;
   /** Why, for refusals: "bad_credential", "not_admin_key", "rate_limited", "cross_site", "csrf", "network", "no_session". */
   reason?: string;
@@ -104,7 +104,7 @@ export function createConsoleAuth(options: ConsoleAuthOptions): ConsoleAuth {
   const { sessions, admin, idleMs, maxMs } = options;
   const now = options.now ?? Date.now;
   const emit = (event: Omit<ConsoleSecurityEvent, "atMs" | "source">, ip: string) =>
-    options.onSecurityEvent?.({ ...event, source: maskIp(ip), atMs: now() });
+    options.onSecurityEvent?.({ ...event, source: maskAddress(ip), atMs: now() });
   const csrfTokenFor = (sessionId: string) =>
     createHmac("sha256", sessionId).update("otp-console-csrf").digest("base64url");
 
