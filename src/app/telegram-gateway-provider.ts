@@ -15,12 +15,15 @@ export async function wireTelegramGateway(
   parts: ProviderParts,
 ): Promise<void> {
   const { config } = options;
-  const [{ createGatewayClient }, { createTelegramGatewayChannel }, { createGatewayReportHandler }] =
-    await Promise.all([
-      import("../delivery/telegram-gateway/gateway-client.js"),
-      import("../delivery/telegram-gateway/gateway-channel.js"),
-      import("../delivery/telegram-gateway/gateway-report.js"),
-    ]);
+  const [
+    { createGatewayClient },
+    { createTelegramGatewayChannel },
+    { createGatewayReportHandler },
+  ] = await Promise.all([
+    import("../delivery/telegram-gateway/gateway-client.js"),
+    import("../delivery/telegram-gateway/gateway-channel.js"),
+    import("../delivery/telegram-gateway/gateway-report.js"),
+  ]);
   const client = createGatewayClient({
     token: gateway.token,
     baseUrl: gateway.baseUrl,

@@ -145,11 +145,18 @@ export function classifyGatewayError(err: unknown, step: "check" | "send"): Deli
     const known = gatewayErrors[err.error] ?? gatewayErrors[err.error.replace(/_\d+$/, "")];
     const byStatus =
       err.httpStatus === 429 || err.httpStatus >= 500
-        ? { reason: err.httpStatus === 429 ? "PROVIDER_RATE_LIMITED" : "PROVIDER_UNAVAILABLE", retryable: true }
+        ? {
+            reason: err.httpStatus === 429 ? "PROVIDER_RATE_LIMITED" : "PROVIDER_UNAVAILABLE",
+            retryable: true,
+          }
         : err.httpStatus === 401 || err.httpStatus === 403
           ? { reason: "PROVIDER_AUTH_FAILED", retryable: false }
-          : { reason: step === "check" ? "RECIPIENT_UNREACHABLE" : "PROVIDER_REJECTED", retryable: false };
-    const { reason, retryable } = known ?? (byStatus as { reason: DeliveryFailureReason; retryable: boolean });
+          : {
+              reason: step === "check" ? "RECIPIENT_UNREACHABLE" : "PROVIDER_REJECTED",
+              retryable: false,
+            };
+    const { reason, retryable } =
+      known ?? (byStatus as { reason: DeliveryFailureReason; retryable: boolean });
     return new DeliveryError("telegram_gateway", reason, {
       retryable,
       httpStatus: err.httpStatus,
