@@ -36,102 +36,115 @@ const maxTtl = 3600;
  * request id, which {@link Channel.withdraw} revokes.
  */
 export function createTelegramGatewayChannel(options: TelegramGatewayChannelOptions): Channel {
-  const { client } = options;
   const policy = options.retry ?? defaultRetryPolicy;
   const outage = createOutageTracker();
-  const retrying = <T>(
-    step: "check" | "send",
-    call: (signal: AbortSignal) => Promise<T>,
-    sendOptions: SendOptions,
-    count: (attempt: number) => void,
-  ) =>
-    withRetry(
-      async ({ signal, attempt }) => {
-        count(attempt);
-        try {
-          return await call(signal);
-        } catch (err) {
-          throw classifyGatewayError(err, step);
-        }
-      },
-      narrowPolicy(policy, sendOptions),
-      {
-        channel: "telegram_gateway",
-        random: options.random,
-        onRetry: sendOptions.onRetry,
-        signal: sendOptions.signal,
-      },
-    );
-
   return {
     kind: "telegram_gateway",
     description: "Telegram Gateway",
-    async send(
-      message: OutgoingMessage,
-      deliveryId: string,
-      sendOptions: SendOptions = {},
-    ): Promise<SendReceipt> {
-      let attempts = 0;
+    async send(message, deliveryId, sendOptions = {}): Promise<SendReceipt> {
       try {
-        const checked = normalizePhone(message.recipient, options.phonePolicy);
-        if (!checked.ok) {
-          throw new DeliveryError("telegram_gateway", checked.reason, { retryable: false });
-        }
-        const code = message.code;
-        // The Gateway sends codes only, and only short numeric ones: refused
-        // before the check, which Telegram would charge.
-        if (code === undefined || !gatewayCode.test(code.code)) {
-          throw new DeliveryError("telegram_gateway", "CONTENT_NOT_SUPPORTED", {
-            retryable: false,
-          });
-        }
-        const ability = await retrying(
-          "check",
-          (signal) => client.checkSendAbility(checked.e164, signal),
-          sendOptions,
-          (n) => {
-            attempts = n;
-          },
-        );
-        const sent = await retrying(
-          "send",
-          (signal) =>
-            client.sendVerificationMessage(
-              {
-                phone_number: checked.e164,
-                ...(typeof ability.request_id === "string" && ability.request_id !== ""
-                  ? { request_id: ability.request_id }
-                  : {}),
-                code: code.code,
-                ttl: Math.min(maxTtl, Math.max(minTtl, Math.round(code.ttlSeconds))),
-                payload: deliveryId,
-                ...(options.callbackUrl === undefined ? {} : { callback_url: options.callbackUrl }),
-                ...(options.senderUsername === undefined
-                  ? {}
-                  : { sender_username: options.senderUsername }),
-              },
-              signal,
-            ),
-          sendOptions,
-          (n) => {
-            attempts = n;
-          },
-        );
+        const receipt = await sendCode(options, policy, message, deliveryId, sendOptions);
         outage.succeeded();
-        return { providerMessageId: String(sent.request_id), status: "sent", attempts };
+        return receipt;
       } catch (err) {
         if (err instanceof DeliveryError) outage.failed(err);
         throw err;
       }
     },
     healthy: async () => outage.healthy(),
-    async withdraw(providerMessageId, withdrawOptions = {}) {
-      return retrying(
+    withdraw: (providerMessageId, withdrawOptions = {}) =>
+      retrying(
+        options,
+        policy,
         "send",
-        (signal) => client.revokeVerificationMessage(providerMessageId, signal),
+        (signal) => options.client.revokeVerificationMessage(providerMessageId, signal),
         { signal: withdrawOptions.signal },
         () => {},
-      );
-    },
+      ),
   };
+}
+
+// One Gateway call with the channel's retries, classified.
+function retrying<T>(
+  options: TelegramGatewayChannelOptions,
+  policy: RetryPolicy,
+  step: "check" | "send",
+  call: (signal: AbortSignal) => Promise<T>,
+  sendOptions: SendOptions,
+  count: (attempt: number) => void,
+): Promise<T> {
+  return withRetry(
+    async ({ signal, attempt }) => {
+      count(attempt);
+      try {
+        return await call(signal);
+      } catch (err) {
+        throw classifyGatewayError(err, step);
+      }
+    },
+    narrowPolicy(policy, sendOptions),
+    {
+      channel: "telegram_gateway",
+      random: options.random,
+      onRetry: sendOptions.onRetry,
+      signal: sendOptions.signal,
+    },
+  );
+}
+
+// checkSendAbility, then sendVerificationMessage with the check's request id.
+async function sendCode(
+  options: TelegramGatewayChannelOptions,
+  policy: RetryPolicy,
+  message: OutgoingMessage,
+  deliveryId: string,
+  sendOptions: SendOptions,
+): Promise<SendReceipt> {
+  const { client } = options;
+  let attempts = 0;
+  const count = (n: number) => {
+    attempts = n;
+  };
+  const checked = normalizePhone(message.recipient, options.phonePolicy);
+  if (!checked.ok) {
+    throw new DeliveryError("telegram_gateway", checked.reason, { retryable: false });
+  }
+  const code = message.code;
+  // The Gateway sends codes only, and only short numeric ones: refused
+  // before the check, which Telegram would charge.
+  if (code === undefined || !gatewayCode.test(code.code)) {
+    throw new DeliveryError("telegram_gateway", "CONTENT_NOT_SUPPORTED", { retryable: false });
+  }
+  const ability = await retrying(
+    options,
+    policy,
+    "check",
+    (signal) => client.checkSendAbility(checked.e164, signal),
+    sendOptions,
+    count,
+  );
+  const requestId = typeof ability.request_id === "string" ? ability.request_id : "";
+  const sent = await retrying(
+    options,
+    policy,
+    "send",
+    (signal) =>
+      client.sendVerificationMessage(
+        {
+          phone_number: checked.e164,
+          ...(requestId === "" ? {} : { request_id: requestId }),
+          code: code.code,
+          ttl: Math.min(maxTtl, Math.max(minTtl, Math.round(code.ttlSeconds))),
+          payload: deliveryId,
+          ...(options.callbackUrl === undefined ? {} : { callback_url: options.callbackUrl }),
+          ...(options.senderUsername === undefined
+            ? {}
+            : { sender_username: options.senderUsername }),
+        },
+        signal,
+      ),
+    sendOptions,
+    count,
+  );
+  return { providerMessageId: String(sent.request_id), status: "sent", attempts };
 }
