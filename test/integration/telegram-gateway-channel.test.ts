@@ -2,13 +2,17 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Channel, OutgoingMessage } from "../../src/delivery/channel.js";
 import { DeliveryError } from "../../src/delivery/delivery-error.js";
+import { createDeliveryService } from "../../src/delivery/delivery-service.js";
 import type { DeliveryRecord } from "../../src/delivery/delivery-store.js";
+import { createDispatcher } from "../../src/delivery/dispatcher.js";
 import type { RetryPolicy } from "../../src/delivery/retry.js";
 import { createTelegramGatewayChannel } from "../../src/delivery/telegram-gateway/gateway-channel.js";
 import { createGatewayClient } from "../../src/delivery/telegram-gateway/gateway-client.js";
 import { withdrawDelivery } from "../../src/delivery/withdraw.js";
+import { createCodeHasher } from "../../src/otp/code-hasher.js";
 import { createMemoryDeliveries } from "../../src/store/memory/deliveries.js";
 import { createMemoryState } from "../../src/store/memory/memory-state.js";
+import { createMemoryStore } from "../../src/store/memory/memory-store.js";
 import {
   startTelegramGatewayFake,
   type TelegramGatewayFake,
@@ -173,5 +177,34 @@ describe("withdrawing a Gateway message", () => {
     const store = createMemoryDeliveries(createMemoryState());
     const deps = { store, channels: () => [], now: Date.now };
     expect(await withdrawDelivery(deps, randomUUID())).toEqual({ kind: "not_withdrawable" });
+  });
+});
+
+describe("DeliveryService.withdraw", () => {
+  it("sends over the Gateway, then revokes the message and records it as deleted", async () => {
+    fake.reachable.add(reachable);
+    const store = createMemoryStore();
+    const service = createDeliveryService({
+      store,
+      dispatcher: createDispatcher({ store, channels: [channel()] }),
+      hasher: createCodeHasher(["k".repeat(32)]),
+    });
+    const sent = await service.send({
+      channel: "telegram_gateway",
+      recipient: "+1 415 555 2671",
+      content: { kind: "otp", code: "493027", ttlSeconds: 120 },
+      selfDestructSeconds: 0,
+      idempotencyKey: "",
+      locale: "",
+    });
+    expect(sent.status).toBe("sent");
+    expect(fake.sends.map((x) => [x.code, x.payload])).toEqual([["493027", sent.id]]);
+    expect(await service.withdraw(sent.id)).toEqual({ kind: "withdrawn" });
+    expect(fake.revoked).toEqual([fake.sends[0]?.requestId]);
+    const after = await service.get(sent.id);
+    expect([after.status, after.history.map((e) => e.status)]).toEqual([
+      "deleted",
+      ["queued", "sent", "deleted"],
+    ]);
   });
 });
