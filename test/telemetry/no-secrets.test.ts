@@ -5,11 +5,7 @@ import { callJson } from "../support/connect-json.js";
 import { openJsonStream } from "../support/connect-stream.js";
 import { consoleSignIn, sessionHeaders } from "../support/console-session.js";
 import { type OtlpCollector, startOtlpCollector } from "../support/otlp-collector.js";
-import {
-  gatewayAndVoiceEnv,
-  providerEnv,
-  startProviderFakes,
-} from "../support/provider-fakes.js";
+import { gatewayAndVoiceEnv, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { run, type ServerProcess, spawnServer } from "../support/spawn-server.js";
 
