@@ -3,6 +3,7 @@ import { createCodeSeal } from "../core/code-seal.js";
 import { createSecretBox } from "../core/secret-box.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
 import { type ChallengeService, createChallengeService } from "../otp/challenge-service.js";
+import type { ChallengeRecord } from "../otp/challenge-store.js";
 import { createTokenSigner, generateSigningKey, type TokenSigner } from "../tokens/token-signer.js";
 import { createTotpService, type TotpService } from "../totp/totp-service.js";
 import type { AppContext } from "./app-context.js";
@@ -42,6 +43,7 @@ export async function buildDomains(
       verified: (outcome, record) => {
         metrics.verification(outcome);
         app.activity.verified(outcome, record);
+        if (outcome === "verified") withdrawSent(record);
         // A lock-out is a security event: once per challenge and minute at most.
         if (outcome === "attempts_exhausted") {
           options.audit.recordSecurityEvent(
@@ -49,12 +51,38 @@ export async function buildDomains(
           );
         }
       },
+      canceled: (record) => withdrawSent(record),
       rateLimited: (limit) => metrics.rateLimited(limit),
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
     codeSeal: createCodeSeal(config.hmacSecrets),
     newCodePerSend: config.resendNewCode,
   });
+  // A used code does not outlive its use: the messages that carried it are
+  // taken back where the channel can (a Telegram bot message deleted, a
+  // Gateway message revoked), after the answer and never holding it up.
+  const withdrawable = new Set(delivery.channels.filter((c) => c.withdraw).map((c) => c.kind));
+  const withdrawSent = (record: ChallengeRecord) => {
+    for (const sent of record.sentDeliveries ?? []) {
+      if (!withdrawable.has(sent.channel)) continue;
+      deliveries.withdraw(sent.deliveryId).then(
+        (outcome) => {
+          if (outcome.kind === "failed") {
+            app.logger.warn(
+              { channel: sent.channel, reason: outcome.reason },
+              "message not withdrawn",
+            );
+          }
+        },
+        // The error's name only: a store error carries the command's keys.
+        (err: unknown) =>
+          app.logger.warn(
+            { cause: err instanceof Error ? err.name : "error", channel: sent.channel },
+            "message not withdrawn",
+          ),
+      );
+    }
+  };
   const deliveries = createDeliveryService({
     store,
     dispatcher,
