@@ -2,6 +2,8 @@ import { openAdmin } from "./app/admin.js";
 import type { AppContext } from "./app/app-context.js";
 import { buildDelivery } from "./app/delivery.js";
 import { buildDomains } from "./app/domains.js";
+import { withEvents } from "./app/event-emission.js";
+import { openEvents, startWebhookWorker } from "./app/events.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import type { Config } from "./config/index.js";
@@ -68,6 +70,13 @@ export async function startServer(
     shutdown: shutdown.signal,
   });
   const adminParts = await openAdmin(app.opened, { audit: config.audit, logger, now: app.now });
+  const webhookWorker = startWebhookWorker(app.events, {
+    config,
+    logger,
+    audit: adminParts.audit,
+    challenges: store,
+    now: app.now,
+  });
   let draining = false;
   const { handler, health } = buildHttpHandler(app, domains, delivery, adminParts, {
     draining: () => draining,
@@ -101,6 +110,9 @@ export async function startServer(
         shutdown.abort();
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
+        await webhookWorker.stop();
+        await app.events.emitter.close();
+        await app.events.feed.close();
         await adminParts.close();
         await store.close();
       })();
@@ -120,10 +132,15 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
     overrides.store === undefined
       ? await openStore(config, now, vault)
       : { store: overrides.store, redis: undefined };
-  // Every call sees only its own tenant's records (see tenant-store.ts).
-  const store = createTenantStore(opened.store, {
-    onUsageError: (err) => logger.warn({ err }, "usage not counted"),
-  });
+  const events = openEvents(opened, config, logger, now);
+  // Every call sees only its own tenant's records (see tenant-store.ts); each
+  // state change is handed to the event buffer (see app/event-emission.ts).
+  const store = withEvents(
+    createTenantStore(opened.store, {
+      onUsageError: (err) => logger.warn({ err }, "usage not counted"),
+    }),
+    events.emitter,
+  );
   // Usage counters are best effort: a failed count never fails the call it counts.
   const countUsage = (counter: string) => {
     store.incrementUsage(currentTenant() ?? "default", counter, now()).catch((err: unknown) => {
@@ -141,6 +158,7 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
     opened,
     hasher,
     countUsage,
+    events,
     leader: overrides.leader ?? isLeader(),
   };
 }

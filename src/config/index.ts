@@ -51,6 +51,7 @@ import {
   tokenVariables,
 } from "./tokens.js";
 import { twilioArea, twilioVariables } from "./twilio.js";
+import { readWebhooks, type WebhookConfig, webhookArea, webhookVariables } from "./webhooks.js";
 
 export type { AuditConfig } from "./audit.js";
 export type { RetryPolicy } from "./delivery.js";
@@ -81,6 +82,7 @@ export {
   type TemplateChannel,
 } from "./templates.js";
 export type { TwilioConfig } from "./twilio.js";
+export type { WebhookConfig } from "./webhooks.js";
 export type { DeliveryConfig, RateLimitsConfig, RedisConfig };
 
 /**
@@ -100,6 +102,7 @@ export const configAreas: readonly Area[] = [
   emailArea,
   tokensArea,
   auditArea,
+  webhookArea,
 ];
 
 // Every variable by name; one name belongs to one area.
@@ -115,6 +118,7 @@ const variables = {
   ...emailVariables,
   ...tokenVariables,
   ...auditVariables,
+  ...webhookVariables,
 };
 
 /** Everything the service reads from its environment, parsed and checked. */
@@ -151,6 +155,8 @@ export interface Config extends ServerConfig, ChallengesConfig {
   redis: RedisConfig | undefined;
   /** The audit trail's retention, and how often last uses of keys are written. */
   audit: AuditConfig;
+  /** Outbound events and webhook delivery. */
+  webhooks: WebhookConfig;
 }
 
 /** A configuration that cannot start the service; the message names every variable at fault. */
@@ -203,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     delivery: readDelivery(v, ctx),
     redis: readRedis(v, ctx),
     audit: readAudit(v),
+    webhooks: readWebhooks(v, ctx.mode),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

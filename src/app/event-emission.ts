@@ -1,0 +1,97 @@
+import { currentTenant } from "../core/tenant-scope.js";
+import { maskRecipient } from "../delivery/mask.js";
+import type { EventSink } from "../events/event-emitter.js";
+import type { Store } from "../store/store.js";
+import type { LimitRefusal } from "../tenancy/limit-store.js";
+
+// The tenant quotas: a refusal by one of them is quota.exhausted.
+const isQuota = (refusal: LimitRefusal) => refusal.bucket.startsWith("tenant_");
+
+/**
+ * The store with event emission: each state change a domain makes through
+ * it (a challenge created, verified, failed or canceled; a delivery's status;
+ * a TOTP factor confirmed, locked or deleted; a quota refusal) is handed to
+ * the process's event buffer after the store step returns. It adds no store
+ * command and no await to any call: the buffer is written in batches on a
+ * timer (events/event-emitter.ts). Payloads hold ids, the channel and
+ * masked recipients, never a code or a secret.
+ */
+export function withEvents(store: Store, sink: EventSink): Store {
+  const tenant = () => currentTenant() ?? "default";
+  const quota = (refusal: LimitRefusal) => {
+    if (isQuota(refusal)) sink.emit("quota.exhausted", tenant(), { bucket: refusal.bucket });
+  };
+  return {
+    ...store,
+    async createChallenge(input) {
+      const result = await store.createChallenge(input);
+      if (result.kind === "created") {
+        const { record } = input;
+        const first = record.targets[0];
+        sink.emit("challenge.created", tenant(), {
+          challenge_id: record.id,
+          channel: first?.channel ?? "",
+          recipient: first === undefined ? "" : maskRecipient(first.recipient),
+          expires_at_ms: record.expiresAtMs,
+        });
+      } else if (result.kind === "refused") quota(result.refusal);
+      return result;
+    },
+    async verify(id, input) {
+      const result = await store.verify(id, input);
+      if (result?.refused !== undefined) quota(result.refused);
+      else if (result !== undefined) {
+        const { record, outcome } = result;
+        const data = { challenge_id: id, attempts: record.attempts };
+        if (outcome === "verified") sink.emit("challenge.verified", tenant(), data);
+        else if (
+          (outcome === "invalid_code" || outcome === "binding_mismatch") &&
+          record.attempts >= record.maxAttempts
+        ) {
+          sink.emit("challenge.failed", tenant(), data);
+        }
+      }
+      return result;
+    },
+    async cancel(id, nowMs) {
+      const record = await store.cancel(id, nowMs);
+      if (record?.state === "canceled")
+        sink.emit("challenge.canceled", tenant(), { challenge_id: id });
+      return record;
+    },
+    async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
+      const found = await store.appendDeliveryEvent(id, event, providerMessageId, deleteAtMs);
+      if (found) {
+        sink.emit("delivery.status_changed", tenant(), {
+          delivery_id: id,
+          status: event.status,
+          reason: event.reason,
+          attempt: event.attempt,
+        });
+      }
+      return found;
+    },
+    async useTotpStep(id, input) {
+      const result = await store.useTotpStep(id, input);
+      if (result.kind === "ok" && input.requireState === "pending") {
+        sink.emit("totp.confirmed", tenant(), { factor_id: id });
+      }
+      return result;
+    },
+    async recordTotpFailure(id, input) {
+      const result = await store.recordTotpFailure(id, input);
+      if (result.kind === "counted" && result.lockedUntilMs > input.nowMs) {
+        sink.emit("totp.locked", tenant(), {
+          factor_id: id,
+          locked_until_ms: result.lockedUntilMs,
+        });
+      }
+      return result;
+    },
+    async deleteTotpFactor(id) {
+      const deleted = await store.deleteTotpFactor(id);
+      if (deleted) sink.emit("totp.deleted", tenant(), { factor_id: id });
+      return deleted;
+    },
+  };
+}
