@@ -5,6 +5,7 @@ import { runAsTenant } from "../core/tenant-scope.js";
 import type { DueQueue } from "../events/due-queue.js";
 import { createEventEmitter, type EventEmitter } from "../events/event-emitter.js";
 import type { EventFeed } from "../events/event-feed.js";
+import { createWebhookAdmin } from "../events/webhook-admin.js";
 import { createWebhookFanout, type WebhookFanout } from "../events/webhook-fanout.js";
 import { createWebhookPoster } from "../events/webhook-http.js";
 import type { WebhookStore } from "../events/webhook-store.js";
@@ -16,6 +17,7 @@ import { createRedisDueQueue } from "../store/redis/due-queue.js";
 import { createRedisEventFeed } from "../store/redis/event-feed.js";
 import { createRedisWebhookStore } from "../store/redis/webhooks.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { AppContext } from "./app-context.js";
 import type { OpenedStore } from "./open-store.js";
 
 /** The outbound events of the process: the buffer, the live feed, the webhook stores and queues. */
@@ -126,6 +128,27 @@ export function startWebhookWorker(
   });
   worker.start();
   return worker;
+}
+
+/** What AdminService's webhook handlers and key handlers need of the events. */
+export function webhookExtras(app: AppContext) {
+  const { config, events, now } = app;
+  return {
+    sink: events.emitter,
+    feed: events.feed,
+    webhooks: createWebhookAdmin({
+      store: events.webhooks,
+      messages: events.messages,
+      box: events.box,
+      rules: {
+        allowPrivate: config.webhooks.allowPrivateDestinations,
+        // Production wants TLS, unless private destinations are allowed (a local receiver).
+        requireHttps: config.mode === "production" && !config.webhooks.allowPrivateDestinations,
+      },
+      onChange: events.fanout.invalidate,
+      now,
+    }),
+  };
 }
 
 function messageOf(err: unknown): string {

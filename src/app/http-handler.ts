@@ -16,6 +16,7 @@ import type { AdminParts } from "./admin.js";
 import type { AppContext } from "./app-context.js";
 import type { DeliveryParts } from "./delivery.js";
 import type { Domains } from "./domains.js";
+import { webhookExtras } from "./events.js";
 
 /**
  * The one request handler of the port, outermost first: provider webhooks
@@ -104,7 +105,12 @@ function routeDeps(
     logger,
     store,
     admin,
-    adminExtras: { audit, trail, pendingUse: keyUses.pending },
+    adminExtras: {
+      audit,
+      trail,
+      pendingUse: keyUses.pending,
+      events: webhookExtras(app),
+    },
     auth: {
       requireKey: config.requireApiKey,
       adminToken: config.adminToken,

@@ -39,6 +39,16 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
   "otp.v1.AdminService/ListAuditEvents": "admin-read",
   "otp.v1.AdminService/WatchAuditEvents": "admin-read",
   "otp.v1.AdminService/ExportAuditEvents": "admin-read",
+  // Webhook endpoints and the event stream.
+  "otp.v1.AdminService/CreateWebhookEndpoint": "admin",
+  "otp.v1.AdminService/ListWebhookEndpoints": "admin-read",
+  "otp.v1.AdminService/UpdateWebhookEndpoint": "admin",
+  "otp.v1.AdminService/RotateWebhookSecret": "admin",
+  "otp.v1.AdminService/DeleteWebhookEndpoint": "admin",
+  "otp.v1.AdminService/ListWebhookAttempts": "admin-read",
+  "otp.v1.AdminService/SendTestWebhook": "admin",
+  "otp.v1.AdminService/ReplayWebhookEvent": "admin",
+  "otp.v1.AdminService/WatchEvents": "admin-read",
 };
 
 /** What a publishable (browser) key may call at all. */

@@ -28,11 +28,68 @@ export function createRedisEventFeed(options: {
   const client = options.topology.forKey(key);
   const watchedClient = options.topology.forKey(watchedKey);
   const listeners = new Set<Listener>();
+  const reader = createFeedReader(client, key, listeners);
+  return {
+    async publish(events) {
+      if (events.length === 0) return;
+      try {
+        await client.xadd(
+          key,
+          "MAXLEN",
+          "~",
+          String(keptBatches),
+          "*",
+          "b",
+          JSON.stringify(events),
+        );
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+    async listen(onEvents) {
+      listeners.add(onEvents);
+      if (!reader.running()) {
+        let top: StreamItem[];
+        try {
+          top = (await client.xrevrange(key, "+", "-", "COUNT", 1)) as StreamItem[];
+        } catch (err) {
+          listeners.delete(onEvents);
+          throw unavailable(err);
+        }
+        reader.start(top[0]?.[0] ?? "0-0");
+      }
+      return () => {
+        listeners.delete(onEvents);
+      };
+    },
+    async announceWatching(ttlMs) {
+      try {
+        await watchedClient.set(watchedKey, "1", "PX", String(ttlMs));
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+    async watched() {
+      try {
+        return (await watchedClient.exists(watchedKey)) === 1;
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+    async close() {
+      listeners.clear();
+      reader.close();
+    },
+  };
+}
+
+// One dedicated connection per process reads the stream while anyone listens.
+function createFeedReader(client: RedisClient, key: string, listeners: ReadonlySet<Listener>) {
   let reader: RedisClient | undefined;
   let running: Promise<void> | undefined;
   let closed = false;
-
   const connection = (): RedisClient => {
+    // Queued while reconnecting, and allowed to block, unlike the layout's fail-fast connections.
     if (reader !== undefined) return reader;
     const commandTimeout = blockMs + 3000;
     reader =
@@ -49,7 +106,6 @@ export function createRedisEventFeed(options: {
     reader.on("error", () => {});
     return reader;
   };
-
   const loop = async (from: string) => {
     let last = from;
     while (!closed && listeners.size > 0) {
@@ -71,62 +127,19 @@ export function createRedisEventFeed(options: {
           }
         }
       } catch {
+        // A dropped connection: wait, then read on from the last id seen.
         if (!closed) await new Promise((r) => setTimeout(r, 500));
       }
     }
     running = undefined;
   };
-
   return {
-    async publish(events) {
-      if (events.length === 0) return;
-      try {
-        await client.xadd(
-          key,
-          "MAXLEN",
-          "~",
-          String(keptBatches),
-          "*",
-          "b",
-          JSON.stringify(events),
-        );
-      } catch (err) {
-        throw unavailable(err);
-      }
+    running: () => running !== undefined,
+    start(from: string) {
+      running ??= loop(from);
     },
-    async listen(onEvents) {
-      listeners.add(onEvents);
-      if (running === undefined) {
-        let top: StreamItem[];
-        try {
-          top = (await client.xrevrange(key, "+", "-", "COUNT", 1)) as StreamItem[];
-        } catch (err) {
-          listeners.delete(onEvents);
-          throw unavailable(err);
-        }
-        running ??= loop(top[0]?.[0] ?? "0-0");
-      }
-      return () => {
-        listeners.delete(onEvents);
-      };
-    },
-    async announceWatching(ttlMs) {
-      try {
-        await watchedClient.set(watchedKey, "1", "PX", String(ttlMs));
-      } catch (err) {
-        throw unavailable(err);
-      }
-    },
-    async watched() {
-      try {
-        return (await watchedClient.exists(watchedKey)) === 1;
-      } catch (err) {
-        throw unavailable(err);
-      }
-    },
-    async close() {
+    close() {
       closed = true;
-      listeners.clear();
       reader?.disconnect();
     },
   };
