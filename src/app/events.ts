@@ -17,7 +17,6 @@ import { createRedisDueQueue } from "../store/redis/due-queue.js";
 import { createRedisEventFeed } from "../store/redis/event-feed.js";
 import { createRedisWebhookStore } from "../store/redis/webhooks.js";
 import type { Logger } from "../telemetry/logger.js";
-import type { AppContext } from "./app-context.js";
 import type { OpenedStore } from "./open-store.js";
 
 /** The outbound events of the process: the buffer, the live feed, the webhook stores and queues. */
@@ -131,7 +130,7 @@ export function startWebhookWorker(
 }
 
 /** What AdminService's webhook handlers and key handlers need of the events. */
-export function webhookExtras(app: AppContext) {
+export function webhookExtras(app: { config: Config; events: EventParts; now: () => number }) {
   const { config, events, now } = app;
   return {
     sink: events.emitter,
