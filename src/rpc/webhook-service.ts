@@ -9,6 +9,7 @@ import { type WebhookAdmin, webhookLimits } from "../events/webhook-admin.js";
 import type { AdminStore } from "../tenancy/admin-store.js";
 import { tenantOrThrow } from "./admin-convert.js";
 import { adminChange } from "./audit-context.js";
+import { defaultTenantId } from "./caller.js";
 import {
   attemptToProto,
   endpointToProto,
@@ -70,7 +71,11 @@ function changeHandlers(deps: WebhookHandlerDeps, record: Record_) {
   const { webhooks } = deps;
   return {
     async createWebhookEndpoint(req, ctx) {
-      const tenant = await tenantOrThrow(deps.admin, req.tenantId);
+      // "default" holds anonymous development callers: never created, yet it has events.
+      const tenant =
+        req.tenantId === defaultTenantId
+          ? { id: defaultTenantId }
+          : await tenantOrThrow(deps.admin, req.tenantId);
       const made = await webhooks.create({
         tenantId: tenant.id,
         url: req.url,
