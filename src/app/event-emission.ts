@@ -61,13 +61,26 @@ export function withEvents(store: Store, sink: EventSink): Store {
     },
     async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
       const found = await store.appendDeliveryEvent(id, event, providerMessageId, deleteAtMs);
-      if (found) {
-        sink.emit("delivery.status_changed", tenant(), {
-          delivery_id: id,
-          status: event.status,
-          reason: event.reason,
-          attempt: event.attempt,
-        });
+      if (!found) return found;
+      const data = {
+        delivery_id: id,
+        status: event.status,
+        reason: event.reason,
+        attempt: event.attempt,
+      };
+      const inCall = currentTenant();
+      if (inCall !== undefined) sink.emit("delivery.status_changed", inCall, data);
+      else {
+        // A provider's status report arrives outside any call: the delivery names its tenant.
+        // One read, in the background, never on a caller's path.
+        void store.getDelivery(id, event.atMs).then(
+          (record) =>
+            sink.emit("delivery.status_changed", record?.tenantId ?? "default", {
+              ...data,
+              ...(record === undefined ? {} : { channel: record.channel }),
+            }),
+          () => sink.emit("delivery.status_changed", "default", data),
+        );
       }
       return found;
     },

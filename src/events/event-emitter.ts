@@ -17,8 +17,8 @@ export interface EventEmitter extends EventSink {
 
 /** Options for {@link createEventEmitter}. */
 export interface EventEmitterOptions {
-  /** The live feed WatchEvents reads on every replica. */
-  feed: Pick<EventFeed, "publish">;
+  /** The live feed WatchEvents reads on every replica; written only while any replica has a watcher. */
+  feed: Pick<EventFeed, "publish" | "watched">;
   /** Queues webhook messages and expiry timers for a batch (see webhook-fanout.ts). */
   fanout: (events: readonly ServiceEvent[]) => Promise<void>;
   /** How often the buffer is written; 150 ms by default. */
@@ -33,8 +33,9 @@ export interface EventEmitterOptions {
 
 /**
  * Buffers events in process memory and writes them in one batch every
- * `flushMs`: one publish to the live feed and one enqueue of the webhook
- * messages the batch makes. Emission costs the caller an array push: no
+ * `flushMs`: one publish to the live feed (while any replica has a watcher,
+ * see {@link EventFeed.watched}) and one enqueue of the
+ * webhook messages the batch makes. Emission costs the caller an array push: no
  * store command, no await. A batch whose enqueue fails stays buffered and is
  * tried again at the next flush, up to `maxBuffered` events.
  *
@@ -52,13 +53,15 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   let buffer: ServiceEvent[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;
+  const watched = () => options.feed.watched().catch(() => true);
 
   const write = async () => {
     if (buffer.length === 0) return;
     const batch = buffer;
     buffer = [];
-    // The live feed is best effort: a watcher that misses a batch lists nothing back.
-    options.feed.publish(batch).catch((err: unknown) => options.onError?.(err));
+    // The live feed is best effort, and written only while someone, on any replica, watches.
+    if (await watched())
+      options.feed.publish(batch).catch((err: unknown) => options.onError?.(err));
     try {
       await options.fanout(batch);
     } catch (err) {

@@ -24,7 +24,11 @@ export interface EventFeed {
    * while someone can receive them.
    */
   announceWatching(ttlMs: number): Promise<void>;
-  /** True while any replica has announced live watchers. */
+  /**
+   * True while this process has listeners, or any replica has announced live
+   * watchers; implementations may cache the answer about other replicas for
+   * up to a second, so it costs at most one store read per second.
+   */
   watched(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -51,9 +51,10 @@ export async function* watchEvents(
     }
     notify();
   });
-  const announce = () => void feed.announceWatching(announceMs).catch(() => {});
-  announce();
-  const renew = setInterval(announce, Math.max(1000, Math.floor(announceMs / 3)));
+  const announce = () => feed.announceWatching(announceMs).catch(() => {});
+  // Announced before the first event is awaited: replicas publish within a second of it.
+  await announce();
+  const renew = setInterval(() => void announce(), Math.max(1000, Math.floor(announceMs / 3)));
   renew.unref();
   options.signal.addEventListener("abort", notify);
   options.shutdown?.addEventListener("abort", notify);

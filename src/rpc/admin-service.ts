@@ -57,7 +57,9 @@ export function createAdminHandlers(
     ...tenantHandlers(admin, extras.audit, now),
     ...keyHandlers(admin, extras, now),
     ...usageHandlers(admin, store, now),
-    ...createLifecycleHandlers(admin, extras.audit, now),
+    ...createLifecycleHandlers(admin, extras.audit, now, (tenantId, keyId) =>
+      extras.events.sink.emit("key.revoked", tenantId, { key_id: keyId }),
+    ),
     ...createAuditHandlers(extras),
     ...createWebhookHandlers({
       ...extras.events,

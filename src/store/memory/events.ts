@@ -22,7 +22,7 @@ export function createMemoryEventFeed(now: () => number = Date.now): EventFeed {
       watchedUntil = Math.max(watchedUntil, now() + ttlMs);
     },
     async watched() {
-      return watchedUntil > now();
+      return listeners.size > 0 || watchedUntil > now();
     },
     async close() {
       listeners.clear();

@@ -9,12 +9,12 @@ type Listener = (events: readonly ServiceEvent[]) => void;
 
 // How long one XREAD blocks; how many batches the stream keeps (about).
 const blockMs = 2000;
-const keptBatches = 1000;
+const keptBatches = 200;
 
 /**
  * The live event feed in a Redis Stream, `<prefix>events`: each flush of a
  * process is one `XADD` holding the whole batch as one JSON field, trimmed
- * to about a thousand batches. Each process reads it with `XREAD BLOCK` on
+ * to about two hundred batches (the feed is live only). Each process reads it with `XREAD BLOCK` on
  * one dedicated connection while it has listeners (as the audit trail's
  * watchers do), so every replica's batches reach every replica's watchers.
  * Live watchers are announced with a short-lived key.
@@ -29,6 +29,7 @@ export function createRedisEventFeed(options: {
   const watchedClient = options.topology.forKey(watchedKey);
   const listeners = new Set<Listener>();
   const reader = createFeedReader(client, key, listeners);
+  let remote = { atMs: Number.NEGATIVE_INFINITY, watched: false };
   return {
     async publish(events) {
       if (events.length === 0) return;
@@ -70,11 +71,15 @@ export function createRedisEventFeed(options: {
       }
     },
     async watched() {
+      if (listeners.size > 0) return true;
+      // Other replicas' watchers: read at most once a second.
+      if (Date.now() - remote.atMs < 1000) return remote.watched;
       try {
-        return (await watchedClient.exists(watchedKey)) === 1;
+        remote = { atMs: Date.now(), watched: (await watchedClient.exists(watchedKey)) === 1 };
       } catch (err) {
         throw unavailable(err);
       }
+      return remote.watched;
     },
     async close() {
       listeners.clear();
