@@ -17,12 +17,20 @@ const isQuota = (refusal: LimitRefusal) => refusal.bucket.startsWith("tenant_");
  * masked recipients, never a code or a secret.
  */
 export function withEvents(store: Store, sink: EventSink): Store {
-  const tenant = () => currentTenant() ?? "default";
+  return { ...store, ...challengeEvents(store, sink), ...otherEvents(store, sink) };
+}
+
+const tenant = () => currentTenant() ?? "default";
+
+// Generate, Verify and Cancel: created, verified, failed, canceled, and quota refusals.
+function challengeEvents(
+  store: Store,
+  sink: EventSink,
+): Pick<Store, "createChallenge" | "verify" | "cancel"> {
   const quota = (refusal: LimitRefusal) => {
     if (isQuota(refusal)) sink.emit("quota.exhausted", tenant(), { bucket: refusal.bucket });
   };
   return {
-    ...store,
     async createChallenge(input) {
       const result = await store.createChallenge(input);
       if (result.kind === "created") {
@@ -59,6 +67,15 @@ export function withEvents(store: Store, sink: EventSink): Store {
         sink.emit("challenge.canceled", tenant(), { challenge_id: id });
       return record;
     },
+  };
+}
+
+// Delivery status changes and TOTP factors.
+function otherEvents(
+  store: Store,
+  sink: EventSink,
+): Pick<Store, "appendDeliveryEvent" | "useTotpStep" | "recordTotpFailure" | "deleteTotpFactor"> {
+  return {
     async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
       const found = await store.appendDeliveryEvent(id, event, providerMessageId, deleteAtMs);
       if (!found) return found;
