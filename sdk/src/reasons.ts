@@ -61,7 +61,10 @@ export const otpErrorReasons = [
   "WEBHOOK_MESSAGE_NOT_FOUND",
   "EVENT_FILTER_INVALID",
   "WATCH_LAGGING",
+  // The console's data.
+  "ACTIVITY_QUERY_INVALID",
   // A limit was reached; the error says how long to wait.
+  "ACTIVITY_WATCHERS_EXHAUSTED",
   "RESEND_COOLDOWN",
   "SEND_LIMIT_REACHED",
   "RATE_LIMITED",

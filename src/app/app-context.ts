@@ -4,6 +4,7 @@ import type { CodeHasher } from "../otp/code-hasher.js";
 import type { Store } from "../store/store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
+import type { ActivityParts } from "./activity.js";
 import type { EventParts } from "./events.js";
 import type { OpenedStore } from "./open-store.js";
 
@@ -25,4 +26,8 @@ export interface AppContext {
   events: EventParts;
   /** Whether this process polls Telegram and registers its webhook. */
   leader: boolean;
+  /** The console's activity counters and live feed. */
+  activity: ActivityParts;
+  /** When this process started, version and worker count, for GetSystemHealth. */
+  system: { version: string; startedAtMs: number; workers: number };
 }

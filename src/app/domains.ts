@@ -1,3 +1,4 @@
+import type { AuditRecorder, SecurityEvent } from "../audit/audit-recorder.js";
 import { createSecretBox } from "../core/secret-box.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
 import { type ChallengeService, createChallengeService } from "../otp/challenge-service.js";
@@ -18,7 +19,7 @@ export interface Domains {
 export async function buildDomains(
   app: AppContext,
   delivery: DeliveryParts,
-  options: { watchPollMs: number | undefined; shutdown: AbortSignal },
+  options: { watchPollMs: number | undefined; shutdown: AbortSignal; audit: AuditRecorder },
 ): Promise<Domains> {
   const { config, store, hasher, metrics, now } = app;
   const { dispatcher, targetRules, providers } = delivery;
@@ -33,8 +34,20 @@ export async function buildDomains(
     retentionSeconds: config.challengeRetentionSeconds,
     now,
     observer: {
-      generated: (alphabet) => metrics.challengeGenerated(alphabet),
-      verified: (outcome) => metrics.verification(outcome),
+      generated: (alphabet, record) => {
+        metrics.challengeGenerated(alphabet);
+        app.activity.generated(record);
+      },
+      verified: (outcome, record) => {
+        metrics.verification(outcome);
+        app.activity.verified(outcome, record);
+        // A lock-out is a security event: once per challenge and minute at most.
+        if (outcome === "attempts_exhausted") {
+          options.audit.recordSecurityEvent(
+            lockedOut("challenge", record.id, record.tenantId ?? ""),
+          );
+        }
+      },
       rateLimited: (limit) => metrics.rateLimited(limit),
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
@@ -75,4 +88,15 @@ export async function buildDomains(
   });
 
   return { challenges, deliveries, signer, totp };
+}
+
+/** The audit entry of a challenge or TOTP factor that refuses further codes. */
+function lockedOut(kind: "challenge" | "totp", id: string, tenantId: string): SecurityEvent {
+  return {
+    actor: { kind: "system", id: kind },
+    tenantId,
+    action: `${kind}.locked_out`,
+    target: id,
+    outcome: "refused",
+  };
 }

@@ -74,18 +74,21 @@ export function openEvents(
 
 /**
  * Starts the webhook worker of this process (every replica runs one; the
- * queue's leases share the work). Disabled endpoints are audited.
+ * queue's leases share the work). Disabled endpoints are audited. `stop`
+ * ends the worker, flushes the event buffer and closes the live feed.
  */
 export function startWebhookWorker(
-  parts: EventParts,
   deps: {
+    events: EventParts;
     config: Config;
     logger: Logger;
-    audit: AuditRecorder;
-    challenges: Pick<ChallengeStore, "getChallenge">;
+    /** The tenant-scoped store: timers read their challenge as its tenant. */
+    store: Pick<ChallengeStore, "getChallenge">;
     now: () => number;
   },
+  audit: AuditRecorder,
 ): { stop(): Promise<void> } {
+  const parts = deps.events;
   const w = deps.config.webhooks;
   const worker = createWebhookWorker({
     store: parts.webhooks,
@@ -106,12 +109,12 @@ export function startWebhookWorker(
     events: parts.emitter,
     stillPending: async (tenantId, challengeId) => {
       const record = await runAsTenant(tenantId, () =>
-        deps.challenges.getChallenge(challengeId, deps.now()),
+        deps.store.getChallenge(challengeId, deps.now()),
       );
       return record?.state === "pending";
     },
     onDisabled: (endpoint) => {
-      void deps.audit.record({
+      void audit.record({
         actor: { kind: "system", id: "webhooks" },
         tenantId: endpoint.tenantId,
         action: "webhook.disabled",
@@ -126,7 +129,13 @@ export function startWebhookWorker(
     now: deps.now,
   });
   worker.start();
-  return worker;
+  return {
+    async stop() {
+      await worker.stop();
+      await parts.emitter.close();
+      await parts.feed.close();
+    },
+  };
 }
 
 /** What AdminService's webhook handlers and key handlers need of the events. */

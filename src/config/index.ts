@@ -15,6 +15,7 @@ import {
   challengeVariables,
   readChallenges,
 } from "./challenges.js";
+import { type ConsoleConfig, consoleArea, consoleVariables, readConsole } from "./console.js";
 import { type DeliveryConfig, deliveryArea, deliveryVariables, readDelivery } from "./delivery.js";
 import { emailArea, emailVariables } from "./email.js";
 import {
@@ -54,6 +55,7 @@ import { twilioArea, twilioVariables } from "./twilio.js";
 import { readWebhooks, type WebhookConfig, webhookArea, webhookVariables } from "./webhooks.js";
 
 export type { AuditConfig } from "./audit.js";
+export { parseCidrList } from "./console.js";
 export type { RetryPolicy } from "./delivery.js";
 export { parseCountryList } from "./delivery.js";
 export type { EmailConfig } from "./email.js";
@@ -83,7 +85,7 @@ export {
 } from "./templates.js";
 export type { TwilioConfig } from "./twilio.js";
 export type { WebhookConfig } from "./webhooks.js";
-export type { DeliveryConfig, RateLimitsConfig, RedisConfig };
+export type { ConsoleConfig, DeliveryConfig, RateLimitsConfig, RedisConfig };
 
 /**
  * Every area, in the order of the reference. Their variables together are
@@ -103,6 +105,7 @@ export const configAreas: readonly Area[] = [
   tokensArea,
   auditArea,
   webhookArea,
+  consoleArea,
 ];
 
 // Every variable by name; one name belongs to one area.
@@ -119,6 +122,7 @@ const variables = {
   ...tokenVariables,
   ...auditVariables,
   ...webhookVariables,
+  ...consoleVariables,
 };
 
 /** Everything the service reads from its environment, parsed and checked. */
@@ -157,6 +161,8 @@ export interface Config extends ServerConfig, ChallengesConfig {
   audit: AuditConfig;
   /** Outbound events and webhook delivery. */
   webhooks: WebhookConfig;
+  /** The operator console and its sessions. */
+  console: ConsoleConfig;
 }
 
 /** A configuration that cannot start the service; the message names every variable at fault. */
@@ -210,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     redis: readRedis(v, ctx),
     audit: readAudit(v),
     webhooks: readWebhooks(v, ctx.mode),
+    console: readConsole(v, ctx),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

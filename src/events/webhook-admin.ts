@@ -122,8 +122,8 @@ export function createWebhookAdmin(options: WebhookAdminOptions) {
       await c.existing(id, tenantId);
       return c.store.listAttempts(id, limit);
     },
-    async remove(id: string) {
-      const endpoint = await c.existing(id);
+    async remove(id: string, tenantId?: string) {
+      const endpoint = await c.existing(id, tenantId);
       await c.store.deleteEndpoint(id);
       c.changed();
       return endpoint;
@@ -166,8 +166,8 @@ function endpointChanges(c: AdminContext) {
       return { endpoint: await c.view(record), secret };
     },
 
-    async update(id: string, patch: EndpointPatch) {
-      const endpoint = await c.existing(id);
+    async update(id: string, patch: EndpointPatch, tenantId?: string) {
+      const endpoint = await c.existing(id, tenantId);
       const next = { ...endpoint };
       if (patch.url !== undefined) next.url = c.url(patch.url);
       if (patch.eventTypes !== undefined) next.eventTypes = c.eventTypes(patch.eventTypes);
@@ -185,7 +185,7 @@ function endpointChanges(c: AdminContext) {
       return c.view(next);
     },
 
-    async rotate(id: string, overlapMs: number) {
+    async rotate(id: string, overlapMs: number, tenantId?: string) {
       if (
         !Number.isInteger(overlapMs) ||
         overlapMs < 0 ||
@@ -193,7 +193,7 @@ function endpointChanges(c: AdminContext) {
       ) {
         throw invalid("overlap_seconds", "overlap_seconds must be 0 (24 hours) to 604800 (7 days)");
       }
-      const endpoint = await c.existing(id);
+      const endpoint = await c.existing(id, tenantId);
       const nowMs = c.now();
       const until = nowMs + (overlapMs === 0 ? webhookLimits.overlap.defaultMs : overlapMs);
       // Earlier secrets sign until the overlap ends (or sooner, if they were set to); lapsed ones go.
@@ -217,8 +217,8 @@ function endpointChanges(c: AdminContext) {
 function endpointMessages(c: AdminContext, messages: Pick<DueQueue, "add" | "replay">) {
   return {
     /** Queues a "webhook.test" event to one endpoint, due now; answers its message id. */
-    async sendTest(id: string) {
-      const endpoint = await c.existing(id);
+    async sendTest(id: string, tenantId?: string) {
+      const endpoint = await c.existing(id, tenantId);
       const event = newEvent("webhook.test", endpoint.tenantId, c.now(), { endpoint_id: id });
       const message: WebhookMessage = {
         endpointId: id,
@@ -237,8 +237,8 @@ function endpointMessages(c: AdminContext, messages: Pick<DueQueue, "add" | "rep
     },
 
     /** Sends a finished message again, with its webhook-id unchanged. */
-    async replay(id: string, messageId: string) {
-      const endpoint = await c.existing(id);
+    async replay(id: string, messageId: string, tenantId?: string) {
+      const endpoint = await c.existing(id, tenantId);
       if (
         messageId.length > 64 ||
         !(await messages.replay(messageItemId(id, messageId), c.now()))

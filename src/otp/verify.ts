@@ -34,7 +34,7 @@ export async function verifyChallenge(
   });
   if (result?.refused !== undefined) throw rateLimitedBy(deps, result.refused);
   if (result === undefined) throw otpErrors.notFound();
-  deps.observer?.verified(result.outcome);
+  deps.observer?.verified(result.outcome, result.record);
   return {
     outcome: result.outcome,
     bindingHash: presentedBinding,

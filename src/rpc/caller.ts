@@ -9,6 +9,8 @@ export interface Caller {
   keyId: string;
   kind: ApiKeyKind | "anonymous" | "admin";
   scopes: ReadonlySet<ScopeName>;
+  /** True when the call came with a console session's cookie rather than a bearer credential. */
+  viaConsole?: boolean;
 }
 
 /** The tenant anonymous development callers belong to. */

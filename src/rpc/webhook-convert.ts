@@ -84,3 +84,13 @@ export function readableTenant(
   if (asked === "" && !allowAll) throw new OtpError("TENANT_NOT_FOUND", "no tenant has this id");
   return asked === "" ? undefined : asked;
 }
+
+/**
+ * The tenant a change is bound to: undefined for the operator (any
+ * endpoint), the caller's own for a tenant's admin key, so another tenant's
+ * endpoint reads as one that does not exist.
+ */
+export function changeScope(ctx: HandlerContext): string | undefined {
+  const caller = ctx.values.get(callerKey);
+  return caller === undefined || caller.kind === "admin" ? undefined : caller.tenantId;
+}

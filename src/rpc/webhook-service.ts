@@ -8,10 +8,12 @@ import { watchEvents } from "../events/watch-events.js";
 import { type WebhookAdmin, webhookLimits } from "../events/webhook-admin.js";
 import type { AdminStore } from "../tenancy/admin-store.js";
 import { tenantOrThrow } from "./admin-convert.js";
+import { ownTenantOrThrow } from "./admin-usage.js";
 import { adminChange } from "./audit-context.js";
 import { defaultTenantId } from "./caller.js";
 import {
   attemptToProto,
+  changeScope,
   endpointToProto,
   eventToProto,
   readableTenant,
@@ -72,10 +74,11 @@ function changeHandlers(deps: WebhookHandlerDeps, record: Record_) {
   return {
     async createWebhookEndpoint(req, ctx) {
       // "default" holds anonymous development callers: never created, yet it has events.
+      const asked = ownTenantOrThrow(ctx, req.tenantId);
       const tenant =
-        req.tenantId === defaultTenantId
+        asked === defaultTenantId
           ? { id: defaultTenantId }
-          : await tenantOrThrow(deps.admin, req.tenantId);
+          : await tenantOrThrow(deps.admin, asked);
       const made = await webhooks.create({
         tenantId: tenant.id,
         url: req.url,
@@ -90,12 +93,16 @@ function changeHandlers(deps: WebhookHandlerDeps, record: Record_) {
     },
 
     async updateWebhookEndpoint(req, ctx) {
-      const endpoint = await webhooks.update(req.endpointId, {
-        ...(req.url === undefined ? {} : { url: req.url }),
-        ...(req.replaceEventTypes ? { eventTypes: req.eventTypes } : {}),
-        ...(req.description === undefined ? {} : { description: req.description }),
-        ...(req.enabled === undefined ? {} : { enabled: req.enabled }),
-      });
+      const endpoint = await webhooks.update(
+        req.endpointId,
+        {
+          ...(req.url === undefined ? {} : { url: req.url }),
+          ...(req.replaceEventTypes ? { eventTypes: req.eventTypes } : {}),
+          ...(req.description === undefined ? {} : { description: req.description }),
+          ...(req.enabled === undefined ? {} : { enabled: req.enabled }),
+        },
+        changeScope(ctx),
+      );
       const details: Record<string, string> = { host: hostOf(endpoint.url) };
       if (req.enabled !== undefined) details.enabled = String(req.enabled);
       await record(ctx.values, endpoint.tenantId, "webhook.updated", endpoint.id, details);
@@ -103,7 +110,11 @@ function changeHandlers(deps: WebhookHandlerDeps, record: Record_) {
     },
 
     async rotateWebhookSecret(req, ctx) {
-      const rotated = await webhooks.rotate(req.endpointId, req.overlapSeconds * 1000);
+      const rotated = await webhooks.rotate(
+        req.endpointId,
+        req.overlapSeconds * 1000,
+        changeScope(ctx),
+      );
       await record(
         ctx.values,
         rotated.endpoint.tenantId,
@@ -123,13 +134,13 @@ function moreChangeHandlers(deps: WebhookHandlerDeps, record: Record_) {
   const { webhooks } = deps;
   return {
     async deleteWebhookEndpoint(req, ctx) {
-      const endpoint = await webhooks.remove(req.endpointId);
+      const endpoint = await webhooks.remove(req.endpointId, changeScope(ctx));
       await record(ctx.values, endpoint.tenantId, "webhook.deleted", endpoint.id);
       return {};
     },
 
     async sendTestWebhook(req, ctx) {
-      const sent = await webhooks.sendTest(req.endpointId);
+      const sent = await webhooks.sendTest(req.endpointId, changeScope(ctx));
       await record(ctx.values, sent.endpoint.tenantId, "webhook.test_sent", sent.endpoint.id, {
         message_id: sent.messageId,
       });
@@ -137,7 +148,7 @@ function moreChangeHandlers(deps: WebhookHandlerDeps, record: Record_) {
     },
 
     async replayWebhookEvent(req, ctx) {
-      const endpoint = await webhooks.replay(req.endpointId, req.messageId);
+      const endpoint = await webhooks.replay(req.endpointId, req.messageId, changeScope(ctx));
       await record(ctx.values, endpoint.tenantId, "webhook.replayed", endpoint.id, {
         message_id: req.messageId.slice(0, 64),
       });

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/app.js";
 import { startServer } from "../../src/app.js";
@@ -84,14 +85,17 @@ afterAll(async () => {
  * calls made with a secret API key) whose Redis traffic goes through
  * counting proxies; `layout` names the Redis environment over the proxies.
  */
-async function startCounted(layout: (urls: string[]) => Record<string, string>) {
+async function startCounted(
+  layout: (urls: string[]) => Record<string, string>,
+  overrides: { activityFlushMs?: number } = {},
+) {
   const counter: RoundCounter = { rounds: 0, heard: true };
   const proxies = await Promise.all([startProxy(first, counter), startProxy(second, counter)]);
   const env = { ...productionEnv(), PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_SECONDS: "1" };
   const server: RunningServer = await startServer(
     loadConfig({ ...env, ...layout(proxies.map((p) => p.url)) }),
     // Not the leader: no background polling shares the proxies with the calls.
-    { logger: createLogger("silent"), leader: false },
+    { logger: createLogger("silent"), leader: false, ...overrides },
   );
   const admin = { authorization: `Bearer ${testAdminToken}` };
   const tenant = await callJson(
@@ -141,6 +145,33 @@ async function startCounted(layout: (urls: string[]) => Record<string, string>) 
 }
 
 describe("sequential Redis round trips per call, production with an API key and default limits", () => {
+  it("stays one for Generate and Verify with the console's activity counters on, which count every call", async () => {
+    // Counters are written by a timer, never by the call: a long interval
+    // keeps them in memory until close, which writes them.
+    const service = await startCounted(([url]) => ({ REDIS_URL: url as string }), {
+      activityFlushMs: 60_000,
+    });
+    try {
+      expect(await service.generateRounds()).toBe(1);
+      expect(await service.verifyRounds()).toBe(1);
+    } finally {
+      await service.close();
+    }
+    const client = new Redis(first.url);
+    const totals = new Map<string, number>();
+    for (const key of await client.keys("*activity:*:h")) {
+      for (const [field, n] of Object.entries(await client.hgetall(key))) {
+        const kind = field.split("|")[0] as string;
+        totals.set(kind, (totals.get(kind) ?? 0) + Number(n));
+      }
+    }
+    await client.flushall();
+    await client.quit();
+    // The warm-up call and four measured ones of each.
+    expect(totals.get("g")).toBe(5);
+    expect(totals.get("v")).toBe(5);
+  });
+
   it("is one for Generate and one for Verify on a single Redis", async () => {
     const service = await startCounted(([url]) => ({ REDIS_URL: url as string }));
     try {
