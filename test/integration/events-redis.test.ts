@@ -85,11 +85,14 @@ for (const [name, layout] of Object.entries(layouts)) {
       };
       await publisher.publish([event, { ...event, id: "evt_2" }]);
       await expect.poll(() => seen.map((e) => e.id), { timeout: 5000 }).toEqual(["evt_1", "evt_2"]);
-      expect(await watcher.watched()).toBe(false);
-      await publisher.announceWatching(2000);
+      // A replica with a listener of its own publishes at once; one without reads the announcement.
       expect(await watcher.watched()).toBe(true);
+      expect(await publisher.watched()).toBe(false);
+      await watcher.announceWatching(2000);
+      const third = createRedisEventFeed({ topology: ta, keyPrefix });
+      expect(await third.watched()).toBe(true);
       stop();
-      await Promise.all([publisher.close(), watcher.close()]);
+      await Promise.all([publisher.close(), watcher.close(), third.close()]);
     });
   });
 }
