@@ -134,4 +134,61 @@ describe("events from every emission point", () => {
       expect([err.code, err.findDetails(ErrorInfoSchema)[0]?.reason]).toEqual([code, reason]);
     }
   });
+
+  it("lets a tenant's admin key manage its own endpoints and no one else's", async () => {
+    const admin = operator();
+    const [{ tenant: a }, { tenant: b }] = await Promise.all([
+      admin.createTenant({ name: "Hooks A" }),
+      admin.createTenant({ name: "Hooks B" }),
+    ]);
+    const keyOf = async (tenantId: string) =>
+      (
+        await admin.createApiKey({
+          tenantId,
+          kind: ApiKeyKind.SECRET,
+          scopes: [Scope.ADMIN],
+          name: "tenant admin",
+        })
+      ).secret;
+    const mine = createClient(AdminService, transport(await keyOf(a?.id ?? "")));
+    const created = await mine.createWebhookEndpoint({ url: "https://hooks.example.com/a" });
+    expect(created.endpoint?.tenantId).toBe(a?.id);
+    expect(created.secret).toMatch(/^whsec_/);
+    const theirs = await admin.createWebhookEndpoint({
+      tenantId: b?.id ?? "",
+      url: "https://hooks.example.com/b",
+    });
+    const reasonOf = async (call: Promise<unknown>) => {
+      const err = ConnectError.from(
+        await call.then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
+      return [err.code, err.findDetails(ErrorInfoSchema)[0]?.reason];
+    };
+    const other = theirs.endpoint?.id ?? "";
+    for (const call of [
+      mine.rotateWebhookSecret({ endpointId: other }),
+      mine.deleteWebhookEndpoint({ endpointId: other }),
+      mine.sendTestWebhook({ endpointId: other }),
+      mine.listWebhookAttempts({ endpointId: other }),
+    ]) {
+      expect(await reasonOf(call)).toEqual([Code.NotFound, "WEBHOOK_ENDPOINT_NOT_FOUND"]);
+    }
+    expect(
+      await reasonOf(
+        mine.createWebhookEndpoint({ tenantId: b?.id ?? "", url: "https://x.example.com/" }),
+      ),
+    ).toEqual([Code.NotFound, "TENANT_NOT_FOUND"]);
+    expect(
+      await reasonOf(
+        mine.createWebhookEndpoint({ url: "https://x.example.com/", eventTypes: ["nope"] }),
+      ),
+    ).toEqual([Code.InvalidArgument, "WEBHOOK_ENDPOINT_INVALID"]);
+    const listed = await mine.listWebhookEndpoints({});
+    expect(listed.endpoints.map((e) => e.id)).toEqual([created.endpoint?.id]);
+    await mine.deleteWebhookEndpoint({ endpointId: created.endpoint?.id ?? "" });
+    expect((await mine.listWebhookEndpoints({})).endpoints).toEqual([]);
+  });
 });
