@@ -64,8 +64,12 @@ export function openEvents(
     fanout,
     flushMs: w.flushMs,
     now,
-    onError: (err) =>
-      logger.warn({ cause: messageOf(err) }, "events not written; kept for the next flush"),
+    onError: throttled((err, skipped) =>
+      logger.warn(
+        { cause: messageOf(err), skipped },
+        "events not written; kept for the next flush",
+      ),
+    ),
     onDropped: (count) => logger.error({ count }, "events dropped: the buffer is full"),
   });
   const box = createSecretBox(config.totp.encryptionKeys);
@@ -125,7 +129,9 @@ export function startWebhookWorker(
         details: { reason: endpoint.disabledReason },
       });
     },
-    onError: (err) => deps.logger.warn({ cause: messageOf(err) }, "webhook poll failed"),
+    onError: throttled((err, skipped) =>
+      deps.logger.warn({ cause: messageOf(err), skipped }, "webhook poll failed"),
+    ),
     now: deps.now,
   });
   worker.start();
@@ -159,6 +165,24 @@ export function webhookExtras(app: { config: Config; events: EventParts; now: ()
   };
 }
 
+// A flush or a poll fails every few hundred milliseconds while Redis is down:
+// one line per ten seconds says so, with how many were not logged.
+function throttled(log: (err: unknown, skipped: number) => void): (err: unknown) => void {
+  let lastMs = Number.NEGATIVE_INFINITY;
+  let skipped = 0;
+  return (err) => {
+    const nowMs = Date.now();
+    if (nowMs - lastMs < 10_000) {
+      skipped++;
+      return;
+    }
+    lastMs = nowMs;
+    log(err, skipped);
+    skipped = 0;
+  };
+}
+
+// The message only: a driver error hangs the command's arguments on itself.
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

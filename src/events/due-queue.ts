@@ -41,7 +41,10 @@ export interface DueQueue {
   complete(id: string, claim: number, nowMs: number, keepMs: number): Promise<boolean>;
   /** Gives a claimed item back, due at `dueMs`; false when the claim is stale. */
   retry(id: string, claim: number, dueMs: number): Promise<boolean>;
-  /** Makes a kept (completed) item due again at `nowMs`; false when it is not kept or still queued. */
+  /**
+   * Makes a kept (completed) item due again at `nowMs`, its claims counted
+   * again from 1 and its time from `nowMs`; false when it is not kept or still queued.
+   */
   replay(id: string, nowMs: number): Promise<boolean>;
   /** The body of a queued or kept item. */
   get(id: string): Promise<string | undefined>;

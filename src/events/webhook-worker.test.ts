@@ -227,6 +227,34 @@ describe("webhook worker", () => {
   });
 });
 
+describe("webhook worker faults", () => {
+  it("drops a message body that is not its own and gives back one it cannot sign", async () => {
+    const receiver = await receiverFor();
+    const s = setup();
+    await s.messages.add([{ id: "x", body: "not json", dueMs: s.clock.now }], s.clock.now);
+    const made = await s.admin.create({
+      tenantId: "t",
+      url: receiver.url,
+      eventTypes: [],
+      description: "",
+    });
+    // A secret sealed under a key this process no longer has.
+    const other = createSecretBox([randomBytes(32)]);
+    const endpoint = await s.store.getEndpoint(made.endpoint.id);
+    if (endpoint === undefined) throw new Error("no endpoint");
+    await s.store.putEndpoint({
+      ...endpoint,
+      secrets: endpoint.secrets.map((x) => ({ ...x, sealed: other.seal("whsec_x", endpoint.id) })),
+    });
+    await s.admin.sendTest(made.endpoint.id);
+    await s.worker.pollOnce();
+    expect(receiver.received).toHaveLength(0);
+    // The unreadable body is gone; the unsignable message waits for a retry.
+    expect(await s.messages.size()).toBe(1);
+    expect(await s.messages.get("x")).toBeUndefined();
+  });
+});
+
 describe("webhook poster", () => {
   it("refuses a host that resolves to loopback unless private destinations are allowed", async () => {
     const receiver = await receiverFor();

@@ -92,7 +92,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): {
   const poll = async () => {
     try {
       const claimed = await options.messages.claim(now(), options.batch);
-      await Promise.all(claimed.map((item) => sendOne(options, item, now)));
+      await Promise.all(claimed.map((item) => sendGuarded(options, item, now)));
       await expireDue(options, now);
     } catch (err) {
       options.onError?.(err);
@@ -121,9 +121,33 @@ export function createWebhookWorker(options: WebhookWorkerOptions): {
   };
 }
 
+// One attempt, whatever goes wrong: a body that is not ours is dropped; a
+// store or sealing failure gives the message back for a later attempt.
+async function sendGuarded(o: WebhookWorkerOptions, item: ClaimedItem, now: () => number) {
+  let message: WebhookMessage;
+  try {
+    message = JSON.parse(item.body) as WebhookMessage;
+  } catch (err) {
+    o.onError?.(err);
+    await o.messages.complete(item.id, item.claim, now(), 0).catch(() => false);
+    return;
+  }
+  try {
+    await sendOne(o, item, message, now);
+  } catch (err) {
+    o.onError?.(err);
+    const dueMs = now() + retryDelayMs(o.backoff, item.claim);
+    await o.messages.retry(item.id, item.claim, dueMs).catch(() => false);
+  }
+}
+
 // One attempt of one claimed message.
-async function sendOne(o: WebhookWorkerOptions, item: ClaimedItem, now: () => number) {
-  const message = JSON.parse(item.body) as WebhookMessage;
+async function sendOne(
+  o: WebhookWorkerOptions,
+  item: ClaimedItem,
+  message: WebhookMessage,
+  now: () => number,
+) {
   const endpoint = await o.store.getEndpoint(message.endpointId);
   const startMs = now();
   const record = (r: Omit<WebhookAttemptRecord, "messageId" | "eventType" | "attempt" | "atMs">) =>

@@ -109,6 +109,7 @@ export function createMemoryDueQueue(options: { leaseMs: number }): DueQueue {
       e.keptUntilMs = undefined;
       e.dueMs = nowMs;
       e.sinceMs = nowMs;
+      e.claim = 0;
       return true;
     },
     async get(id) {

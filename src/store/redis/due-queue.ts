@@ -86,12 +86,15 @@ touch(ARGV[4])
 return 1
 `;
 
-// ARGV: id, now, keep-until.
+// ARGV: id, now, keep-until. A replay starts its attempts again from 1 (a
+// claimer of the finished item, if one were still alive, holds a lapsed lease:
+// its claim never matches a leased item again before that lease ends).
 const replayScript = `${touch}
 if not redis.call('ZSCORE', KEYS[6], ARGV[1]) then return 0 end
 redis.call('ZREM', KEYS[6], ARGV[1])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[4], ARGV[1])
 touch(ARGV[3])
 return 1
 `;
