@@ -1,4 +1,5 @@
 import type { AuditRecorder, SecurityEvent } from "../audit/audit-recorder.js";
+import { createCodeSeal } from "../core/code-seal.js";
 import { createSecretBox } from "../core/secret-box.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
 import { type ChallengeService, createChallengeService } from "../otp/challenge-service.js";
@@ -51,6 +52,8 @@ export async function buildDomains(
       rateLimited: (limit) => metrics.rateLimited(limit),
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
+    codeSeal: createCodeSeal(config.hmacSecrets),
+    newCodePerSend: config.resendNewCode,
   });
   const deliveries = createDeliveryService({
     store,

@@ -71,6 +71,8 @@ export function createRedisChallenges(ctx: RedisContext) {
         String(input.cooldownMs),
         String(input.maxSends),
         String(input.retentionMs),
+        input.keepLiveCode === true ? "1" : "0",
+        input.sealedCode ?? "",
       ]);
       return replaceCodeResult(id, reply, codec);
     },
