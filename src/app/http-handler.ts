@@ -163,7 +163,15 @@ function routeDeps(
       system: { ...app.system, replica: app.activity.replica },
       now,
     },
-    adminExtras: { audit, trail, pendingUse: keyUses.pending, events: webhookExtras(app) },
+    adminExtras: {
+      audit,
+      trail,
+      pendingUse: keyUses.pending,
+      events: webhookExtras(app),
+      ...(adminParts.keyExpiry === undefined
+        ? {}
+        : { scheduleKeyExpiry: adminParts.keyExpiry.schedule }),
+    },
     auth: {
       requireKey: config.requireApiKey,
       adminToken: config.adminToken,
