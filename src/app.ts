@@ -9,14 +9,16 @@ import { openEvents, startWebhookWorker } from "./app/events.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
+import { startTimerPoller } from "./app/timer-poller.js";
 import { createKeyExpiryWatch, type KeyExpiryWatch } from "./audit/key-expiry.js";
 import type { Config } from "./config/index.js";
 import { createRecipientVault } from "./core/recipient-vault.js";
-import { currentIdempotencyScope, currentTenant } from "./core/tenant-scope.js";
+import { currentIdempotencyScope, currentTenant, runAsTenant } from "./core/tenant-scope.js";
 import type { Channel } from "./delivery/channel.js";
 import { withDemo } from "./http/demo.js";
 import { createListener } from "./http/listener.js";
 import { createCodeHasher } from "./otp/code-hasher.js";
+import type { FallbackTimer } from "./otp/fallback.js";
 import type { Store } from "./store/store.js";
 import { createTenantStore } from "./store/tenant-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
@@ -95,6 +97,18 @@ export async function startServer(
   });
   const events = startWebhookWorker(app, adminParts.audit);
   adminParts.keyExpiry = startKeyExpiryWatch(app, adminParts);
+  // Fallbacks on silence: any replica claims a due timer, once (otp/fallback.ts).
+  const fallbacks = startTimerPoller({
+    queue: app.events.fallbacks,
+    run: async (body) => {
+      const timer = JSON.parse(body) as FallbackTimer;
+      await runAsTenant(timer.tenantId, () => domains.challenges.runFallback(timer));
+    },
+    pollMs: Math.min(250, config.webhooks.pollMs),
+    now: app.now,
+    onError: (err) =>
+      logger.warn({ cause: err instanceof Error ? err.name : "error" }, "fallback not sent"),
+  });
   let draining = false;
   const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
   const { handler, health } = buildHttpHandler(
@@ -137,6 +151,7 @@ export async function startServer(
         // The last events are flushed before the store closes.
         await events.stop();
         await adminParts.keyExpiry?.stop();
+        await fallbacks.stop();
         await adminParts.close();
         // The last counts and events go out before the store closes.
         await app.activity.close();

@@ -60,6 +60,13 @@ export async function buildDomains(
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
     codeSeal: createCodeSeal(config.hmacSecrets),
     newCodePerSend: config.resendNewCode,
+    fallbackTimers: {
+      set: (timer, dueMs) =>
+        app.events.fallbacks.add(
+          [{ id: `${timer.challengeId}:${timer.gen}`, body: JSON.stringify(timer), dueMs }],
+          now(),
+        ),
+    },
   });
 
   const signingKeys = config.tokens.signingKeys ?? [await generateSigningKey()];

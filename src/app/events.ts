@@ -28,6 +28,8 @@ export interface EventParts {
   timers: DueQueue;
   /** Timers of API keys' expiries, for the audit trail (audit/key-expiry.ts). */
   keyExpiries: DueQueue;
+  /** Timers of fallbacks on silence (otp/fallback.ts). */
+  fallbacks: DueQueue;
   fanout: WebhookFanout;
   /** Seals and opens webhook secrets. */
   box: SecretBox;
@@ -61,6 +63,7 @@ export function openEvents(
   const messages = queue("webhook-messages");
   const timers = queue("challenge-expiry");
   const keyExpiries = queue("key-expiry");
+  const fallbacks = queue("fallback");
   const fanout = createWebhookFanout({ store: webhooks, messages, timers, feed, now });
   const emitter = createEventEmitter({
     feed,
@@ -76,7 +79,7 @@ export function openEvents(
     onDropped: (count) => logger.error({ count }, "events dropped: the buffer is full"),
   });
   const box = createSecretBox(config.totp.encryptionKeys);
-  return { emitter, feed, webhooks, messages, timers, keyExpiries, fanout, box };
+  return { emitter, feed, webhooks, messages, timers, keyExpiries, fallbacks, fanout, box };
 }
 
 /**

@@ -65,6 +65,10 @@ export const reasons = {
     code: Code.InvalidArgument,
     description: "Generate or Send: a self-destruct that is not 0, or not 5..86400 on Telegram.",
   },
+  FALLBACK_AFTER_INVALID: {
+    code: Code.InvalidArgument,
+    description: "Generate: a target's `fallback_after_seconds` that is not 0 or 5..3600.",
+  },
   IDEMPOTENCY_KEY_INVALID: {
     code: Code.InvalidArgument,
     description:

@@ -37,6 +37,14 @@ export const deliveryErrors = {
       "self_destruct_seconds must be 0, or between 5 and 86400 on Telegram",
       { field },
     ),
+  fallbackAfterInvalid: (field: string) =>
+    new OtpError(
+      "FALLBACK_AFTER_INVALID",
+      "fallback_after_seconds must be 0, or between 5 and 3600",
+      {
+        field,
+      },
+    ),
   localeInvalid: (field: string) =>
     new OtpError("LOCALE_INVALID", "locale must be empty or a language tag such as en or de-AT", {
       field,

@@ -15,6 +15,9 @@ export interface TargetRules {
 /** The self-destruct range the contract fixes, in seconds. */
 export const selfDestructLimits = { min: 5, max: 86_400 } as const;
 
+/** The fallback-on-silence range, in seconds. */
+export const fallbackAfterLimits = { min: 5, max: 3600 } as const;
+
 const localeShape = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$/;
 
 /**
@@ -24,7 +27,12 @@ const localeShape = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$/;
  * example "delivery_targets[1].").
  */
 export function validateTarget(
-  target: { channel: ChannelKind | "invalid"; recipient: string; selfDestructSeconds: number },
+  target: {
+    channel: ChannelKind | "invalid";
+    recipient: string;
+    selfDestructSeconds: number;
+    fallbackAfterSeconds?: number;
+  },
   rules: TargetRules,
   field = "",
 ): TargetRecord {
@@ -42,6 +50,11 @@ export function validateTarget(
   if (!(sd === 0 || (channel === "telegram" && Number.isInteger(sd) && inRange))) {
     throw deliveryErrors.selfDestructInvalid(`${field}self_destruct_seconds`);
   }
+  const fa = target.fallbackAfterSeconds ?? 0;
+  const faInRange = fa >= fallbackAfterLimits.min && fa <= fallbackAfterLimits.max;
+  if (!(fa === 0 || (Number.isInteger(fa) && faInRange))) {
+    throw deliveryErrors.fallbackAfterInvalid(`${field}fallback_after_seconds`);
+  }
   if (!rules.usable(channel)) {
     throw deliveryErrors.channelNotConfigured(`${field}channel`, channel);
   }
@@ -50,6 +63,7 @@ export function validateTarget(
     recipient: checked.recipient,
     selfDestructSeconds:
       channel === "telegram" && sd === 0 ? rules.telegramSelfDestructDefaultSeconds : sd,
+    ...(fa === 0 ? {} : { fallbackAfterSeconds: fa }),
   };
 }
 

@@ -2,7 +2,7 @@ import type { Dispatcher } from "../delivery/dispatcher.js";
 import type { TargetRules } from "../delivery/targets.js";
 import type { LimitRefusal, RateLimit } from "../tenancy/limit-store.js";
 import type { ChallengeStore } from "./challenge-store.js";
-import type { OtpObserver } from "./challenge-types.js";
+import type { FallbackTimers, OtpObserver } from "./challenge-types.js";
 import type { CodeHasher } from "./code-hasher.js";
 import { otpErrors } from "./errors.js";
 
@@ -31,6 +31,8 @@ export interface ChallengeDeps {
   codeSeal: CodeSeal | undefined;
   /** A new code for every send instead of the same code while it is valid. */
   newCodePerSend: boolean;
+  /** Where fallbacks on silence wait; undefined: targets' `fallbackAfterSeconds` are not acted on. */
+  fallbackTimers: FallbackTimers | undefined;
 }
 
 /** Seals and opens a challenge's code (core/code-seal.ts implements it). */

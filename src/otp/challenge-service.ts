@@ -3,7 +3,7 @@ import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
 import type { RateLimit } from "../tenancy/limit-store.js";
 import type { ChallengeDeps, CodeSeal } from "./challenge-deps.js";
-import type { ChallengeStore } from "./challenge-store.js";
+import type { ChallengeStore, DeliveryAttemptRecord } from "./challenge-store.js";
 import type {
   CallLimits,
   ChallengeStatusName,
@@ -14,6 +14,7 @@ import type {
   VerifyResult,
 } from "./challenge-types.js";
 import type { CodeHasher } from "./code-hasher.js";
+import { type FallbackTimer, type FallbackTimers, runFallback } from "./fallback.js";
 import { generateChallenge } from "./generate.js";
 import { cancelChallenge, getChallenge } from "./get-and-cancel.js";
 import { resendChallenge } from "./replace-code.js";
@@ -61,6 +62,8 @@ export interface ChallengeServiceOptions {
   codeSeal?: CodeSeal;
   /** A new code for every Resend instead of the same code while it is valid. */
   newCodePerSend?: boolean;
+  /** Where fallbacks on silence wait (targets' `fallbackAfterSeconds`); needs `codeSeal`. */
+  fallbackTimers?: FallbackTimers;
 }
 
 /** The OTP domain: issues, checks, describes, cancels and re-issues codes. */
@@ -70,6 +73,8 @@ export interface ChallengeService {
   get(id: string): Promise<ChallengeView>;
   cancel(id: string): Promise<ChallengeStatusName>;
   resend(id: string, limits?: CallLimits): Promise<IssuedCode>;
+  /** Acts on a fallback timer that came due (see fallback.ts); run as the timer's tenant. */
+  runFallback(timer: FallbackTimer): Promise<DeliveryAttemptRecord[] | undefined>;
 }
 
 /**
@@ -85,6 +90,7 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
     get: (rawId) => getChallenge(deps, rawId),
     cancel: (rawId) => cancelChallenge(deps, rawId),
     resend: (rawId, limits = {}) => resendChallenge(deps, rawId, limits),
+    runFallback: (timer) => runFallback(deps, timer),
   };
 }
 
@@ -109,5 +115,6 @@ function challengeDeps(options: ChallengeServiceOptions): ChallengeDeps {
     observer: options.observer,
     codeSeal: options.codeSeal,
     newCodePerSend: options.newCodePerSend ?? false,
+    fallbackTimers: options.fallbackTimers,
   };
 }

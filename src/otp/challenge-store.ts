@@ -10,6 +10,8 @@ export interface TargetRecord {
   channel: ChannelKind;
   recipient: string;
   selfDestructSeconds: number;
+  /** Seconds to wait, once this target accepted the code, before the next one is tried; absent or 0: never. */
+  fallbackAfterSeconds?: number;
 }
 
 /** What happened when a code was sent to one target. */
@@ -53,6 +55,11 @@ export interface ChallengeRecord {
    * code in the clear; absent when there is nothing to resend.
    */
   sealedCode?: string;
+  /**
+   * Counts the fallbacks on silence taken and the Resends made: a fallback
+   * timer acts only while the count is still the one it was set with.
+   */
+  fallbackGen?: number;
   /**
    * Every accepted delivery of every send of the challenge (at most 50), so
    * the messages that carried its code can be withdrawn when it is used.
@@ -166,4 +173,10 @@ export interface ChallengeStore {
   replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult>;
   /** Records what happened to the latest send of a challenge. */
   setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[], nowMs: number): Promise<void>;
+  /**
+   * Claims a fallback on silence for the caller alone (see applyClaimFallback
+   * in challenge-transitions.ts): the record when the challenge is still
+   * pending and its fallback generation is still `gen`, else undefined.
+   */
+  claimFallback(id: string, gen: number, nowMs: number): Promise<ChallengeRecord | undefined>;
 }

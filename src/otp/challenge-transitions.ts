@@ -91,6 +91,7 @@ export function applyReplaceCode(
         sends: record.sends + 1,
         lastSentAtMs: input.nowMs,
         deliveryAttempts: [],
+        fallbackGen: (record.fallbackGen ?? 0) + 1,
       },
     };
   }
@@ -102,6 +103,8 @@ export function applyReplaceCode(
       ...rest,
       ...(input.sealedCode === undefined ? {} : { sealedCode: input.sealedCode }),
       codeHmac: input.codeHmac,
+      // A new send starts its own fallback chain: timers set before it no longer act.
+      fallbackGen: (record.fallbackGen ?? 0) + 1,
       expiresAtMs,
       sends: record.sends + 1,
       lastSentAtMs: input.nowMs,
@@ -109,4 +112,20 @@ export function applyReplaceCode(
       deliveryAttempts: [],
     },
   };
+}
+
+/**
+ * A fallback on silence claimed for one caller: while the challenge is
+ * pending, within its attempts and lifetime, and no later send or fallback
+ * happened (its generation is still `gen`), the generation moves on and the
+ * updated record is the answer; otherwise undefined.
+ */
+export function applyClaimFallback(
+  record: ChallengeRecord,
+  gen: number,
+  nowMs: number,
+): ChallengeRecord | undefined {
+  if (record.state !== "pending" || record.attempts >= record.maxAttempts) return undefined;
+  if (nowMs >= record.expiresAtMs || (record.fallbackGen ?? 0) !== gen) return undefined;
+  return { ...record, fallbackGen: gen + 1 };
 }

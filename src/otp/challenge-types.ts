@@ -80,3 +80,18 @@ export interface ChallengeView {
   resendAvailableAtMs: number;
   deliveryAttempts: DeliveryAttemptRecord[];
 }
+
+/** A fallback on silence waiting in the store: try `from` onwards unless the code is used first. */
+export interface FallbackTimer {
+  challengeId: string;
+  tenantId: string;
+  /** The challenge's fallback generation when the timer was set (see ChallengeRecord.fallbackGen). */
+  gen: number;
+  /** The index of the first target still to try. */
+  from: number;
+}
+
+/** Where fallback timers wait: a durable queue any replica claims from (app/fallback-poller.ts). */
+export interface FallbackTimers {
+  set(timer: FallbackTimer, dueMs: number): Promise<void>;
+}

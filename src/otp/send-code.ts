@@ -3,6 +3,7 @@ import type { ChallengeRecord } from "./challenge-store.js";
 import type { CallLimits, IssuedCode } from "./challenge-types.js";
 import { issuedCode } from "./challenge-view.js";
 import { otpErrors } from "./errors.js";
+import { setFallbackTimer } from "./fallback.js";
 
 /**
  * Sends a code to the challenge's targets, in order, and records every
@@ -44,6 +45,7 @@ export async function sendOrFail(
   limits: CallLimits,
 ): Promise<IssuedCode> {
   const { record: delivered, retryAfterMs } = await deliverCode(deps, record, code, limits);
+  await setFallbackTimer(deps, delivered, delivered.deliveryAttempts);
   if (
     delivered.targets.length > 0 &&
     !delivered.deliveryAttempts.some((a) => a.status === "accepted")

@@ -12,7 +12,12 @@ export interface GenerateInput {
   codeLength: number;
   alphabet: AlphabetName | "invalid";
   binding: { [key: string]: JsonValue } | undefined;
-  targets: { channel: ChannelKind | "invalid"; recipient: string; selfDestructSeconds: number }[];
+  targets: {
+    channel: ChannelKind | "invalid";
+    recipient: string;
+    selfDestructSeconds: number;
+    fallbackAfterSeconds?: number;
+  }[];
   idempotencyKey: string;
   /** The language of the messages, for example "es"; empty for the default. */
   locale?: string;

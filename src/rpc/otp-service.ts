@@ -64,6 +64,7 @@ function challengeHandlers(
             channel: channelFromProto(t.channel),
             recipient: t.recipient,
             selfDestructSeconds: t.selfDestructSeconds,
+            fallbackAfterSeconds: t.fallbackAfterSeconds,
           })),
           idempotencyKey: req.idempotencyKey,
           locale: req.locale,

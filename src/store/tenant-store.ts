@@ -137,6 +137,9 @@ function tenantChallenges(inner: Store, options: TenantStoreOptions): ChallengeS
     async setDeliveryAttempts(id, attempts, nowMs) {
       if (await ownedChallenge(id, nowMs)) await inner.setDeliveryAttempts(id, attempts, nowMs);
     },
+    async claimFallback(id, gen, nowMs) {
+      return (await ownedChallenge(id, nowMs)) ? inner.claimFallback(id, gen, nowMs) : undefined;
+    },
   };
 }
 

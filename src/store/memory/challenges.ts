@@ -9,7 +9,12 @@ import type {
   VerifyInput,
   VerifyOutcome,
 } from "../../otp/challenge-store.js";
-import { applyCancel, applyReplaceCode, applyVerify } from "../../otp/challenge-transitions.js";
+import {
+  applyCancel,
+  applyClaimFallback,
+  applyReplaceCode,
+  applyVerify,
+} from "../../otp/challenge-transitions.js";
 import { chargeCall } from "./limits.js";
 import type { MemoryState } from "./memory-state.js";
 
@@ -90,13 +95,24 @@ export function createMemoryChallenges(state: MemoryState): ChallengeStore {
       return result;
     },
 
+    async claimFallback(id: string, gen: number, nowMs: number) {
+      const record = live(state, id, nowMs);
+      const claimed = record === undefined ? undefined : applyClaimFallback(record, gen, nowMs);
+      if (claimed === undefined) return undefined;
+      challenges.set(id, claimed);
+      return copy(claimed);
+    },
+
     async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[], nowMs: number) {
       const record = live(state, id, nowMs);
       if (record === undefined) return;
       const accepted = attempts
         .filter((a) => a.status === "accepted" && a.deliveryId !== "")
         .map((a) => ({ channel: a.channel, deliveryId: a.deliveryId }));
-      const sent = [...(record.sentDeliveries ?? []), ...accepted].slice(0, 50);
+      const sent = [...(record.sentDeliveries ?? [])];
+      for (const d of accepted) {
+        if (sent.length < 50 && !sent.some((s) => s.deliveryId === d.deliveryId)) sent.push(d);
+      }
       challenges.set(id, {
         ...record,
         deliveryAttempts: [...attempts],

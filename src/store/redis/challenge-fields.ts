@@ -59,6 +59,8 @@ export function toFields(record: ChallengeRecord, codec: RecipientCodec): string
     record.locale ?? "",
     "sealed_code",
     record.sealedCode ?? "",
+    "fallback_gen",
+    String(record.fallbackGen ?? 0),
   ];
 }
 
@@ -98,6 +100,9 @@ export function recordFrom(
     ...(f.tenant ? { tenantId: f.tenant } : {}),
     ...(f.locale === undefined || f.locale === "" ? {} : { locale: f.locale }),
     ...(f.sealed_code === undefined || f.sealed_code === "" ? {} : { sealedCode: f.sealed_code }),
+    ...(f.fallback_gen === undefined || f.fallback_gen === "0"
+      ? {}
+      : { fallbackGen: num("fallback_gen") }),
     ...(f.sent_deliveries === undefined || f.sent_deliveries === ""
       ? {}
       : { sentDeliveries: JSON.parse(f.sent_deliveries) }),

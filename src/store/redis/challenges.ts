@@ -76,6 +76,10 @@ export function createRedisChallenges(ctx: RedisContext) {
       ]);
       return replaceCodeResult(id, reply, codec);
     },
+    async claimFallback(id: string, gen: number, nowMs: number) {
+      const reply = await onChallenge(id, "otpFallbackClaim", [String(nowMs), String(gen)]);
+      return reply.length === 0 ? undefined : fromFields(id, reply, codec);
+    },
     async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[]) {
       await onChallenge(id, "otpSetDeliveryAttempts", [
         JSON.stringify(attempts),

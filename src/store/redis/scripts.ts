@@ -49,8 +49,14 @@ export const cancelScript = lua("cancel.lua");
  * retry-after ms} or {"replaced", fields...}.
  */
 export const replaceCodeScript = lua("replace-code.lua");
-/** KEYS[1] challenge. ARGV[1] delivery attempts as JSON. Writes only to an existing key. */
+/**
+ * KEYS[1] challenge. ARGV[1] delivery attempts as JSON, ARGV[2] the accepted
+ * deliveries added to the challenge's list. Writes only to an existing key.
+ */
 export const setDeliveryAttemptsScript = lua("set-delivery-attempts.lua");
+
+/** KEYS[1] challenge. ARGV[1] now ms, ARGV[2] the timer's generation. Mirrors applyClaimFallback. */
+export const fallbackClaimScript = lua("fallback-claim.lua");
 
 /** KEYS[1] outbox list. ARGV[1] entry JSON, ARGV[2] max entries, ARGV[3] retention ms. */
 export const appendOutboxScript = lua("append-outbox.lua");

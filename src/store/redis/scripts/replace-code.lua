@@ -27,6 +27,8 @@ else
   redis.call('PEXPIREAT', KEYS[1], retainText)
 end
 redis.call('HINCRBY', KEYS[1], 'sends', 1)
+-- A new send starts its own fallback chain: timers set before it no longer act.
+redis.call('HINCRBY', KEYS[1], 'fallback_gen', 1)
 local out = redis.call('HGETALL', KEYS[1])
 table.insert(out, 1, 'replaced')
 return out
