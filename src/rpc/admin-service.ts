@@ -24,6 +24,7 @@ import {
   tenantToProto,
 } from "./admin-convert.js";
 import { createLifecycleHandlers } from "./admin-lifecycle.js";
+import { createSettingsHandlers } from "./admin-settings.js";
 import { adminChange } from "./audit-context.js";
 import { createAuditHandlers } from "./audit-service.js";
 import { callerKey, defaultTenantId } from "./caller.js";
@@ -55,6 +56,7 @@ export function createAdminHandlers(
     ...usageHandlers(admin, store, now),
     ...createLifecycleHandlers(admin, extras.audit, now),
     ...createAuditHandlers(extras),
+    ...createSettingsHandlers(admin, extras.audit),
   };
 }
 

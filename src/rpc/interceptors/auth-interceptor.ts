@@ -4,6 +4,7 @@ import { OtpError } from "../../core/otp-error.js";
 import { type CallerSide, runAsTenant } from "../../core/tenant-scope.js";
 import type { AdminStore, ApiKeyRecord, Credential, ScopeName } from "../../tenancy/admin-store.js";
 import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
+import { effectiveSettings } from "../../tenancy/effective-settings.js";
 import type { KeyRefusal } from "../audit-context.js";
 import { type Caller, callerKey, defaultTenantId } from "../caller.js";
 
@@ -39,6 +40,9 @@ export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
   "otp.v1.AdminService/ListAuditEvents": "admin-read",
   "otp.v1.AdminService/WatchAuditEvents": "admin-read",
   "otp.v1.AdminService/ExportAuditEvents": "admin-read",
+  // Tenant settings: a key with SCOPE_ADMIN_READ reads its own tenant's.
+  "otp.v1.AdminService/GetTenantSettings": "admin-read",
+  "otp.v1.AdminService/UpdateTenantSettings": "admin",
 };
 
 /** What a publishable (browser) key may call at all. */
@@ -153,7 +157,7 @@ export async function authenticate(
     if (origin === null || !key.allowedOrigins.includes(origin)) throw denied("allowed origin");
   }
   options.onKeyUsed?.(key.id);
-  return callerOf(key);
+  return callerOf(key, credential.tenant);
 }
 
 // Why a key that exists may not call, from the cached record alone: no round trip.
@@ -177,10 +181,19 @@ const anonymousCaller: Caller = {
   scopes: anonymousScopes,
 };
 const callers = new WeakMap<ApiKeyRecord, Caller>();
-function callerOf(key: ApiKeyRecord): Caller {
+// A change to the tenant's settings reloads the credential (the key cache
+// forgets it on every replica), so a new key record, and a new caller.
+function callerOf(key: ApiKeyRecord, tenant: Credential["tenant"]): Caller {
   let caller = callers.get(key);
   if (caller === undefined) {
-    caller = { tenantId: key.tenantId, keyId: key.id, kind: key.kind, scopes: new Set(key.scopes) };
+    const settings = effectiveSettings(tenant?.settings);
+    caller = {
+      tenantId: key.tenantId,
+      keyId: key.id,
+      kind: key.kind,
+      scopes: new Set(key.scopes),
+      ...(settings === undefined ? {} : { settings }),
+    };
     callers.set(key, caller);
   }
   return caller;
