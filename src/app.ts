@@ -63,11 +63,12 @@ export async function startServer(
   const shutdown = new AbortController();
   const delivery = await buildDelivery(app);
   const { providers, channels } = delivery;
+  const adminParts = await openAdmin(app.opened, { audit: config.audit, logger, now: app.now });
   const domains = await buildDomains(app, delivery, {
     watchPollMs: overrides.watchPollMs,
     shutdown: shutdown.signal,
+    audit: adminParts.audit,
   });
-  const adminParts = await openAdmin(app.opened, { audit: config.audit, logger, now: app.now });
   let draining = false;
   const { handler, health } = buildHttpHandler(app, domains, delivery, adminParts, {
     draining: () => draining,

@@ -1,4 +1,6 @@
+import type { AuditRecorder } from "../audit/audit-recorder.js";
 import { createSecretBox } from "../core/secret-box.js";
+import { currentTenant } from "../core/tenant-scope.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
 import { type ChallengeService, createChallengeService } from "../otp/challenge-service.js";
 import { createTokenSigner, generateSigningKey, type TokenSigner } from "../tokens/token-signer.js";
@@ -18,7 +20,7 @@ export interface Domains {
 export async function buildDomains(
   app: AppContext,
   delivery: DeliveryParts,
-  options: { watchPollMs: number | undefined; shutdown: AbortSignal },
+  options: { watchPollMs: number | undefined; shutdown: AbortSignal; audit: AuditRecorder },
 ): Promise<Domains> {
   const { config, store, hasher, metrics, now } = app;
   const { dispatcher, targetRules, providers } = delivery;
@@ -36,6 +38,19 @@ export async function buildDomains(
       generated: (alphabet) => metrics.challengeGenerated(alphabet),
       verified: (outcome) => metrics.verification(outcome),
       rateLimited: (limit) => metrics.rateLimited(limit),
+      // A metric per number, and an audit entry at most once a minute per tenant, channel and country.
+      geoReported: (channel, country) => {
+        metrics.geoReported(channel, country);
+        const tenantId = currentTenant() ?? "";
+        options.audit.recordSecurityEvent({
+          actor: { kind: "system", id: "geo-permissions" },
+          tenantId,
+          action: "geo.report_only",
+          target: `${tenantId}/${channel}/${country || "unknown"}`,
+          outcome: "success",
+          details: { channel, country },
+        });
+      },
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
   });

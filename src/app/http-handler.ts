@@ -127,6 +127,8 @@ function routeDeps(
     },
     limits: config.rateLimits,
     onRateLimited: (limit: string) => metrics.rateLimited(limit),
+    hashRateLimitKey: (bucket: string, key: string) =>
+      app.hasher.digest("rate-limit-key", `${bucket}\0${key}`),
     // The driver's message only: its error object carries the command's keys, which
     // name the caller's address, and the line says no more than which budget went unchecked.
     onRateLimitFailedOpen: (limit: string, err: unknown) => {

@@ -5,6 +5,7 @@ import { canonicalJson } from "../otp/binding-hash.js";
 import type { TargetRecord } from "../otp/challenge-store.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { validateIdempotencyKey } from "../otp/validate.js";
+import type { CodeContent } from "./channel.js";
 import type { DeliveryEventRecord, DeliveryRecord, DeliveryStore } from "./delivery-store.js";
 import { type DeliveryView, deliveryIdOf, sendFailureOf, viewOf } from "./delivery-view.js";
 import { type Dispatcher, type MessageContent, timeLeft } from "./dispatcher.js";
@@ -198,7 +199,7 @@ function fingerprintOf(hasher: CodeHasher, target: TargetRecord, content: Messag
     "send-request",
     canonicalJson({
       target: { ...target },
-      content: content.kind === "text" ? { ...content } : { ...content.code },
+      content: content.kind === "text" ? { ...content } : withoutStyle(content.code),
     }),
   );
 }
@@ -239,4 +240,10 @@ function validateContent(input: SendInput): MessageContent {
     };
   }
   throw deliveryErrors.contentInvalid(maxTextLength);
+}
+
+// The code content as fingerprinted before tenants had styles: the same requests keep the same fingerprint.
+function withoutStyle(code: CodeContent): { code: string; ttlSeconds: number; locale?: string } {
+  const { style: _style, ...rest } = code;
+  return rest;
 }

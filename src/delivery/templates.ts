@@ -7,6 +7,7 @@ import {
   type TemplateCatalog,
 } from "../config/index.js";
 import type { ChannelKind } from "../core/channel-kind.js";
+import type { MessageStyle } from "./channel.js";
 
 export type { MessageTemplate, TemplateCatalog };
 
@@ -20,6 +21,8 @@ export interface CodeMessage {
 export interface LocalizedCodeMessage extends CodeMessage {
   /** A BCP 47 tag such as "es" or "de-AT"; the default locale when absent. */
   locale?: string;
+  /** A tenant's brand and templates, used before the service's own. */
+  style?: MessageStyle;
 }
 
 /** A rendered message: `subject` and `html` are set for email. */
@@ -177,6 +180,10 @@ export function createTemplates(options: TemplatesOptions = {}): Templates {
     locales,
     defaultLocale,
     render(channel, message) {
+      if (message.style !== undefined) {
+        const own = renderStyled(message.style, channel, message);
+        if (own !== undefined) return own;
+      }
       const locale = resolveLocale(message.locale);
       const byChannel = catalog[locale] ?? {};
       // The outbox stands in for SMS, so it reads like one.
@@ -186,16 +193,55 @@ export function createTemplates(options: TemplatesOptions = {}): Templates {
         code: message.code,
         lifetime: formatLifetime(message.ttlSeconds, locale),
       };
-      const text = fill(own.text ?? sms.text ?? "", values);
+      // A tenant's brand without templates of its own leads the service's text.
+      const brand = message.style?.brandName ?? "";
+      const lead = brand === "" ? "" : `${brand}: `;
+      const text = lead + fill(own.text ?? sms.text ?? "", values);
       if (channel !== "email") return { text, locale };
       return {
         text,
-        subject: fill(own.subject ?? "{{code}}", values),
+        subject: lead + fill(own.subject ?? "{{code}}", values),
         html: fill(own.html ?? `<p>${escapeHtml(own.text ?? sms.text ?? "")}</p>`, values, true),
         locale,
       };
     },
   };
+}
+
+// A tenant template for the channel (the outbox reads as SMS) in the
+// requested locale, its language, or the tenant's default locale; a channel
+// without one falls back to the tenant's SMS text, as built-in ones do.
+function renderStyled(
+  style: MessageStyle,
+  channel: ChannelKind,
+  message: LocalizedCodeMessage,
+): RenderedMessage | undefined {
+  if (style.templates.size === 0) return undefined;
+  const tag = message.locale === undefined ? "" : normalizeLocale(message.locale);
+  const language = tag.split("-")[0] ?? "";
+  const own = channel === "outbox" ? "sms" : channel;
+  for (const locale of tag === "" ? [""] : [tag, language, ""]) {
+    const template =
+      style.templates.get(`${own}/${locale}`) ?? style.templates.get(`sms/${locale}`);
+    if (template === undefined) continue;
+    const shown = locale === "" ? (tag === "" ? "en" : tag) : locale;
+    const values = {
+      code: message.code,
+      lifetime: formatLifetime(message.ttlSeconds, shown),
+      brand: style.brandName,
+    };
+    const text = fill(template.text, values);
+    if (channel !== "email") return { text, locale: shown };
+    const subject =
+      template.subject === "" ? `{{code}} ${style.brandName}`.trim() : template.subject;
+    return {
+      text,
+      subject: fill(subject, values),
+      html: `<p>${escapeHtml(text).replace(/\n/g, "<br>")}</p>`,
+      locale: shown,
+    };
+  }
+  return undefined;
 }
 
 let english: Templates | undefined;

@@ -1,5 +1,5 @@
 import type { Dispatcher } from "../delivery/dispatcher.js";
-import type { TargetRules } from "../delivery/targets.js";
+import type { GeoReport, TargetRules } from "../delivery/targets.js";
 import type { LimitRefusal, RateLimit } from "../tenancy/limit-store.js";
 import type { ChallengeStore } from "./challenge-store.js";
 import type { OtpObserver } from "./challenge-types.js";
@@ -27,6 +27,8 @@ export interface ChallengeDeps {
   /** Verify calls per challenge, counted before the challenge is looked up. */
   verifyPerChallenge: RateLimit | "off";
   observer: OtpObserver | undefined;
+  /** The observer's `geoReported`, bound once; undefined without one. */
+  geoReport?: GeoReport | undefined;
 }
 
 /**

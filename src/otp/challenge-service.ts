@@ -100,5 +100,6 @@ function challengeDeps(options: ChallengeServiceOptions): ChallengeDeps {
     maxSends: options.maxSends,
     verifyPerChallenge: options.verifyPerChallenge ?? "off",
     observer: options.observer,
+    geoReport: options.observer?.geoReported?.bind(options.observer),
   };
 }

@@ -1,3 +1,4 @@
+import type { EffectiveSettings } from "../tenancy/effective-settings.js";
 import type { CallCharges } from "../tenancy/limit-store.js";
 import type { JsonValue } from "./binding-hash.js";
 import type { ChallengeRecord, DeliveryAttemptRecord, VerifyOutcome } from "./challenge-store.js";
@@ -14,6 +15,8 @@ export interface OtpObserver {
   generated(alphabet: string): void;
   verified(outcome: VerifyOutcome): void;
   rateLimited(limit: string): void;
+  /** A number a tenant's report-only geo permission would have refused (channel, country or ""). */
+  geoReported?(channel: string, country: string): void;
 }
 
 /** How long the caller waits, so that sends are cut short in time for the answer. */
@@ -26,6 +29,11 @@ export interface CallLimits {
    * no attempt, and answers `RATE_LIMITED` with the bucket's name.
    */
   charges?: CallCharges;
+  /**
+   * The caller's tenant settings (from the cached credential): defaults,
+   * channels, countries, brand and templates. Undefined: the service's.
+   */
+  settings?: EffectiveSettings;
 }
 
 /** What Generate and Resend return. */

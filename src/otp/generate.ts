@@ -21,7 +21,7 @@ export async function generateChallenge(
   limits: CallLimits,
 ): Promise<IssuedCode> {
   const { hasher } = deps;
-  const input = validateGenerate(raw, deps.rules);
+  const input = validateGenerate(raw, deps.rules, limits.settings, deps.geoReport);
   const nowMs = deps.now();
   const id =
     input.idempotencyKey === "" ? randomUUID() : hasher.idForIdempotencyKey(input.idempotencyKey);

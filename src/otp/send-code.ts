@@ -21,6 +21,7 @@ export async function deliverCode(
       code,
       ttlSeconds: record.ttlSeconds,
       ...(record.locale === undefined || record.locale === "" ? {} : { locale: record.locale }),
+      ...(limits.settings === undefined ? {} : { style: limits.settings }),
     },
     record.id,
     limits,

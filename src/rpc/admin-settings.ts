@@ -37,10 +37,7 @@ const tenantNotFound = () => new OtpError("TENANT_NOT_FOUND", "no tenant has thi
  * through the cached admin store (which tells every replica to reload the
  * tenant's keys, and so its settings) and audits which fields changed.
  */
-export function createSettingsHandlers(
-  admin: AdminStore,
-  audit: AuditRecorder,
-): SettingsHandlers {
+export function createSettingsHandlers(admin: AdminStore, audit: AuditRecorder): SettingsHandlers {
   return {
     async getTenantSettings(req, ctx) {
       const caller = ctx.values.get(callerKey);
@@ -145,8 +142,6 @@ export function settingsFromProto(p: ProtoSettings): TenantSettings {
       reportOnly: p.geo?.reportOnly ?? false,
     },
     limits: {
-      generatePerIp: p.limits?.generatePerIp ?? "",
-      verifyPerIp: p.limits?.verifyPerIp ?? "",
       publishablePerIp: p.limits?.publishablePerIp ?? "",
       tenantGenerate: p.limits?.tenantGenerate ?? "",
     },

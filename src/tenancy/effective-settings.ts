@@ -30,8 +30,6 @@ export interface EffectiveSettings {
   /** When true, a number outside `countries` is reported, not refused. */
   geoReportOnly: boolean;
   limits: {
-    generatePerIp: LimitOverride;
-    verifyPerIp: LimitOverride;
     publishablePerIp: LimitOverride;
     tenantGenerate: LimitOverride;
   };
@@ -80,8 +78,6 @@ function resolve(s: TenantSettings): EffectiveSettings {
     countries: new Map(s.geo.channels.map((c) => [c.channel, new Set(c.countries)])),
     geoReportOnly: s.geo.reportOnly,
     limits: {
-      generatePerIp: parseLimitOverride(s.limits.generatePerIp),
-      verifyPerIp: parseLimitOverride(s.limits.verifyPerIp),
       publishablePerIp: parseLimitOverride(s.limits.publishablePerIp),
       tenantGenerate: parseLimitOverride(s.limits.tenantGenerate),
     },

@@ -17,8 +17,6 @@ export interface TenantTemplate {
 
 /** Limits a tenant overrides, each `<count>/<window>`, "off", or "" for the service-wide value. */
 export interface TenantLimitTexts {
-  generatePerIp: string;
-  verifyPerIp: string;
   publishablePerIp: string;
   tenantGenerate: string;
 }
@@ -64,7 +62,7 @@ export function emptySettings(): TenantSettings {
     codeDefaults: { ttlSeconds: 0, maxAttempts: 0, codeLength: 0, alphabet: "" },
     allowedChannels: [],
     geo: { channels: [], reportOnly: false },
-    limits: { generatePerIp: "", verifyPerIp: "", publishablePerIp: "", tenantGenerate: "" },
+    limits: { publishablePerIp: "", tenantGenerate: "" },
     rateLimitBuckets: [],
   };
 }
@@ -80,12 +78,13 @@ export const settingsBounds = {
 } as const;
 
 const channel = z.enum(["telegram", "sms", "whatsapp", "email", "outbox"]);
-// No control characters, line breaks aside in template texts.
+// No control characters or bidirectional overrides; template texts may hold line breaks.
+const unprintable = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 const plain = (max: number) =>
   z
     .string()
     .max(max)
-    .regex(/^[^\p{Cc}\u202a-\u202e\u2066-\u2069]*$/u, "control characters are not allowed");
+    .refine((t) => !unprintable.test(t), "control characters are not allowed");
 const limitText = z.string().refine(
   (text) => {
     if (text === "") return true;
@@ -99,9 +98,12 @@ const limitText = z.string().refine(
   { message: 'must be "<count>/<window>" (such as 100/1m), "off", or empty' },
 );
 const optionalInt = (min: number, max: number) =>
-  z.number().int().refine((n) => n === 0 || (n >= min && n <= max), {
-    message: `must be 0 (the default) or ${min} to ${max}`,
-  });
+  z
+    .number()
+    .int()
+    .refine((n) => n === 0 || (n >= min && n <= max), {
+      message: `must be 0 (the default) or ${min} to ${max}`,
+    });
 
 const schema = z.object({
   brandName: plain(settingsBounds.brandNameMax),
@@ -114,7 +116,10 @@ const schema = z.object({
           .string()
           .min(1)
           .max(settingsBounds.templateTextMax)
-          .regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, "control characters are not allowed"),
+          .refine(
+            (t) => !unprintable.test(t.replace(/\n/g, "")),
+            "control characters are not allowed",
+          ),
         subject: plain(settingsBounds.templateSubjectMax),
       }),
     )
@@ -140,8 +145,6 @@ const schema = z.object({
     reportOnly: z.boolean(),
   }),
   limits: z.object({
-    generatePerIp: limitText,
-    verifyPerIp: limitText,
     publishablePerIp: limitText,
     tenantGenerate: limitText,
   }),
@@ -181,7 +184,10 @@ export function validateTenantSettings(input: TenantSettings): TenantSettings {
         countries: c.countries.map((code) => code.trim().toUpperCase()),
       })),
     },
-    templates: input.templates.map((t) => ({ ...t, locale: t.locale.replace(/_/g, "-").toLowerCase() })),
+    templates: input.templates.map((t) => ({
+      ...t,
+      locale: t.locale.replace(/_/g, "-").toLowerCase(),
+    })),
   };
   const parsed = schema.safeParse(normalised);
   if (!parsed.success) {
@@ -209,10 +215,19 @@ export function validateTenantSettings(input: TenantSettings): TenantSettings {
       throw invalid(`templates[${i}].subject`, "only email templates have a subject");
     }
   });
-  refuseDuplicates(settings.templates.map((t) => `${t.channel}/${t.locale}`), "templates");
+  refuseDuplicates(
+    settings.templates.map((t) => `${t.channel}/${t.locale}`),
+    "templates",
+  );
   refuseDuplicates(settings.allowedChannels, "allowed_channels");
-  refuseDuplicates(settings.geo.channels.map((c) => c.channel), "geo.channels");
-  refuseDuplicates(settings.rateLimitBuckets.map((b) => b.name), "rate_limit_buckets");
+  refuseDuplicates(
+    settings.geo.channels.map((c) => c.channel),
+    "geo.channels",
+  );
+  refuseDuplicates(
+    settings.rateLimitBuckets.map((b) => b.name),
+    "rate_limit_buckets",
+  );
   return settings;
 }
 
@@ -229,7 +244,8 @@ function pathOf(path: readonly PropertyKey[]): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;
-    else out += `${out === "" ? "" : "."}${String(part).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+    else
+      out += `${out === "" ? "" : "."}${String(part).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
   }
   return out;
 }

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file otp/v1/settings.proto.
  */
 export const file_otp_v1_settings: GenFile = /*@__PURE__*/
-  fileDesc("ChVvdHAvdjEvc2V0dGluZ3MucHJvdG8SBm90cC52MSKoAgoOVGVuYW50U2V0dGluZ3MSEgoKYnJhbmRfbmFtZRgBIAEoCRIqCgl0ZW1wbGF0ZXMYAiADKAsyFy5vdHAudjEuTWVzc2FnZVRlbXBsYXRlEisKDWNvZGVfZGVmYXVsdHMYAyABKAsyFC5vdHAudjEuQ29kZURlZmF1bHRzEikKEGFsbG93ZWRfY2hhbm5lbHMYBCADKA4yDy5vdHAudjEuQ2hhbm5lbBIjCgNnZW8YBSABKAsyFi5vdHAudjEuR2VvUGVybWlzc2lvbnMSJAoGbGltaXRzGAYgASgLMhQub3RwLnYxLlRlbmFudExpbWl0cxIzChJyYXRlX2xpbWl0X2J1Y2tldHMYByADKAsyFy5vdHAudjEuUmF0ZUxpbWl0QnVja2V0ImIKD01lc3NhZ2VUZW1wbGF0ZRIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSDgoGbG9jYWxlGAIgASgJEgwKBHRleHQYAyABKAkSDwoHc3ViamVjdBgEIAEoCSJyCgxDb2RlRGVmYXVsdHMSEwoLdHRsX3NlY29uZHMYASABKAUSFAoMbWF4X2F0dGVtcHRzGAIgASgFEhMKC2NvZGVfbGVuZ3RoGAMgASgFEiIKCGFscGhhYmV0GAQgASgOMhAub3RwLnYxLkFscGhhYmV0IlEKDkdlb1Blcm1pc3Npb25zEioKCGNoYW5uZWxzGAEgAygLMhgub3RwLnYxLkNoYW5uZWxDb3VudHJpZXMSEwoLcmVwb3J0X29ubHkYAiABKAgiRwoQQ2hhbm5lbENvdW50cmllcxIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSEQoJY291bnRyaWVzGAIgAygJInMKDFRlbmFudExpbWl0cxIXCg9nZW5lcmF0ZV9wZXJfaXAYASABKAkSFQoNdmVyaWZ5X3Blcl9pcBgCIAEoCRIaChJwdWJsaXNoYWJsZV9wZXJfaXAYAyABKAkSFwoPdGVuYW50X2dlbmVyYXRlGAQgASgJIi4KD1JhdGVMaW1pdEJ1Y2tldBIMCgRuYW1lGAEgASgJEg0KBWxpbWl0GAIgASgJIi0KGEdldFRlbmFudFNldHRpbmdzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiRQoZR2V0VGVuYW50U2V0dGluZ3NSZXNwb25zZRIoCghzZXR0aW5ncxgBIAEoCzIWLm90cC52MS5UZW5hbnRTZXR0aW5ncyKLAQobVXBkYXRlVGVuYW50U2V0dGluZ3NSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIoCghzZXR0aW5ncxgCIAEoCzIWLm90cC52MS5UZW5hbnRTZXR0aW5ncxIvCgt1cGRhdGVfbWFzaxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siSAocVXBkYXRlVGVuYW50U2V0dGluZ3NSZXNwb25zZRIoCghzZXR0aW5ncxgBIAEoCzIWLm90cC52MS5UZW5hbnRTZXR0aW5nc2IGcHJvdG8z", [file_google_protobuf_field_mask, file_otp_v1_channel, file_otp_v1_otp]);
+  fileDesc("ChVvdHAvdjEvc2V0dGluZ3MucHJvdG8SBm90cC52MSKoAgoOVGVuYW50U2V0dGluZ3MSEgoKYnJhbmRfbmFtZRgBIAEoCRIqCgl0ZW1wbGF0ZXMYAiADKAsyFy5vdHAudjEuTWVzc2FnZVRlbXBsYXRlEisKDWNvZGVfZGVmYXVsdHMYAyABKAsyFC5vdHAudjEuQ29kZURlZmF1bHRzEikKEGFsbG93ZWRfY2hhbm5lbHMYBCADKA4yDy5vdHAudjEuQ2hhbm5lbBIjCgNnZW8YBSABKAsyFi5vdHAudjEuR2VvUGVybWlzc2lvbnMSJAoGbGltaXRzGAYgASgLMhQub3RwLnYxLlRlbmFudExpbWl0cxIzChJyYXRlX2xpbWl0X2J1Y2tldHMYByADKAsyFy5vdHAudjEuUmF0ZUxpbWl0QnVja2V0ImIKD01lc3NhZ2VUZW1wbGF0ZRIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSDgoGbG9jYWxlGAIgASgJEgwKBHRleHQYAyABKAkSDwoHc3ViamVjdBgEIAEoCSJyCgxDb2RlRGVmYXVsdHMSEwoLdHRsX3NlY29uZHMYASABKAUSFAoMbWF4X2F0dGVtcHRzGAIgASgFEhMKC2NvZGVfbGVuZ3RoGAMgASgFEiIKCGFscGhhYmV0GAQgASgOMhAub3RwLnYxLkFscGhhYmV0IlEKDkdlb1Blcm1pc3Npb25zEioKCGNoYW5uZWxzGAEgAygLMhgub3RwLnYxLkNoYW5uZWxDb3VudHJpZXMSEwoLcmVwb3J0X29ubHkYAiABKAgiRwoQQ2hhbm5lbENvdW50cmllcxIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSEQoJY291bnRyaWVzGAIgAygJIkMKDFRlbmFudExpbWl0cxIaChJwdWJsaXNoYWJsZV9wZXJfaXAYASABKAkSFwoPdGVuYW50X2dlbmVyYXRlGAIgASgJIi4KD1JhdGVMaW1pdEJ1Y2tldBIMCgRuYW1lGAEgASgJEg0KBWxpbWl0GAIgASgJIi0KGEdldFRlbmFudFNldHRpbmdzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiRQoZR2V0VGVuYW50U2V0dGluZ3NSZXNwb25zZRIoCghzZXR0aW5ncxgBIAEoCzIWLm90cC52MS5UZW5hbnRTZXR0aW5ncyKLAQobVXBkYXRlVGVuYW50U2V0dGluZ3NSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIoCghzZXR0aW5ncxgCIAEoCzIWLm90cC52MS5UZW5hbnRTZXR0aW5ncxIvCgt1cGRhdGVfbWFzaxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siSAocVXBkYXRlVGVuYW50U2V0dGluZ3NSZXNwb25zZRIoCghzZXR0aW5ncxgBIAEoCzIWLm90cC52MS5UZW5hbnRTZXR0aW5nc2IGcHJvdG8z", [file_google_protobuf_field_mask, file_otp_v1_channel, file_otp_v1_otp]);
 
 /**
  * TenantSettings is what a tenant configures for itself; every field left empty falls back to the service-wide default.
@@ -228,30 +228,16 @@ export const ChannelCountriesSchema: GenMessage<ChannelCountries> = /*@__PURE__*
  */
 export type TenantLimits = Message<"otp.v1.TenantLimits"> & {
   /**
-   * Generate and Resend calls per caller IP, for anonymous callers (RATE_LIMIT_GENERATE_PER_IP).
+   * Generate and Verify calls per caller IP made with this tenant's publishable keys (RATE_LIMIT_PUBLISHABLE_PER_IP).
    *
-   * @generated from field: string generate_per_ip = 1;
-   */
-  generatePerIp: string;
-
-  /**
-   * Verify calls per caller IP, for anonymous callers (RATE_LIMIT_VERIFY_PER_IP).
-   *
-   * @generated from field: string verify_per_ip = 2;
-   */
-  verifyPerIp: string;
-
-  /**
-   * Generate and Verify calls per caller IP with a publishable key (RATE_LIMIT_PUBLISHABLE_PER_IP).
-   *
-   * @generated from field: string publishable_per_ip = 3;
+   * @generated from field: string publishable_per_ip = 1;
    */
   publishablePerIp: string;
 
   /**
    * Generate and Resend calls for the whole tenant (TENANT_QUOTA_GENERATE).
    *
-   * @generated from field: string tenant_generate = 4;
+   * @generated from field: string tenant_generate = 2;
    */
   tenantGenerate: string;
 };
