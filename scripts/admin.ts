@@ -5,10 +5,14 @@
 //   npm run admin -- keys create ten_123 --kind publishable --scopes generate,verify --origins https://shop.example.com
 //   npm run admin -- keys create ten_123 --scopes generate,verify --expires 30d
 //   npm run admin -- tenants suspend ten_123 --reason "unpaid" | tenants resume ten_123
+//   npm run admin -- settings set ten_123 settings.json --fields brand_name,templates
 //   npm run admin -- audit list --tenant ten_123 --action key. | audit export --since 2026-11-01 > audit.jsonl
+
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   type DescMessage,
+  fromJsonString,
   type MessageInitShape,
   type MessageShape,
   toJson,
@@ -38,6 +42,11 @@ import {
   type AuditFilterSchema,
   ListAuditEventsResponseSchema,
 } from "../gen/otp/v1/audit_pb.js";
+import {
+  GetTenantSettingsResponseSchema,
+  TenantSettingsSchema,
+  UpdateTenantSettingsResponseSchema,
+} from "../gen/otp/v1/settings_pb.js";
 
 const usage = `usage: npm run admin -- <command>
   tenants create <name>
@@ -52,6 +61,9 @@ const usage = `usage: npm run admin -- <command>
   keys revoke <key-id>
   keys delete <key-id>
   usage <tenant-id> [--days <1-31>]
+  settings get <tenant-id>
+  settings set <tenant-id> <file.json | -> [--fields brand_name,templates,...]
+              (TenantSettings as proto JSON; without --fields, every field the file sets; --fields '*' replaces all)
   audit list   [filters] [--page-size <1-500>] [--page-token <token>]
   audit export [filters]     JSON lines on stdout, oldest first
   audit watch  [filters]     JSON lines on stdout as events happen
@@ -90,6 +102,7 @@ const options = {
   until: { type: "string" },
   "page-size": { type: "string", default: "0" },
   "page-token": { type: "string", default: "" },
+  fields: { type: "string", default: "" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options }>>["values"];
@@ -218,6 +231,22 @@ async function audit(admin: Admin, command: string, values: Values) {
   }
 }
 
+async function settings(admin: Admin, command: string, args: string[], values: Values) {
+  const [tenantId, file] = args;
+  if (tenantId === undefined) fail(usage);
+  if (command === "get") {
+    return print(GetTenantSettingsResponseSchema, await admin.getTenantSettings({ tenantId }));
+  }
+  if (command !== "set" || file === undefined) fail(usage);
+  const text = readFileSync(file === "-" ? 0 : file, "utf8");
+  const updated = await admin.updateTenantSettings({
+    tenantId,
+    settings: fromJsonString(TenantSettingsSchema, text),
+    updateMask: { paths: list(values.fields) },
+  });
+  return print(UpdateTenantSettingsResponseSchema, updated);
+}
+
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options });
   const token = process.env.ADMIN_TOKEN;
@@ -243,6 +272,8 @@ async function main(): Promise<void> {
       return keys(admin, command, rest[0], values);
     case "audit":
       return audit(admin, command, values);
+    case "settings":
+      return settings(admin, command, rest, values);
     case "usage":
       return print(
         GetUsageResponseSchema,

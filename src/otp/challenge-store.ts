@@ -114,6 +114,13 @@ export type ReplaceCodeResult =
 /** Input to {@link Store.createChallenge}. */
 export interface CreateChallengeInput {
   record: ChallengeRecord;
+  /**
+   * Keyed hashes of the challenge's recipients (tenant, channel and
+   * recipient; see otp/recipient-index.ts) to point at this challenge until
+   * its code expires, set in the same step as the create where the store can
+   * (a single Redis, memory), so Verify can name a recipient instead of an id.
+   */
+  recipientIndex?: string[];
   /** Limits and usage counted in the same step, before the challenge is stored. */
   charges?: CallCharges;
 }
@@ -133,6 +140,11 @@ export interface ChallengeStore {
    */
   createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult>;
   getChallenge(id: string, nowMs: number): Promise<ChallengeRecord | undefined>;
+  /**
+   * The id of the latest challenge created for a recipient index key (see
+   * {@link CreateChallengeInput.recipientIndex}) while its code lives; undefined otherwise.
+   */
+  findByRecipient(indexKey: string, nowMs: number): Promise<string | undefined>;
   /**
    * Counts an attempt and checks the code, in that order and as one step, so
    * that no number of concurrent calls gets more than `maxAttempts` guesses or

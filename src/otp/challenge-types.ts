@@ -1,3 +1,4 @@
+import type { ChannelKind } from "../core/channel-kind.js";
 import type { EffectiveSettings } from "../tenancy/effective-settings.js";
 import type { CallCharges } from "../tenancy/limit-store.js";
 import type { JsonValue } from "./binding-hash.js";
@@ -48,15 +49,24 @@ export interface IssuedCode {
   resendAvailableAtMs: number;
 }
 
-/** What Verify is given: the challenge's id, the code presented and the binding presented with it. */
+/**
+ * What Verify is given: the challenge's id, or instead the recipient and
+ * channel the code went to (the latest challenge sent there); the code
+ * presented and the binding presented with it.
+ */
 export interface VerifyInput {
   id: string;
+  /** With `channel`, in place of `id`; "" when the id is given. */
+  recipient?: string;
+  channel?: ChannelKind | "invalid" | undefined;
   code: string;
   binding: { [key: string]: JsonValue } | undefined;
 }
 
 /** What Verify returns. */
 export interface VerifyResult {
+  /** The challenge verified against (found by recipient when no id was given). */
+  id: string;
   outcome: VerifyOutcome;
   /** The canonical hash of the binding presented, for signed results. */
   bindingHash: string;

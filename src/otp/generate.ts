@@ -6,6 +6,7 @@ import type { CallLimits, IssuedCode } from "./challenge-types.js";
 import { issuedCode } from "./challenge-view.js";
 import type { CodeHasher } from "./code-hasher.js";
 import { otpErrors } from "./errors.js";
+import { recipientIndexKey } from "./recipient-index.js";
 import { newCode, replaceCode } from "./replace-code.js";
 import { sendOrFail } from "./send-code.js";
 import { type GenerateInput, type ValidGenerateInput, validateGenerate } from "./validate.js";
@@ -27,9 +28,18 @@ export async function generateChallenge(
     input.idempotencyKey === "" ? randomUUID() : hasher.idForIdempotencyKey(input.idempotencyKey);
   const { code, codeHmac } = newCode(hasher, { id, ...input });
   const record = firstRecord(deps, input, id, codeHmac, nowMs);
-  const created = await deps.store.createChallenge(
-    limits.charges === undefined ? { record } : { record, charges: limits.charges },
-  );
+  const created = await deps.store.createChallenge({
+    record,
+    ...(limits.charges === undefined ? {} : { charges: limits.charges }),
+    // Verify may name a recipient instead of the id: the latest challenge sent to it.
+    ...(record.targets.length === 0
+      ? {}
+      : {
+          recipientIndex: record.targets.map((t) =>
+            recipientIndexKey(hasher, t.channel, t.recipient),
+          ),
+        }),
+  });
   if (created.kind === "refused") throw rateLimitedBy(deps, created.refusal);
   if (created.kind === "conflict") throw otpErrors.idempotencyKeyConflict();
   if (created.kind === "replay") {

@@ -1,3 +1,5 @@
+import { deliveryErrors } from "../delivery/errors.js";
+import { checkRecipient, openRecipientPolicy } from "../delivery/recipients.js";
 import type { CallCharges, LimitCharge } from "../tenancy/limit-store.js";
 import { type AlphabetName, normalizeCode } from "./alphabets.js";
 import { bindingHash } from "./binding-hash.js";
@@ -6,6 +8,7 @@ import { challengeStatus } from "./challenge-transitions.js";
 import type { CallLimits, VerifyInput, VerifyResult } from "./challenge-types.js";
 import type { CodeHasher } from "./code-hasher.js";
 import { otpErrors } from "./errors.js";
+import { recipientIndexKey } from "./recipient-index.js";
 import { validateCode, validateId } from "./validate.js";
 
 const alphabetNames: readonly AlphabetName[] = ["numeric", "alphanumeric", "words"];
@@ -20,8 +23,8 @@ export async function verifyChallenge(
   input: VerifyInput,
   limits: CallLimits,
 ): Promise<VerifyResult> {
-  const id = validateId(input.id);
   const code = validateCode(input.code);
+  const id = await challengeIdOf(deps, input);
   const charges = verifyCharges(deps, id, limits);
   const presentedBinding = bindingHash(input.binding);
   const result = await deps.store.verify(id, {
@@ -36,12 +39,36 @@ export async function verifyChallenge(
   if (result === undefined) throw otpErrors.notFound();
   deps.observer?.verified(result.outcome);
   return {
+    id,
     outcome: result.outcome,
     bindingHash: presentedBinding,
     attemptsRemaining: Math.max(0, result.record.maxAttempts - result.record.attempts),
     status: challengeStatus(result.record, deps.now()),
     verifiedAtMs: result.record.verifiedAtMs,
   };
+}
+
+/**
+ * The challenge a Verify is about: its id, or the latest challenge sent to
+ * the recipient named instead (one read of the recipient index before the
+ * verify step). A recipient with no live challenge gets an id derived from
+ * its index key, which no challenge has: the verify step then charges the
+ * call's limits (and that id's per-challenge limit) and answers `not_found`
+ * exactly as for an unknown id, so probing recipients costs what probing ids does.
+ */
+async function challengeIdOf(deps: ChallengeDeps, input: VerifyInput): Promise<string> {
+  const recipient = input.recipient ?? "";
+  if (recipient === "") {
+    if (input.channel !== undefined) throw otpErrors.verifySubjectInvalid();
+    return validateId(input.id);
+  }
+  if (input.id !== "" || input.channel === undefined) throw otpErrors.verifySubjectInvalid();
+  if (input.channel === "invalid") throw deliveryErrors.channelInvalid("channel");
+  const checked = checkRecipient(input.channel, recipient, openRecipientPolicy);
+  if (!checked.ok) throw deliveryErrors.recipientInvalid("recipient", input.channel);
+  const key = recipientIndexKey(deps.hasher, input.channel, checked.recipient);
+  const found = await deps.store.findByRecipient(key, deps.now());
+  return found ?? deps.hasher.idForIdempotencyKey(`\0recipient-index-miss\0${key}`);
 }
 
 // The call's charges plus the per-challenge limit. Charged in the verify step

@@ -1,4 +1,5 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Channel } from "../../gen/otp/v1/channel_pb.js";
 import { Alphabet, type OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
 import { canonicalJson } from "../otp/binding-hash.js";
@@ -81,13 +82,22 @@ function challengeHandlers(
 
     async verify(req, ctx) {
       const result = await service.verify(
-        { id: req.id, code: req.code, binding: req.binding },
+        req.recipient === "" && req.channel === Channel.UNSPECIFIED
+          ? { id: req.id, code: req.code, binding: req.binding }
+          : {
+              id: req.id,
+              recipient: req.recipient,
+              channel:
+                req.channel === Channel.UNSPECIFIED ? undefined : channelFromProto(req.channel),
+              code: req.code,
+              binding: req.binding,
+            },
         withCharges(ctx, {}),
       );
       const token =
         req.issueToken && result.outcome === "verified"
           ? await signer.sign({
-              subject: req.id.toLowerCase(),
+              subject: result.id,
               kind: "challenge",
               tenantId: tenantOf(ctx),
               // Verified, so the binding presented is the challenge's (none and {} alike hash to "").
@@ -104,6 +114,7 @@ function challengeHandlers(
         status: statusToProto(result.status),
         verifiedAt: optionalTimestamp(result.verifiedAtMs),
         token,
+        id: result.id,
       };
     },
 

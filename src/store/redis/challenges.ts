@@ -18,16 +18,22 @@ export function createRedisChallenges(ctx: RedisContext) {
   const { topology, keyPrefix, codec, run } = ctx;
   const charged = createCharger(ctx);
   const challengeKey = (id: string) => keyOf(keyPrefix, id);
+  // Placed by its own key: in a Cluster, another slot than the challenge's.
+  const indexKey = (digest: string) => `${keyPrefix}ridx:${digest}`;
   const onChallenge = (id: string, script: ScriptName, args: string[]) =>
     run(topology.forChallenge(id), script, challengeKey(id), args);
   const store: ChallengeStore = {
     async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
       const { record } = input;
-      const reply = await charged(record.id, "otpCreate", input.charges, [
-        record.idempotencyFingerprint,
-        String(record.retainUntilMs),
-        ...toFields(record, codec),
-      ]);
+      const reply = await charged(
+        record.id,
+        "otpCreate",
+        input.charges,
+        [record.idempotencyFingerprint, String(record.retainUntilMs), ...toFields(record, codec)],
+        input.recipientIndex === undefined
+          ? undefined
+          : { keys: input.recipientIndex.map(indexKey), untilMs: record.expiresAtMs },
+      );
       if (!Array.isArray(reply)) return { kind: "refused", refusal: reply };
       switch (reply[0]) {
         case "created":
@@ -48,6 +54,14 @@ export function createRedisChallenges(ctx: RedisContext) {
       if (Object.keys(fields).length === 0) return undefined;
       const record = recordFrom(id, fields, codec);
       return nowMs >= record.retainUntilMs ? undefined : record;
+    },
+    async findByRecipient(digest: string) {
+      const key = indexKey(digest);
+      try {
+        return (await topology.forKey(key).get(key)) ?? undefined;
+      } catch (err) {
+        throw unavailable(err);
+      }
     },
     async verify(id: string, input: VerifyInput) {
       const reply = await charged(id, "otpVerify", input.charges, [
