@@ -117,7 +117,7 @@ export interface CreateChallengeInput {
   /**
    * Keyed hashes of the challenge's recipients (tenant, channel and
    * recipient; see otp/recipient-index.ts) to point at this challenge until
-   * its code expires, set in the same step as the create where the store can
+   * it is forgotten (its retention), set in the same step as the create where the store can
    * (a single Redis, memory), so Verify can name a recipient instead of an id.
    */
   recipientIndex?: string[];
@@ -142,7 +142,7 @@ export interface ChallengeStore {
   getChallenge(id: string, nowMs: number): Promise<ChallengeRecord | undefined>;
   /**
    * The id of the latest challenge created for a recipient index key (see
-   * {@link CreateChallengeInput.recipientIndex}) while its code lives; undefined otherwise.
+   * {@link CreateChallengeInput.recipientIndex}) while the challenge is kept (its retention); undefined otherwise.
    */
   findByRecipient(indexKey: string, nowMs: number): Promise<string | undefined>;
   /**

@@ -51,7 +51,7 @@ export function createMemoryChallenges(state: MemoryState): ChallengeStore {
       }
       challenges.set(record.id, copy(record));
       for (const key of input.recipientIndex ?? []) {
-        state.recipientIndex.set(key, { id: record.id, untilMs: record.expiresAtMs });
+        state.recipientIndex.set(key, { id: record.id, untilMs: record.retainUntilMs });
       }
       return { kind: "created" };
     },

@@ -32,7 +32,7 @@ export function createRedisChallenges(ctx: RedisContext) {
         [record.idempotencyFingerprint, String(record.retainUntilMs), ...toFields(record, codec)],
         input.recipientIndex === undefined
           ? undefined
-          : { keys: input.recipientIndex.map(indexKey), untilMs: record.expiresAtMs },
+          : { keys: input.recipientIndex.map(indexKey), untilMs: record.retainUntilMs },
       );
       if (!Array.isArray(reply)) return { kind: "refused", refusal: reply };
       switch (reply[0]) {

@@ -1,6 +1,6 @@
 -- Follows charges.lua. KEYS[1] challenge, the last R keys recipient index
 -- keys. ARGV[A+1] idempotency fingerprint, ARGV[A+2] expire-at ms, ARGV[A+3]
--- R, ARGV[A+4] when the index entries expire (ms), ARGV[A+5] the challenge
+-- R, ARGV[A+4] when the index entries expire (ms, the retention), ARGV[A+5] the challenge
 -- id, ARGV[A+6..] field, value pairs. Returns {"created"}, {"conflict"} or
 -- {"replay", field, value, ...}. Only a created challenge moves the index.
 local challenge = KEYS[1]
