@@ -103,7 +103,7 @@ export const limitVariables = {
     "Calls made with a publishable key, per caller IP, in place of the two per-IP limits above: `Generate` (`generate_ip_publishable`) and `Verify` (`verify_ip_publishable`) each.",
   ),
   TENANT_QUOTA_GENERATE: limit(
-    "600/1m",
+    "3000/1m",
     "`Generate` and `Resend` calls per tenant, from any address (`tenant_generate`).",
   ),
   TENANT_QUOTA_SENDS_PER_CHANNEL: limit(
