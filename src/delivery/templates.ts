@@ -3,13 +3,14 @@ import {
   checkCatalog,
   type MessageTemplate,
   normalizeLocale,
-  placeholderPattern,
   type TemplateCatalog,
 } from "../config/index.js";
 import type { ChannelKind } from "../core/channel-kind.js";
 import type { MessageStyle } from "./channel.js";
+import { escapeHtml, fill, formatLifetime, renderStyled } from "./tenant-templates.js";
 
 export type { MessageTemplate, TemplateCatalog };
+export { formatLifetime };
 
 /** What a code message needs to say. */
 export interface CodeMessage {
@@ -133,8 +134,6 @@ export const builtInTemplates = {
   { sms: MessageTemplate } & Partial<Record<ChannelKind, Partial<MessageTemplate>>>
 >;
 
-const placeholder = placeholderPattern;
-
 /** Options for {@link createTemplates}. */
 export interface TemplatesOptions {
   /** Replaces built-in templates field by field; read from TEMPLATES_FILE by `loadTemplateOverrides` in `config/`. */
@@ -208,42 +207,6 @@ export function createTemplates(options: TemplatesOptions = {}): Templates {
   };
 }
 
-// A tenant template for the channel (the outbox reads as SMS) in the
-// requested locale, its language, or the tenant's default locale; a channel
-// without one falls back to the tenant's SMS text, as built-in ones do.
-function renderStyled(
-  style: MessageStyle,
-  channel: ChannelKind,
-  message: LocalizedCodeMessage,
-): RenderedMessage | undefined {
-  if (style.templates.size === 0) return undefined;
-  const tag = message.locale === undefined ? "" : normalizeLocale(message.locale);
-  const language = tag.split("-")[0] ?? "";
-  const own = channel === "outbox" ? "sms" : channel;
-  for (const locale of tag === "" ? [""] : [tag, language, ""]) {
-    const template =
-      style.templates.get(`${own}/${locale}`) ?? style.templates.get(`sms/${locale}`);
-    if (template === undefined) continue;
-    const shown = locale === "" ? (tag === "" ? "en" : tag) : locale;
-    const values = {
-      code: message.code,
-      lifetime: formatLifetime(message.ttlSeconds, shown),
-      brand: style.brandName,
-    };
-    const text = fill(template.text, values);
-    if (channel !== "email") return { text, locale: shown };
-    const subject =
-      template.subject === "" ? `{{code}} ${style.brandName}`.trim() : template.subject;
-    return {
-      text,
-      subject: fill(subject, values),
-      html: `<p>${escapeHtml(text).replace(/\n/g, "<br>")}</p>`,
-      locale: shown,
-    };
-  }
-  return undefined;
-}
-
 let english: Templates | undefined;
 
 /**
@@ -259,29 +222,6 @@ export function renderCodeText(message: CodeMessage): string {
   return english.render("sms", { ...message, locale: "en" }).text;
 }
 
-/**
- * Says how long a code lives, in whole hours, minutes or seconds, in the
- * given locale.
- *
- * @example
- * formatLifetime(300, "de"); // "5 Minuten"
- */
-export function formatLifetime(seconds: number, locale: string): string {
-  const [amount, unit] =
-    seconds > 0 && seconds % 3600 === 0
-      ? [seconds / 3600, "hour"]
-      : seconds > 0 && seconds % 60 === 0
-        ? [seconds / 60, "minute"]
-        : [seconds, "second"];
-  try {
-    return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "long" }).format(
-      amount,
-    );
-  } catch {
-    return `${amount} ${unit}${amount === 1 ? "" : "s"}`;
-  }
-}
-
 function mergeCatalogs(base: TemplateCatalog, overrides: TemplateCatalog): TemplateCatalog {
   const merged: TemplateCatalog = {};
   for (const locale of new Set([...Object.keys(base), ...Object.keys(overrides)])) {
@@ -295,20 +235,4 @@ function mergeCatalogs(base: TemplateCatalog, overrides: TemplateCatalog): Templ
     merged[tag] = out;
   }
   return merged;
-}
-
-function fill(template: string, values: Record<string, string>, asHtml = false): string {
-  return template.replace(placeholder, (_, name: string) => {
-    const value = values[name] ?? "";
-    return asHtml ? escapeHtml(value) : value;
-  });
-}
-
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
 }

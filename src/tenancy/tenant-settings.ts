@@ -207,7 +207,7 @@ export function validateTenantSettings(input: TenantSettings): TenantSettings {
       }
       if (field === "text" && !names.includes("code")) {
         throw new OtpError("TEMPLATE_CODE_MISSING", "a template must contain {{code}}", {
-          field: `templates[${i}].text`,
+          field: `settings.templates[${i}].text`,
         });
       }
     }

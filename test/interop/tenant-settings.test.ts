@@ -236,7 +236,7 @@ describe("tenant settings", () => {
       [
         Code.InvalidArgument,
         "TEMPLATE_CODE_MISSING",
-        expect.objectContaining({ field: "templates[0].text" }),
+        expect.objectContaining({ field: "settings.templates[0].text" }),
       ],
     );
     expect((await update({ limits: { tenantGenerate: "lots" } }))[1]).toBe(
