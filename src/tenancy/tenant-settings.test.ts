@@ -36,7 +36,7 @@ describe("tenant settings", () => {
     [
       { templates: [{ channel: "sms", locale: "", text: "hi", subject: "" }] },
       "TEMPLATE_CODE_MISSING",
-      "templates[0].text",
+      "settings.templates[0].text",
     ],
     [
       { templates: [{ channel: "sms", locale: "", text: "{{code}} {{name}}", subject: "" }] },
