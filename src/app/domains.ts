@@ -25,6 +25,19 @@ export async function buildDomains(
   const { config, store, hasher, metrics, now } = app;
   const { dispatcher, targetRules, providers } = delivery;
   const d = config.delivery;
+  // A metric per number, and an audit entry at most once a minute per tenant, channel and country.
+  const geoReported = (channel: string, country: string) => {
+    metrics.geoReported(channel, country);
+    const tenantId = currentTenant() ?? "";
+    options.audit.recordSecurityEvent({
+      actor: { kind: "system", id: "geo-permissions" },
+      tenantId,
+      action: "geo.report_only",
+      target: `${tenantId}/${channel}/${country || "unknown"}`,
+      outcome: "success",
+      details: { channel, country },
+    });
+  };
   const challenges = createChallengeService({
     store,
     hasher,
@@ -38,19 +51,7 @@ export async function buildDomains(
       generated: (alphabet) => metrics.challengeGenerated(alphabet),
       verified: (outcome) => metrics.verification(outcome),
       rateLimited: (limit) => metrics.rateLimited(limit),
-      // A metric per number, and an audit entry at most once a minute per tenant, channel and country.
-      geoReported: (channel, country) => {
-        metrics.geoReported(channel, country);
-        const tenantId = currentTenant() ?? "";
-        options.audit.recordSecurityEvent({
-          actor: { kind: "system", id: "geo-permissions" },
-          tenantId,
-          action: "geo.report_only",
-          target: `${tenantId}/${channel}/${country || "unknown"}`,
-          outcome: "success",
-          details: { channel, country },
-        });
-      },
+      geoReported,
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
   });
@@ -65,6 +66,7 @@ export async function buildDomains(
     watchMaxMs: d.watchMaxSeconds * 1000,
     shutdown: options.shutdown,
     onRateLimited: (limit) => metrics.rateLimited(limit),
+    onGeoReport: geoReported,
     now,
   });
 

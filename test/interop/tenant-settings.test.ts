@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AdminService, ApiKeyKind, Scope } from "../../gen/otp/v1/admin_pb.js";
 import { Channel } from "../../gen/otp/v1/channel_pb.js";
+import { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
 import { OtpService, VerifyResult } from "../../gen/otp/v1/otp_pb.js";
 import type { TenantSettings, TenantSettingsSchema } from "../../gen/otp/v1/settings_pb.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
@@ -48,6 +49,8 @@ beforeAll(async () => {
     ...providerEnv(fakes),
     REDIS_URL: redis.url,
     LOG_LEVEL: "warn",
+    // One process per replica, so /metrics answers for the process that served the calls.
+    WORKERS: "1",
   };
   [replicaA, replicaB] = await Promise.all([spawnServer(env), spawnServer(env)]);
 }, 60_000);
@@ -69,7 +72,7 @@ async function tenant(
   const created = await admin.createApiKey({
     tenantId: id,
     kind,
-    scopes: [Scope.GENERATE, Scope.VERIFY],
+    scopes: [Scope.GENERATE, Scope.VERIFY, Scope.SEND],
   });
   const publishable = await admin.createApiKey({
     tenantId: id,
@@ -147,6 +150,29 @@ describe("tenant settings", () => {
       Code.InvalidArgument,
       "TTL_INVALID",
       expect.anything(),
+    ]);
+  });
+
+  it("applies the same channels and templates to DeliveryService.Send", async () => {
+    const t = await tenant({
+      allowedChannels: [Channel.TELEGRAM],
+      templates: [{ channel: Channel.TELEGRAM, text: "Hooli code {{code}}" }],
+    });
+    const delivery = createClient(DeliveryService, transport(replicaA.url, [bearer(t.key)]));
+    const chat = newChat();
+    await delivery.send({
+      channel: Channel.TELEGRAM,
+      recipient: chat,
+      content: { case: "otp", value: { code: "7311", ttlSeconds: 60 } },
+    });
+    expect(lastTelegramText(chat)).toBe("Hooli code 7311");
+    const email = { channel: Channel.EMAIL, recipient: "a@example.com" };
+    expect(
+      await refusal(delivery.send({ ...email, content: { case: "text", value: "hello" } })),
+    ).toEqual([
+      Code.PermissionDenied,
+      "CHANNEL_NOT_ALLOWED",
+      expect.objectContaining({ channel: "email" }),
     ]);
   });
 
