@@ -5,6 +5,7 @@ import type { RunningServer } from "../../src/app.js";
 import { startServer } from "../../src/app.js";
 import { loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/telemetry/logger.js";
+import { startTelegramFake } from "../fakes/telegram-fake.js";
 import { callJson } from "../support/connect-json.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { productionEnv, testAdminToken } from "../support/secrets.js";
@@ -84,12 +85,15 @@ afterAll(async () => {
  * calls made with a secret API key) whose Redis traffic goes through
  * counting proxies; `layout` names the Redis environment over the proxies.
  */
-async function startCounted(layout: (urls: string[]) => Record<string, string>) {
+async function startCounted(
+  layout: (urls: string[]) => Record<string, string>,
+  extraEnv: Record<string, string> = {},
+) {
   const counter: RoundCounter = { rounds: 0, heard: true };
   const proxies = await Promise.all([startProxy(first, counter), startProxy(second, counter)]);
   const env = { ...productionEnv(), PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_SECONDS: "1" };
   const server: RunningServer = await startServer(
-    loadConfig({ ...env, ...layout(proxies.map((p) => p.url)) }),
+    loadConfig({ ...env, ...extraEnv, ...layout(proxies.map((p) => p.url)) }),
     // Not the leader: no background polling shares the proxies with the calls.
     { logger: createLogger("silent"), leader: false },
   );
@@ -131,6 +135,8 @@ async function startCounted(layout: (urls: string[]) => Record<string, string>) 
   await call("otp.v1.OtpService/Verify", { id, code: wrong });
 
   return {
+    call,
+    roundsOf,
     generateRounds: () => roundsOf(generate),
     verifyRounds: () => roundsOf(() => call("otp.v1.OtpService/Verify", { id, code: wrong })),
     async close() {
@@ -171,6 +177,37 @@ describe("sequential Redis round trips per call, production with an API key and 
       expect(await service.verifyRounds()).toBeLessThanOrEqual(2);
     } finally {
       await service.close();
+    }
+  });
+
+  it("is two for Verify by recipient (the index, then the verify step), one by id, on a single Redis", async () => {
+    const telegram = await startTelegramFake();
+    const service = await startCounted(([url]) => ({ REDIS_URL: url as string }), {
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TELEGRAM_UPDATES: "off",
+    });
+    try {
+      const target = { channel: "CHANNEL_TELEGRAM", recipient: "4242" };
+      const issued = await service.call("otp.v1.OtpService/Generate", {
+        maxAttempts: 60,
+        deliveryTargets: [target],
+      });
+      expect(issued.status).toBe(200);
+      const sent = String(telegram.callsTo("sendMessage").at(-1)?.body.text ?? "");
+      const code = /\b(\d{6})\b/.exec(sent)?.[1] ?? "";
+      const wrong = [...code].map((c) => (c === "0" ? "1" : "0")).join("");
+      const byRecipient = () =>
+        service.call("otp.v1.OtpService/Verify", { ...target, code: wrong });
+      expect(await service.roundsOf(byRecipient)).toBe(2);
+      expect(
+        await service.roundsOf(() =>
+          service.call("otp.v1.OtpService/Verify", { id: issued.body.id, code: wrong }),
+        ),
+      ).toBe(1);
+    } finally {
+      await service.close();
+      await telegram.close();
     }
   });
 });
