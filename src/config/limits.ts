@@ -84,11 +84,11 @@ const limit = (fallback: string, description: string) =>
 export const limitVariables = {
   RATE_LIMIT_GENERATE_PER_IP: limit(
     "10/1m",
-    "`Generate` and `Resend` calls per caller IP and tenant (bucket `generate_ip`).",
+    "`Generate` and `Resend` calls per caller IP and tenant (bucket `generate_ip`), for anonymous development callers; secret keys have no per-IP limit and publishable keys have their own.",
   ),
   RATE_LIMIT_VERIFY_PER_IP: limit(
     "60/1m",
-    "`Verify` calls per caller IP and tenant (`verify_ip`).",
+    "`Verify` calls per caller IP and tenant (`verify_ip`), for anonymous development callers, as above.",
   ),
   RATE_LIMIT_VERIFY_PER_CHALLENGE: limit(
     "20/1m",
@@ -100,11 +100,11 @@ export const limitVariables = {
   ),
   RATE_LIMIT_PUBLISHABLE_PER_IP: limit(
     "5/1m",
-    "Calls made with a publishable key, per caller IP, in place of the two per-IP limits above: `Generate` (`generate_ip_publishable`) and `Verify` (`verify_ip_publishable`) each.",
+    "Calls made with a publishable key, per caller IP, in place of the two per-IP limits above: `Generate` (`generate_ip_publishable`) and `Verify` (`verify_ip_publishable`) each; a tenant's settings may set its own.",
   ),
   TENANT_QUOTA_GENERATE: limit(
     "3000/1m",
-    "`Generate` and `Resend` calls per tenant, from any address (`tenant_generate`).",
+    "`Generate` and `Resend` calls per tenant, from any address (`tenant_generate`); a tenant's settings may set its own.",
   ),
   TENANT_QUOTA_SENDS_PER_CHANNEL: limit(
     "10000/24h",
