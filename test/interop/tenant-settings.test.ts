@@ -339,6 +339,10 @@ describe("verify by recipient", () => {
       code,
     });
     expect([verified.result, verified.id]).toEqual([VerifyResult.VERIFIED, latest.id]);
+    const browser = otpOn(replicaA, t.publishable, "https://shop.example.com");
+    expect(
+      await refusal(browser.verify({ recipient: chat, channel: Channel.TELEGRAM, code })),
+    ).toEqual([Code.PermissionDenied, "PERMISSION_DENIED", { need: "challenge id" }]);
     expect(await refusal(otpOn(replicaB, t.key).verify({ recipient: chat, code }))).toEqual([
       Code.InvalidArgument,
       "VERIFY_SUBJECT_INVALID",

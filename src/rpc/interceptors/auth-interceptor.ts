@@ -204,7 +204,7 @@ function callerOf(key: ApiKeyRecord, tenant: Credential["tenant"]): Caller {
  * {@link callerKey} when the RPC handler has authenticated it from the headers
  * already, or is authenticated here. What needs the request message is
  * checked here: a publishable key may only Generate with a delivery target,
- * so it never sees a code.
+ * so it never sees a code, and only Verify by challenge id, never by recipient.
  *
  * It sits inside the error interceptor (its refusals need typed details) and
  * outside the rate limit (a refused caller spends nothing).
@@ -222,6 +222,12 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
     if (caller.kind === "publishable" && procedure === "otp.v1.OtpService/Generate") {
       const targets = (req.message as { deliveryTargets?: unknown[] } | undefined)?.deliveryTargets;
       if (targets === undefined || targets.length === 0) throw denied("delivery target");
+    }
+    // The challenge id is what lets a browser verify: a public key naming a
+    // recipient could spend anyone's attempts. Verify by recipient is for servers.
+    if (caller.kind === "publishable" && procedure === "otp.v1.OtpService/Verify") {
+      const recipient = (req.message as { recipient?: string } | undefined)?.recipient;
+      if (recipient !== undefined && recipient !== "") throw denied("challenge id");
     }
     if (caller.kind === "admin") return next(req);
     // Everything the call does, a streamed response included, runs as its tenant.
