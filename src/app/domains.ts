@@ -54,6 +54,7 @@ export async function buildDomains(
       geoReported,
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
+    limitStore: store,
   });
   const deliveries = createDeliveryService({
     store,

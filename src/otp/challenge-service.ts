@@ -1,7 +1,7 @@
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
-import type { RateLimit } from "../tenancy/limit-store.js";
+import type { LimitStore, RateLimit } from "../tenancy/limit-store.js";
 import type { ChallengeDeps } from "./challenge-deps.js";
 import type { ChallengeStore } from "./challenge-store.js";
 import type {
@@ -52,6 +52,8 @@ export interface ChallengeServiceOptions {
   retentionSeconds: number;
   /** Verify calls per challenge, counted before the challenge is looked up. */
   verifyPerChallenge?: RateLimit | "off";
+  /** Lets Verify by recipient charge its limits in the same trip as its index read. */
+  limitStore?: LimitStore;
   now?: () => number;
   observer?: OtpObserver;
 }
@@ -101,5 +103,6 @@ function challengeDeps(options: ChallengeServiceOptions): ChallengeDeps {
     verifyPerChallenge: options.verifyPerChallenge ?? "off",
     observer: options.observer,
     geoReport: options.observer?.geoReported?.bind(options.observer),
+    limits: options.limitStore,
   };
 }

@@ -1,5 +1,3 @@
-import { deliveryErrors } from "../delivery/errors.js";
-import { checkRecipient, openRecipientPolicy } from "../delivery/recipients.js";
 import type { CallCharges, LimitCharge } from "../tenancy/limit-store.js";
 import { type AlphabetName, normalizeCode } from "./alphabets.js";
 import { bindingHash } from "./binding-hash.js";
@@ -8,8 +6,8 @@ import { challengeStatus } from "./challenge-transitions.js";
 import type { CallLimits, VerifyInput, VerifyResult } from "./challenge-types.js";
 import type { CodeHasher } from "./code-hasher.js";
 import { otpErrors } from "./errors.js";
-import { recipientIndexKey } from "./recipient-index.js";
-import { validateCode, validateId } from "./validate.js";
+import { validateCode } from "./validate.js";
+import { challengeOf } from "./verify-by-recipient.js";
 
 const alphabetNames: readonly AlphabetName[] = ["numeric", "alphanumeric", "words"];
 
@@ -24,8 +22,8 @@ export async function verifyChallenge(
   limits: CallLimits,
 ): Promise<VerifyResult> {
   const code = validateCode(input.code);
-  const id = await challengeIdOf(deps, input);
-  const charges = verifyCharges(deps, id, limits);
+  const { id, limits: left } = await challengeOf(deps, input, limits);
+  const charges = verifyCharges(deps, id, left);
   const presentedBinding = bindingHash(input.binding);
   const result = await deps.store.verify(id, {
     candidateHmacs: [],
@@ -46,29 +44,6 @@ export async function verifyChallenge(
     status: challengeStatus(result.record, deps.now()),
     verifiedAtMs: result.record.verifiedAtMs,
   };
-}
-
-/**
- * The challenge a Verify is about: its id, or the latest challenge sent to
- * the recipient named instead (one read of the recipient index before the
- * verify step). A recipient with no live challenge gets an id derived from
- * its index key, which no challenge has: the verify step then charges the
- * call's limits (and that id's per-challenge limit) and answers `not_found`
- * exactly as for an unknown id, so probing recipients costs what probing ids does.
- */
-async function challengeIdOf(deps: ChallengeDeps, input: VerifyInput): Promise<string> {
-  const recipient = input.recipient ?? "";
-  if (recipient === "") {
-    if (input.channel !== undefined) throw otpErrors.verifySubjectInvalid();
-    return validateId(input.id);
-  }
-  if (input.id !== "" || input.channel === undefined) throw otpErrors.verifySubjectInvalid();
-  if (input.channel === "invalid") throw deliveryErrors.channelInvalid("channel");
-  const checked = checkRecipient(input.channel, recipient, openRecipientPolicy);
-  if (!checked.ok) throw deliveryErrors.recipientInvalid("recipient", input.channel);
-  const key = recipientIndexKey(deps.hasher, input.channel, checked.recipient);
-  const found = await deps.store.findByRecipient(key, deps.now());
-  return found ?? deps.hasher.idForIdempotencyKey(`\0recipient-index-miss\0${key}`);
 }
 
 // The call's charges plus the per-challenge limit. Charged in the verify step

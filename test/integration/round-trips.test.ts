@@ -105,6 +105,13 @@ async function startCounted(
     admin,
   );
   const tenantId = (tenant.body.tenant as { id: string }).id;
+  // A bucket for rate-limit keys, which Verify by recipient is measured with.
+  await callJson(
+    server.url,
+    "otp.v1.AdminService/UpdateTenantSettings",
+    { tenantId, settings: { rateLimitBuckets: [{ name: "user", limit: "1000/1m" }] } },
+    admin,
+  );
   const key = await callJson(
     server.url,
     "otp.v1.AdminService/CreateApiKey",
@@ -152,6 +159,12 @@ describe("sequential Redis round trips per call, production with an API key and 
     try {
       expect(await service.generateRounds()).toBe(1);
       expect(await service.verifyRounds()).toBe(1);
+      // A rate-limit key is one more counter in the same script.
+      const keyed = () =>
+        service.call("otp.v1.OtpService/Generate", {
+          rateLimitKeys: [{ bucket: "user", key: "203.0.113.9" }],
+        });
+      expect(await service.roundsOf(keyed)).toBe(1);
     } finally {
       await service.close();
     }
@@ -180,34 +193,44 @@ describe("sequential Redis round trips per call, production with an API key and 
     }
   });
 
-  it("is two for Verify by recipient (the index, then the verify step), one by id, on a single Redis", async () => {
-    const telegram = await startTelegramFake();
-    const service = await startCounted(([url]) => ({ REDIS_URL: url as string }), {
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_UPDATES: "off",
-    });
-    try {
-      const target = { channel: "CHANNEL_TELEGRAM", recipient: "4242" };
-      const issued = await service.call("otp.v1.OtpService/Generate", {
-        maxAttempts: 60,
-        deliveryTargets: [target],
+  for (const [where, layout] of [
+    ["a single Redis", ([url]: string[]) => ({ REDIS_URL: url as string })],
+    ["URL shards", (urls: string[]) => ({ REDIS_SHARD_URLS: urls.join(",") })],
+  ] as const) {
+    it(`is two for Verify by recipient with a rate-limit key on ${where}; one by id on a single Redis`, async () => {
+      const telegram = await startTelegramFake();
+      const service = await startCounted(layout, {
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        TELEGRAM_UPDATES: "off",
       });
-      expect(issued.status).toBe(200);
-      const sent = String(telegram.callsTo("sendMessage").at(-1)?.body.text ?? "");
-      const code = /\b(\d{6})\b/.exec(sent)?.[1] ?? "";
-      const wrong = [...code].map((c) => (c === "0" ? "1" : "0")).join("");
-      const byRecipient = () =>
-        service.call("otp.v1.OtpService/Verify", { ...target, code: wrong });
-      expect(await service.roundsOf(byRecipient)).toBe(2);
-      expect(
-        await service.roundsOf(() =>
-          service.call("otp.v1.OtpService/Verify", { id: issued.body.id, code: wrong }),
-        ),
-      ).toBe(1);
-    } finally {
-      await service.close();
-      await telegram.close();
-    }
-  });
+      try {
+        const target = { channel: "CHANNEL_TELEGRAM", recipient: "4242" };
+        const issued = await service.call("otp.v1.OtpService/Generate", {
+          maxAttempts: 60,
+          deliveryTargets: [target],
+        });
+        expect(issued.status).toBe(200);
+        const sent = String(telegram.callsTo("sendMessage").at(-1)?.body.text ?? "");
+        const code = /\b(\d{6})\b/.exec(sent)?.[1] ?? "";
+        const wrong = [...code].map((c) => (c === "0" ? "1" : "0")).join("");
+        // The index read and the key's limit share the first trip; the verify step is the second.
+        const byRecipient = () =>
+          service.call("otp.v1.OtpService/Verify", {
+            ...target,
+            code: wrong,
+            rateLimitKeys: [{ bucket: "user", key: "203.0.113.9" }],
+          });
+        expect(await service.roundsOf(byRecipient)).toBe(2);
+        if (where === "a single Redis") {
+          const byId = () =>
+            service.call("otp.v1.OtpService/Verify", { id: issued.body.id, code: wrong });
+          expect(await service.roundsOf(byId)).toBe(1);
+        }
+      } finally {
+        await service.close();
+        await telegram.close();
+      }
+    });
+  }
 });
