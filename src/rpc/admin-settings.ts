@@ -41,9 +41,12 @@ export function createSettingsHandlers(admin: AdminStore, audit: AuditRecorder):
   return {
     async getTenantSettings(req, ctx) {
       const caller = ctx.values.get(callerKey);
-      // A tenant's key reads its own settings; another tenant's read as unknown.
-      if (caller?.kind !== "admin" && req.tenantId !== caller?.tenantId) throw tenantNotFound();
-      const tenant = await tenantOrThrow(admin, req.tenantId);
+      // A tenant's key reads its own settings (tenant_id empty or its own); another's reads as unknown.
+      const own = caller?.kind === "admin" ? req.tenantId : (caller?.tenantId ?? "");
+      if (caller?.kind !== "admin" && req.tenantId !== "" && req.tenantId !== own) {
+        throw tenantNotFound();
+      }
+      const tenant = await tenantOrThrow(admin, own);
       return { settings: settingsToProto(tenant.settings ?? emptySettings()) };
     },
 

@@ -284,6 +284,32 @@ describe("tenant settings", () => {
     expect(stored?.templates).toEqual([]);
   });
 
+  it("lets a key with SCOPE_ADMIN_READ read its own tenant's settings only", async () => {
+    const t = await tenant({ brandName: "Readable" });
+    const other = await tenant({ brandName: "Hidden" });
+    const admin = adminOn(replicaA);
+    const reader = (
+      await admin.createApiKey({
+        tenantId: t.id,
+        kind: ApiKeyKind.SECRET,
+        scopes: [Scope.ADMIN_READ],
+      })
+    ).secret;
+    const asKey = createClient(AdminService, transport(replicaB.url, [bearer(reader)]));
+    expect((await asKey.getTenantSettings({})).settings?.brandName).toBe("Readable");
+    expect((await asKey.getTenantSettings({ tenantId: t.id })).settings?.brandName).toBe(
+      "Readable",
+    );
+    expect((await refusal(asKey.getTenantSettings({ tenantId: other.id })))[1]).toBe(
+      "TENANT_NOT_FOUND",
+    );
+    expect(
+      (
+        await refusal(asKey.updateTenantSettings({ tenantId: t.id, settings: { brandName: "x" } }))
+      )[0],
+    ).toBe(Code.Unauthenticated);
+  });
+
   it("audits which fields changed, never their values", async () => {
     const t = await tenant();
     await adminOn(replicaB).updateTenantSettings({
