@@ -55,7 +55,7 @@ const usage = `usage: npm run admin -- <command>
   tenants suspend <tenant-id> [--reason <text>]
   tenants resume <tenant-id>
   tenants delete <tenant-id>            (deletes its keys too)
-  keys create <tenant-id> [--kind secret|publishable] --scopes generate,verify,send,totp,admin-read
+  keys create <tenant-id> [--kind secret|publishable] --scopes generate,verify,send,totp,admin-read,admin
               [--origins <origin,...>] [--name <name>] [--expires <ISO time | 12h | 30d>]
   keys list <tenant-id>
   keys revoke <key-id>
@@ -77,6 +77,7 @@ const scopes: Record<string, Scope> = {
   send: Scope.SEND,
   totp: Scope.TOTP,
   "admin-read": Scope.ADMIN_READ,
+  admin: Scope.ADMIN,
 };
 
 const actorKinds: Record<string, AuditActorKind> = {

@@ -1,9 +1,12 @@
+import { openActivity, withActivity } from "./app/activity.js";
 import { openAdmin } from "./app/admin.js";
 import type { AppContext } from "./app/app-context.js";
+import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
 import { buildDomains } from "./app/domains.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
+import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
 import type { Config } from "./config/index.js";
 import { createRecipientVault } from "./core/recipient-vault.js";
 import { currentIdempotencyScope, currentTenant } from "./core/tenant-scope.js";
@@ -15,6 +18,7 @@ import type { Store } from "./store/store.js";
 import { createTenantStore } from "./store/tenant-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics, type Metrics } from "./telemetry/metrics.js";
+import type { ConsoleSecurityEvent } from "./tenancy/console-auth.js";
 import { isLeader } from "./workers.js";
 
 /** Dependencies a test may replace; everything else comes from the config. */
@@ -27,6 +31,10 @@ export interface ServerOverrides {
   leader?: boolean;
   /** How often WatchDelivery reads the store, in milliseconds; 200 by default. */
   watchPollMs?: number;
+  /** How often the activity counters are written, in milliseconds; 1,000 by default. */
+  activityFlushMs?: number;
+  /** Told of console sign-ins, failures, lock-outs, sign-outs and refused session calls (besides the audit trail). */
+  onSecurityEvent?: (event: ConsoleSecurityEvent) => void;
 }
 
 /** A running service. */
@@ -63,24 +71,43 @@ export async function startServer(
   const shutdown = new AbortController();
   const delivery = await buildDelivery(app);
   const { providers, channels } = delivery;
-  const adminParts = await openAdmin(app.opened, { audit: config.audit, logger, now: app.now });
+  const adminParts = await openAdmin(app.opened, {
+    audit: config.audit,
+    logger,
+    now: app.now,
+    // Every admin change and security event also shows in the live activity feed.
+    onAudit: (entry) =>
+      app.activity.publishAdmin({
+        tenantId: entry.tenantId,
+        action: entry.action,
+        target: entry.target,
+        actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
+        outcome: entry.outcome,
+      }),
+  });
   const domains = await buildDomains(app, delivery, {
     watchPollMs: overrides.watchPollMs,
     shutdown: shutdown.signal,
     audit: adminParts.audit,
   });
   let draining = false;
-  const { handler, health } = buildHttpHandler(app, domains, delivery, adminParts, {
-    draining: () => draining,
-    shutdown: shutdown.signal,
-  });
+  const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
+  const { handler, health } = buildHttpHandler(
+    app,
+    domains,
+    delivery,
+    adminParts,
+    { draining: () => draining, shutdown: shutdown.signal },
+    consoleParts.gate,
+  );
+  const served = consoleParts.wrap(handler);
 
   const listener = createListener({
     http2IdleTimeoutMs: config.http2IdleTimeoutMs,
     handler:
       config.mode === "development"
-        ? withDemo(handler, { onError: (err) => logger.warn({ err }, "demo page build failed") })
-        : handler,
+        ? withDemo(served, { onError: (err) => logger.warn({ err }, "demo page build failed") })
+        : served,
   });
   const { port } = await listener.listen(config.port, config.host);
   providers.start();
@@ -103,6 +130,8 @@ export async function startServer(
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
         await adminParts.close();
+        // The last counts and events go out before the store closes.
+        await app.activity.close();
         await store.close();
       })();
       return closing;
@@ -113,7 +142,6 @@ export async function startServer(
 /** The logger, metrics, clock, store (scoped to the call's tenant) and keys every part is built from. */
 async function openContext(config: Config, overrides: ServerOverrides): Promise<AppContext> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const metrics = overrides.metrics ?? createMetrics();
   const now = overrides.now ?? Date.now;
   // Recipients reach Redis only hashed (key names, filters) or sealed (values).
   const vault = createRecipientVault(config.hmacSecrets);
@@ -121,6 +149,9 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
     overrides.store === undefined
       ? await openStore(config, now, vault)
       : { store: overrides.store, redis: undefined };
+  const activity = openActivity(opened, { logger, now, flushMs: overrides.activityFlushMs });
+  // Deliveries and refusals are counted for the console at the same calls as for /metrics.
+  const metrics = withActivity(overrides.metrics ?? createMetrics(), activity);
   // Every call sees only its own tenant's records (see tenant-store.ts).
   const store = createTenantStore(opened.store, {
     onUsageError: (err) => logger.warn({ err }, "usage not counted"),
@@ -143,5 +174,11 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
     hasher,
     countUsage,
     leader: overrides.leader ?? isLeader(),
+    activity,
+    system: {
+      version: serviceVersion(),
+      startedAtMs: processStartedAtMs(),
+      workers: config.workers,
+    },
   };
 }

@@ -23,6 +23,7 @@ export function formatBanner(
     ...(config.mode === "development"
       ? [`  demo       ${server.url}/demo (sign-in page, development only)`]
       : []),
+    `  console    ${describeConsole(server.url, config)}`,
     `  cors       ${config.corsOrigins.length === 0 ? "same-origin only (set CORS_ORIGINS)" : config.corsOrigins.join(", ")}`,
     `  api keys   ${
       config.requireApiKey
@@ -46,6 +47,22 @@ export function formatBanner(
     lines.push("", "  mode       production");
   }
   return `${lines.join("\n")}\n\n`;
+}
+
+// Where the console is, or why it is off.
+function describeConsole(url: string, config: RunningServer["config"]): string {
+  if (!config.console.enabled) {
+    return "OFF: production needs TLS in front; behind a TLS-terminating proxy set CONSOLE_TRUST_PROXY_TLS=true (docs/console.md)";
+  }
+  const who =
+    config.adminToken === undefined
+      ? "sign in with a tenant's admin key (set ADMIN_TOKEN for the operator)"
+      : "sign in with ADMIN_TOKEN or a tenant's admin key";
+  const networks =
+    config.console.allowedCidrs.length === 0
+      ? ""
+      : `, from ${config.console.allowedCidrs.join(", ")}`;
+  return `${url}/console (${who}${networks})`;
 }
 
 // Providers by name, then the channels the development outbox stands in for.

@@ -7,9 +7,11 @@
  */
 import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { AdminService } from "../../gen/otp/v1/admin_pb.js";
 import { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
 import { OtpService } from "../../gen/otp/v1/otp_pb.js";
 import {
+  type AdminClient,
   type ClientOptions,
   checkOptions,
   createServiceClient,
@@ -94,6 +96,18 @@ export function createOtpClient(options: BrowserClientOptions | Transport): OtpC
  */
 export function createDeliveryClient(options: BrowserClientOptions | Transport): DeliveryClient {
   return createServiceClient(DeliveryService, toTransport(options));
+}
+
+/**
+ * Creates a client of `AdminService`, with the same behaviour as
+ * {@link createOtpClient}; pass `ADMIN_TOKEN` or a tenant's admin-read key as `apiKey`.
+ *
+ * @example
+ * const admin = createAdminClient({ baseUrl, protocol: "grpc", apiKey: adminToken });
+ * const overview = await admin.getOverview({ window: ActivityWindow.DAY });
+ */
+export function createAdminClient(options: BrowserClientOptions | Transport): AdminClient {
+  return createServiceClient(AdminService, toTransport(options));
 }
 
 function toTransport(options: BrowserClientOptions | Transport): Transport {

@@ -1,5 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { AdminService } from "../../gen/otp/v1/admin_pb.js";
 import type { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
 import type { OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { createApiKeyInterceptor } from "./api-key-interceptor.js";
@@ -61,6 +62,20 @@ export type OtpClient = Client<typeof OtpService>;
  * const { channels } = await delivery.listChannels({});
  */
 export type DeliveryClient = Client<typeof DeliveryService>;
+
+/**
+ * A client of `otp.v1.AdminService`: tenants, keys and usage with
+ * `ADMIN_TOKEN`, and the console's data (`getOverview`, `getTimeSeries`,
+ * the `watchActivity` stream, `getSystemHealth`), which a tenant's key with
+ * `SCOPE_ADMIN_READ` reads for its own tenant. Every method rejects with an
+ * {@link OtpError}.
+ *
+ * @example
+ * for await (const { event } of admin.watchActivity({ kinds: [ActivityKind.VERIFY] })) {
+ *   if (event) console.log(event.tenantId, event.outcome, event.recipientMasked);
+ * }
+ */
+export type AdminClient = Client<typeof AdminService>;
 
 /**
  * The deadline of a call, in milliseconds, when neither the client nor the

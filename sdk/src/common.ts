@@ -38,12 +38,15 @@ export {
  * @example
  * if (res.result === VerifyResult.VERIFIED) signIn();
  */
+export * from "../../gen/otp/v1/activity_pb.js";
+export * from "../../gen/otp/v1/admin_pb.js";
 export * from "../../gen/otp/v1/channel_pb.js";
 export * from "../../gen/otp/v1/delivery_pb.js";
 export * from "../../gen/otp/v1/otp_pb.js";
 export * from "../../gen/otp/v1/totp_pb.js";
 export { createApiKeyInterceptor } from "./api-key-interceptor.js";
 export {
+  type AdminClient,
   type ClientOptions,
   type DeliveryClient,
   defaultTimeoutMs,

@@ -11,9 +11,11 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
+import { AdminService } from "../../gen/otp/v1/admin_pb.js";
 import { DeliveryService } from "../../gen/otp/v1/delivery_pb.js";
 import { OtpService } from "../../gen/otp/v1/otp_pb.js";
 import {
+  type AdminClient,
   type ClientOptions,
   checkOptions,
   createServiceClient,
@@ -110,6 +112,18 @@ export function createOtpClient(options: NodeClientOptions | Transport): OtpClie
  */
 export function createDeliveryClient(options: NodeClientOptions | Transport): DeliveryClient {
   return createServiceClient(DeliveryService, toTransport(options));
+}
+
+/**
+ * Creates a client of `AdminService`, with the same behaviour as
+ * {@link createOtpClient}; pass `ADMIN_TOKEN` or a tenant's admin-read key as `apiKey`.
+ *
+ * @example
+ * const admin = createAdminClient({ baseUrl, protocol: "grpc", apiKey: adminToken });
+ * const overview = await admin.getOverview({ window: ActivityWindow.DAY });
+ */
+export function createAdminClient(options: NodeClientOptions | Transport): AdminClient {
+  return createServiceClient(AdminService, toTransport(options));
 }
 
 function toTransport(options: NodeClientOptions | Transport): Transport {

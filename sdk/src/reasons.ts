@@ -55,7 +55,10 @@ export const otpErrorReasons = [
   "PAGE_TOKEN_INVALID",
   "AUDIT_FILTER_INVALID",
   "WATCH_LAGGING",
+  // The console's data.
+  "ACTIVITY_QUERY_INVALID",
   // A limit was reached; the error says how long to wait.
+  "ACTIVITY_WATCHERS_EXHAUSTED",
   "RESEND_COOLDOWN",
   "SEND_LIMIT_REACHED",
   "RATE_LIMITED",

@@ -1,5 +1,5 @@
 import { type AuditRecorder, createAuditRecorder } from "../audit/audit-recorder.js";
-import type { AuditTrail } from "../audit/audit-trail.js";
+import type { AuditInput, AuditTrail } from "../audit/audit-trail.js";
 import type { AuditConfig } from "../config/index.js";
 import { createMemoryAuditTrail } from "../store/memory/audit-trail.js";
 import { createRedisAdminStore } from "../store/redis/admin-store.js";
@@ -38,7 +38,13 @@ export interface AdminParts {
  */
 export async function openAdmin(
   opened: OpenedStore,
-  options: { audit: AuditConfig; logger: Logger; now: () => number },
+  options: {
+    audit: AuditConfig;
+    logger: Logger;
+    now: () => number;
+    /** Told of every entry written to the trail, to show it in the activity feed. */
+    onAudit?: (entry: AuditInput) => void;
+  },
 ): Promise<AdminParts> {
   const { redis } = opened;
   const feed =
@@ -60,8 +66,19 @@ export async function openAdmin(
     redis === undefined
       ? createMemoryAuditTrail({ ...retention, now: options.now })
       : createRedisAuditTrail({ ...retention, ...redis, now: options.now });
+  const onAudit = options.onAudit;
   const audit = createAuditRecorder({
-    trail,
+    trail:
+      onAudit === undefined
+        ? trail
+        : {
+            append: async (input) => {
+              const entry = await trail.append(input);
+              onAudit(input);
+              return entry;
+            },
+            claimOnce: (key, windowMs) => trail.claimOnce(key, windowMs),
+          },
     // The message only: a driver error hangs the command's arguments on itself.
     onError: (err) => options.logger.error({ cause: messageOf(err) }, "audit entry not written"),
   });

@@ -4,6 +4,7 @@ import type { CodeHasher } from "../otp/code-hasher.js";
 import type { Store } from "../store/store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
+import type { ActivityParts } from "./activity.js";
 import type { OpenedStore } from "./open-store.js";
 
 /** What every part of the composition root is built from. */
@@ -22,4 +23,8 @@ export interface AppContext {
   countUsage(counter: string): void;
   /** Whether this process polls Telegram and registers its webhook. */
   leader: boolean;
+  /** The console's activity counters and live feed. */
+  activity: ActivityParts;
+  /** When this process started, version and worker count, for GetSystemHealth. */
+  system: { version: string; startedAtMs: number; workers: number };
 }

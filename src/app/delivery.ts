@@ -49,6 +49,7 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
     metrics,
     leader: app.leader,
     now,
+    onStatusReport: (delivery, status) => app.activity.reported(delivery, status),
   });
   const channels: Channel[] = [...providers.channels];
   const provided = new Set(channels.map((c) => c.kind));
@@ -72,8 +73,9 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
     templates,
     retentionMs: d.retentionSeconds * 1000,
     fallbackBudgetMs: d.fallbackBudgetMs,
-    observe: (channel, outcome) => {
+    observe: (channel, outcome, target, deliveryId) => {
       metrics.delivery(channel, outcome);
+      app.activity.delivered(channel, outcome, target, deliveryId);
       if (outcome === "accepted") countUsage(`sends:${channel}`);
     },
     onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),

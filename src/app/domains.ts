@@ -1,4 +1,4 @@
-import type { AuditRecorder } from "../audit/audit-recorder.js";
+import type { AuditRecorder, SecurityEvent } from "../audit/audit-recorder.js";
 import { createSecretBox } from "../core/secret-box.js";
 import { currentTenant } from "../core/tenant-scope.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
@@ -25,19 +25,7 @@ export async function buildDomains(
   const { config, store, hasher, metrics, now } = app;
   const { dispatcher, targetRules, providers } = delivery;
   const d = config.delivery;
-  // A metric per number, and an audit entry at most once a minute per tenant, channel and country.
-  const geoReported = (channel: string, country: string) => {
-    metrics.geoReported(channel, country);
-    const tenantId = currentTenant() ?? "";
-    options.audit.recordSecurityEvent({
-      actor: { kind: "system", id: "geo-permissions" },
-      tenantId,
-      action: "geo.report_only",
-      target: `${tenantId}/${channel}/${country || "unknown"}`,
-      outcome: "success",
-      details: { channel, country },
-    });
-  };
+  const geoReported = geoReporter(app, options.audit);
   const challenges = createChallengeService({
     store,
     hasher,
@@ -48,8 +36,20 @@ export async function buildDomains(
     retentionSeconds: config.challengeRetentionSeconds,
     now,
     observer: {
-      generated: (alphabet) => metrics.challengeGenerated(alphabet),
-      verified: (outcome) => metrics.verification(outcome),
+      generated: (alphabet, record) => {
+        metrics.challengeGenerated(alphabet);
+        app.activity.generated(record);
+      },
+      verified: (outcome, record) => {
+        metrics.verification(outcome);
+        app.activity.verified(outcome, record);
+        // A lock-out is a security event: once per challenge and minute at most.
+        if (outcome === "attempts_exhausted") {
+          options.audit.recordSecurityEvent(
+            lockedOut("challenge", record.id, record.tenantId ?? ""),
+          );
+        }
+      },
       rateLimited: (limit) => metrics.rateLimited(limit),
       geoReported,
     },
@@ -93,4 +93,34 @@ export async function buildDomains(
   });
 
   return { challenges, deliveries, signer, totp };
+}
+
+/** The audit entry of a challenge or TOTP factor that refuses further codes. */
+function lockedOut(kind: "challenge" | "totp", id: string, tenantId: string): SecurityEvent {
+  return {
+    actor: { kind: "system", id: kind },
+    tenantId,
+    action: `${kind}.locked_out`,
+    target: id,
+    outcome: "refused",
+  };
+}
+
+/**
+ * What a tenant's report-only geo permission reports: a metric per number,
+ * and an audit entry at most once a minute per tenant, channel and country.
+ */
+function geoReporter(app: AppContext, audit: AuditRecorder) {
+  return (channel: string, country: string) => {
+    app.metrics.geoReported(channel, country);
+    const tenantId = currentTenant() ?? "";
+    audit.recordSecurityEvent({
+      actor: { kind: "system", id: "geo-permissions" },
+      tenantId,
+      action: "geo.report_only",
+      target: `${tenantId}/${channel}/${country || "unknown"}`,
+      outcome: "success",
+      details: { channel, country },
+    });
+  };
 }

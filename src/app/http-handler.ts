@@ -1,15 +1,20 @@
+import { Code } from "@connectrpc/connect";
+import { createRefusalBursts } from "../audit/refusal-bursts.js";
+import { type Reason, reasonCodes } from "../core/reasons.js";
 import { deferUsage, takeDeferredUsage } from "../core/tenant-scope.js";
-import { clientIpContextValues, createClientIpResolver } from "../http/client-ip.js";
+import { clientIpContextValues, clientIpKey, createClientIpResolver } from "../http/client-ip.js";
+import type { ConsoleGate } from "../http/console-gate.js";
 import { withCors } from "../http/cors.js";
 import { withJwks } from "../http/jwks.js";
 import type { RequestHandler } from "../http/listener.js";
 import { withMounts } from "../http/mount.js";
 import { withProbes } from "../http/probes.js";
 import { createReadiness } from "../http/readiness.js";
+import type { TenantQuota } from "../rpc/admin-service.js";
 import { refusedAdminEvent, refusedKeyEvent } from "../rpc/audit-context.js";
 import { callerKey } from "../rpc/caller.js";
 import { createHealthService, type HealthService } from "../rpc/health-service.js";
-import { authenticate } from "../rpc/interceptors/auth-interceptor.js";
+import { authenticate, authorizeSession } from "../rpc/interceptors/auth-interceptor.js";
 import { createInterceptors, createRoutes, type RouteDeps, servedServices } from "../rpc/router.js";
 import { createRpcHandler } from "../rpc/rpc-handler.js";
 import type { AdminParts } from "./admin.js";
@@ -20,7 +25,9 @@ import type { Domains } from "./domains.js";
 /**
  * The one request handler of the port, outermost first: provider webhooks
  * (plain HTTP), probes and metrics, the JWKS, CORS, then every RPC through
- * the RPC handler (bounds, credentials, interceptors, services).
+ * the RPC handler (bounds, credentials, interceptors, services). An
+ * AdminService call without a bearer token but with the console's cookie is
+ * authenticated by its session, from the headers alone, through `console`.
  */
 export function buildHttpHandler(
   app: AppContext,
@@ -28,6 +35,7 @@ export function buildHttpHandler(
   delivery: DeliveryParts,
   adminParts: AdminParts,
   life: { draining: () => boolean; shutdown: AbortSignal },
+  consoleGate?: ConsoleGate,
 ): { handler: RequestHandler; health: HealthService } {
   const { config, logger, metrics, store } = app;
   const { admin } = adminParts;
@@ -36,13 +44,20 @@ export function buildHttpHandler(
   health.setServing(servedServices);
   const deps = routeDeps(app, domains, delivery, adminParts, health);
   deps.adminExtras.shutdown = life.shutdown;
+  deps.activity.shutdown = life.shutdown;
   const authOptions = { admin, ...deps.auth };
   const connect = createRpcHandler({
     routes: createRoutes(deps),
     interceptors: createInterceptors(deps),
     contextValues: clientIpContextValues(createClientIpResolver(config.trustedProxies)),
     authenticate: async (procedure, headers, values) => {
-      const caller = await authenticate(authOptions, procedure, headers, values);
+      const caller =
+        consoleGate?.usesSession(procedure, headers) === true
+          ? authorizeSession(
+              procedure,
+              await consoleGate.sessionForCall(headers, values.get(clientIpKey)),
+            )
+          : await authenticate(authOptions, procedure, headers, values);
       if (caller !== undefined) values.set(callerKey, caller);
     },
     readMaxBytes: config.maxRequestBytes,
@@ -72,6 +87,41 @@ export function buildHttpHandler(
 
   return { handler, health };
 }
+
+/**
+ * Told the reason of every refusal: counted in metrics and the activity
+ * feed, and, when they come in bursts, audited (see audit/refusal-bursts.ts).
+ */
+function observeRefusals(
+  app: AppContext,
+  audit: AdminParts["audit"],
+): (reason: string, procedure: string, tenantId?: string) => void {
+  const { config, metrics, now } = app;
+  const burst = config.audit.refusalBurst;
+  const bursts =
+    burst === "off"
+      ? undefined
+      : createRefusalBursts({
+          threshold: burst.points,
+          windowMs: burst.windowMs,
+          onBurst: audit.recordSecurityEvent,
+          now,
+        });
+  return (reason, procedure, tenantId) => {
+    if (reason === "STORE_UNAVAILABLE") metrics.storeError(procedure);
+    app.activity.refused(reason, tenantId);
+    // Refusals that say someone is pushing against a limit or a credential.
+    if (bursts !== undefined && burstReasons.has(reasonCodes[reason as Reason])) {
+      bursts.refused(reason, tenantId ?? "");
+    }
+  };
+}
+
+const burstReasons = new Set<Code>([
+  Code.ResourceExhausted,
+  Code.Unauthenticated,
+  Code.PermissionDenied,
+]);
 
 /** What the router and the interceptors are built from: the domains, and how calls are counted and logged. */
 function routeDeps(
@@ -104,6 +154,14 @@ function routeDeps(
     logger,
     store,
     admin,
+    activity: {
+      service: app.activity.service,
+      feed: app.activity.feed,
+      nodes: app.activity.nodes,
+      dispatcher,
+      system: { ...app.system, replica: app.activity.replica },
+      now,
+    },
     adminExtras: { audit, trail, pendingUse: keyUses.pending },
     auth: {
       requireKey: config.requireApiKey,
@@ -126,6 +184,7 @@ function routeDeps(
       },
     },
     limits: config.rateLimits,
+    quotas: tenantQuotas(config.rateLimits, delivery.channels),
     onRateLimited: (limit: string) => metrics.rateLimited(limit),
     hashRateLimitKey: (bucket: string, key: string) =>
       app.hasher.digest("rate-limit-key", `${bucket}\0${key}`),
@@ -136,10 +195,41 @@ function routeDeps(
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : "";
       logger.warn({ limit, cause }, "rate limit failed open: its Redis node is unreachable");
     },
-    onReason: (reason: string, procedure: string) => {
-      if (reason === "STORE_UNAVAILABLE") metrics.storeError(procedure);
+    onReason: observeRefusals(app, audit),
+    observeRpc: (procedure: string, status: string, seconds: number, tenantId?: string) => {
+      metrics.rpcCompleted(procedure, status, seconds);
+      app.activity.rpc(procedure, status, seconds, tenantId);
     },
-    observeRpc: (procedure: string, status: string, seconds: number) =>
-      metrics.rpcCompleted(procedure, status, seconds),
   };
 }
+
+/** The quotas every tenant has, named by their limit bucket, with the usage counters they count. */
+function tenantQuotas(
+  limits: AppContext["config"]["rateLimits"],
+  channels: DeliveryParts["channels"],
+): TenantQuota[] {
+  const quotas: TenantQuota[] = [];
+  const { tenantGenerate, tenantSendsPerChannel } = limits;
+  if (tenantGenerate !== "off") {
+    quotas.push({
+      name: "tenant_generate",
+      counters: ["rpc:Generate", "rpc:Resend"],
+      ...per(tenantGenerate),
+    });
+  }
+  if (tenantSendsPerChannel !== "off") {
+    for (const kind of new Set(channels.map((c) => c.kind))) {
+      quotas.push({
+        name: `tenant_sends_${kind}`,
+        counters: [`sends:${kind}`],
+        ...per(tenantSendsPerChannel),
+      });
+    }
+  }
+  return quotas;
+}
+
+const per = (limit: { points: number; windowMs: number }) => ({
+  limit: limit.points,
+  windowMs: limit.windowMs,
+});

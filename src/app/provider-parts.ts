@@ -2,6 +2,7 @@ import type { DeliveryConfig } from "../config/index.js";
 import type { RecipientVault } from "../core/recipient-vault.js";
 import type { Channel } from "../delivery/channel.js";
 import type { TelegramLinker } from "../delivery/delivery-service.js";
+import type { DeliveryRecord } from "../delivery/delivery-store.js";
 import type { RecipientPolicy } from "../delivery/recipients.js";
 import type { Templates } from "../delivery/templates.js";
 import type { Mount } from "../http/mount.js";
@@ -34,6 +35,8 @@ export interface ProvidersOptions {
    */
   leader: boolean;
   now: () => number;
+  /** Told of a status a provider reported for a delivery (for the activity feed). */
+  onStatusReport?: (delivery: DeliveryRecord, status: string) => void;
 }
 
 /** What each provider's wiring adds to: the channels, webhooks, banner lines and background work. */

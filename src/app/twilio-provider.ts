@@ -1,4 +1,5 @@
 import type { TwilioConfig } from "../config/index.js";
+import { runAsTenant } from "../core/tenant-scope.js";
 import { advancesStatus, deliveryStatusOf } from "../delivery/delivery-view.js";
 import type { TwilioStatusEvent } from "../delivery/twilio/twilio-status.js";
 import type { ProviderParts, ProvidersOptions } from "./provider-parts.js";
@@ -71,10 +72,12 @@ export async function wireTwilio(
   }
 }
 
+const defaultTenant = "default";
+
 // Records a status callback on its delivery: only news, and only for the
 // message the delivery sent.
 async function recordStatus(
-  { store, metrics, now }: ProvidersOptions,
+  { store, metrics, now, onStatusReport }: ProvidersOptions,
   e: TwilioStatusEvent,
   failureReason: (errorCode: string | undefined) => string,
 ): Promise<void> {
@@ -97,6 +100,9 @@ async function recordStatus(
     e.providerMessageId,
   );
   if (e.status === "delivered" || e.status === "failed") {
-    metrics.delivery(e.channel, e.status === "delivered" ? "delivered" : "undelivered");
+    const outcome = e.status === "delivered" ? "delivered" : "undelivered";
+    // Counted for the delivery's tenant, as the send was.
+    runAsTenant(current.tenantId ?? defaultTenant, () => metrics.delivery(e.channel, outcome));
   }
+  onStatusReport?.(current, e.status);
 }

@@ -1,4 +1,5 @@
-import { type Area, integer, type Values } from "./schema.js";
+import { parseLimit, type RateLimit } from "./limits.js";
+import { type Area, integer, parsed, type Values } from "./schema.js";
 
 /** The audit trail and the bookkeeping of API keys. */
 export const auditVariables = {
@@ -16,6 +17,13 @@ export const auditVariables = {
     max: 10_000_000,
     description:
       "The most audit entries kept, whatever their age; the oldest go first (`XADD MAXLEN`). About 400 bytes of Redis memory each.",
+  }),
+  AUDIT_REFUSAL_BURST: parsed(parseLimit, {
+    type: "limit",
+    fallback: "20/1m",
+    allowed: "`<count>/<window>` (window in `s`, `m`, `h`; 1 s to 24 h), or `off`",
+    description:
+      "Refusals of one reason for one tenant (rate limits, quotas, refused credentials) within the window that make a burst, audited as `refusals.burst` once per window.",
   }),
   API_KEY_LAST_USED_FLUSH_SECONDS: integer({
     default: 30,
@@ -40,6 +48,8 @@ export interface AuditConfig {
   retentionMs: number;
   maxEntries: number;
   keyUseFlushMs: number;
+  /** When refusals count as a burst for the trail; "off" audits none. */
+  refusalBurst: RateLimit | "off";
 }
 
 /** Reads the audit area. */
@@ -48,5 +58,6 @@ export function readAudit(v: Values<typeof auditVariables>): AuditConfig {
     retentionMs: v.AUDIT_RETENTION_DAYS * 86_400_000,
     maxEntries: v.AUDIT_MAX_ENTRIES,
     keyUseFlushMs: v.API_KEY_LAST_USED_FLUSH_SECONDS * 1000,
+    refusalBurst: v.AUDIT_REFUSAL_BURST,
   };
 }

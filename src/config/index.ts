@@ -15,6 +15,7 @@ import {
   challengeVariables,
   readChallenges,
 } from "./challenges.js";
+import { type ConsoleConfig, consoleArea, consoleVariables, readConsole } from "./console.js";
 import { type DeliveryConfig, deliveryArea, deliveryVariables, readDelivery } from "./delivery.js";
 import { emailArea, emailVariables } from "./email.js";
 import {
@@ -53,6 +54,7 @@ import {
 import { twilioArea, twilioVariables } from "./twilio.js";
 
 export type { AuditConfig } from "./audit.js";
+export { parseCidrList } from "./console.js";
 export type { RetryPolicy } from "./delivery.js";
 export { parseCountryList } from "./delivery.js";
 export type { EmailConfig } from "./email.js";
@@ -81,7 +83,7 @@ export {
   type TemplateChannel,
 } from "./templates.js";
 export type { TwilioConfig } from "./twilio.js";
-export type { DeliveryConfig, RateLimitsConfig, RedisConfig };
+export type { ConsoleConfig, DeliveryConfig, RateLimitsConfig, RedisConfig };
 
 /**
  * Every area, in the order of the reference. Their variables together are
@@ -100,6 +102,7 @@ export const configAreas: readonly Area[] = [
   emailArea,
   tokensArea,
   auditArea,
+  consoleArea,
 ];
 
 // Every variable by name; one name belongs to one area.
@@ -115,6 +118,7 @@ const variables = {
   ...emailVariables,
   ...tokenVariables,
   ...auditVariables,
+  ...consoleVariables,
 };
 
 /** Everything the service reads from its environment, parsed and checked. */
@@ -151,6 +155,8 @@ export interface Config extends ServerConfig, ChallengesConfig {
   redis: RedisConfig | undefined;
   /** The audit trail's retention, and how often last uses of keys are written. */
   audit: AuditConfig;
+  /** The operator console and its sessions. */
+  console: ConsoleConfig;
 }
 
 /** A configuration that cannot start the service; the message names every variable at fault. */
@@ -203,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     delivery: readDelivery(v, ctx),
     redis: readRedis(v, ctx),
     audit: readAudit(v),
+    console: readConsole(v, ctx),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

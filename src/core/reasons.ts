@@ -207,7 +207,17 @@ export const reasons = {
     description:
       "WatchAuditEvents: the client read too slowly and entries piled up; watch again, and list what was missed with `since`.",
   },
+  ACTIVITY_QUERY_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "GetOverview, GetTimeSeries, WatchActivity: an unknown window, metric, resolution or kind, minutes over 30 days, or too many or too long filters (`field` in the metadata).",
+  },
   // Limits.
+  ACTIVITY_WATCHERS_EXHAUSTED: {
+    code: Code.ResourceExhausted,
+    description:
+      "WatchActivity: this replica already serves its most open feed streams (`max` in the metadata); with `RetryInfo`.",
+  },
   RESEND_COOLDOWN: {
     code: Code.ResourceExhausted,
     description: "Resend before `RESEND_COOLDOWN_SECONDS` passed; with `RetryInfo`.",

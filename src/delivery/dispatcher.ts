@@ -14,6 +14,7 @@ import {
   type AttemptOutcome,
   attemptSend,
   beginDelivery,
+  type DeliveryObserver,
   type MessageContent,
 } from "./send-attempt.js";
 import { createTemplates, type Templates } from "./templates.js";
@@ -25,10 +26,7 @@ export {
   type DeliveryResult,
   timeLeft,
 } from "./deliver-in-order.js";
-export type { AttemptOutcome, MessageContent } from "./send-attempt.js";
-
-/** Reports the outcome of each send, for metrics. */
-export type DeliveryObserver = (channel: ChannelKind, outcome: "accepted" | "failed") => void;
+export type { AttemptOutcome, DeliveryObserver, MessageContent } from "./send-attempt.js";
 
 /** Options for {@link createDispatcher}. */
 export interface DispatcherOptions {

@@ -17,6 +17,17 @@ export type AttemptOutcome =
   | { ok: true; receipt: SendReceipt }
   | { ok: false; reason: string; attempts: number };
 
+/**
+ * Told of each send's outcome over a channel, with its target (holding the
+ * full recipient: mask it before it goes anywhere) and delivery id.
+ */
+export type DeliveryObserver = (
+  channel: ChannelKind,
+  outcome: "accepted" | "failed",
+  target: TargetRecord,
+  deliveryId: string,
+) => void;
+
 /** What a single send needs from the dispatcher that makes it. */
 export interface SendDeps {
   byKind: ReadonlyMap<ChannelKind, Channel>;
@@ -27,7 +38,7 @@ export interface SendDeps {
   tracer: Tracer;
   now: () => number;
   viaOutbox: (kind: ChannelKind) => boolean;
-  observe?: (channel: ChannelKind, outcome: "accepted" | "failed") => void;
+  observe?: DeliveryObserver;
   onError?: (channel: ChannelKind, err: unknown) => void;
   onRetry?: (channel: ChannelKind, err: DeliveryError, attempt: number, delayMs: number) => void;
 }
@@ -88,7 +99,7 @@ export function attemptSend(
     },
     async (span): Promise<AttemptOutcome> => {
       const outcome = await sendOnce(deps, span, deliveryId, target.channel, message, limits);
-      deps.observe?.(target.channel, outcome.ok ? "accepted" : "failed");
+      deps.observe?.(target.channel, outcome.ok ? "accepted" : "failed", target, deliveryId);
       describeOutcome(span, outcome);
       try {
         await recordOutcome(deps, deliveryId, outcome);

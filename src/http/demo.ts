@@ -1,9 +1,13 @@
-import { readFile, stat } from "node:fs/promises";
-import type * as http from "node:http";
-import type * as http2 from "node:http2";
-import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RequestHandler } from "./listener.js";
+import {
+  bundlePage,
+  changedSince,
+  describeBuildError,
+  type PageAssets,
+  pageSecurityHeaders,
+  sendPage,
+} from "./page-bundle.js";
 
 /** Options for {@link withDemo}. */
 export interface DemoOptions {
@@ -14,32 +18,12 @@ export interface DemoOptions {
 }
 
 /** The built page: its HTML and the files it loads, by URL path. */
-export interface DemoAssets {
-  files: Map<string, { contentType: string; body: Uint8Array }>;
-  /** Every source file the build read, for rebuilding after an edit. */
-  inputs: string[];
-}
+export type DemoAssets = PageAssets;
 
 /** Where the page is served. */
 export const demoPath = "/demo";
 
 const defaultSourceDir = fileURLToPath(new URL("../../demo/", import.meta.url));
-
-const contentTypes: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-};
-
-// The page talks only to its own origin and loads nothing from elsewhere.
-const securityHeaders = {
-  "content-security-policy":
-    "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "cache-control": "no-cache",
-};
 
 /**
  * Builds the sign-in page from `demo/` with esbuild: `main.ts` (which uses
@@ -52,42 +36,7 @@ const securityHeaders = {
  * files.get("/demo/app.js");
  */
 export async function buildDemo(sourceDir = defaultSourceDir): Promise<DemoAssets> {
-  const esbuild = await import("esbuild");
-  const result = await esbuild.build({
-    entryPoints: {
-      app: path.join(sourceDir, "main.ts"),
-      styles: path.join(sourceDir, "styles.css"),
-    },
-    outdir: "/demo-out",
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    target: ["es2022", "chrome110", "firefox110", "safari16"],
-    minify: true,
-    sourcemap: "linked",
-    metafile: true,
-    logLevel: "silent",
-    absWorkingDir: sourceDir,
-  });
-  const files: DemoAssets["files"] = new Map();
-  for (const file of result.outputFiles) {
-    const name = path.basename(file.path);
-    files.set(`${demoPath}/${name}`, {
-      contentType: contentTypes[path.extname(name)] ?? "application/octet-stream",
-      body: file.contents,
-    });
-  }
-  const htmlPath = path.join(sourceDir, "index.html");
-  files.set(demoPath, { contentType: contentTypes[".html"] ?? "", body: await readFile(htmlPath) });
-  // Installed packages do not change while the server runs; our sources may.
-  const inputs = [
-    htmlPath,
-    ...Object.keys(result.metafile.inputs)
-      .filter((input) => !input.includes("node_modules"))
-      .map((input) => path.resolve(sourceDir, input)),
-  ];
-  return { files, inputs };
+  return bundlePage(sourceDir, demoPath);
 }
 
 /**
@@ -128,7 +77,12 @@ export function withDemo(handler: RequestHandler, options: DemoOptions = {}): Re
       return;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
-      send(res, 405, { allow: "GET, HEAD", "content-type": "text/plain" }, "method not allowed\n");
+      sendPage(
+        res,
+        405,
+        { allow: "GET, HEAD", "content-type": "text/plain" },
+        "method not allowed\n",
+      );
       return;
     }
     const key = pathname === `${demoPath}/` ? demoPath : pathname;
@@ -136,19 +90,19 @@ export function withDemo(handler: RequestHandler, options: DemoOptions = {}): Re
       (assets) => {
         const file = assets.files.get(key);
         if (file === undefined) {
-          send(res, 404, { "content-type": "text/plain; charset=utf-8" }, "not found\n");
+          sendPage(res, 404, { "content-type": "text/plain; charset=utf-8" }, "not found\n");
           return;
         }
-        send(
+        sendPage(
           res,
           200,
-          { "content-type": file.contentType, ...securityHeaders },
+          { "content-type": file.contentType, ...pageSecurityHeaders },
           req.method === "HEAD" ? undefined : file.body,
         );
       },
       (err: unknown) => {
         options.onError?.(err);
-        send(
+        sendPage(
           res,
           500,
           { "content-type": "text/plain; charset=utf-8" },
@@ -157,42 +111,4 @@ export function withDemo(handler: RequestHandler, options: DemoOptions = {}): Re
       },
     );
   };
-}
-
-async function changedSince(files: string[], at: number): Promise<boolean> {
-  const times = await Promise.all(
-    files.map((file) =>
-      stat(file).then(
-        (s) => s.mtimeMs,
-        () => Number.POSITIVE_INFINITY,
-      ),
-    ),
-  );
-  return times.some((mtime) => mtime > at);
-}
-
-function describeBuildError(err: unknown): string {
-  const errors = (err as { errors?: { text: string; location?: { file: string; line: number } }[] })
-    .errors;
-  if (Array.isArray(errors) && errors.length > 0) {
-    return errors
-      .map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text))
-      .join("\n");
-  }
-  return err instanceof Error ? err.message : String(err);
-}
-
-function send(
-  res: http.ServerResponse | http2.Http2ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  body?: Uint8Array | string,
-): void {
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.statusCode = status;
-  if (body === undefined) {
-    res.end();
-  } else {
-    res.end(body);
-  }
 }

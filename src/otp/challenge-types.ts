@@ -11,10 +11,14 @@ import type { challengeStatus } from "./challenge-transitions.js";
 /** Where a challenge stands, as clients see it. */
 export type ChallengeStatusName = ReturnType<typeof challengeStatus>;
 
-/** Hooks for counting what happens; metrics plug in here. */
+/**
+ * Hooks for counting what happens; metrics and the activity counters plug in
+ * here. The record is the challenge as stored (never to be logged whole: it
+ * holds recipients).
+ */
 export interface OtpObserver {
-  generated(alphabet: string): void;
-  verified(outcome: VerifyOutcome): void;
+  generated(alphabet: string, record: ChallengeRecord): void;
+  verified(outcome: VerifyOutcome, record: ChallengeRecord): void;
   rateLimited(limit: string): void;
   /** A number a tenant's report-only geo permission would have refused (channel, country or ""). */
   geoReported?(channel: string, country: string): void;

@@ -50,7 +50,7 @@ export async function generateChallenge(
     const replaced = await replaceCode(deps, prior.id, 0);
     return issuedCode(deps, replaced.record, replaced.code);
   }
-  deps.observer?.generated(input.alphabet);
+  deps.observer?.generated(input.alphabet, record);
   return sendOrFail(deps, record, code, true, limits);
 }
 

@@ -35,7 +35,7 @@ export async function verifyChallenge(
   });
   if (result?.refused !== undefined) throw rateLimitedBy(deps, result.refused);
   if (result === undefined) throw otpErrors.notFound();
-  deps.observer?.verified(result.outcome);
+  deps.observer?.verified(result.outcome, result.record);
   return {
     id,
     outcome: result.outcome,

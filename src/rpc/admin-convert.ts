@@ -1,7 +1,9 @@
+import type { HandlerContext } from "@connectrpc/connect";
 import { ApiKeyKind, Scope } from "../../gen/otp/v1/admin_pb.js";
 import { boundedText } from "../core/bounded-text.js";
 import { OtpError } from "../core/otp-error.js";
 import type { AdminStore, ApiKeyRecord, ScopeName, TenantRecord } from "../tenancy/admin-store.js";
+import { callerKey } from "./caller.js";
 import { optionalTimestamp } from "./convert.js";
 
 // What the AdminService handlers share: bounds, converters and lookups.
@@ -13,6 +15,7 @@ export const scopeNames: Record<number, ScopeName> = {
   [Scope.SEND]: "send",
   [Scope.TOTP]: "totp",
   [Scope.ADMIN_READ]: "admin-read",
+  [Scope.ADMIN]: "admin",
 };
 /** The API value of each scope. */
 export const scopeValues = Object.fromEntries(
@@ -79,4 +82,21 @@ export function tenantName(raw: string): string {
     );
   }
   return name;
+}
+
+/**
+ * For a tenant's admin key (or its console session), refuses a key of
+ * another tenant as a key that does not exist; the operator reaches every key.
+ */
+export async function ownKeyOrThrow(
+  admin: AdminStore,
+  ctx: HandlerContext,
+  keyId: string,
+): Promise<void> {
+  const caller = ctx.values.get(callerKey);
+  if (caller?.kind === "admin") return;
+  const own = await admin.listApiKeys(caller?.tenantId ?? "");
+  if (!own.some((k) => k.id === keyId)) {
+    throw new OtpError("API_KEY_NOT_FOUND", "no key has this id");
+  }
 }

@@ -4,7 +4,13 @@ import type { AuditRecorder } from "../audit/audit-recorder.js";
 import { boundedText } from "../core/bounded-text.js";
 import { OtpError } from "../core/otp-error.js";
 import type { AdminStore } from "../tenancy/admin-store.js";
-import { keyToProto, tenantName, tenantOrThrow, tenantToProto } from "./admin-convert.js";
+import {
+  keyToProto,
+  ownKeyOrThrow,
+  tenantName,
+  tenantOrThrow,
+  tenantToProto,
+} from "./admin-convert.js";
 import { adminChange } from "./audit-context.js";
 
 type LifecycleHandlers = Pick<
@@ -119,6 +125,7 @@ function deletionHandlers(
     },
 
     async deleteApiKey(req, ctx) {
+      if (req.keyId !== "") await ownKeyOrThrow(admin, ctx, req.keyId);
       const key = req.keyId === "" ? undefined : await admin.deleteApiKey(req.keyId, now());
       if (key === undefined) throw new OtpError("API_KEY_NOT_FOUND", "no key has this id");
       await audit.record(

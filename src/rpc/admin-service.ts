@@ -14,10 +14,12 @@ import { webOrigin, webOriginMaxLength } from "../core/web-origin.js";
 import type { AdminStore, ApiKeyRecord, ScopeName } from "../tenancy/admin-store.js";
 import { generateApiKey } from "../tenancy/api-key.js";
 import type { UsageStore } from "../tenancy/limit-store.js";
+import type { ActivityMethods } from "./activity-handlers.js";
 import {
   adminLimits,
   invalidKey,
   keyToProto,
+  ownKeyOrThrow,
   scopeNames,
   tenantName,
   tenantOrThrow,
@@ -25,9 +27,12 @@ import {
 } from "./admin-convert.js";
 import { createLifecycleHandlers } from "./admin-lifecycle.js";
 import { createSettingsHandlers } from "./admin-settings.js";
+import { ownTenantOrThrow, type TenantQuota, usageHandlers } from "./admin-usage.js";
 import { adminChange } from "./audit-context.js";
 import { createAuditHandlers } from "./audit-service.js";
-import { callerKey, defaultTenantId } from "./caller.js";
+import { callerKey } from "./caller.js";
+
+export type { TenantQuota } from "./admin-usage.js";
 
 /** What AdminService needs beyond the admin store: the audit trail and the last uses not yet written. */
 export interface AdminExtras {
@@ -49,11 +54,12 @@ export function createAdminHandlers(
   store: Pick<UsageStore, "getUsage">,
   now: () => number,
   extras: AdminExtras,
-): ServiceImpl<typeof AdminService> {
+  quotas: readonly TenantQuota[] = [],
+): Omit<ServiceImpl<typeof AdminService>, ActivityMethods> {
   return {
     ...tenantHandlers(admin, extras.audit, now),
     ...keyHandlers(admin, extras, now),
-    ...usageHandlers(admin, store, now),
+    ...usageHandlers(admin, store, now, quotas),
     ...createLifecycleHandlers(admin, extras.audit, now),
     ...createAuditHandlers(extras),
     ...createSettingsHandlers(admin, extras.audit),
@@ -88,8 +94,14 @@ function tenantHandlers(
       return { tenant: tenantToProto(tenant) };
     },
 
-    async listTenants() {
-      return { tenants: (await admin.listTenants()).map(tenantToProto) };
+    async listTenants(_req, ctx) {
+      const caller = ctx.values.get(callerKey);
+      if (caller?.kind === "admin") {
+        return { tenants: (await admin.listTenants()).map(tenantToProto) };
+      }
+      // A tenant's admin key (or its console session) sees its own tenant only.
+      const own = await admin.getTenant(caller?.tenantId ?? "");
+      return { tenants: own === undefined ? [] : [tenantToProto(own)] };
     },
   };
 }
@@ -103,7 +115,7 @@ function keyHandlers(
   const { audit } = extras;
   return {
     async createApiKey(req, ctx) {
-      const tenant = await tenantOrThrow(admin, req.tenantId);
+      const tenant = await tenantOrThrow(admin, ownTenantOrThrow(ctx, req.tenantId));
       const { kind, name, scopes, origins } = validateKeyRequest(req);
       const expiresAtMs = keyExpiry(req, now());
       const made = generateApiKey(kind);
@@ -133,9 +145,10 @@ function keyHandlers(
       return { key: keyToProto(record), secret: made.secret };
     },
 
-    async listApiKeys(req) {
-      await tenantOrThrow(admin, req.tenantId);
-      const keys = await admin.listApiKeys(req.tenantId);
+    async listApiKeys(req, ctx) {
+      const tenantId = ownTenantOrThrow(ctx, req.tenantId);
+      await tenantOrThrow(admin, tenantId);
+      const keys = await admin.listApiKeys(tenantId);
       // Uses this process has seen but not yet written count too.
       return {
         keys: keys.map((k) => {
@@ -146,6 +159,7 @@ function keyHandlers(
     },
 
     async revokeApiKey(req, ctx) {
+      await ownKeyOrThrow(admin, ctx, req.keyId);
       const key = await admin.revokeApiKey(req.keyId, now());
       if (key === undefined) throw new OtpError("API_KEY_NOT_FOUND", "no key has this id");
       await audit.record(
@@ -209,44 +223,4 @@ function validateKeyRequest(req: CreateApiKeyRequest): {
     throw invalidKey("only publishable keys take allowed_origins", "allowed_origins");
   }
   return { kind, name, scopes: scopes as ScopeName[], origins };
-}
-
-// GetUsage: an admin reads any tenant's, a tenant's admin key only its own.
-function usageHandlers(
-  admin: AdminStore,
-  store: Pick<UsageStore, "getUsage">,
-  now: () => number,
-): Pick<AdminHandlers, "getUsage"> {
-  return {
-    async getUsage(req, ctx) {
-      const caller = ctx.values.get(callerKey);
-      const tenantId = caller?.kind === "admin" ? req.tenantId : (caller?.tenantId ?? "");
-      if (caller?.kind !== "admin" && req.tenantId !== "" && req.tenantId !== tenantId) {
-        // Another tenant's usage reads as a tenant that does not exist.
-        throw new OtpError("TENANT_NOT_FOUND", "no tenant has this id");
-      }
-      // "default" holds anonymous development callers; it is never created, yet has usage.
-      if (caller?.kind === "admin" && tenantId !== defaultTenantId) {
-        await tenantOrThrow(admin, tenantId);
-      }
-      const days = req.days === 0 ? 7 : req.days;
-      if (!Number.isInteger(days) || days < 1 || days > 31) {
-        throw new OtpError("PAGE_SIZE_INVALID", "days must be 0 (7) or between 1 and 31", {
-          field: "days",
-        });
-      }
-      const dates = Array.from({ length: days }, (_, i) =>
-        new Date(now() - i * 86_400_000).toISOString().slice(0, 10),
-      );
-      const usage = await store.getUsage(tenantId, dates);
-      return {
-        days: dates.map((date) => ({
-          date,
-          counters: Object.fromEntries(
-            Object.entries(usage[date] ?? {}).map(([k, v]) => [k, BigInt(v)]),
-          ),
-        })),
-      };
-    },
-  };
 }

@@ -19,6 +19,7 @@ import {
   validateTenantSettings,
 } from "../tenancy/tenant-settings.js";
 import { tenantOrThrow } from "./admin-convert.js";
+import { ownTenantOrThrow } from "./admin-usage.js";
 import { adminChange } from "./audit-context.js";
 import { callerKey } from "./caller.js";
 import { alphabetFromProto, alphabetToProto, channelFromProto, channelToProto } from "./convert.js";
@@ -40,22 +41,23 @@ const tenantNotFound = () => new OtpError("TENANT_NOT_FOUND", "no tenant has thi
 export function createSettingsHandlers(admin: AdminStore, audit: AuditRecorder): SettingsHandlers {
   return {
     async getTenantSettings(req, ctx) {
-      const caller = ctx.values.get(callerKey);
       // A tenant's key reads its own settings (tenant_id empty or its own); another's reads as unknown.
-      const own = caller?.kind === "admin" ? req.tenantId : (caller?.tenantId ?? "");
-      if (caller?.kind !== "admin" && req.tenantId !== "" && req.tenantId !== own) {
-        throw tenantNotFound();
-      }
-      const tenant = await tenantOrThrow(admin, own);
+      const tenant = await tenantOrThrow(admin, ownTenantOrThrow(ctx, req.tenantId));
       return { settings: settingsToProto(tenant.settings ?? emptySettings()) };
     },
 
     async updateTenantSettings(req, ctx) {
       const mask = maskOf(req.updateMask?.paths ?? []);
-      const before = await tenantOrThrow(admin, req.tenantId);
+      const before = await tenantOrThrow(admin, ownTenantOrThrow(ctx, req.tenantId));
       const patch = settingsFromProto(req.settings ?? create(TenantSettingsSchema));
       const current = before.settings ?? emptySettings();
       const { settings, changed } = applySettingsUpdate(current, patch, mask);
+      // Quotas bound what a tenant may spend: the operator sets them, not the tenant's own keys.
+      if (changed.includes("limits") && ctx.values.get(callerKey)?.kind !== "admin") {
+        throw new OtpError("PERMISSION_DENIED", "only the operator changes a tenant's quotas", {
+          metadata: { need: "operator" },
+        });
+      }
       const valid = validateTenantSettings(settings);
       if (changed.length > 0) {
         const tenant = await admin.updateTenant(before.id, { settings: valid });

@@ -18,8 +18,10 @@ const refusalActions: Record<KeyRefusal, string> = {
   "tenant-deleted": "key.used_after_tenant_deletion",
 };
 
-/** The audit actor of a caller: the operator for ADMIN_TOKEN, otherwise its key. */
+/** The audit actor of a caller: the operator for ADMIN_TOKEN, a console session, otherwise its key. */
 export function actorOf(caller: Caller | undefined): AuditActor {
+  // A console session acts for the operator ("admin") or for the key it was opened with.
+  if (caller?.viaConsole === true) return { kind: "console-session", id: caller.keyId };
   if (caller === undefined || caller.kind === "admin") return { kind: "operator", id: "admin" };
   if (caller.kind === "anonymous") return { kind: "system", id: "anonymous" };
   return { kind: "api-key", id: caller.keyId };

@@ -15,6 +15,8 @@ export interface Caller {
    * undefined when the tenant set nothing, and for anonymous and admin callers.
    */
   settings?: EffectiveSettings;
+  /** True when the call came with a console session's cookie rather than a bearer credential. */
+  viaConsole?: boolean;
 }
 
 /** The tenant anonymous development callers belong to. */

@@ -111,21 +111,7 @@ function channelHandlers(
   const now = options.now ?? Date.now;
   return {
     async listChannels() {
-      const registered = new Map(options.dispatcher.channels().map((c) => [c.kind, c]));
-      const channels = await Promise.all(
-        allChannels.map(async (kind) => {
-          const channel = registered.get(kind);
-          const viaOutbox = channel !== undefined && options.dispatcher.viaOutbox(kind);
-          return {
-            channel: channelToProto(kind),
-            configured: channel !== undefined && (kind === "outbox" || !viaOutbox),
-            healthy: channel === undefined ? false : await channel.healthy().catch(() => false),
-            servedByOutbox: viaOutbox && kind !== "outbox",
-            description: channel?.description ?? "not configured",
-          };
-        }),
-      );
-      return { channels };
+      return { channels: await listChannelInfo(options.dispatcher) };
     },
 
     async listOutbox(req) {
@@ -181,4 +167,25 @@ function withSettings(
   limits: { timeoutMs?: number },
 ): { timeoutMs?: number; settings?: EffectiveSettings } {
   return settings === undefined ? limits : { ...limits, settings };
+}
+
+/**
+ * Every channel as ListChannels reports it: configured, healthy (the
+ * provider's own check), served by the outbox. GetSystemHealth reports the same.
+ */
+export async function listChannelInfo(dispatcher: Dispatcher) {
+  const registered = new Map(dispatcher.channels().map((c) => [c.kind, c]));
+  return Promise.all(
+    allChannels.map(async (kind) => {
+      const channel = registered.get(kind);
+      const viaOutbox = channel !== undefined && dispatcher.viaOutbox(kind);
+      return {
+        channel: channelToProto(kind),
+        configured: channel !== undefined && (kind === "outbox" || !viaOutbox),
+        healthy: channel === undefined ? false : await channel.healthy().catch(() => false),
+        servedByOutbox: viaOutbox && kind !== "outbox",
+        description: channel?.description ?? "not configured",
+      };
+    }),
+  );
 }

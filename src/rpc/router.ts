@@ -3,6 +3,7 @@ import { file_google_rpc_error_details } from "../../gen/google/rpc/error_detail
 import * as reflectionV1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { file_health_v1_health, Health } from "../../gen/health/v1/health_pb.js";
+import { file_otp_v1_activity } from "../../gen/otp/v1/activity_pb.js";
 import { AdminService, file_otp_v1_admin } from "../../gen/otp/v1/admin_pb.js";
 import { file_otp_v1_audit } from "../../gen/otp/v1/audit_pb.js";
 import { DeliveryService, file_otp_v1_delivery } from "../../gen/otp/v1/delivery_pb.js";
@@ -16,7 +17,8 @@ import type { AdminStore } from "../tenancy/admin-store.js";
 import type { LimitStore, RateLimit, UsageStore } from "../tenancy/limit-store.js";
 import type { TokenSigner } from "../tokens/token-signer.js";
 import type { TotpService } from "../totp/totp-service.js";
-import { type AdminExtras, createAdminHandlers } from "./admin-service.js";
+import { type ActivityHandlerOptions, createActivityHandlers } from "./activity-handlers.js";
+import { type AdminExtras, createAdminHandlers, type TenantQuota } from "./admin-service.js";
 import { createDeliveryHandlers, type DeliveryHandlerOptions } from "./delivery-service.js";
 import type { HealthService } from "./health-service.js";
 import { type AuthOptions, createAuthInterceptor } from "./interceptors/auth-interceptor.js";
@@ -41,6 +43,8 @@ export interface RouteDeps {
   /** The audit trail, its recorder and the pending last uses of keys, for AdminService. */
   adminExtras: AdminExtras;
   auth: Omit<AuthOptions, "admin">;
+  /** The console's data: activity counters, the live feed, system health. */
+  activity: ActivityHandlerOptions;
   limits: {
     generatePerIp: RateLimit | "off";
     verifyPerIp: RateLimit | "off";
@@ -48,13 +52,15 @@ export interface RouteDeps {
     tenantGenerate: RateLimit | "off";
     ipv6PrefixLength: number;
   };
+  /** Every tenant's quotas, which GetUsage reports beside the counters. */
+  quotas?: readonly TenantQuota[];
   onRateLimited: (limit: string) => void;
   /** The keyed hash naming a caller-supplied rate-limit key's counter (the code hasher's digest). */
   hashRateLimitKey: (bucket: string, key: string) => string;
   /** Told when a per-IP limit let a call through because its counter's node was unreachable. */
   onRateLimitFailedOpen?: (limit: string, err: unknown) => void;
   /** Told the reason of every domain error, for metrics. */
-  onReason?: (reason: Reason, procedure: string) => void;
+  onReason?: (reason: Reason, procedure: string, tenantId?: string) => void;
   observeRpc: RpcObserver;
 }
 
@@ -77,6 +83,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     file_otp_v1_admin,
     file_otp_v1_audit,
     file_otp_v1_settings,
+    file_otp_v1_activity,
     file_google_rpc_error_details,
     file_health_v1_health,
   );
@@ -87,10 +94,10 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       createOtpHandlers(deps.challenges, deps.totp, deps.signer, deps.now),
     );
     router.service(DeliveryService, createDeliveryHandlers(deps.delivery));
-    router.service(
-      AdminService,
-      createAdminHandlers(deps.admin, deps.store, deps.now, deps.adminExtras),
-    );
+    router.service(AdminService, {
+      ...createAdminHandlers(deps.admin, deps.store, deps.now, deps.adminExtras, deps.quotas),
+      ...createActivityHandlers(deps.activity),
+    });
     router.service(Health, deps.health.impl);
     router.service(reflectionV1.ServerReflection, reflection.v1);
     router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha);

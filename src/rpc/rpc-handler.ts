@@ -24,7 +24,7 @@ import type { Reason } from "../core/reasons.js";
 import type { RequestHandler } from "../http/listener.js";
 import type { Logger } from "../telemetry/logger.js";
 import { type CallState, callStateKey, requestIdHeader } from "./interceptors/error-interceptor.js";
-import { logRpc } from "./interceptors/rpc-log-interceptor.js";
+import { logRpc, type RpcObserver } from "./interceptors/rpc-log-interceptor.js";
 import {
   errorResponse,
   protocolOf,
@@ -52,7 +52,7 @@ export interface RpcHandlerOptions {
   readMaxBytes: number;
   logger: Logger;
   /** Told of every call answered here rather than by the interceptors, for metrics. */
-  observe: (procedure: string, status: string, seconds: number) => void;
+  observe: RpcObserver;
   /** Told the reason of every refusal answered here, for metrics. */
   onReason?: (reason: Reason, procedure: string) => void;
 }

@@ -1,6 +1,7 @@
 import type { Attributes, Counter, Histogram } from "@opentelemetry/api";
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import { latencyBucketBounds } from "../core/latency-buckets.js";
 
 /**
  * What the service counts. Labels are small closed sets (results, channels,
@@ -29,8 +30,8 @@ export interface Metrics {
 
 const contentType = "text/plain; version=0.0.4; charset=utf-8";
 
-// Latency buckets in seconds, from a cache hit to a slow provider call.
-const durationBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+// Latency buckets in seconds, shared with the console's activity counters.
+const durationBuckets = [...latencyBucketBounds];
 
 /**
  * Creates {@link Metrics} on the OpenTelemetry metrics SDK with a pull-only

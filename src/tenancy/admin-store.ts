@@ -2,7 +2,7 @@ import type { ApiKeyKind } from "./api-key.js";
 import type { TenantSettings } from "./tenant-settings.js";
 
 /** What a key may do. */
-export type ScopeName = "generate" | "verify" | "send" | "totp" | "admin-read";
+export type ScopeName = "generate" | "verify" | "send" | "totp" | "admin-read" | "admin";
 
 /** A customer of the service. */
 export interface TenantRecord {

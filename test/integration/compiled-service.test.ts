@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../support/api-keys.js";
 import { callJson } from "../support/connect-json.js";
+import { consoleSignIn, sessionHeaders } from "../support/console-session.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { productionEnv, testAdminToken } from "../support/secrets.js";
 import { type ServerProcess, spawnServer } from "../support/spawn-server.js";
@@ -17,7 +18,13 @@ let server: ServerProcess;
 beforeAll(async () => {
   await promisify(execFile)(process.execPath, ["scripts/build-service.mjs", out]);
   redis = await startRedis();
-  server = await spawnServer({ ...productionEnv(), REDIS_URL: redis.url, WORKERS: "1" }, [
+  const env = {
+    ...productionEnv(),
+    REDIS_URL: redis.url,
+    WORKERS: "1",
+    CONSOLE_TRUST_PROXY_TLS: "true",
+  };
+  server = await spawnServer(env, [
     "--import",
     `./${out}/src/telemetry/otel-register.mjs`,
     "--import",
@@ -51,5 +58,29 @@ describe("the compiled service (npm run build:service, as the Dockerfile runs it
       auth,
     );
     expect(checked.body.result).toBe("VERIFY_RESULT_VERIFIED");
+  });
+
+  it("serves the console bundled at build time, and its sessions, without esbuild at run time", async () => {
+    const built = join(out, "console");
+    for (const file of ["index.html", "app.js", "styles.css"]) {
+      expect(existsSync(join(built, file))).toBe(true);
+    }
+    const page = await fetch(`${server.url}/console`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    const script = await fetch(`${server.url}/console/app.js`);
+    expect(
+      Buffer.from(await script.arrayBuffer()).equals(readFileSync(join(built, "app.js"))),
+    ).toBe(true);
+    const session = await consoleSignIn(server.url, testAdminToken);
+    expect(session.status).toBe(200);
+    expect(session.setCookie).toContain("Secure");
+    const tenants = await callJson(
+      server.url,
+      "otp.v1.AdminService/ListTenants",
+      {},
+      sessionHeaders(server.url, session),
+    );
+    expect(tenants.status).toBe(200);
   });
 });

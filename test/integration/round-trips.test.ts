@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/app.js";
 import { startServer } from "../../src/app.js";
@@ -87,6 +88,7 @@ afterAll(async () => {
  */
 async function startCounted(
   layout: (urls: string[]) => Record<string, string>,
+  overrides: { activityFlushMs?: number } = {},
   extraEnv: Record<string, string> = {},
 ) {
   const counter: RoundCounter = { rounds: 0, heard: true };
@@ -95,7 +97,7 @@ async function startCounted(
   const server: RunningServer = await startServer(
     loadConfig({ ...env, ...extraEnv, ...layout(proxies.map((p) => p.url)) }),
     // Not the leader: no background polling shares the proxies with the calls.
-    { logger: createLogger("silent"), leader: false },
+    { logger: createLogger("silent"), leader: false, ...overrides },
   );
   const admin = { authorization: `Bearer ${testAdminToken}` };
   const tenant = await callJson(
@@ -154,6 +156,33 @@ async function startCounted(
 }
 
 describe("sequential Redis round trips per call, production with an API key and default limits", () => {
+  it("stays one for Generate and Verify with the console's activity counters on, which count every call", async () => {
+    // Counters are written by a timer, never by the call: a long interval
+    // keeps them in memory until close, which writes them.
+    const service = await startCounted(([url]) => ({ REDIS_URL: url as string }), {
+      activityFlushMs: 60_000,
+    });
+    try {
+      expect(await service.generateRounds()).toBe(1);
+      expect(await service.verifyRounds()).toBe(1);
+    } finally {
+      await service.close();
+    }
+    const client = new Redis(first.url);
+    const totals = new Map<string, number>();
+    for (const key of await client.keys("*activity:*:h")) {
+      for (const [field, n] of Object.entries(await client.hgetall(key))) {
+        const kind = field.split("|")[0] as string;
+        totals.set(kind, (totals.get(kind) ?? 0) + Number(n));
+      }
+    }
+    await client.flushall();
+    await client.quit();
+    // The warm-up call and four measured ones of each.
+    expect(totals.get("g")).toBe(5);
+    expect(totals.get("v")).toBe(5);
+  });
+
   it("is one for Generate and one for Verify on a single Redis", async () => {
     const service = await startCounted(([url]) => ({ REDIS_URL: url as string }));
     try {
@@ -199,11 +228,15 @@ describe("sequential Redis round trips per call, production with an API key and 
   ] as const) {
     it(`is two for Verify by recipient with a rate-limit key on ${where}; one by id on a single Redis`, async () => {
       const telegram = await startTelegramFake();
-      const service = await startCounted(layout, {
-        TELEGRAM_BOT_TOKEN: telegram.token,
-        TELEGRAM_API_ROOT: telegram.apiRoot,
-        TELEGRAM_UPDATES: "off",
-      });
+      const service = await startCounted(
+        layout,
+        {},
+        {
+          TELEGRAM_BOT_TOKEN: telegram.token,
+          TELEGRAM_API_ROOT: telegram.apiRoot,
+          TELEGRAM_UPDATES: "off",
+        },
+      );
       try {
         const target = { channel: "CHANNEL_TELEGRAM", recipient: "4242" };
         const issued = await service.call("otp.v1.OtpService/Generate", {

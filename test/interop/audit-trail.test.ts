@@ -291,6 +291,50 @@ describe("tenants, keys and the audit trail across two replicas", () => {
     }
   });
 
+  it("audits a challenge lock-out and a burst of refused credentials, once each", async () => {
+    const tenant = await ok(call(a, "CreateTenant", { name: "Locked" }));
+    const tenantId = (tenant.body.tenant as { id: string }).id;
+    const key = await ok(
+      call(a, "CreateApiKey", {
+        tenantId,
+        kind: "API_KEY_KIND_SECRET",
+        scopes: ["SCOPE_GENERATE", "SCOPE_VERIFY"],
+      }),
+    );
+    const secret = key.body.secret as string;
+    const made = await callJson(
+      a.url,
+      "otp.v1.OtpService/Generate",
+      { maxAttempts: 1 },
+      bearer(secret),
+    );
+    const id = made.body.id as string;
+    const wrong = { id, code: (made.body.code as string) === "000000" ? "111111" : "000000" };
+    for (let i = 0; i < 3; i++) {
+      await callJson(b.url, "otp.v1.OtpService/Verify", wrong, bearer(secret));
+    }
+    await expect
+      .poll(async () => (await allEvents(a, { tenantId, actionPrefix: "challenge." }, 50)).length)
+      .toBe(1);
+    const [locked] = await allEvents(a, { tenantId, actionPrefix: "challenge." }, 50);
+    expect(locked).toMatchObject({
+      action: "challenge.locked_out",
+      target: id,
+      outcome: "AUDIT_OUTCOME_REFUSED",
+    });
+
+    // 25 calls with a key nobody issued, spread over both replicas: one burst entry.
+    for (let i = 0; i < 25; i++) {
+      await generate(i % 2 === 0 ? a : b, `sk_live_${"x".repeat(40)}`);
+    }
+    await expect
+      .poll(async () => (await allEvents(a, { actionPrefix: "refusals.burst" }, 50)).length)
+      .toBe(1);
+    const [burst] = await allEvents(a, { actionPrefix: "refusals.burst" }, 50);
+    expect(burst?.actorKind).toBe("AUDIT_ACTOR_KIND_SYSTEM");
+    expect(Number(burst?.details.count)).toBeGreaterThanOrEqual(20);
+  });
+
   it("refuses a tenant's admin-read key other tenants' events, and bad filters and page tokens", async () => {
     const tenant = await ok(call(a, "CreateTenant", { name: "Reader" }));
     const tenantId = (tenant.body.tenant as { id: string }).id;

@@ -310,6 +310,33 @@ describe("tenant settings", () => {
     ).toBe(Code.Unauthenticated);
   });
 
+  it("lets a tenant's admin key change its own settings, but not its quotas", async () => {
+    const t = await tenant();
+    const other = await tenant();
+    const manager = (
+      await adminOn(replicaA).createApiKey({
+        tenantId: t.id,
+        kind: ApiKeyKind.SECRET,
+        scopes: [Scope.ADMIN],
+      })
+    ).secret;
+    const asKey = createClient(AdminService, transport(replicaB.url, [bearer(manager)]));
+    const updated = await asKey.updateTenantSettings({ settings: { brandName: "Self-served" } });
+    expect(updated.settings?.brandName).toBe("Self-served");
+    expect(
+      await refusal(
+        asKey.updateTenantSettings({ settings: { limits: { tenantGenerate: "off" } } }),
+      ),
+    ).toEqual([Code.PermissionDenied, "PERMISSION_DENIED", { need: "operator" }]);
+    expect(
+      (
+        await refusal(
+          asKey.updateTenantSettings({ tenantId: other.id, settings: { brandName: "x" } }),
+        )
+      )[1],
+    ).toBe("TENANT_NOT_FOUND");
+  });
+
   it("audits which fields changed, never their values", async () => {
     const t = await tenant();
     await adminOn(replicaB).updateTenantSettings({

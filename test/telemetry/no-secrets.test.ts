@@ -2,6 +2,8 @@ import { randomInt } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callJson } from "../support/connect-json.js";
+import { openJsonStream } from "../support/connect-stream.js";
+import { consoleSignIn, sessionHeaders } from "../support/console-session.js";
 import { type OtlpCollector, startOtlpCollector } from "../support/otlp-collector.js";
 import { providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
@@ -12,6 +14,7 @@ const phone = "+14155559876";
 const email = "secret.person@example.com";
 const bindingValue = "binding-value-8d1f3e";
 const adminToken = `admin-token-${"Z".repeat(32)}`;
+const operator = { authorization: `Bearer ${adminToken}` };
 
 let redis: RedisInstance;
 let collector: OtlpCollector;
@@ -36,9 +39,17 @@ afterAll(async () => {
 
 const call = (procedure: string, body: unknown) => callJson(server.url, procedure, body);
 
-describe("nothing secret in logs, traces or metrics", () => {
+describe("nothing secret in logs, traces, metrics or the console's feed and counters", () => {
   it("drives every RPC with known codes and recipients and finds none of them in what was emitted", async () => {
-    const secrets: string[] = [secret, phone, email, bindingValue];
+    const secrets: string[] = [secret, phone, email, bindingValue, adminToken];
+    // The console's live feed watches everything that follows.
+    const feed = await openJsonStream(
+      server.url,
+      "otp.v1.AdminService/WatchActivity",
+      {},
+      operator,
+    );
+    await feed.waitFor(() => true);
 
     // Codes returned directly, in every alphabet.
     for (const [alphabet, codeLength] of [
@@ -96,6 +107,35 @@ describe("nothing secret in logs, traces or metrics", () => {
       deliveryTargets: [{ channel: "CHANNEL_SMS", recipient: `${phone}x` }],
     });
     await call("otp.v1.OtpService/Verify", { id: "not-a-uuid", code: secrets[4] });
+    // The console: sign-ins right and wrong, a session used and ended.
+    secrets.push(adminToken);
+    const admin = { authorization: `Bearer ${adminToken}` };
+    const tenant = await callJson(
+      server.url,
+      "otp.v1.AdminService/CreateTenant",
+      { name: "t" },
+      admin,
+    );
+    const tenantId = (tenant.body.tenant as { id: string }).id;
+    const key = await callJson(
+      server.url,
+      "otp.v1.AdminService/CreateApiKey",
+      { tenantId, kind: "API_KEY_KIND_SECRET", scopes: ["SCOPE_ADMIN"] },
+      admin,
+    );
+    secrets.push(key.body.secret as string);
+    for (const credential of [adminToken, key.body.secret as string]) {
+      const session = await consoleSignIn(server.url, credential);
+      expect(session.status).toBe(200);
+      secrets.push(session.sessionId, session.csrfToken);
+      const headers = sessionHeaders(server.url, session);
+      await callJson(server.url, "otp.v1.AdminService/ListApiKeys", { tenantId }, headers);
+      await fetch(`${server.url}/console/session`, { method: "DELETE", headers });
+    }
+    const wrongCredential = `${adminToken}-wrong`;
+    secrets.push(wrongCredential);
+    expect((await consoleSignIn(server.url, wrongCredential)).status).toBe(401);
+
     const buf = await run("node_modules/.bin/buf", [
       "curl",
       "--http2-prior-knowledge",
@@ -108,14 +148,34 @@ describe("nothing secret in logs, traces or metrics", () => {
     expect(buf.stdout + buf.stderr).toContain("not_found");
 
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    // The last events reach the feed within a batch (200 ms), the counters within a flush (1 s).
+    await new Promise((r) => setTimeout(r, 1_200));
+    const overview = await callJson(server.url, "otp.v1.AdminService/GetOverview", {}, operator);
+    // The console's count agrees with /metrics (one series per alphabet there).
+    const generatedTotal = [
+      ...metrics.matchAll(/^otp_challenges_generated_total\{[^}]*\} (\d+)$/gm),
+    ]
+      .map((m) => Number(m[1]))
+      .reduce((a, b) => a + b, 0);
+    expect(overview.body.generated).toBe(String(generatedTotal));
+    feed.close();
     const auditApi = await exportAudit(server.url);
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
+    const redisClient = new Redis(redis.url);
+    const counters: string[] = [];
+    for (const key of await redisClient.keys("*activity*")) {
+      counters.push(key, JSON.stringify(await redisClient.hgetall(key)));
+    }
+    await redisClient.quit();
 
     const emitted = {
       logs: server.stdout() + server.stderr(),
       traces: collector.raw.join("\n"),
       metrics,
+      feed: feed.raw(),
+      console: JSON.stringify(overview.body),
+      counters: counters.join("\n"),
       // The trail as ExportAuditEvents gives it, and as it lies in the Redis stream.
       audit: auditApi + (await auditStream(redis.url)),
     };
@@ -123,6 +183,9 @@ describe("nothing secret in logs, traces or metrics", () => {
     expect(emitted.logs).toContain('"msg":"rpc"');
     expect(emitted.traces).toContain("otp.v1.OtpService/Verify");
     expect(emitted.metrics).toContain("otp_verifications_total");
+    expect(emitted.feed).toContain("ACTIVITY_KIND_GENERATE");
+    expect(emitted.feed).toContain("+1******9876");
+    expect(emitted.counters).toContain("|sms|US");
     expect(emitted.audit).toContain("key.used_after_revocation");
     expect(emitted.audit).toContain("admin.unauthenticated");
     expect(secrets.filter((s) => s === "missing")).toEqual([]);

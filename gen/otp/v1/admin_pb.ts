@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { GetOverviewRequestSchema, GetOverviewResponseSchema, GetSystemHealthRequestSchema, GetSystemHealthResponseSchema, GetTimeSeriesRequestSchema, GetTimeSeriesResponseSchema, WatchActivityRequestSchema, WatchActivityResponseSchema } from "./activity_pb.js";
+import { file_otp_v1_activity } from "./activity_pb.js";
 import type { ExportAuditEventsRequestSchema, ExportAuditEventsResponseSchema, ListAuditEventsRequestSchema, ListAuditEventsResponseSchema, WatchAuditEventsRequestSchema, WatchAuditEventsResponseSchema } from "./audit_pb.js";
 import { file_otp_v1_audit } from "./audit_pb.js";
 import type { GetTenantSettingsRequestSchema, GetTenantSettingsResponseSchema, UpdateTenantSettingsRequestSchema, UpdateTenantSettingsResponseSchema } from "./settings_pb.js";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file otp/v1/admin.proto.
  */
 export const file_otp_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChJvdHAvdjEvYWRtaW4ucHJvdG8SBm90cC52MSKXAQoGVGVuYW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJc3VzcGVuZGVkGAQgASgIEjAKDHN1c3BlbmRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi0QIKBkFwaUtleRIKCgJpZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSIAoEa2luZBgDIAEoDjISLm90cC52MS5BcGlLZXlLaW5kEh0KBnNjb3BlcxgEIAMoDjINLm90cC52MS5TY29wZRIXCg9hbGxvd2VkX29yaWdpbnMYBSADKAkSDAoEbmFtZRgGIAEoCRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKE0NyZWF0ZVRlbmFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI2ChRDcmVhdGVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IhQKEkxpc3RUZW5hbnRzUmVxdWVzdCI2ChNMaXN0VGVuYW50c1Jlc3BvbnNlEh8KB3RlbmFudHMYASADKAsyDi5vdHAudjEuVGVuYW50IsABChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIgCgRraW5kGAIgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAMgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgEIAMoCRIMCgRuYW1lGAUgASgJEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkMKFENyZWF0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIicKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiMwoTTGlzdEFwaUtleXNSZXNwb25zZRIcCgRrZXlzGAEgAygLMg4ub3RwLnYxLkFwaUtleSIlChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIzChRSZXZva2VBcGlLZXlSZXNwb25zZRIbCgNrZXkYASABKAsyDi5vdHAudjEuQXBpS2V5IjIKD0dldFVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDAoEZGF5cxgCIAEoBSIyChBHZXRVc2FnZVJlc3BvbnNlEh4KBGRheXMYASADKAsyEC5vdHAudjEuVXNhZ2VEYXkiewoIVXNhZ2VEYXkSDAoEZGF0ZRgBIAEoCRIwCghjb3VudGVycxgCIAMoCzIeLm90cC52MS5Vc2FnZURheS5Db3VudGVyc0VudHJ5Gi8KDUNvdW50ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASI2ChNSZW5hbWVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIjYKFFJlbmFtZVRlbmFudFJlc3BvbnNlEh4KBnRlbmFudBgBIAEoCzIOLm90cC52MS5UZW5hbnQiOQoUU3VzcGVuZFRlbmFudFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI3ChVTdXNwZW5kVGVuYW50UmVzcG9uc2USHgoGdGVuYW50GAEgASgLMg4ub3RwLnYxLlRlbmFudCIoChNSZXN1bWVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSI2ChRSZXN1bWVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IigKE0RlbGV0ZVRlbmFudFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIk8KFERlbGV0ZVRlbmFudFJlc3BvbnNlEh4KBnRlbmFudBgBIAEoCzIOLm90cC52MS5UZW5hbnQSFwoPZGVsZXRlZF9rZXlfaWRzGAIgAygJIiUKE0RlbGV0ZUFwaUtleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJIjMKFERlbGV0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkqegoFU2NvcGUSFQoRU0NPUEVfVU5TUEVDSUZJRUQQABISCg5TQ09QRV9HRU5FUkFURRABEhAKDFNDT1BFX1ZFUklGWRACEg4KClNDT1BFX1NFTkQQAxIOCgpTQ09QRV9UT1RQEAQSFAoQU0NPUEVfQURNSU5fUkVBRBAFKmEKCkFwaUtleUtpbmQSHAoYQVBJX0tFWV9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQVBJX0tFWV9LSU5EX1NFQ1JFVBABEhwKGEFQSV9LRVlfS0lORF9QVUJMSVNIQUJMRRACMqEKCgxBZG1pblNlcnZpY2USSQoMQ3JlYXRlVGVuYW50Ehsub3RwLnYxLkNyZWF0ZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USSwoLTGlzdFRlbmFudHMSGi5vdHAudjEuTGlzdFRlbmFudHNSZXF1ZXN0Ghsub3RwLnYxLkxpc3RUZW5hbnRzUmVzcG9uc2UiA5ACARJJCgxDcmVhdGVBcGlLZXkSGy5vdHAudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBocLm90cC52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJLCgtMaXN0QXBpS2V5cxIaLm90cC52MS5MaXN0QXBpS2V5c1JlcXVlc3QaGy5vdHAudjEuTGlzdEFwaUtleXNSZXNwb25zZSIDkAIBEkkKDFJldm9rZUFwaUtleRIbLm90cC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0Ghwub3RwLnYxLlJldm9rZUFwaUtleVJlc3BvbnNlEkIKCEdldFVzYWdlEhcub3RwLnYxLkdldFVzYWdlUmVxdWVzdBoYLm90cC52MS5HZXRVc2FnZVJlc3BvbnNlIgOQAgESSQoMUmVuYW1lVGVuYW50Ehsub3RwLnYxLlJlbmFtZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuUmVuYW1lVGVuYW50UmVzcG9uc2USTAoNU3VzcGVuZFRlbmFudBIcLm90cC52MS5TdXNwZW5kVGVuYW50UmVxdWVzdBodLm90cC52MS5TdXNwZW5kVGVuYW50UmVzcG9uc2USSQoMUmVzdW1lVGVuYW50Ehsub3RwLnYxLlJlc3VtZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuUmVzdW1lVGVuYW50UmVzcG9uc2USSQoMRGVsZXRlVGVuYW50Ehsub3RwLnYxLkRlbGV0ZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuRGVsZXRlVGVuYW50UmVzcG9uc2USSQoMRGVsZXRlQXBpS2V5Ehsub3RwLnYxLkRlbGV0ZUFwaUtleVJlcXVlc3QaHC5vdHAudjEuRGVsZXRlQXBpS2V5UmVzcG9uc2USVwoPTGlzdEF1ZGl0RXZlbnRzEh4ub3RwLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaHy5vdHAudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACARJcChBXYXRjaEF1ZGl0RXZlbnRzEh8ub3RwLnYxLldhdGNoQXVkaXRFdmVudHNSZXF1ZXN0GiAub3RwLnYxLldhdGNoQXVkaXRFdmVudHNSZXNwb25zZSIDkAIBMAESXwoRRXhwb3J0QXVkaXRFdmVudHMSIC5vdHAudjEuRXhwb3J0QXVkaXRFdmVudHNSZXF1ZXN0GiEub3RwLnYxLkV4cG9ydEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACATABEl0KEUdldFRlbmFudFNldHRpbmdzEiAub3RwLnYxLkdldFRlbmFudFNldHRpbmdzUmVxdWVzdBohLm90cC52MS5HZXRUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlIgOQAgESYQoUVXBkYXRlVGVuYW50U2V0dGluZ3MSIy5vdHAudjEuVXBkYXRlVGVuYW50U2V0dGluZ3NSZXF1ZXN0GiQub3RwLnYxLlVwZGF0ZVRlbmFudFNldHRpbmdzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_otp_v1_audit, file_otp_v1_settings]);
+  fileDesc("ChJvdHAvdjEvYWRtaW4ucHJvdG8SBm90cC52MSKXAQoGVGVuYW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJc3VzcGVuZGVkGAQgASgIEjAKDHN1c3BlbmRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi0QIKBkFwaUtleRIKCgJpZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSIAoEa2luZBgDIAEoDjISLm90cC52MS5BcGlLZXlLaW5kEh0KBnNjb3BlcxgEIAMoDjINLm90cC52MS5TY29wZRIXCg9hbGxvd2VkX29yaWdpbnMYBSADKAkSDAoEbmFtZRgGIAEoCRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKE0NyZWF0ZVRlbmFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI2ChRDcmVhdGVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IhQKEkxpc3RUZW5hbnRzUmVxdWVzdCI2ChNMaXN0VGVuYW50c1Jlc3BvbnNlEh8KB3RlbmFudHMYASADKAsyDi5vdHAudjEuVGVuYW50IsABChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIgCgRraW5kGAIgASgOMhIub3RwLnYxLkFwaUtleUtpbmQSHQoGc2NvcGVzGAMgAygOMg0ub3RwLnYxLlNjb3BlEhcKD2FsbG93ZWRfb3JpZ2lucxgEIAMoCRIMCgRuYW1lGAUgASgJEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkMKFENyZWF0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJIicKEkxpc3RBcGlLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiMwoTTGlzdEFwaUtleXNSZXNwb25zZRIcCgRrZXlzGAEgAygLMg4ub3RwLnYxLkFwaUtleSIlChNSZXZva2VBcGlLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIzChRSZXZva2VBcGlLZXlSZXNwb25zZRIbCgNrZXkYASABKAsyDi5vdHAudjEuQXBpS2V5IjIKD0dldFVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDAoEZGF5cxgCIAEoBSJRChBHZXRVc2FnZVJlc3BvbnNlEh4KBGRheXMYASADKAsyEC5vdHAudjEuVXNhZ2VEYXkSHQoGcXVvdGFzGAIgAygLMg0ub3RwLnYxLlF1b3RhImMKBVF1b3RhEgwKBG5hbWUYASABKAkSEAoIY291bnRlcnMYAiADKAkSDQoFbGltaXQYAyABKAMSFgoOd2luZG93X3NlY29uZHMYBCABKAMSEwoLZGFpbHlfbGltaXQYBSABKAMiewoIVXNhZ2VEYXkSDAoEZGF0ZRgBIAEoCRIwCghjb3VudGVycxgCIAMoCzIeLm90cC52MS5Vc2FnZURheS5Db3VudGVyc0VudHJ5Gi8KDUNvdW50ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASI2ChNSZW5hbWVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIjYKFFJlbmFtZVRlbmFudFJlc3BvbnNlEh4KBnRlbmFudBgBIAEoCzIOLm90cC52MS5UZW5hbnQiOQoUU3VzcGVuZFRlbmFudFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSI3ChVTdXNwZW5kVGVuYW50UmVzcG9uc2USHgoGdGVuYW50GAEgASgLMg4ub3RwLnYxLlRlbmFudCIoChNSZXN1bWVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSI2ChRSZXN1bWVUZW5hbnRSZXNwb25zZRIeCgZ0ZW5hbnQYASABKAsyDi5vdHAudjEuVGVuYW50IigKE0RlbGV0ZVRlbmFudFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIk8KFERlbGV0ZVRlbmFudFJlc3BvbnNlEh4KBnRlbmFudBgBIAEoCzIOLm90cC52MS5UZW5hbnQSFwoPZGVsZXRlZF9rZXlfaWRzGAIgAygJIiUKE0RlbGV0ZUFwaUtleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJIjMKFERlbGV0ZUFwaUtleVJlc3BvbnNlEhsKA2tleRgBIAEoCzIOLm90cC52MS5BcGlLZXkqiwEKBVNjb3BlEhUKEVNDT1BFX1VOU1BFQ0lGSUVEEAASEgoOU0NPUEVfR0VORVJBVEUQARIQCgxTQ09QRV9WRVJJRlkQAhIOCgpTQ09QRV9TRU5EEAMSDgoKU0NPUEVfVE9UUBAEEhQKEFNDT1BFX0FETUlOX1JFQUQQBRIPCgtTQ09QRV9BRE1JThAGKmEKCkFwaUtleUtpbmQSHAoYQVBJX0tFWV9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQVBJX0tFWV9LSU5EX1NFQ1JFVBABEhwKGEFQSV9LRVlfS0lORF9QVUJMSVNIQUJMRRACMu8MCgxBZG1pblNlcnZpY2USSQoMQ3JlYXRlVGVuYW50Ehsub3RwLnYxLkNyZWF0ZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USSwoLTGlzdFRlbmFudHMSGi5vdHAudjEuTGlzdFRlbmFudHNSZXF1ZXN0Ghsub3RwLnYxLkxpc3RUZW5hbnRzUmVzcG9uc2UiA5ACARJJCgxDcmVhdGVBcGlLZXkSGy5vdHAudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBocLm90cC52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJLCgtMaXN0QXBpS2V5cxIaLm90cC52MS5MaXN0QXBpS2V5c1JlcXVlc3QaGy5vdHAudjEuTGlzdEFwaUtleXNSZXNwb25zZSIDkAIBEkkKDFJldm9rZUFwaUtleRIbLm90cC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0Ghwub3RwLnYxLlJldm9rZUFwaUtleVJlc3BvbnNlEkIKCEdldFVzYWdlEhcub3RwLnYxLkdldFVzYWdlUmVxdWVzdBoYLm90cC52MS5HZXRVc2FnZVJlc3BvbnNlIgOQAgESSQoMUmVuYW1lVGVuYW50Ehsub3RwLnYxLlJlbmFtZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuUmVuYW1lVGVuYW50UmVzcG9uc2USTAoNU3VzcGVuZFRlbmFudBIcLm90cC52MS5TdXNwZW5kVGVuYW50UmVxdWVzdBodLm90cC52MS5TdXNwZW5kVGVuYW50UmVzcG9uc2USSQoMUmVzdW1lVGVuYW50Ehsub3RwLnYxLlJlc3VtZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuUmVzdW1lVGVuYW50UmVzcG9uc2USSQoMRGVsZXRlVGVuYW50Ehsub3RwLnYxLkRlbGV0ZVRlbmFudFJlcXVlc3QaHC5vdHAudjEuRGVsZXRlVGVuYW50UmVzcG9uc2USSQoMRGVsZXRlQXBpS2V5Ehsub3RwLnYxLkRlbGV0ZUFwaUtleVJlcXVlc3QaHC5vdHAudjEuRGVsZXRlQXBpS2V5UmVzcG9uc2USVwoPTGlzdEF1ZGl0RXZlbnRzEh4ub3RwLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaHy5vdHAudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACARJcChBXYXRjaEF1ZGl0RXZlbnRzEh8ub3RwLnYxLldhdGNoQXVkaXRFdmVudHNSZXF1ZXN0GiAub3RwLnYxLldhdGNoQXVkaXRFdmVudHNSZXNwb25zZSIDkAIBMAESXwoRRXhwb3J0QXVkaXRFdmVudHMSIC5vdHAudjEuRXhwb3J0QXVkaXRFdmVudHNSZXF1ZXN0GiEub3RwLnYxLkV4cG9ydEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACATABEksKC0dldE92ZXJ2aWV3Ehoub3RwLnYxLkdldE92ZXJ2aWV3UmVxdWVzdBobLm90cC52MS5HZXRPdmVydmlld1Jlc3BvbnNlIgOQAgESUQoNR2V0VGltZVNlcmllcxIcLm90cC52MS5HZXRUaW1lU2VyaWVzUmVxdWVzdBodLm90cC52MS5HZXRUaW1lU2VyaWVzUmVzcG9uc2UiA5ACARJTCg1XYXRjaEFjdGl2aXR5Ehwub3RwLnYxLldhdGNoQWN0aXZpdHlSZXF1ZXN0Gh0ub3RwLnYxLldhdGNoQWN0aXZpdHlSZXNwb25zZSIDkAIBMAESVwoPR2V0U3lzdGVtSGVhbHRoEh4ub3RwLnYxLkdldFN5c3RlbUhlYWx0aFJlcXVlc3QaHy5vdHAudjEuR2V0U3lzdGVtSGVhbHRoUmVzcG9uc2UiA5ACARJdChFHZXRUZW5hbnRTZXR0aW5ncxIgLm90cC52MS5HZXRUZW5hbnRTZXR0aW5nc1JlcXVlc3QaIS5vdHAudjEuR2V0VGVuYW50U2V0dGluZ3NSZXNwb25zZSIDkAIBEmEKFFVwZGF0ZVRlbmFudFNldHRpbmdzEiMub3RwLnYxLlVwZGF0ZVRlbmFudFNldHRpbmdzUmVxdWVzdBokLm90cC52MS5VcGRhdGVUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_otp_v1_activity, file_otp_v1_audit, file_otp_v1_settings]);
 
 /**
  * Tenant is one customer of the service.
@@ -437,6 +439,13 @@ export type GetUsageResponse = Message<"otp.v1.GetUsageResponse"> & {
    * @generated from field: repeated otp.v1.UsageDay days = 1;
    */
   days: UsageDay[];
+
+  /**
+   * The tenant's quotas, so a day's counters can be read against them.
+   *
+   * @generated from field: repeated otp.v1.Quota quotas = 2;
+   */
+  quotas: Quota[];
 };
 
 /**
@@ -445,6 +454,55 @@ export type GetUsageResponse = Message<"otp.v1.GetUsageResponse"> & {
  */
 export const GetUsageResponseSchema: GenMessage<GetUsageResponse> = /*@__PURE__*/
   messageDesc(file_otp_v1_admin, 13);
+
+/**
+ * Quota is one of a tenant's quotas and the usage counters it counts.
+ *
+ * @generated from message otp.v1.Quota
+ */
+export type Quota = Message<"otp.v1.Quota"> & {
+  /**
+   * The quota's limit bucket, for example "tenant_generate" or "tenant_sends_sms".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The usage counters that count against it, for example "rpc:Generate" and "rpc:Resend".
+   *
+   * @generated from field: repeated string counters = 2;
+   */
+  counters: string[];
+
+  /**
+   * How many calls the quota allows per window.
+   *
+   * @generated from field: int64 limit = 3;
+   */
+  limit: bigint;
+
+  /**
+   * The length of the quota's fixed window, in seconds.
+   *
+   * @generated from field: int64 window_seconds = 4;
+   */
+  windowSeconds: bigint;
+
+  /**
+   * The most the quota lets through in one UTC day: limit times the windows in a day.
+   *
+   * @generated from field: int64 daily_limit = 5;
+   */
+  dailyLimit: bigint;
+};
+
+/**
+ * Describes the message otp.v1.Quota.
+ * Use `create(QuotaSchema)` to create a new message.
+ */
+export const QuotaSchema: GenMessage<Quota> = /*@__PURE__*/
+  messageDesc(file_otp_v1_admin, 14);
 
 /**
  * UsageDay is one day of a tenant's usage.
@@ -472,7 +530,7 @@ export type UsageDay = Message<"otp.v1.UsageDay"> & {
  * Use `create(UsageDaySchema)` to create a new message.
  */
 export const UsageDaySchema: GenMessage<UsageDay> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 14);
+  messageDesc(file_otp_v1_admin, 15);
 
 /**
  * RenameTenantRequest names the tenant and its new name.
@@ -500,7 +558,7 @@ export type RenameTenantRequest = Message<"otp.v1.RenameTenantRequest"> & {
  * Use `create(RenameTenantRequestSchema)` to create a new message.
  */
 export const RenameTenantRequestSchema: GenMessage<RenameTenantRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 15);
+  messageDesc(file_otp_v1_admin, 16);
 
 /**
  * RenameTenantResponse carries the renamed tenant.
@@ -521,7 +579,7 @@ export type RenameTenantResponse = Message<"otp.v1.RenameTenantResponse"> & {
  * Use `create(RenameTenantResponseSchema)` to create a new message.
  */
 export const RenameTenantResponseSchema: GenMessage<RenameTenantResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 16);
+  messageDesc(file_otp_v1_admin, 17);
 
 /**
  * SuspendTenantRequest names the tenant to suspend.
@@ -549,7 +607,7 @@ export type SuspendTenantRequest = Message<"otp.v1.SuspendTenantRequest"> & {
  * Use `create(SuspendTenantRequestSchema)` to create a new message.
  */
 export const SuspendTenantRequestSchema: GenMessage<SuspendTenantRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 17);
+  messageDesc(file_otp_v1_admin, 18);
 
 /**
  * SuspendTenantResponse carries the suspended tenant.
@@ -570,7 +628,7 @@ export type SuspendTenantResponse = Message<"otp.v1.SuspendTenantResponse"> & {
  * Use `create(SuspendTenantResponseSchema)` to create a new message.
  */
 export const SuspendTenantResponseSchema: GenMessage<SuspendTenantResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 18);
+  messageDesc(file_otp_v1_admin, 19);
 
 /**
  * ResumeTenantRequest names the tenant to resume.
@@ -591,7 +649,7 @@ export type ResumeTenantRequest = Message<"otp.v1.ResumeTenantRequest"> & {
  * Use `create(ResumeTenantRequestSchema)` to create a new message.
  */
 export const ResumeTenantRequestSchema: GenMessage<ResumeTenantRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 19);
+  messageDesc(file_otp_v1_admin, 20);
 
 /**
  * ResumeTenantResponse carries the resumed tenant.
@@ -612,7 +670,7 @@ export type ResumeTenantResponse = Message<"otp.v1.ResumeTenantResponse"> & {
  * Use `create(ResumeTenantResponseSchema)` to create a new message.
  */
 export const ResumeTenantResponseSchema: GenMessage<ResumeTenantResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 20);
+  messageDesc(file_otp_v1_admin, 21);
 
 /**
  * DeleteTenantRequest names the tenant to delete.
@@ -633,7 +691,7 @@ export type DeleteTenantRequest = Message<"otp.v1.DeleteTenantRequest"> & {
  * Use `create(DeleteTenantRequestSchema)` to create a new message.
  */
 export const DeleteTenantRequestSchema: GenMessage<DeleteTenantRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 21);
+  messageDesc(file_otp_v1_admin, 22);
 
 /**
  * DeleteTenantResponse says what was deleted.
@@ -661,7 +719,7 @@ export type DeleteTenantResponse = Message<"otp.v1.DeleteTenantResponse"> & {
  * Use `create(DeleteTenantResponseSchema)` to create a new message.
  */
 export const DeleteTenantResponseSchema: GenMessage<DeleteTenantResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 22);
+  messageDesc(file_otp_v1_admin, 23);
 
 /**
  * DeleteApiKeyRequest names the key to delete.
@@ -682,7 +740,7 @@ export type DeleteApiKeyRequest = Message<"otp.v1.DeleteApiKeyRequest"> & {
  * Use `create(DeleteApiKeyRequestSchema)` to create a new message.
  */
 export const DeleteApiKeyRequestSchema: GenMessage<DeleteApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 23);
+  messageDesc(file_otp_v1_admin, 24);
 
 /**
  * DeleteApiKeyResponse carries the deleted key.
@@ -703,7 +761,7 @@ export type DeleteApiKeyResponse = Message<"otp.v1.DeleteApiKeyResponse"> & {
  * Use `create(DeleteApiKeyResponseSchema)` to create a new message.
  */
 export const DeleteApiKeyResponseSchema: GenMessage<DeleteApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_admin, 24);
+  messageDesc(file_otp_v1_admin, 25);
 
 /**
  * Scope is one kind of call a key may make.
@@ -752,6 +810,13 @@ export enum Scope {
    * @generated from enum value: SCOPE_ADMIN_READ = 5;
    */
   ADMIN_READ = 5,
+
+  /**
+   * Managing the key's own tenant through AdminService (its keys, its usage), and signing in to the console for it.
+   *
+   * @generated from enum value: SCOPE_ADMIN = 6;
+   */
+  ADMIN = 6,
 }
 
 /**
@@ -795,13 +860,13 @@ export const ApiKeyKindSchema: GenEnum<ApiKeyKind> = /*@__PURE__*/
   enumDesc(file_otp_v1_admin, 1);
 
 /**
- * AdminService manages tenants, their API keys and their usage; it takes the admin credential.
+ * AdminService manages tenants, their API keys and their usage; it takes the admin credential, or a key with SCOPE_ADMIN for its own tenant.
  *
  * @generated from service otp.v1.AdminService
  */
 export const AdminService: GenService<{
   /**
-   * CreateTenant adds a tenant, the owner of challenges, deliveries, factors and keys.
+   * CreateTenant adds a tenant, the owner of challenges, deliveries, factors and keys; admin credential only.
    *
    * @generated from rpc otp.v1.AdminService.CreateTenant
    */
@@ -811,7 +876,7 @@ export const AdminService: GenService<{
     output: typeof CreateTenantResponseSchema;
   },
   /**
-   * ListTenants lists every tenant.
+   * ListTenants lists every tenant; a key with SCOPE_ADMIN sees only its own.
    *
    * @generated from rpc otp.v1.AdminService.ListTenants
    */
@@ -851,7 +916,7 @@ export const AdminService: GenService<{
     output: typeof RevokeApiKeyResponseSchema;
   },
   /**
-   * GetUsage reports a tenant's daily usage counters; a key with SCOPE_ADMIN_READ may read its own tenant's.
+   * GetUsage reports a tenant's daily usage counters and its quotas; a key with SCOPE_ADMIN_READ or SCOPE_ADMIN may read its own tenant's.
    *
    * @generated from rpc otp.v1.AdminService.GetUsage
    */
@@ -939,6 +1004,46 @@ export const AdminService: GenService<{
     methodKind: "server_streaming";
     input: typeof ExportAuditEventsRequestSchema;
     output: typeof ExportAuditEventsResponseSchema;
+  },
+  /**
+   * GetOverview sums the time-bucketed activity counters over a window.
+   *
+   * @generated from rpc otp.v1.AdminService.GetOverview
+   */
+  getOverview: {
+    methodKind: "unary";
+    input: typeof GetOverviewRequestSchema;
+    output: typeof GetOverviewResponseSchema;
+  },
+  /**
+   * GetTimeSeries returns one figure per minute or hour over a window.
+   *
+   * @generated from rpc otp.v1.AdminService.GetTimeSeries
+   */
+  getTimeSeries: {
+    methodKind: "unary";
+    input: typeof GetTimeSeriesRequestSchema;
+    output: typeof GetTimeSeriesResponseSchema;
+  },
+  /**
+   * WatchActivity streams what happens on every replica, as it happens, with masked recipients only.
+   *
+   * @generated from rpc otp.v1.AdminService.WatchActivity
+   */
+  watchActivity: {
+    methodKind: "server_streaming";
+    input: typeof WatchActivityRequestSchema;
+    output: typeof WatchActivityResponseSchema;
+  },
+  /**
+   * GetSystemHealth reports store nodes, delivery channels, workers, version and uptime.
+   *
+   * @generated from rpc otp.v1.AdminService.GetSystemHealth
+   */
+  getSystemHealth: {
+    methodKind: "unary";
+    input: typeof GetSystemHealthRequestSchema;
+    output: typeof GetSystemHealthResponseSchema;
   },
   /**
    * Tenant settings: brand, templates, code defaults, channels, countries and limits.

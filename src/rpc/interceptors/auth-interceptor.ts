@@ -7,53 +7,15 @@ import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
 import { effectiveSettings } from "../../tenancy/effective-settings.js";
 import type { KeyRefusal } from "../audit-context.js";
 import { type Caller, callerKey, defaultTenantId } from "../caller.js";
+import {
+  anonymousScopes,
+  holds,
+  isAdminNeed,
+  publishableProcedures,
+  requiredScopes,
+} from "../scopes.js";
 
-/** The scope each procedure needs; procedures not listed need no key (health, reflection). */
-export const requiredScopes: Readonly<Record<string, ScopeName | "admin">> = {
-  "otp.v1.OtpService/Generate": "generate",
-  "otp.v1.OtpService/Resend": "generate",
-  "otp.v1.OtpService/Cancel": "generate",
-  "otp.v1.OtpService/GetChallenge": "generate",
-  "otp.v1.OtpService/Verify": "verify",
-  "otp.v1.OtpService/EnrollTotp": "totp",
-  "otp.v1.OtpService/ConfirmTotp": "totp",
-  "otp.v1.OtpService/VerifyTotp": "totp",
-  "otp.v1.OtpService/DeleteTotp": "totp",
-  "otp.v1.DeliveryService/Send": "send",
-  "otp.v1.DeliveryService/GetDelivery": "send",
-  "otp.v1.DeliveryService/WatchDelivery": "send",
-  "otp.v1.DeliveryService/ListChannels": "send",
-  "otp.v1.DeliveryService/ListOutbox": "send",
-  "otp.v1.DeliveryService/CreateTelegramLink": "send",
-  "otp.v1.AdminService/CreateTenant": "admin",
-  "otp.v1.AdminService/ListTenants": "admin",
-  "otp.v1.AdminService/CreateApiKey": "admin",
-  "otp.v1.AdminService/ListApiKeys": "admin",
-  "otp.v1.AdminService/RevokeApiKey": "admin",
-  "otp.v1.AdminService/GetUsage": "admin-read",
-  // Tenant and key life cycle, and the audit trail.
-  "otp.v1.AdminService/RenameTenant": "admin",
-  "otp.v1.AdminService/SuspendTenant": "admin",
-  "otp.v1.AdminService/ResumeTenant": "admin",
-  "otp.v1.AdminService/DeleteTenant": "admin",
-  "otp.v1.AdminService/DeleteApiKey": "admin",
-  "otp.v1.AdminService/ListAuditEvents": "admin-read",
-  "otp.v1.AdminService/WatchAuditEvents": "admin-read",
-  "otp.v1.AdminService/ExportAuditEvents": "admin-read",
-  // Tenant settings: a key with SCOPE_ADMIN_READ reads its own tenant's.
-  "otp.v1.AdminService/GetTenantSettings": "admin-read",
-  "otp.v1.AdminService/UpdateTenantSettings": "admin",
-};
-
-/** What a publishable (browser) key may call at all. */
-const publishableProcedures = new Set(["otp.v1.OtpService/Generate", "otp.v1.OtpService/Verify"]);
-
-const anonymousScopes: ReadonlySet<ScopeName> = new Set<ScopeName>([
-  "generate",
-  "verify",
-  "send",
-  "totp",
-]);
+export { type Need, requiredScopes } from "../scopes.js";
 
 /** Options for {@link createAuthInterceptor}. */
 export interface AuthOptions {
@@ -122,22 +84,29 @@ export async function authenticate(
     options.adminToken !== undefined &&
     bearer !== undefined &&
     sameSecret(bearer, options.adminToken);
-  if (isAdmin && (need === "admin" || need === "admin-read")) {
-    // The admin credential reads any tenant's usage; a key with the scope reads its own.
+  if (isAdmin && isAdminNeed(need)) {
+    // The admin credential manages any tenant; a key with the scope its own.
     return adminCaller;
   }
-  if (need === "admin") {
+  // The admin token's own calls, and admin calls without any credential.
+  if (need === "operator" || (need === "admin" && bearer === undefined)) {
     options.onAdminRefused?.(procedure, values);
     throw unauthenticated();
   }
   if (bearer === undefined) {
     if (options.requireKey || header !== "") throw unauthenticated();
+    // Anonymous development callers hold every scope but admin-read.
+    if (!anonymousScopes.has(need)) throw unauthenticated();
     return anonymousCaller;
   }
   const parsed = parseApiKey(bearer);
   const credential =
     parsed === undefined ? undefined : await options.admin.findCredential(hashApiKey(bearer));
-  if (credential === undefined || credential.key.id !== parsed?.id) throw unauthenticated();
+  if (credential === undefined || credential.key.id !== parsed?.id) {
+    // A wrong admin token, or a key nobody issued, knocking at AdminService.
+    if (isAdminNeed(need)) options.onAdminRefused?.(procedure, values);
+    throw unauthenticated();
+  }
   const { key } = credential;
   const refusal = refusalOf(credential, (options.now ?? Date.now)());
   if (refusal !== undefined) {
@@ -150,7 +119,11 @@ export async function authenticate(
     }
     throw unauthenticated();
   }
-  if (!key.scopes.includes(need)) throw denied(need);
+  if (!holds(key.scopes, need)) {
+    // Keys without the admin scope learn nothing of the admin calls beyond "unauthenticated".
+    if (need === "admin") throw unauthenticated();
+    throw denied(need);
+  }
   if (key.kind === "publishable") {
     if (!publishableProcedures.has(procedure)) throw denied("secret key");
     const origin = headers.get("origin");
@@ -160,8 +133,8 @@ export async function authenticate(
   return callerOf(key, credential.tenant);
 }
 
-// Why a key that exists may not call, from the cached record alone: no round trip.
-function refusalOf({ key, tenant }: Credential, nowMs: number): KeyRefusal | undefined {
+/** Why a key that exists may not call, from the cached record alone: no round trip. */
+export function refusalOf({ key, tenant }: Credential, nowMs: number): KeyRefusal | undefined {
   if (key.deletedAtMs) return "deleted";
   if (key.revokedAtMs !== 0) return "revoked";
   if (tenant === undefined) return "tenant-deleted";
@@ -170,10 +143,41 @@ function refusalOf({ key, tenant }: Credential, nowMs: number): KeyRefusal | und
   return undefined;
 }
 
+/** A signed-in console session, as {@link authorizeSession} needs it. */
+export interface SessionCredential {
+  kind: "operator" | "tenant";
+  tenantId: string;
+  keyId: string;
+  scopes: readonly ScopeName[];
+}
+
+/**
+ * The caller of a call made with a console session (the cookie stands in for
+ * the bearer token, see http/console-gate.ts), held to the same rules as the
+ * credential the session was opened with: the operator's session is the admin
+ * credential, a tenant's session the scopes of its admin key. Only
+ * AdminService takes a session; other procedures are `unauthenticated`.
+ */
+export function authorizeSession(procedure: string, session: SessionCredential): Caller {
+  const need = requiredScopes[procedure];
+  if (need === undefined || !procedure.startsWith("otp.v1.AdminService/")) throw unauthenticated();
+  if (session.kind === "operator") return operatorSessionCaller;
+  if (need === "operator") throw denied("operator");
+  if (!holds(session.scopes, need)) throw denied(need);
+  return {
+    tenantId: session.tenantId,
+    keyId: session.keyId,
+    kind: "secret",
+    scopes: new Set(session.scopes),
+    viaConsole: true,
+  };
+}
+
 // Callers are read, never changed: one per kind, and one per key record. The
 // key cache hands out the same record until the key changes, so a call with a
 // known key allocates no caller.
 const adminCaller: Caller = { tenantId: "", keyId: "admin", kind: "admin", scopes: new Set() };
+const operatorSessionCaller: Caller = { ...adminCaller, viaConsole: true };
 const anonymousCaller: Caller = {
   tenantId: defaultTenantId,
   keyId: "anonymous",

@@ -1,8 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextKey,
+  type Interceptor,
+} from "@connectrpc/connect";
 import { isOtpError, OtpError } from "../../core/otp-error.js";
 import type { Reason } from "../../core/reasons.js";
 import type { Logger } from "../../telemetry/logger.js";
+import { callerKey } from "../caller.js";
 import { connectErrorFor, toConnectError } from "../to-connect-error.js";
 
 /** The response header and error metadata key that carries the request id. */
@@ -31,17 +38,18 @@ export const callStateKey = createContextKey<CallState | undefined>(undefined, {
  */
 export function createErrorInterceptor(
   logger: Logger,
-  onReason?: (reason: Reason, procedure: string) => void,
+  onReason?: (reason: Reason, procedure: string, tenantId?: string) => void,
 ): Interceptor {
   const convert = (
     err: unknown,
     requestId: string,
     procedure: string,
-    signal: AbortSignal,
+    call: { signal: AbortSignal; contextValues: ContextValues },
   ): ConnectError => {
+    const { signal } = call;
     let out: ConnectError;
     if (isOtpError(err)) {
-      onReason?.(err.reason, procedure);
+      onReason?.(err.reason, procedure, call.contextValues.get(callerKey)?.tenantId);
       if (err.reason === "STORE_UNAVAILABLE") {
         // Name and message only: ioredis hangs the command's arguments on its
         // errors, and those can hold key names and sealed values.
@@ -93,7 +101,7 @@ export function createErrorInterceptor(
           try {
             yield* source;
           } catch (err) {
-            throw convert(err, requestId, procedure, req.signal);
+            throw convert(err, requestId, procedure, req);
           }
           // A stream that stopped because its deadline passed or its client
           // left ends with that code, not with a success it never had.
@@ -101,7 +109,7 @@ export function createErrorInterceptor(
         })(),
       };
     } catch (err) {
-      throw convert(err, requestId, procedure, req.signal);
+      throw convert(err, requestId, procedure, req);
     }
   };
 }

@@ -1,9 +1,15 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../../telemetry/logger.js";
+import { callerKey } from "../caller.js";
 import { requestIdHeader } from "./error-interceptor.js";
 
-/** Receives each finished call, for metrics. */
-export type RpcObserver = (procedure: string, status: string, seconds: number) => void;
+/** Receives each finished call, for metrics: the tenant is the caller's when it was authenticated. */
+export type RpcObserver = (
+  procedure: string,
+  status: string,
+  seconds: number,
+  tenantId?: string,
+) => void;
 
 /** The snake_case name of a Connect code, "ok" for success. */
 export function codeName(code: Code | undefined): string {
@@ -28,11 +34,12 @@ export function logRpc(
     requestId: string | null;
     reason?: string;
     level?: "info" | "warn";
+    tenantId?: string;
   },
 ): void {
   const seconds = Number(process.hrtime.bigint() - call.started) / 1e9;
   const status = codeName(call.code);
-  observe(call.procedure, status, seconds);
+  observe(call.procedure, status, seconds, call.tenantId);
   logger[call.level ?? "info"](
     {
       procedure: call.procedure,
@@ -56,7 +63,13 @@ export function createRpcLogInterceptor(logger: Logger, observe: RpcObserver): I
     const procedure = `${req.method.parent.typeName}/${req.method.name}`;
     const started = process.hrtime.bigint();
     const finish = (code: Code | undefined, requestId: string | null) =>
-      logRpc(logger, observe, { procedure, code, started, requestId });
+      logRpc(logger, observe, {
+        procedure,
+        code,
+        started,
+        requestId,
+        tenantId: req.contextValues.get(callerKey)?.tenantId,
+      });
     try {
       const res = await next(req);
       if (!res.stream) {

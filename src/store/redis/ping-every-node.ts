@@ -29,10 +29,11 @@ async function pingClient(client: RedisClient, keyPrefix: string): Promise<void>
 }
 
 /**
- * One key per master, each hashing to a slot that master serves; throws when
- * a slot has no master (or the client has no slot map yet).
+ * One key per master (by its "host:port"), each hashing to a slot that
+ * master serves; throws when a slot has no master (or the client has no
+ * slot map yet).
  */
-function probeKeysByMaster(
+export function probeKeysByMaster(
   slots: readonly (readonly string[] | undefined)[],
   keyPrefix: string,
 ): Map<string, string> {

@@ -1,0 +1,204 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ActivityEvent } from "../../src/activity/activity-event.js";
+import { createActivityFeed } from "../../src/activity/activity-feed.js";
+import { bucketStart, hourMs, minuteMs } from "../../src/activity/activity-store.js";
+import { createRedisActivityStore } from "../../src/store/redis/activity.js";
+import { createRedisActivityBus } from "../../src/store/redis/activity-bus.js";
+import { createRedisStoreNodes } from "../../src/store/redis/store-nodes.js";
+import {
+  createRedisTopology,
+  type RedisLayout,
+  type RedisTopology,
+} from "../../src/store/redis/topology.js";
+import { describeActivityStoreContract } from "../contract/activity-store-contract.js";
+import {
+  type RedisCluster,
+  type RedisInstance,
+  startRedis,
+  startRedisCluster,
+} from "../support/redis-harness.js";
+
+const timeouts = { commandTimeoutMs: 2000, connectTimeoutMs: 5000 };
+let single: RedisInstance;
+let second: RedisInstance;
+let cluster: RedisCluster;
+let prefixes = 0;
+const opened: RedisTopology[] = [];
+
+beforeAll(async () => {
+  [single, second, cluster] = await Promise.all([startRedis(), startRedis(), startRedisCluster()]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(opened.map((t) => t.close()));
+  await Promise.all([single?.stop(), second?.stop(), cluster?.stop()]);
+});
+
+async function topologyOf(layout: RedisLayout): Promise<RedisTopology> {
+  const topology = createRedisTopology(layout, timeouts);
+  await topology.ready();
+  opened.push(topology);
+  return topology;
+}
+
+const layouts = {
+  "single Redis": () => ({ kind: "single", url: single.url }),
+  "DB-index shards 2-5": () => ({ kind: "db-range", url: single.url, first: 2, last: 5 }),
+  "URL shards": () => ({ kind: "urls", urls: [single.url, second.url] }),
+  "Redis Cluster": () => ({ kind: "cluster", nodes: cluster.nodes }),
+} satisfies Record<string, () => RedisLayout>;
+
+for (const [name, layout] of Object.entries(layouts)) {
+  // Two replicas: two sets of connections on one key prefix.
+  describeActivityStoreContract(name, async () => {
+    const keyPrefix = `act${++prefixes}:`;
+    const [a, b] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+    return [
+      createRedisActivityStore({ topology: a, keyPrefix }),
+      createRedisActivityStore({ topology: b, keyPrefix }),
+    ];
+  });
+}
+
+describe("Redis activity keys", () => {
+  it("writes one hash per bucket under the prefix, each with an expiry, in one slot per hour", async () => {
+    const topology = await topologyOf(layouts["Redis Cluster"]());
+    const store = createRedisActivityStore({ topology, keyPrefix: "actkeys:" });
+    const hour = bucketStart("hour", Date.now());
+    await store.add(
+      new Map([
+        [hour, new Map([["g|t|sms|US", 1]])],
+        [hour + minuteMs, new Map([["g|t|sms|US", 1]])],
+      ]),
+    );
+    const keys: string[] = [];
+    for (const node of cluster.nodes) {
+      const direct = new Redis(node);
+      keys.push(...(await direct.keys("actkeys:*")));
+      for (const key of await direct.keys("actkeys:*")) {
+        expect(await direct.pttl(key)).toBeGreaterThan(0);
+      }
+      await direct.quit();
+    }
+    expect(keys.sort()).toEqual(
+      [
+        `actkeys:activity:{${hour}}:h`,
+        `actkeys:activity:{${hour}}:m:${hour}`,
+        `actkeys:activity:{${hour}}:m:${hour + minuteMs}`,
+      ].sort(),
+    );
+    const ttlOf = async (key: string) => {
+      const client = topology.clients[0] as Redis;
+      return client.pttl(key);
+    };
+    expect(await ttlOf(`actkeys:activity:{${hour}}:h`)).toBeGreaterThan(29 * 24 * hourMs);
+    expect(await ttlOf(`actkeys:activity:{${hour}}:m:${hour}`)).toBeLessThanOrEqual(
+      24 * hourMs + minuteMs,
+    );
+  });
+
+  it("sends one MULTI per flush to one node", async () => {
+    const topology = await topologyOf(layouts["URL shards"]());
+    const store = createRedisActivityStore({ topology, keyPrefix: "actmulti:" });
+    const monitors = await Promise.all(
+      [single, second].map(async (server) => {
+        const monitor = await new Redis(server.url).monitor();
+        const seen: string[] = [];
+        monitor.on("monitor", (_time: string, args: string[]) => {
+          if (args.some((a) => a.startsWith("actmulti:"))) seen.push(args[0] as string);
+          else if (args[0]?.toLowerCase() === "multi") seen.push("multi");
+        });
+        return { monitor, seen };
+      }),
+    );
+    const hour = bucketStart("hour", Date.now());
+    await store.add(
+      new Map([
+        [
+          hour,
+          new Map([
+            ["a", 1],
+            ["b", 2],
+          ]),
+        ],
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const written = monitors.filter((m) => m.seen.some((c) => c.toLowerCase() === "hincrby"));
+    expect(written).toHaveLength(1);
+    expect(written[0]?.seen.map((c) => c.toLowerCase())).toEqual([
+      "multi",
+      "hincrby",
+      "hincrby",
+      "pexpireat",
+      "hincrby",
+      "hincrby",
+      "pexpireat",
+    ]);
+    for (const m of monitors) m.monitor.disconnect();
+  });
+});
+
+describe("Redis activity feed", () => {
+  it("carries a batch from one replica to another's watcher, bounded field by field", async () => {
+    const [a, b] = await Promise.all([
+      topologyOf(layouts["Redis Cluster"]()),
+      topologyOf(layouts["Redis Cluster"]()),
+    ]);
+    const from = createActivityFeed({ bus: createRedisActivityBus(a, "actfeed:"), batchMs: 50 });
+    const to = createActivityFeed({ bus: createRedisActivityBus(b, "actfeed:"), batchMs: 50 });
+    const seen: ActivityEvent[] = [];
+    const stop = await to.watch({ event: (e) => seen.push(e), dropped: () => {} });
+    const event: ActivityEvent = {
+      kind: "generate",
+      atMs: Date.now(),
+      tenantId: "t1",
+      outcome: "created",
+      channel: "sms",
+      recipientMasked: "+1******4567",
+      challengeId: "c",
+      replica: "1@a",
+      action: "",
+      target: "x".repeat(1_000),
+      actor: "",
+    };
+    from.publish(event);
+    await expect.poll(() => seen.length, { timeout: 2_000 }).toBe(1);
+    expect(seen[0]).toMatchObject({ tenantId: "t1", recipientMasked: "+1******4567" });
+    expect(seen[0]?.target).toHaveLength(200);
+    stop();
+    await Promise.all([from.close(), to.close()]);
+  });
+});
+
+describe("Redis store nodes", () => {
+  it("names and times every shard and every Cluster master", async () => {
+    const shards = await topologyOf(layouts["DB-index shards 2-5"]());
+    const nodes = await createRedisStoreNodes(shards, "h:").probe();
+    expect(nodes.map((n) => n.name)).toEqual(
+      [2, 3, 4, 5].map((db) => `127.0.0.1:${single.port}/${db}`),
+    );
+    expect(nodes.every((n) => n.reachable && n.latencyMs >= 0)).toBe(true);
+
+    const masters = await createRedisStoreNodes(
+      await topologyOf(layouts["Redis Cluster"]()),
+      "h:",
+    ).probe();
+    expect(masters.map((n) => n.name).sort()).toEqual(
+      cluster.nodes.map((n) => `${n.host}:${n.port}`).sort(),
+    );
+    expect(masters.every((n) => n.reachable)).toBe(true);
+  });
+
+  it("reports an unreachable shard without its driver's message", async () => {
+    const spare = await startRedis();
+    const topology = await topologyOf({ kind: "urls", urls: [single.url, spare.url] });
+    await spare.stop();
+    const nodes = await createRedisStoreNodes(topology, "h:").probe();
+    expect(nodes.map((n) => [n.reachable, n.error])).toEqual([
+      [true, ""],
+      [false, "unreachable"],
+    ]);
+  });
+});
