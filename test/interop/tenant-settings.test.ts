@@ -230,6 +230,10 @@ describe("tenant settings", () => {
       expect.objectContaining({ limit: "tenant_generate" }),
     ]);
     expect((await otpOn(replicaB, other.key).generate({})).id).not.toBe("");
+    // GetUsage reports the tenant's own quota beside its counters.
+    const usage = await adminOn(replicaB).getUsage({ tenantId: limited.id, days: 1 });
+    const quota = usage.quotas.find((q) => q.name === "tenant_generate");
+    expect([quota?.limit, quota?.windowSeconds]).toEqual([3n, 60n]);
   });
 
   it("counts rate-limit keys in the tenant's buckets and refuses unknown buckets", async () => {
