@@ -284,9 +284,14 @@ export function applySettingsUpdate(
 /** A limit override as the hot path reads it: undefined keeps the service-wide value. */
 export type LimitOverride = RateLimit | "off" | undefined;
 
-export { parseLimitOverride };
-
-// "" is no override.
-function parseLimitOverride(text: string): LimitOverride {
+/**
+ * A stored limit text as the hot path reads it: "" is no override (the
+ * service-wide value), otherwise the parsed limit or "off". Stored texts were
+ * validated when saved, so this does not throw for them.
+ *
+ * @example
+ * parseLimitOverride("100/1m"); // { points: 100, windowMs: 60_000 }
+ */
+export function parseLimitOverride(text: string): LimitOverride {
   return text === "" ? undefined : parseLimit(text);
 }

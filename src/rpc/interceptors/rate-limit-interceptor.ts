@@ -67,8 +67,15 @@ const failOpenBuckets = new Set([
 ]);
 
 /**
- * Limits calls per caller IP: Generate and Resend share the `generate_ip`
- * bucket, Verify has `verify_ip`. A refused call never reaches its handler,
+ * Limits Generate, Resend and Verify by who calls. Anonymous development
+ * callers are limited per IP (Generate and Resend share the `generate_ip`
+ * bucket, Verify has `verify_ip`); publishable keys per IP in their own
+ * `_publishable` buckets; secret keys (servers, where one address speaks for
+ * many people) not per IP at all. Every caller's Generate and Resend count
+ * against the tenant quota (`tenant_generate`), and the `rate_limit_keys` a
+ * request carries count in the tenant's buckets (`key:<bucket>`, the key
+ * hashed). The tenant's settings may replace the publishable and quota
+ * limits. A refused call never reaches its handler,
  * so it creates no challenge, sends nothing and costs no attempt; it fails
  * with reason `RATE_LIMITED` (`resource_exhausted`) and the delay before a
  * retry would be allowed. Every other procedure passes untouched. IPv6
