@@ -1,4 +1,5 @@
 import type { AuditRecorder, SecurityEvent } from "../audit/audit-recorder.js";
+import { createCodeSeal } from "../core/code-seal.js";
 import { createSecretBox } from "../core/secret-box.js";
 import { currentTenant } from "../core/tenant-scope.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
@@ -55,6 +56,8 @@ export async function buildDomains(
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
     limitStore: store,
+    codeSeal: createCodeSeal(config.hmacSecrets),
+    newCodePerSend: config.resendNewCode,
   });
   const deliveries = createDeliveryService({
     store,

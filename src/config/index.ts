@@ -44,6 +44,7 @@ import {
 import { readSecrets, secretsArea, secretVariables } from "./secrets.js";
 import { modeOf, readServer, type ServerConfig, serverArea, serverVariables } from "./server.js";
 import { telegramArea, telegramVariables } from "./telegram.js";
+import { telegramGatewayArea, telegramGatewayVariables } from "./telegram-gateway.js";
 import {
   readTokens,
   type TokenSettings,
@@ -71,6 +72,7 @@ export { metaOf } from "./schema.js";
 export type { LogLevel } from "./server.js";
 export { parseTrustedProxies } from "./server.js";
 export type { TelegramConfig, TelegramUpdates } from "./telegram.js";
+export type { TelegramGatewayConfig } from "./telegram-gateway.js";
 export {
   type BuiltInTemplateLocale,
   builtInTemplateLocales,
@@ -98,6 +100,7 @@ export const configAreas: readonly Area[] = [
   redisArea,
   deliveryArea,
   telegramArea,
+  telegramGatewayArea,
   twilioArea,
   emailArea,
   tokensArea,
@@ -114,6 +117,7 @@ const variables = {
   ...redisVariables,
   ...deliveryVariables,
   ...telegramVariables,
+  ...telegramGatewayVariables,
   ...twilioVariables,
   ...emailVariables,
   ...tokenVariables,

@@ -78,7 +78,7 @@ export const reasons = {
   COUNTRY_NOT_ALLOWED: {
     code: Code.InvalidArgument,
     description:
-      "An SMS or WhatsApp number outside the allowed countries (`SMS_ALLOWED_COUNTRIES`, `WHATSAPP_ALLOWED_COUNTRIES`).",
+      "An SMS, WhatsApp, voice or Telegram Gateway number outside the allowed countries (`SMS_ALLOWED_COUNTRIES`, `WHATSAPP_ALLOWED_COUNTRIES`).",
   },
   NUMBER_TYPE_NOT_ALLOWED: {
     code: Code.InvalidArgument,

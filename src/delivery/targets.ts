@@ -60,7 +60,12 @@ export function validateTarget(
     }
     throw deliveryErrors.recipientRefused(checked.reason, `${field}recipient`, channel);
   }
-  const countries = tenant?.countries.get(channel);
+  // Voice and the Telegram Gateway follow the SMS countries, as the service's lists do.
+  const countries =
+    tenant?.countries.get(channel) ??
+    (channel === "voice" || channel === "telegram_gateway"
+      ? tenant?.countries.get("sms")
+      : undefined);
   if (countries !== undefined) {
     const country = countryOf(checked.recipient) ?? "";
     if (!countries.has(country)) {

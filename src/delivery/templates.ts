@@ -7,7 +7,13 @@ import {
 } from "../config/index.js";
 import type { ChannelKind } from "../core/channel-kind.js";
 import type { MessageStyle } from "./channel.js";
-import { escapeHtml, fill, formatLifetime, renderStyled } from "./tenant-templates.js";
+import {
+  escapeHtml,
+  fill,
+  formatLifetime,
+  renderStyled,
+  templateChannelOf,
+} from "./tenant-templates.js";
 
 export type { MessageTemplate, TemplateCatalog };
 export { formatLifetime };
@@ -185,8 +191,10 @@ export function createTemplates(options: TemplatesOptions = {}): Templates {
       }
       const locale = resolveLocale(message.locale);
       const byChannel = catalog[locale] ?? {};
-      // The outbox stands in for SMS, so it reads like one.
-      const own = byChannel[channel === "outbox" ? "sms" : channel] ?? byChannel[channel] ?? {};
+      // The outbox stands in for SMS, so it reads like one; the Telegram
+      // Gateway and voice render their own words, and read like SMS where
+      // a text is asked of them.
+      const own = byChannel[templateChannelOf(channel)] ?? {};
       const sms = byChannel.sms ?? {};
       const values = {
         code: message.code,

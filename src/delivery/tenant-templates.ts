@@ -37,7 +37,7 @@ export function renderStyled(
   if (style.templates.size === 0) return undefined;
   const tag = message.locale === undefined ? "" : normalizeLocale(message.locale);
   const language = tag.split("-")[0] ?? "";
-  const own = channel === "outbox" ? "sms" : channel;
+  const own = templateChannelOf(channel);
   for (const locale of tag === "" ? [""] : [tag, language, ""]) {
     const template =
       style.templates.get(`${own}/${locale}`) ?? style.templates.get(`sms/${locale}`);
@@ -82,6 +82,18 @@ export function formatLifetime(seconds: number, locale: string): string {
     );
   } catch {
     return `${amount} ${unit}${amount === 1 ? "" : "s"}`;
+  }
+}
+
+/** The catalog entry a channel's text comes from: the outbox, the Telegram Gateway and voice read as SMS. */
+export function templateChannelOf(channel: ChannelKind): "telegram" | "sms" | "whatsapp" | "email" {
+  switch (channel) {
+    case "outbox":
+    case "telegram_gateway":
+    case "voice":
+      return "sms";
+    default:
+      return channel;
   }
 }
 

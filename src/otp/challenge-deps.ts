@@ -34,6 +34,17 @@ export interface ChallengeDeps {
   limits?: LimitStore | undefined;
   /** The observer's `geoReported`, bound once; undefined without one. */
   geoReport?: GeoReport | undefined;
+  /** Seals codes of challenges with targets, so a Resend can send the same one; undefined: never. */
+  codeSeal: CodeSeal | undefined;
+  /** A new code for every send instead of the same code while it is valid. */
+  newCodePerSend: boolean;
+}
+
+/** Seals and opens a challenge's code (core/code-seal.ts implements it). */
+export interface CodeSeal {
+  seal(challengeId: string, code: string): string;
+  /** Undefined when no secret opens it. */
+  open(challengeId: string, sealed: string): string | undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Dispatcher } from "../delivery/dispatcher.js";
 import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
 import type { LimitStore, RateLimit } from "../tenancy/limit-store.js";
-import type { ChallengeDeps } from "./challenge-deps.js";
+import type { ChallengeDeps, CodeSeal } from "./challenge-deps.js";
 import type { ChallengeStore } from "./challenge-store.js";
 import type {
   CallLimits,
@@ -56,6 +56,13 @@ export interface ChallengeServiceOptions {
   limitStore?: LimitStore;
   now?: () => number;
   observer?: OtpObserver;
+  /**
+   * Seals codes so Resend sends the same code again while it is valid; without
+   * it (or with `newCodePerSend`) every send gets a new code.
+   */
+  codeSeal?: CodeSeal;
+  /** A new code for every Resend instead of the same code while it is valid. */
+  newCodePerSend?: boolean;
 }
 
 /** The OTP domain: issues, checks, describes, cancels and re-issues codes. */
@@ -104,5 +111,7 @@ function challengeDeps(options: ChallengeServiceOptions): ChallengeDeps {
     observer: options.observer,
     geoReport: options.observer?.geoReported?.bind(options.observer),
     limits: options.limitStore,
+    codeSeal: options.codeSeal,
+    newCodePerSend: options.newCodePerSend ?? false,
   };
 }

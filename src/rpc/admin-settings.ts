@@ -10,9 +10,11 @@ import type { AuditRecorder } from "../audit/audit-recorder.js";
 import type { ChannelKind } from "../core/channel-kind.js";
 import { OtpError } from "../core/otp-error.js";
 import type { AdminStore } from "../tenancy/admin-store.js";
+import { applySettingsUpdate } from "../tenancy/settings-update.js";
 import {
-  applySettingsUpdate,
   emptySettings,
+  type PhoneChannel,
+  phoneChannels,
   type SettingsField,
   settingsFields,
   type TenantSettings,
@@ -137,8 +139,8 @@ export function settingsFromProto(p: ProtoSettings): TenantSettings {
     geo: {
       channels: (p.geo?.channels ?? []).map((c, i) => {
         const channel = channelOf(c.channel, `settings.geo.channels[${i}].channel`);
-        if (channel !== "sms" && channel !== "whatsapp") {
-          throw new OtpError("TENANT_SETTINGS_INVALID", "only SMS and WhatsApp have countries", {
+        if (!isPhoneChannel(channel)) {
+          throw new OtpError("TENANT_SETTINGS_INVALID", "only phone channels have countries", {
             field: `settings.geo.channels[${i}].channel`,
           });
         }
@@ -179,4 +181,8 @@ export function settingsToProto(s: TenantSettings) {
     limits: s.limits,
     rateLimitBuckets: s.rateLimitBuckets,
   });
+}
+
+function isPhoneChannel(channel: ChannelKind): channel is PhoneChannel {
+  return (phoneChannels as readonly string[]).includes(channel);
 }

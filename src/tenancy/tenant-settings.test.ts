@@ -1,12 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { isOtpError } from "../core/otp-error.js";
 import { effectiveSettings } from "./effective-settings.js";
-import {
-  applySettingsUpdate,
-  emptySettings,
-  type TenantSettings,
-  validateTenantSettings,
-} from "./tenant-settings.js";
+import { applySettingsUpdate } from "./settings-update.js";
+import { emptySettings, type TenantSettings, validateTenantSettings } from "./tenant-settings.js";
 
 const refusal = (settings: TenantSettings): [string, string] => {
   try {

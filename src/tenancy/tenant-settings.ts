@@ -6,6 +6,9 @@ import { OtpError } from "../core/otp-error.js";
 /** The alphabets a tenant may make its default (the OTP domain's names). */
 export type SettingsAlphabet = "numeric" | "alphanumeric" | "words";
 
+/** A channel that reaches phone numbers (see {@link phoneChannels}). */
+export type PhoneChannel = "sms" | "whatsapp" | "voice" | "telegram_gateway";
+
 /** A tenant's text for one channel and locale ("" is the tenant's default locale). */
 export interface TenantTemplate {
   channel: ChannelKind;
@@ -35,7 +38,7 @@ export interface TenantSettings {
     alphabet: SettingsAlphabet | "";
   };
   allowedChannels: ChannelKind[];
-  geo: { channels: { channel: "sms" | "whatsapp"; countries: string[] }[]; reportOnly: boolean };
+  geo: { channels: { channel: PhoneChannel; countries: string[] }[]; reportOnly: boolean };
   limits: TenantLimitTexts;
   rateLimitBuckets: { name: string; limit: string }[];
 }
@@ -77,7 +80,17 @@ export const settingsBounds = {
   bucketsMax: 10,
 } as const;
 
-const channel = z.enum(["telegram", "sms", "whatsapp", "email", "outbox"]);
+const channel = z.enum([
+  "telegram",
+  "sms",
+  "whatsapp",
+  "email",
+  "outbox",
+  "telegram_gateway",
+  "voice",
+]) satisfies z.ZodType<ChannelKind>;
+/** The channels that reach phone numbers, and so have destination countries. */
+export const phoneChannels = ["sms", "whatsapp", "voice", "telegram_gateway"] as const;
 // No control characters or bidirectional overrides; template texts may hold line breaks.
 const unprintable = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 const plain = (max: number) =>
@@ -130,18 +143,18 @@ const schema = z.object({
     codeLength: optionalInt(4, 10),
     alphabet: z.enum(["", "numeric", "alphanumeric", "words"]),
   }),
-  allowedChannels: z.array(channel).max(5),
+  allowedChannels: z.array(channel).max(channel.options.length),
   geo: z.object({
     channels: z
       .array(
         z.object({
-          channel: z.enum(["sms", "whatsapp"]),
+          channel: z.enum(phoneChannels),
           countries: z
             .array(z.string().regex(/^[A-Z]{2}$/, "must be ISO 3166-1 alpha-2 codes such as US"))
             .max(settingsBounds.countriesMax),
         }),
       )
-      .max(2),
+      .max(phoneChannels.length),
     reportOnly: z.boolean(),
   }),
   limits: z.object({
@@ -254,31 +267,6 @@ function invalid(field: string, why: string): OtpError {
   return new OtpError("TENANT_SETTINGS_INVALID", `settings.${field}: ${why}`, {
     field: `settings.${field}`,
   });
-}
-
-/**
- * The settings after an update: the fields named in `mask` taken from
- * `patch`, the others kept from `current`; an empty mask takes every field
- * `patch` sets (non-empty), "*" replaces them all.
- */
-export function applySettingsUpdate(
-  current: TenantSettings,
-  patch: TenantSettings,
-  mask: readonly SettingsField[] | "*" | "set",
-): { settings: TenantSettings; changed: SettingsField[] } {
-  const empty = emptySettings();
-  const fields =
-    mask === "*"
-      ? settingsFields
-      : mask === "set"
-        ? settingsFields.filter((f) => JSON.stringify(patch[f]) !== JSON.stringify(empty[f]))
-        : mask;
-  const settings = { ...current };
-  for (const field of fields) (settings as Record<string, unknown>)[field] = patch[field];
-  const changed = settingsFields.filter(
-    (f) => JSON.stringify(settings[f]) !== JSON.stringify(current[f]),
-  );
-  return { settings, changed };
 }
 
 /** A limit override as the hot path reads it: undefined keeps the service-wide value. */

@@ -137,6 +137,11 @@ describe("fallback: Telegram failing, SMS accepted", () => {
         DeliveryAttemptStatus.ACCEPTED,
       ]);
       expect(fakes.twilio.messages[0]?.body).toMatch(/^Tu código de verificación es \d{6}\./);
+      // The same code as the first message: a person holding both holds one code.
+      const first = /(\d{6})/.exec(
+        String(fakes.telegram.callsTo("sendMessage")[0]?.body.text),
+      )?.[1];
+      expect(/(\d{6})/.exec(fakes.twilio.messages[0]?.body ?? "")?.[1]).toBe(first);
     } finally {
       await eager.close();
     }

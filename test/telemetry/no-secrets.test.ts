@@ -5,7 +5,7 @@ import { callJson } from "../support/connect-json.js";
 import { openJsonStream } from "../support/connect-stream.js";
 import { consoleSignIn, sessionHeaders } from "../support/console-session.js";
 import { type OtlpCollector, startOtlpCollector } from "../support/otlp-collector.js";
-import { providerEnv, startProviderFakes } from "../support/provider-fakes.js";
+import { gatewayAndVoiceEnv, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { run, type ServerProcess, spawnServer } from "../support/spawn-server.js";
 
@@ -203,6 +203,9 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
     const fakes = await startProviderFakes();
     const providers = await spawnServer({
       ...providerEnv(fakes),
+      ...gatewayAndVoiceEnv(fakes),
+      // The Gateway and voice sends go to the same number as the SMS ones.
+      RATE_LIMIT_SENDS_PER_RECIPIENT: "off",
       TELEGRAM_UPDATES: "polling",
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: "providers:",
@@ -226,15 +229,29 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
         fakes.telegram.token,
         fakes.twilio.authToken,
         fakes.resend.apiKey,
+        fakes.telegramGateway.token,
       ];
+      fakes.telegramGateway.reachable.add(phone);
       const otpContent = { otp: { code, ttlSeconds: 60 } };
       for (const [channel, recipient] of [
         ["CHANNEL_TELEGRAM", chat],
         ["CHANNEL_SMS", phone],
         ["CHANNEL_WHATSAPP", phone],
         ["CHANNEL_EMAIL", email],
+        ["CHANNEL_TELEGRAM_GATEWAY", phone],
+        ["CHANNEL_VOICE", phone],
       ]) {
         expect((await sendCall({ channel, recipient, ...otpContent })).status).toBe(200);
+      }
+      // Gateway delivery reports, good and forged.
+      const gatewaySend = fakes.telegramGateway.sends.at(-1);
+      if (gatewaySend !== undefined) {
+        const postTo = providers.url;
+        await fakes.telegramGateway.postReport(gatewaySend, "read", { postTo });
+        await fakes.telegramGateway.postReport(gatewaySend, "expired", {
+          postTo,
+          signWith: "forged-gateway-token-0123456789",
+        });
       }
       // Failures whose provider answers quote the recipient, and a dropped connection.
       fakes.twilio.fail({ kind: "invalid_number" });

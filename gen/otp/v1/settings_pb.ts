@@ -200,7 +200,7 @@ export const GeoPermissionsSchema: GenMessage<GeoPermissions> = /*@__PURE__*/
  */
 export type ChannelCountries = Message<"otp.v1.ChannelCountries"> & {
   /**
-   * The channel: CHANNEL_SMS or CHANNEL_WHATSAPP.
+   * A channel that reaches phone numbers: SMS, WhatsApp, voice or the Telegram Gateway (the last two follow SMS when not listed).
    *
    * @generated from field: otp.v1.Channel channel = 1;
    */

@@ -55,14 +55,7 @@ export function createRedisChallenges(ctx: RedisContext) {
       const record = recordFrom(id, fields, codec);
       return nowMs >= record.retainUntilMs ? undefined : record;
     },
-    async findByRecipient(digest: string) {
-      const key = indexKey(digest);
-      try {
-        return (await topology.forKey(key).get(key)) ?? undefined;
-      } catch (err) {
-        throw unavailable(err);
-      }
-    },
+    findByRecipient: (digest: string) => readIndex(ctx, indexKey(digest)),
     async verify(id: string, input: VerifyInput) {
       const reply = await charged(id, "otpVerify", input.charges, [
         String(input.nowMs),
@@ -85,6 +78,8 @@ export function createRedisChallenges(ctx: RedisContext) {
         String(input.cooldownMs),
         String(input.maxSends),
         String(input.retentionMs),
+        input.keepLiveCode === true ? "1" : "0",
+        input.sealedCode ?? "",
       ]);
       return replaceCodeResult(id, reply, codec);
     },
@@ -93,6 +88,15 @@ export function createRedisChallenges(ctx: RedisContext) {
     },
   };
   return store;
+}
+
+/** The challenge id a recipient index key points at, if any (its own shard or slot). */
+async function readIndex(ctx: RedisContext, key: string): Promise<string | undefined> {
+  try {
+    return (await ctx.topology.forKey(key).get(key)) ?? undefined;
+  } catch (err) {
+    throw unavailable(err);
+  }
 }
 
 /** The code HMACs Verify tries, each as `alphabet:hmac` (`*` when any alphabet will do). */
