@@ -96,7 +96,7 @@ export const limitVariables = {
   ),
   RATE_LIMIT_SENDS_PER_RECIPIENT: limit(
     "5/1h",
-    "Messages per recipient and tenant (`sends_recipient`), every spelling of one mailbox or number counted as one (see `RATE_LIMIT_PLUS_TAG_DOMAINS`). An over-quota target is recorded as failed with `RATE_LIMITED` and the next target is tried.",
+    "Messages per recipient and tenant (`sends_recipient`), every spelling of one mailbox or number counted as one (see `RATE_LIMIT_PLUS_TAG_DOMAINS`). An over-quota target is recorded as failed with `RATE_LIMITED` and the next target is tried. A tenant's settings may set its own.",
   ),
   RATE_LIMIT_PUBLISHABLE_PER_IP: limit(
     "5/1m",
@@ -108,7 +108,7 @@ export const limitVariables = {
   ),
   TENANT_QUOTA_SENDS_PER_CHANNEL: limit(
     "10000/24h",
-    "Messages per tenant and channel (`sends`), counted when a message is admitted, before the provider is called.",
+    "Messages per tenant and channel (`sends`), counted when a message is admitted, before the provider is called; a tenant's settings may set its own.",
   ),
   RATE_LIMIT_IPV6_PREFIX: integer({
     default: 64,

@@ -8,7 +8,7 @@ import { validateIdempotencyKey } from "../otp/validate.js";
 import type { CodeContent, MessageStyle } from "./channel.js";
 import type { DeliveryEventRecord, DeliveryRecord, DeliveryStore } from "./delivery-store.js";
 import { type DeliveryView, deliveryIdOf, sendFailureOf, viewOf } from "./delivery-view.js";
-import { type Dispatcher, type MessageContent, timeLeft } from "./dispatcher.js";
+import { type Dispatcher, type MessageContent, type SendQuotas, timeLeft } from "./dispatcher.js";
 import { deliveryErrors } from "./errors.js";
 import { accountIdPattern, openRecipientPolicy } from "./recipients.js";
 import {
@@ -122,7 +122,7 @@ interface SendState {
  */
 export interface SendLimits {
   timeoutMs?: number;
-  settings?: TenantTargetPolicy & MessageStyle;
+  settings?: TenantTargetPolicy & MessageStyle & { limits: SendQuotas };
 }
 
 /** Creates the {@link DeliveryService}. */
@@ -198,7 +198,7 @@ async function sendMessage(
     if (existing !== undefined) return replayOrConflict(existing, fingerprint);
   }
   // The same quotas as a code's delivery: per recipient, and the tenant's per channel.
-  const admission = await dispatcher.admit(target);
+  const admission = await dispatcher.admit(target, settings?.limits);
   if (!admission.allowed) {
     state.onRateLimited?.("sends");
     throw new OtpError("RATE_LIMITED", "too many messages; retry later", {

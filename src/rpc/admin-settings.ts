@@ -151,6 +151,8 @@ export function settingsFromProto(p: ProtoSettings): TenantSettings {
     limits: {
       publishablePerIp: p.limits?.publishablePerIp ?? "",
       tenantGenerate: p.limits?.tenantGenerate ?? "",
+      sendsPerRecipient: p.limits?.sendsPerRecipient ?? "",
+      tenantSendsPerChannel: p.limits?.tenantSendsPerChannel ?? "",
     },
     rateLimitBuckets: p.rateLimitBuckets.map((b) => ({ name: b.name, limit: b.limit })),
   };

@@ -76,7 +76,7 @@ export function usageHandlers(
             Object.entries(usage[date] ?? {}).map(([k, v]) => [k, BigInt(v)]),
           ),
         })),
-        quotas: withOwnQuota(quotaMessages, tenant?.settings?.limits.tenantGenerate ?? ""),
+        quotas: withOwnQuota(quotaMessages, tenant?.settings?.limits),
       };
     },
   };
@@ -90,12 +90,22 @@ type QuotaMessage = {
   dailyLimit: bigint;
 };
 
-// The tenant's own Generate quota from its settings, in place of the service's ("off": none).
-function withOwnQuota(quotas: QuotaMessage[], own: string): QuotaMessage[] {
-  const limit = parseLimitOverride(own);
-  if (limit === undefined) return quotas;
+// The tenant's own quotas from its settings, in place of the service's ("off": none).
+function withOwnQuota(
+  quotas: QuotaMessage[],
+  own: { tenantGenerate: string; tenantSendsPerChannel: string } | undefined,
+): QuotaMessage[] {
+  if (own === undefined) return quotas;
+  const generate = parseLimitOverride(own.tenantGenerate);
+  const sends = parseLimitOverride(own.tenantSendsPerChannel);
   return quotas.flatMap((q) => {
-    if (q.name !== "tenant_generate") return [q];
+    const limit =
+      q.name === "tenant_generate"
+        ? generate
+        : q.name.startsWith("tenant_sends_")
+          ? sends
+          : undefined;
+    if (limit === undefined) return [q];
     if (limit === "off") return [];
     return [
       {

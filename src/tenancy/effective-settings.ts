@@ -32,6 +32,8 @@ export interface EffectiveSettings {
   limits: {
     publishablePerIp: LimitOverride;
     tenantGenerate: LimitOverride;
+    sendsPerRecipient: LimitOverride;
+    tenantSendsPerChannel: LimitOverride;
   };
   /** The tenant's buckets for caller-supplied rate-limit keys. */
   buckets: ReadonlyMap<string, RateLimit>;
@@ -80,6 +82,8 @@ function resolve(s: TenantSettings): EffectiveSettings {
     limits: {
       publishablePerIp: parseLimitOverride(s.limits.publishablePerIp),
       tenantGenerate: parseLimitOverride(s.limits.tenantGenerate),
+      sendsPerRecipient: parseLimitOverride(s.limits.sendsPerRecipient),
+      tenantSendsPerChannel: parseLimitOverride(s.limits.tenantSendsPerChannel),
     },
     buckets,
   };

@@ -51,7 +51,7 @@ describe("tenant settings", () => {
       "settings.code_defaults.max_attempts",
     ],
     [
-      { limits: { publishablePerIp: "", tenantGenerate: "0/1m" } },
+      { limits: { ...emptySettings().limits, tenantGenerate: "0/1m" } },
       "TENANT_SETTINGS_INVALID",
       "settings.limits.tenant_generate",
     ],
@@ -101,7 +101,7 @@ describe("tenant settings", () => {
   it("resolves stored settings once, into lookups", () => {
     const stored = validateTenantSettings({
       ...base,
-      limits: { publishablePerIp: "off", tenantGenerate: "100/1m" },
+      limits: { ...base.limits, publishablePerIp: "off", tenantGenerate: "100/1m" },
       rateLimitBuckets: [{ name: "user", limit: "5/1m" }],
     });
     const resolved = effectiveSettings(stored);
@@ -109,6 +109,8 @@ describe("tenant settings", () => {
     expect(resolved?.limits).toEqual({
       publishablePerIp: "off",
       tenantGenerate: { points: 100, windowMs: 60_000 },
+      sendsPerRecipient: undefined,
+      tenantSendsPerChannel: undefined,
     });
     expect(resolved?.buckets.get("user")).toEqual({ points: 5, windowMs: 60_000 });
     expect(effectiveSettings(undefined)).toBeUndefined();

@@ -22,6 +22,8 @@ export interface TenantTemplate {
 export interface TenantLimitTexts {
   publishablePerIp: string;
   tenantGenerate: string;
+  sendsPerRecipient: string;
+  tenantSendsPerChannel: string;
 }
 
 /**
@@ -65,7 +67,12 @@ export function emptySettings(): TenantSettings {
     codeDefaults: { ttlSeconds: 0, maxAttempts: 0, codeLength: 0, alphabet: "" },
     allowedChannels: [],
     geo: { channels: [], reportOnly: false },
-    limits: { publishablePerIp: "", tenantGenerate: "" },
+    limits: {
+      publishablePerIp: "",
+      tenantGenerate: "",
+      sendsPerRecipient: "",
+      tenantSendsPerChannel: "",
+    },
     rateLimitBuckets: [],
   };
 }
@@ -160,6 +167,8 @@ const schema = z.object({
   limits: z.object({
     publishablePerIp: limitText,
     tenantGenerate: limitText,
+    sendsPerRecipient: limitText,
+    tenantSendsPerChannel: limitText,
   }),
   rateLimitBuckets: z
     .array(

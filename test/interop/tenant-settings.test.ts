@@ -236,6 +236,33 @@ describe("tenant settings", () => {
     expect([quota?.limit, quota?.windowSeconds]).toEqual([3n, 60n]);
   });
 
+  it("applies a tenant's send quotas per recipient and per channel instead of the service's", async () => {
+    const strict = await tenant({
+      limits: { sendsPerRecipient: "1/1h", tenantSendsPerChannel: "3/24h" },
+    });
+    const open = await tenant();
+    const chat = newChat();
+    const strictOtp = otpOn(replicaA, strict.key);
+    await strictOtp.generate({ deliveryTargets: telegramTo(chat) });
+    expect(await refusal(strictOtp.generate({ deliveryTargets: telegramTo(chat) }))).toEqual([
+      Code.ResourceExhausted,
+      "RATE_LIMITED",
+      expect.objectContaining({ limit: "sends" }),
+    ]);
+    // Two more chats fit the channel quota of three; the fourth message does not.
+    await strictOtp.generate({ deliveryTargets: telegramTo(newChat()) });
+    await strictOtp.generate({ deliveryTargets: telegramTo(newChat()) });
+    expect((await refusal(strictOtp.generate({ deliveryTargets: telegramTo(newChat()) })))[1]).toBe(
+      "RATE_LIMITED",
+    );
+    // The service's own per-recipient limit (5/1h) still holds for another tenant.
+    const openOtp = otpOn(replicaB, open.key);
+    for (let i = 0; i < 2; i++) await openOtp.generate({ deliveryTargets: telegramTo(chat) });
+    const usage = await adminOn(replicaA).getUsage({ tenantId: strict.id, days: 1 });
+    const telegram = usage.quotas.find((q) => q.name === "tenant_sends_telegram");
+    expect([telegram?.limit, telegram?.windowSeconds]).toEqual([3n, 86_400n]);
+  });
+
   it("counts rate-limit keys in the tenant's buckets and refuses unknown buckets", async () => {
     const t = await tenant({ rateLimitBuckets: [{ name: "user", limit: "2/1m" }] });
     const otp = otpOn(replicaA, t.key);
