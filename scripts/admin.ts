@@ -7,6 +7,7 @@
 //   npm run admin -- tenants suspend ten_123 --reason "unpaid" | tenants resume ten_123
 //   npm run admin -- settings set ten_123 settings.json --fields brand_name,templates
 //   npm run admin -- audit list --tenant ten_123 --action key. | audit export --since 2026-11-01 > audit.jsonl
+//   npm run admin -- webhooks create ten_123 https://hooks.example.com/otp --types challenge.verified
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -47,6 +48,7 @@ import {
   TenantSettingsSchema,
   UpdateTenantSettingsResponseSchema,
 } from "../gen/otp/v1/settings_pb.js";
+import { events, webhookOptions, webhooks, webhookUsage } from "./admin-webhooks.js";
 
 const usage = `usage: npm run admin -- <command>
   tenants create <name>
@@ -67,6 +69,7 @@ const usage = `usage: npm run admin -- <command>
   audit list   [filters] [--page-size <1-500>] [--page-token <token>]
   audit export [filters]     JSON lines on stdout, oldest first
   audit watch  [filters]     JSON lines on stdout as events happen
+${webhookUsage}
 filters: --tenant <id> --action <prefix> --actor <id> --actor-kind operator|api-key|console-session|system
          --since <ISO time | 24h | 7d> --until <ISO time>
 environment: OTP_URL (default http://localhost:8080), ADMIN_TOKEN (required)`;
@@ -103,6 +106,7 @@ const options = {
   until: { type: "string" },
   "page-size": { type: "string", default: "0" },
   "page-token": { type: "string", default: "" },
+  ...webhookOptions,
   fields: { type: "string", default: "" },
 } as const;
 
@@ -273,6 +277,10 @@ async function main(): Promise<void> {
       return keys(admin, command, rest[0], values);
     case "audit":
       return audit(admin, command, values);
+    case "webhooks":
+      return webhooks(admin, command, rest, values, (m) => fail(`${m}\n${usage}`));
+    case "events":
+      return events(admin, command, values, (m) => fail(`${m}\n${usage}`));
     case "settings":
       return settings(admin, command, rest, values);
     case "usage":

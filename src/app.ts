@@ -4,6 +4,8 @@ import type { AppContext } from "./app/app-context.js";
 import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
 import { buildDomains } from "./app/domains.js";
+import { withEvents } from "./app/event-emission.js";
+import { openEvents, startWebhookWorker } from "./app/events.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
@@ -90,6 +92,7 @@ export async function startServer(
     shutdown: shutdown.signal,
     audit: adminParts.audit,
   });
+  const events = startWebhookWorker(app, adminParts.audit);
   let draining = false;
   const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
   const { handler, health } = buildHttpHandler(
@@ -129,6 +132,8 @@ export async function startServer(
         shutdown.abort();
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
+        // The last events are flushed before the store closes.
+        await events.stop();
         await adminParts.close();
         // The last counts and events go out before the store closes.
         await app.activity.close();
@@ -152,10 +157,15 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
   const activity = openActivity(opened, { logger, now, flushMs: overrides.activityFlushMs });
   // Deliveries and refusals are counted for the console at the same calls as for /metrics.
   const metrics = withActivity(overrides.metrics ?? createMetrics(), activity);
-  // Every call sees only its own tenant's records (see tenant-store.ts).
-  const store = createTenantStore(opened.store, {
-    onUsageError: (err) => logger.warn({ err }, "usage not counted"),
-  });
+  const events = openEvents(opened, config, logger, now);
+  // Every call sees only its own tenant's records (see tenant-store.ts); each
+  // state change is handed to the event buffer (see app/event-emission.ts).
+  const store = withEvents(
+    createTenantStore(opened.store, {
+      onUsageError: (err) => logger.warn({ err }, "usage not counted"),
+    }),
+    events.emitter,
+  );
   // Usage counters are best effort: a failed count never fails the call it counts.
   const countUsage = (counter: string) => {
     store.incrementUsage(currentTenant() ?? "default", counter, now()).catch((err: unknown) => {
@@ -173,6 +183,7 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
     opened,
     hasher,
     countUsage,
+    events,
     leader: overrides.leader ?? isLeader(),
     activity,
     system: {

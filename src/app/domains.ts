@@ -4,6 +4,7 @@ import { createSecretBox } from "../core/secret-box.js";
 import { currentTenant } from "../core/tenant-scope.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
 import { type ChallengeService, createChallengeService } from "../otp/challenge-service.js";
+import type { ChallengeRecord } from "../otp/challenge-store.js";
 import { createTokenSigner, generateSigningKey, type TokenSigner } from "../tokens/token-signer.js";
 import { createTotpService, type TotpService } from "../totp/totp-service.js";
 import type { AppContext } from "./app-context.js";
@@ -44,6 +45,7 @@ export async function buildDomains(
       verified: (outcome, record) => {
         metrics.verification(outcome);
         app.activity.verified(outcome, record);
+        if (outcome === "verified") withdrawSent(record);
         // A lock-out is a security event: once per challenge and minute at most.
         if (outcome === "attempts_exhausted") {
           options.audit.recordSecurityEvent(
@@ -51,6 +53,7 @@ export async function buildDomains(
           );
         }
       },
+      canceled: (record) => withdrawSent(record),
       rateLimited: (limit) => metrics.rateLimited(limit),
       geoReported,
     },
@@ -59,6 +62,12 @@ export async function buildDomains(
     codeSeal: createCodeSeal(config.hmacSecrets),
     newCodePerSend: config.resendNewCode,
   });
+  // A used code does not outlive its use: the messages that carried it are
+  // taken back where the channel can (a Telegram bot message deleted, a
+  // Gateway message revoked), after the answer and never holding it up.
+  const withdrawable = new Set(delivery.channels.filter((c) => c.withdraw).map((c) => c.kind));
+  const withdrawSent = (record: ChallengeRecord) =>
+    withdrawAll(app, withdrawable, deliveries, record);
   const deliveries = createDeliveryService({
     store,
     dispatcher,
@@ -74,6 +83,41 @@ export async function buildDomains(
     now,
   });
 
+  const { signer, totp } = await buildTokensAndTotp(app);
+  return { challenges, deliveries, signer, totp };
+}
+
+/** Takes back every accepted message of a challenge on a channel that can (fire and forget). */
+function withdrawAll(
+  app: AppContext,
+  withdrawable: ReadonlySet<string>,
+  deliveries: DeliveryService,
+  record: ChallengeRecord,
+): void {
+  for (const sent of record.sentDeliveries ?? []) {
+    if (!withdrawable.has(sent.channel)) continue;
+    deliveries.withdraw(sent.deliveryId).then(
+      (outcome) => {
+        if (outcome.kind === "failed") {
+          app.logger.warn(
+            { channel: sent.channel, reason: outcome.reason },
+            "message not withdrawn",
+          );
+        }
+      },
+      // The error's name only: a store error carries the command's keys.
+      (err: unknown) =>
+        app.logger.warn(
+          { cause: err instanceof Error ? err.name : "error", channel: sent.channel },
+          "message not withdrawn",
+        ),
+    );
+  }
+}
+
+/** The token signer and the TOTP service, from the keys the config holds. */
+async function buildTokensAndTotp(app: AppContext): Promise<Pick<Domains, "signer" | "totp">> {
+  const { config, store, hasher, now } = app;
   const signingKeys = config.tokens.signingKeys ?? [await generateSigningKey()];
   const signer = await createTokenSigner({
     keys: signingKeys,
@@ -94,8 +138,7 @@ export async function buildDomains(
     retentionSeconds: config.totp.retentionSeconds,
     now,
   });
-
-  return { challenges, deliveries, signer, totp };
+  return { signer, totp };
 }
 
 /** The audit entry of a challenge or TOTP factor that refuses further codes. */

@@ -53,6 +53,7 @@ import {
   tokenVariables,
 } from "./tokens.js";
 import { twilioArea, twilioVariables } from "./twilio.js";
+import { readWebhooks, type WebhookConfig, webhookArea, webhookVariables } from "./webhooks.js";
 
 export type { AuditConfig } from "./audit.js";
 export { parseCidrList } from "./console.js";
@@ -85,6 +86,7 @@ export {
   type TemplateChannel,
 } from "./templates.js";
 export type { TwilioConfig } from "./twilio.js";
+export type { WebhookConfig } from "./webhooks.js";
 export type { ConsoleConfig, DeliveryConfig, RateLimitsConfig, RedisConfig };
 
 /**
@@ -105,6 +107,7 @@ export const configAreas: readonly Area[] = [
   emailArea,
   tokensArea,
   auditArea,
+  webhookArea,
   consoleArea,
 ];
 
@@ -122,6 +125,7 @@ const variables = {
   ...emailVariables,
   ...tokenVariables,
   ...auditVariables,
+  ...webhookVariables,
   ...consoleVariables,
 };
 
@@ -159,6 +163,8 @@ export interface Config extends ServerConfig, ChallengesConfig {
   redis: RedisConfig | undefined;
   /** The audit trail's retention, and how often last uses of keys are written. */
   audit: AuditConfig;
+  /** Outbound events and webhook delivery. */
+  webhooks: WebhookConfig;
   /** The operator console and its sessions. */
   console: ConsoleConfig;
 }
@@ -213,6 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
     delivery: readDelivery(v, ctx),
     redis: readRedis(v, ctx),
     audit: readAudit(v),
+    webhooks: readWebhooks(v, ctx.mode),
     console: readConsole(v, ctx),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -35,7 +35,10 @@ export async function withdrawDelivery(
   const channel = deps.channels().find((c) => c.kind === record.channel);
   if (channel?.withdraw === undefined) return { kind: "not_withdrawable" };
   try {
-    await channel.withdraw(record.providerMessageId, { signal });
+    // False: the provider has nothing to take back (already gone, or too old).
+    if (!(await channel.withdraw(record.providerMessageId, { signal }))) {
+      return { kind: "not_withdrawable" };
+    }
   } catch (err) {
     return { kind: "failed", reason: failureReasonOf(err) };
   }

@@ -54,6 +54,11 @@ export interface ChallengeRecord {
    */
   sealedCode?: string;
   /**
+   * Every accepted delivery of every send of the challenge (at most 50), so
+   * the messages that carried its code can be withdrawn when it is used.
+   */
+  sentDeliveries?: { channel: ChannelKind; deliveryId: string }[];
+  /**
    * For a challenge made with an idempotency key, a hash of the request; its
    * id is derived from the key, so a repeated request finds this record.
    */

@@ -19,6 +19,8 @@ export type ChallengeStatusName = ReturnType<typeof challengeStatus>;
 export interface OtpObserver {
   generated(alphabet: string, record: ChallengeRecord): void;
   verified(outcome: VerifyOutcome, record: ChallengeRecord): void;
+  /** A Cancel found the challenge; `record` is as the cancel left it. */
+  canceled?(record: ChallengeRecord): void;
   rateLimited(limit: string): void;
   /** A number a tenant's report-only geo permission would have refused (channel, country or ""). */
   geoReported?(channel: string, country: string): void;

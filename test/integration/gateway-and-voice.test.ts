@@ -70,6 +70,26 @@ describe("Telegram Gateway as a Generate target", () => {
     expect((await otp.verify({ id, code: sent?.code ?? "" })).result).toBe(VerifyResult.VERIFIED);
   });
 
+  it("revokes the message once the code is verified, and records the delivery deleted", async () => {
+    fakes.telegramGateway.reachable.add(phone);
+    const { id, deliveryId } = await otp.generate({ deliveryTargets: gatewayThenSms });
+    const [sent] = fakes.telegramGateway.sends;
+    expect((await otp.verify({ id, code: sent?.code ?? "" })).result).toBe(VerifyResult.VERIFIED);
+    await expect.poll(() => fakes.telegramGateway.revoked.length).toBe(1);
+    await expect.poll(() => statusOf(deliveryId)).toBe(DeliveryStatus.DELETED);
+  });
+
+  it("revokes every message of a canceled challenge, the resent one included", async () => {
+    fakes.telegramGateway.reachable.add(phone);
+    const { id } = await otp.generate({ deliveryTargets: gatewayThenSms });
+    await otp.resend({ id });
+    expect(fakes.telegramGateway.sends).toHaveLength(2);
+    // One code for both messages while it is valid.
+    expect(fakes.telegramGateway.sends[1]?.code).toBe(fakes.telegramGateway.sends[0]?.code);
+    await otp.cancel({ id });
+    await expect.poll(() => fakes.telegramGateway.revoked.length).toBe(2);
+  });
+
   it("falls through to SMS for a number without a reachable Telegram account, sending nothing to the Gateway", async () => {
     const { deliveryAttempts } = await otp.generate({ deliveryTargets: gatewayThenSms });
     expect(deliveryAttempts.map((a) => [a.channel, a.status, a.errorReason])).toEqual([

@@ -98,5 +98,8 @@ export function recordFrom(
     ...(f.tenant ? { tenantId: f.tenant } : {}),
     ...(f.locale === undefined || f.locale === "" ? {} : { locale: f.locale }),
     ...(f.sealed_code === undefined || f.sealed_code === "" ? {} : { sealedCode: f.sealed_code }),
+    ...(f.sent_deliveries === undefined || f.sent_deliveries === ""
+      ? {}
+      : { sentDeliveries: JSON.parse(f.sent_deliveries) }),
   };
 }

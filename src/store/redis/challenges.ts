@@ -84,7 +84,10 @@ export function createRedisChallenges(ctx: RedisContext) {
       return replaceCodeResult(id, reply, codec);
     },
     async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[]) {
-      await onChallenge(id, "otpSetDeliveryAttempts", [JSON.stringify(attempts)]);
+      await onChallenge(id, "otpSetDeliveryAttempts", [
+        JSON.stringify(attempts),
+        JSON.stringify(acceptedDeliveries(attempts)),
+      ]);
     },
   };
   return store;
@@ -123,4 +126,11 @@ function replaceCodeResult(id: string, reply: Reply, codec: RecipientCodec): Rep
     default:
       return { kind: "not_found" };
   }
+}
+
+/** The deliveries a send's attempts made, for withdrawing their messages later. */
+function acceptedDeliveries(attempts: DeliveryAttemptRecord[]) {
+  return attempts
+    .filter((a) => a.status === "accepted" && a.deliveryId !== "")
+    .map((a) => ({ channel: a.channel, deliveryId: a.deliveryId }));
 }
