@@ -1,5 +1,5 @@
 import { openActivity, withActivity } from "./app/activity.js";
-import { openAdmin } from "./app/admin.js";
+import { type AdminParts, openAdmin } from "./app/admin.js";
 import type { AppContext } from "./app/app-context.js";
 import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
@@ -9,6 +9,8 @@ import { openEvents, startWebhookWorker } from "./app/events.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
+import type { AuditInput } from "./audit/audit-trail.js";
+import { createKeyExpiryWatch, type KeyExpiryWatch } from "./audit/key-expiry.js";
 import type { Config } from "./config/index.js";
 import { createRecipientVault } from "./core/recipient-vault.js";
 import { currentIdempotencyScope, currentTenant } from "./core/tenant-scope.js";
@@ -78,14 +80,7 @@ export async function startServer(
     logger,
     now: app.now,
     // Every admin change and security event also shows in the live activity feed.
-    onAudit: (entry) =>
-      app.activity.publishAdmin({
-        tenantId: entry.tenantId,
-        action: entry.action,
-        target: entry.target,
-        actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
-        outcome: entry.outcome,
-      }),
+    onAudit: (entry) => publishAudit(app, entry),
   });
   const domains = await buildDomains(app, delivery, {
     watchPollMs: overrides.watchPollMs,
@@ -93,6 +88,7 @@ export async function startServer(
     audit: adminParts.audit,
   });
   const events = startWebhookWorker(app, adminParts.audit);
+  adminParts.keyExpiry = startKeyExpiryWatch(app, adminParts);
   let draining = false;
   const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
   const { handler, health } = buildHttpHandler(
@@ -134,6 +130,7 @@ export async function startServer(
         await providers.stop();
         // The last events are flushed before the store closes.
         await events.stop();
+        await adminParts.keyExpiry?.stop();
         await adminParts.close();
         // The last counts and events go out before the store closes.
         await app.activity.close();
@@ -192,4 +189,34 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
       workers: config.workers,
     },
   };
+}
+
+/** Audits API keys as their expiry passes, from a timer queue every replica shares. */
+function startKeyExpiryWatch(app: AppContext, adminParts: AdminParts): KeyExpiryWatch {
+  const watch = createKeyExpiryWatch({
+    queue: app.events.keyExpiries,
+    audit: adminParts.audit,
+    findKey: async (tenantId, keyId) =>
+      (await adminParts.admin.listApiKeys(tenantId)).find((k) => k.id === keyId),
+    pollMs: app.config.webhooks.pollMs,
+    now: app.now,
+    onError: (err) =>
+      app.logger.warn(
+        { cause: err instanceof Error ? err.name : "error" },
+        "key expiry not audited",
+      ),
+  });
+  watch.start();
+  return watch;
+}
+
+/** An admin change or security event, as the live activity feed shows it. */
+function publishAudit(app: AppContext, entry: AuditInput): void {
+  app.activity.publishAdmin({
+    tenantId: entry.tenantId,
+    action: entry.action,
+    target: entry.target,
+    actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
+    outcome: entry.outcome,
+  });
 }

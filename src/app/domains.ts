@@ -3,7 +3,11 @@ import { createCodeSeal } from "../core/code-seal.js";
 import { createSecretBox } from "../core/secret-box.js";
 import { currentTenant } from "../core/tenant-scope.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
-import { type ChallengeService, createChallengeService } from "../otp/challenge-service.js";
+import {
+  type ChallengeService,
+  createChallengeService,
+  type OtpObserver,
+} from "../otp/challenge-service.js";
 import type { ChallengeRecord } from "../otp/challenge-store.js";
 import { createTokenSigner, generateSigningKey, type TokenSigner } from "../tokens/token-signer.js";
 import { createTotpService, type TotpService } from "../totp/totp-service.js";
@@ -28,46 +32,6 @@ export async function buildDomains(
   const { dispatcher, targetRules, providers } = delivery;
   const d = config.delivery;
   const geoReported = geoReporter(app, options.audit);
-  const challenges = createChallengeService({
-    store,
-    hasher,
-    dispatcher,
-    targetRules,
-    resendCooldownSeconds: config.resendCooldownSeconds,
-    maxSends: config.maxSendsPerChallenge,
-    retentionSeconds: config.challengeRetentionSeconds,
-    now,
-    observer: {
-      generated: (alphabet, record) => {
-        metrics.challengeGenerated(alphabet);
-        app.activity.generated(record);
-      },
-      verified: (outcome, record) => {
-        metrics.verification(outcome);
-        app.activity.verified(outcome, record);
-        if (outcome === "verified") withdrawSent(record);
-        // A lock-out is a security event: once per challenge and minute at most.
-        if (outcome === "attempts_exhausted") {
-          options.audit.recordSecurityEvent(
-            lockedOut("challenge", record.id, record.tenantId ?? ""),
-          );
-        }
-      },
-      canceled: (record) => withdrawSent(record),
-      rateLimited: (limit) => metrics.rateLimited(limit),
-      geoReported,
-    },
-    verifyPerChallenge: config.rateLimits.verifyPerChallenge,
-    limitStore: store,
-    codeSeal: createCodeSeal(config.hmacSecrets),
-    newCodePerSend: config.resendNewCode,
-  });
-  // A used code does not outlive its use: the messages that carried it are
-  // taken back where the channel can (a Telegram bot message deleted, a
-  // Gateway message revoked), after the answer and never holding it up.
-  const withdrawable = new Set(delivery.channels.filter((c) => c.withdraw).map((c) => c.kind));
-  const withdrawSent = (record: ChallengeRecord) =>
-    withdrawAll(app, withdrawable, deliveries, record);
   const deliveries = createDeliveryService({
     store,
     dispatcher,
@@ -82,42 +46,25 @@ export async function buildDomains(
     onGeoReport: geoReported,
     now,
   });
+  const challenges = createChallengeService({
+    store,
+    hasher,
+    dispatcher,
+    targetRules,
+    resendCooldownSeconds: config.resendCooldownSeconds,
+    maxSends: config.maxSendsPerChallenge,
+    retentionSeconds: config.challengeRetentionSeconds,
+    now,
+    observer: {
+      ...challengeObserver(app, options.audit, withdrawSentMessages(app, delivery, deliveries)),
+      geoReported,
+    },
+    verifyPerChallenge: config.rateLimits.verifyPerChallenge,
+    limitStore: store,
+    codeSeal: createCodeSeal(config.hmacSecrets),
+    newCodePerSend: config.resendNewCode,
+  });
 
-  const { signer, totp } = await buildTokensAndTotp(app);
-  return { challenges, deliveries, signer, totp };
-}
-
-/** Takes back every accepted message of a challenge on a channel that can (fire and forget). */
-function withdrawAll(
-  app: AppContext,
-  withdrawable: ReadonlySet<string>,
-  deliveries: DeliveryService,
-  record: ChallengeRecord,
-): void {
-  for (const sent of record.sentDeliveries ?? []) {
-    if (!withdrawable.has(sent.channel)) continue;
-    deliveries.withdraw(sent.deliveryId).then(
-      (outcome) => {
-        if (outcome.kind === "failed") {
-          app.logger.warn(
-            { channel: sent.channel, reason: outcome.reason },
-            "message not withdrawn",
-          );
-        }
-      },
-      // The error's name only: a store error carries the command's keys.
-      (err: unknown) =>
-        app.logger.warn(
-          { cause: err instanceof Error ? err.name : "error", channel: sent.channel },
-          "message not withdrawn",
-        ),
-    );
-  }
-}
-
-/** The token signer and the TOTP service, from the keys the config holds. */
-async function buildTokensAndTotp(app: AppContext): Promise<Pick<Domains, "signer" | "totp">> {
-  const { config, store, hasher, now } = app;
   const signingKeys = config.tokens.signingKeys ?? [await generateSigningKey()];
   const signer = await createTokenSigner({
     keys: signingKeys,
@@ -138,7 +85,61 @@ async function buildTokensAndTotp(app: AppContext): Promise<Pick<Domains, "signe
     retentionSeconds: config.totp.retentionSeconds,
     now,
   });
-  return { signer, totp };
+
+  return { challenges, deliveries, signer, totp };
+}
+
+/** What the service does when a challenge changes: metrics, the activity feed, the audit trail, withdrawals. */
+function challengeObserver(
+  app: AppContext,
+  audit: AuditRecorder,
+  withdrawSent: (record: ChallengeRecord) => void,
+): OtpObserver {
+  const { metrics } = app;
+  return {
+    generated: (alphabet, record) => {
+      metrics.challengeGenerated(alphabet);
+      app.activity.generated(record);
+    },
+    verified: (outcome, record) => {
+      metrics.verification(outcome);
+      app.activity.verified(outcome, record);
+      if (outcome === "verified") withdrawSent(record);
+      // A lock-out is a security event: once per challenge and minute at most.
+      if (outcome === "attempts_exhausted") {
+        audit.recordSecurityEvent(lockedOut("challenge", record.id, record.tenantId ?? ""));
+      }
+    },
+    canceled: (record) => withdrawSent(record),
+    rateLimited: (limit) => metrics.rateLimited(limit),
+  };
+}
+
+/**
+ * A used code does not outlive its use: the messages that carried it are
+ * taken back where the channel can (a Telegram bot message deleted, a
+ * Gateway message revoked), after the answer and never holding it up.
+ */
+function withdrawSentMessages(
+  app: AppContext,
+  delivery: DeliveryParts,
+  deliveries: DeliveryService,
+): (record: ChallengeRecord) => void {
+  const withdrawable = new Set(delivery.channels.filter((c) => c.withdraw).map((c) => c.kind));
+  const failed = (channel: string, cause: string) =>
+    app.logger.warn({ channel, cause }, "message not withdrawn");
+  return (record) => {
+    for (const sent of record.sentDeliveries ?? []) {
+      if (!withdrawable.has(sent.channel)) continue;
+      deliveries.withdraw(sent.deliveryId).then(
+        (outcome) => {
+          if (outcome.kind === "failed") failed(sent.channel, outcome.reason);
+        },
+        // The error's name only: a store error carries the command's keys.
+        (err: unknown) => failed(sent.channel, err instanceof Error ? err.name : "error"),
+      );
+    }
+  };
 }
 
 /** The audit entry of a challenge or TOTP factor that refuses further codes. */
