@@ -5,11 +5,15 @@
 //   npm run admin -- keys create ten_123 --kind publishable --scopes generate,verify --origins https://shop.example.com
 //   npm run admin -- keys create ten_123 --scopes generate,verify --expires 30d
 //   npm run admin -- tenants suspend ten_123 --reason "unpaid" | tenants resume ten_123
+//   npm run admin -- settings set ten_123 settings.json --fields brand_name,templates
 //   npm run admin -- audit list --tenant ten_123 --action key. | audit export --since 2026-11-01 > audit.jsonl
 //   npm run admin -- webhooks create ten_123 https://hooks.example.com/otp --types challenge.verified
+
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   type DescMessage,
+  fromJsonString,
   type MessageInitShape,
   type MessageShape,
   toJson,
@@ -39,6 +43,11 @@ import {
   type AuditFilterSchema,
   ListAuditEventsResponseSchema,
 } from "../gen/otp/v1/audit_pb.js";
+import {
+  GetTenantSettingsResponseSchema,
+  TenantSettingsSchema,
+  UpdateTenantSettingsResponseSchema,
+} from "../gen/otp/v1/settings_pb.js";
 import { events, webhookOptions, webhooks, webhookUsage } from "./admin-webhooks.js";
 
 const usage = `usage: npm run admin -- <command>
@@ -54,6 +63,9 @@ const usage = `usage: npm run admin -- <command>
   keys revoke <key-id>
   keys delete <key-id>
   usage <tenant-id> [--days <1-31>]
+  settings get <tenant-id>
+  settings set <tenant-id> <file.json | -> [--fields brand_name,templates,...]
+              (TenantSettings as proto JSON; without --fields, every field the file sets; --fields '*' replaces all)
   audit list   [filters] [--page-size <1-500>] [--page-token <token>]
   audit export [filters]     JSON lines on stdout, oldest first
   audit watch  [filters]     JSON lines on stdout as events happen
@@ -95,6 +107,7 @@ const options = {
   "page-size": { type: "string", default: "0" },
   "page-token": { type: "string", default: "" },
   ...webhookOptions,
+  fields: { type: "string", default: "" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options }>>["values"];
@@ -223,6 +236,22 @@ async function audit(admin: Admin, command: string, values: Values) {
   }
 }
 
+async function settings(admin: Admin, command: string, args: string[], values: Values) {
+  const [tenantId, file] = args;
+  if (tenantId === undefined) fail(usage);
+  if (command === "get") {
+    return print(GetTenantSettingsResponseSchema, await admin.getTenantSettings({ tenantId }));
+  }
+  if (command !== "set" || file === undefined) fail(usage);
+  const text = readFileSync(file === "-" ? 0 : file, "utf8");
+  const updated = await admin.updateTenantSettings({
+    tenantId,
+    settings: fromJsonString(TenantSettingsSchema, text),
+    updateMask: { paths: list(values.fields) },
+  });
+  return print(UpdateTenantSettingsResponseSchema, updated);
+}
+
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options });
   const token = process.env.ADMIN_TOKEN;
@@ -252,6 +281,8 @@ async function main(): Promise<void> {
       return webhooks(admin, command, rest, values, (m) => fail(`${m}\n${usage}`));
     case "events":
       return events(admin, command, values, (m) => fail(`${m}\n${usage}`));
+    case "settings":
+      return settings(admin, command, rest, values);
     case "usage":
       return print(
         GetUsageResponseSchema,

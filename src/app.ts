@@ -10,6 +10,7 @@ import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
 import { startTimerPoller } from "./app/timer-poller.js";
+import type { AuditInput } from "./audit/audit-trail.js";
 import { createKeyExpiryWatch, type KeyExpiryWatch } from "./audit/key-expiry.js";
 import type { Config } from "./config/index.js";
 import { createRecipientVault } from "./core/recipient-vault.js";
@@ -81,14 +82,7 @@ export async function startServer(
     logger,
     now: app.now,
     // Every admin change and security event also shows in the live activity feed.
-    onAudit: (entry) =>
-      app.activity.publishAdmin({
-        tenantId: entry.tenantId,
-        action: entry.action,
-        target: entry.target,
-        actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
-        outcome: entry.outcome,
-      }),
+    onAudit: (entry) => publishAudit(app, entry),
   });
   const domains = await buildDomains(app, delivery, {
     watchPollMs: overrides.watchPollMs,
@@ -229,4 +223,15 @@ function startKeyExpiryWatch(app: AppContext, adminParts: AdminParts): KeyExpiry
   });
   watch.start();
   return watch;
+}
+
+/** An admin change or security event, as the live activity feed shows it. */
+function publishAudit(app: AppContext, entry: AuditInput): void {
+  app.activity.publishAdmin({
+    tenantId: entry.tenantId,
+    action: entry.action,
+    target: entry.target,
+    actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
+    outcome: entry.outcome,
+  });
 }

@@ -69,6 +69,13 @@ export const otpErrorReasons = [
   "RESEND_COOLDOWN",
   "SEND_LIMIT_REACHED",
   "RATE_LIMITED",
+  // Tenant settings, and what they refuse.
+  "TENANT_SETTINGS_INVALID",
+  "TEMPLATE_CODE_MISSING",
+  "UPDATE_MASK_INVALID",
+  "CHANNEL_NOT_ALLOWED",
+  "RATE_LIMIT_KEY_INVALID",
+  "VERIFY_SUBJECT_INVALID",
   // Failures outside the caller's control.
   "DELIVERY_FAILED",
   "STORE_UNAVAILABLE",

@@ -1,6 +1,6 @@
 import type { ChannelKind } from "../core/channel-kind.js";
 import type { Channel } from "../delivery/channel.js";
-import { createDispatcher, type Dispatcher } from "../delivery/dispatcher.js";
+import { createDispatcher, type Dispatcher, type SendQuotas } from "../delivery/dispatcher.js";
 import { createOutboxChannel } from "../delivery/outbox/outbox-channel.js";
 import { recipientIdentity } from "../delivery/recipient-identity.js";
 import type { RecipientPolicy } from "../delivery/recipients.js";
@@ -88,7 +88,7 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
     onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),
     onRetry: (channel, err, attempt, delayMs) =>
       logger.info({ channel, attempt, delay_ms: delayMs, reason: err.reason }, "delivery retry"),
-    admit: (target) => admitSend(app, target),
+    admit: (target, quotas) => admitSend(app, target, quotas),
     now,
   });
   const targetRules = {
@@ -107,9 +107,13 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
 async function admitSend(
   app: AppContext,
   target: TargetRecord,
+  quotas: SendQuotas | undefined,
 ): Promise<{ allowed: boolean; retryAfterMs: number }> {
   const { config, store, vault } = app;
-  const { sendsPerRecipient, tenantSendsPerChannel } = config.rateLimits;
+  // A tenant's own quotas (its settings) in place of the service's.
+  const sendsPerRecipient = quotas?.sendsPerRecipient ?? config.rateLimits.sendsPerRecipient;
+  const tenantSendsPerChannel =
+    quotas?.tenantSendsPerChannel ?? config.rateLimits.tenantSendsPerChannel;
   if (sendsPerRecipient !== "off") {
     // Every spelling of one mailbox or number shares one budget, keyed by a keyed hash.
     const identity = recipientIdentity(target.recipient, {

@@ -1,6 +1,7 @@
 import type { AuditRecorder, SecurityEvent } from "../audit/audit-recorder.js";
 import { createCodeSeal } from "../core/code-seal.js";
 import { createSecretBox } from "../core/secret-box.js";
+import { currentTenant } from "../core/tenant-scope.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
 import {
   type ChallengeService,
@@ -30,6 +31,7 @@ export async function buildDomains(
   const { config, store, hasher, metrics, now } = app;
   const { dispatcher, targetRules, providers } = delivery;
   const d = config.delivery;
+  const geoReported = geoReporter(app, options.audit);
   const deliveries = createDeliveryService({
     store,
     dispatcher,
@@ -41,6 +43,7 @@ export async function buildDomains(
     watchMaxMs: d.watchMaxSeconds * 1000,
     shutdown: options.shutdown,
     onRateLimited: (limit) => metrics.rateLimited(limit),
+    onGeoReport: geoReported,
     now,
   });
   const challenges = createChallengeService({
@@ -52,12 +55,12 @@ export async function buildDomains(
     maxSends: config.maxSendsPerChallenge,
     retentionSeconds: config.challengeRetentionSeconds,
     now,
-    observer: challengeObserver(
-      app,
-      options.audit,
-      withdrawSentMessages(app, delivery, deliveries),
-    ),
+    observer: {
+      ...challengeObserver(app, options.audit, withdrawSentMessages(app, delivery, deliveries)),
+      geoReported,
+    },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
+    limitStore: store,
     codeSeal: createCodeSeal(config.hmacSecrets),
     newCodePerSend: config.resendNewCode,
     fallbackTimers: {
@@ -154,5 +157,24 @@ function lockedOut(kind: "challenge" | "totp", id: string, tenantId: string): Se
     action: `${kind}.locked_out`,
     target: id,
     outcome: "refused",
+  };
+}
+
+/**
+ * What a tenant's report-only geo permission reports: a metric per number,
+ * and an audit entry at most once a minute per tenant, channel and country.
+ */
+function geoReporter(app: AppContext, audit: AuditRecorder) {
+  return (channel: string, country: string) => {
+    app.metrics.geoReported(channel, country);
+    const tenantId = currentTenant() ?? "";
+    audit.recordSecurityEvent({
+      actor: { kind: "system", id: "geo-permissions" },
+      tenantId,
+      action: "geo.report_only",
+      target: `${tenantId}/${channel}/${country || "unknown"}`,
+      outcome: "success",
+      details: { channel, country },
+    });
   };
 }

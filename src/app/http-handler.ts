@@ -133,12 +133,9 @@ function routeDeps(
   health: HealthService,
 ): RouteDeps {
   const { admin, audit, keyUses, trail } = adminParts;
-  const { config, logger, metrics, store, now, countUsage } = app;
+  const { config, logger, metrics, store, now } = app;
   const { challenges, totp, signer, deliveries } = domains;
   const { dispatcher } = delivery;
-  const countDeferredUsage = () => {
-    for (const counter of takeDeferredUsage()) countUsage(counter);
-  };
   return {
     challenges,
     totp,
@@ -172,29 +169,12 @@ function routeDeps(
         ? {}
         : { scheduleKeyExpiry: adminParts.keyExpiry.schedule }),
     },
-    auth: {
-      requireKey: config.requireApiKey,
-      adminToken: config.adminToken,
-      now,
-      // A map write per call; the batch goes to the store on a timer (tenancy/key-use.ts).
-      onKeyUsed: keyUses.touch,
-      // Rate-limited per key and minute by the recorder: a flood writes a bounded number of entries.
-      onKeyRefused: (key, why, procedure, values) =>
-        audit.recordSecurityEvent(refusedKeyEvent(key, why, procedure, values)),
-      onAdminRefused: (procedure, values) =>
-        audit.recordSecurityEvent(refusedAdminEvent(procedure, values)),
-      // Counted by the call's store step when it makes one (Generate, Verify),
-      // so the count costs no round trip; otherwise when the call ends.
-      onCall: (procedure: string) => {
-        const counter = `rpc:${procedure.split("/")[1]}`;
-        if (deferUsage(counter)) return countDeferredUsage;
-        countUsage(counter);
-        return undefined;
-      },
-    },
+    auth: authDeps(app, adminParts),
     limits: config.rateLimits,
     quotas: tenantQuotas(config.rateLimits, delivery.channels),
     onRateLimited: (limit: string) => metrics.rateLimited(limit),
+    // Caller-supplied rate-limit keys name counters only as a keyed hash.
+    hashRateLimitKey: (bucket, key) => app.hasher.digest("rate-limit-key", `${bucket}\0${key}`),
     // The driver's message only: its error object carries the command's keys, which
     // name the caller's address, and the line says no more than which budget went unchecked.
     onRateLimitFailedOpen: (limit: string, err: unknown) => {
@@ -206,6 +186,35 @@ function routeDeps(
     observeRpc: (procedure: string, status: string, seconds: number, tenantId?: string) => {
       metrics.rpcCompleted(procedure, status, seconds);
       app.activity.rpc(procedure, status, seconds, tenantId);
+    },
+  };
+}
+
+/** How the auth interceptor reports keys used and refused, and counts calls. */
+function authDeps(app: AppContext, adminParts: AdminParts): RouteDeps["auth"] {
+  const { config, now, countUsage } = app;
+  const { audit, keyUses } = adminParts;
+  const countDeferredUsage = () => {
+    for (const counter of takeDeferredUsage()) countUsage(counter);
+  };
+  return {
+    requireKey: config.requireApiKey,
+    adminToken: config.adminToken,
+    now,
+    // A map write per call; the batch goes to the store on a timer (tenancy/key-use.ts).
+    onKeyUsed: keyUses.touch,
+    // Rate-limited per key and minute by the recorder: a flood writes a bounded number of entries.
+    onKeyRefused: (key, why, procedure, values) =>
+      audit.recordSecurityEvent(refusedKeyEvent(key, why, procedure, values)),
+    onAdminRefused: (procedure, values) =>
+      audit.recordSecurityEvent(refusedAdminEvent(procedure, values)),
+    // Counted by the call's store step when it makes one (Generate, Verify),
+    // so the count costs no round trip; otherwise when the call ends.
+    onCall: (procedure: string) => {
+      const counter = `rpc:${procedure.split("/")[1]}`;
+      if (deferUsage(counter)) return countDeferredUsage;
+      countUsage(counter);
+      return undefined;
     },
   };
 }

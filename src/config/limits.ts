@@ -84,11 +84,11 @@ const limit = (fallback: string, description: string) =>
 export const limitVariables = {
   RATE_LIMIT_GENERATE_PER_IP: limit(
     "10/1m",
-    "`Generate` and `Resend` calls per caller IP and tenant (bucket `generate_ip`).",
+    "`Generate` and `Resend` calls per caller IP and tenant (bucket `generate_ip`), for anonymous development callers; secret keys have no per-IP limit and publishable keys have their own.",
   ),
   RATE_LIMIT_VERIFY_PER_IP: limit(
     "60/1m",
-    "`Verify` calls per caller IP and tenant (`verify_ip`).",
+    "`Verify` calls per caller IP and tenant (`verify_ip`), for anonymous development callers, as above.",
   ),
   RATE_LIMIT_VERIFY_PER_CHALLENGE: limit(
     "20/1m",
@@ -96,19 +96,19 @@ export const limitVariables = {
   ),
   RATE_LIMIT_SENDS_PER_RECIPIENT: limit(
     "5/1h",
-    "Messages per recipient and tenant (`sends_recipient`), every spelling of one mailbox or number counted as one (see `RATE_LIMIT_PLUS_TAG_DOMAINS`). An over-quota target is recorded as failed with `RATE_LIMITED` and the next target is tried.",
+    "Messages per recipient and tenant (`sends_recipient`), every spelling of one mailbox or number counted as one (see `RATE_LIMIT_PLUS_TAG_DOMAINS`). An over-quota target is recorded as failed with `RATE_LIMITED` and the next target is tried. A tenant's settings may set its own.",
   ),
   RATE_LIMIT_PUBLISHABLE_PER_IP: limit(
     "5/1m",
-    "Calls made with a publishable key, per caller IP, in place of the two per-IP limits above: `Generate` (`generate_ip_publishable`) and `Verify` (`verify_ip_publishable`) each.",
+    "Calls made with a publishable key, per caller IP, in place of the two per-IP limits above: `Generate` (`generate_ip_publishable`) and `Verify` (`verify_ip_publishable`) each; a tenant's settings may set its own.",
   ),
   TENANT_QUOTA_GENERATE: limit(
-    "600/1m",
-    "`Generate` and `Resend` calls per tenant, from any address (`tenant_generate`).",
+    "3000/1m",
+    "`Generate` and `Resend` calls per tenant, from any address (`tenant_generate`); a tenant's settings may set its own.",
   ),
   TENANT_QUOTA_SENDS_PER_CHANNEL: limit(
     "10000/24h",
-    "Messages per tenant and channel (`sends`), counted when a message is admitted, before the provider is called.",
+    "Messages per tenant and channel (`sends`), counted when a message is admitted, before the provider is called; a tenant's settings may set its own.",
   ),
   RATE_LIMIT_IPV6_PREFIX: integer({
     default: 64,

@@ -1,3 +1,6 @@
+// Over 300 lines because it is the one reason table (DESIGN.md): every reason
+// a client can see, its Connect code and its description, in one place that
+// docs/errors.md is generated from; splitting it would make two tables.
 import { Code } from "@connectrpc/connect";
 
 /** A reason's row in {@link reasons}: the Connect code it decides, and what it means. */
@@ -255,6 +258,37 @@ export const reasons = {
     code: Code.ResourceExhausted,
     description:
       "More than `RESEND_MAX_SENDS` codes for one challenge (`max_sends` in the metadata).",
+  },
+  // Tenant settings, and what they refuse.
+  TENANT_SETTINGS_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "UpdateTenantSettings: a value out of its bounds, an unparseable limit, an unknown placeholder or a channel, locale or bucket named twice (`field` names it, such as `settings.templates[1].locale`).",
+  },
+  TEMPLATE_CODE_MISSING: {
+    code: Code.InvalidArgument,
+    description:
+      "UpdateTenantSettings: a message template without the `{{code}}` placeholder (`field` names it).",
+  },
+  UPDATE_MASK_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "UpdateTenantSettings: an update mask naming a field that is not a top-level field of `TenantSettings`.",
+  },
+  CHANNEL_NOT_ALLOWED: {
+    code: Code.PermissionDenied,
+    description:
+      "Generate or Send: a channel the tenant's settings do not allow (`channel` in the metadata).",
+  },
+  RATE_LIMIT_KEY_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "Generate or Verify: more than 5 `rate_limit_keys`, a key empty or over 256 characters, or a bucket the tenant's settings do not define (`field` names it).",
+  },
+  VERIFY_SUBJECT_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "Verify: neither `id` nor `recipient` given, or both; or `recipient` without `channel`.",
   },
   RATE_LIMITED: {
     code: Code.ResourceExhausted,

@@ -8,6 +8,18 @@ export interface CodeContent {
   ttlSeconds: number;
   /** A BCP 47 tag such as "es" or "de-AT"; the templates' default locale when absent. */
   locale?: string;
+  /** The tenant's brand and templates, laid over the service's (see templates.ts). */
+  style?: MessageStyle;
+}
+
+/**
+ * A tenant's brand and message templates as the templates read them, by
+ * `<channel>/<locale>` ("" locale: the tenant's default). The tenant
+ * settings' effective form satisfies it as it is.
+ */
+export interface MessageStyle {
+  brandName: string;
+  templates: ReadonlyMap<string, { text: string; subject: string }>;
 }
 
 /** A message ready to go out over one channel. */

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DeliveryAttemptRecord, TargetRecord } from "../otp/challenge-store.js";
+import type { RateLimit } from "../tenancy/limit-store.js";
 import type { Channel, CodeContent } from "./channel.js";
 import { maskRecipient } from "./mask.js";
 import { type AttemptLimits, attemptSend, beginDelivery, type SendDeps } from "./send-attempt.js";
@@ -12,7 +13,25 @@ export interface DeliverOptions {
    * recorded, still reaches it.
    */
   timeoutMs?: number;
+  /** The tenant's own send quotas (its settings), in place of the service's; see {@link SendQuotas}. */
+  settings?: { limits: SendQuotas };
 }
+
+/**
+ * Send quotas a tenant set for itself: each replaces the service's
+ * (`RATE_LIMIT_SENDS_PER_RECIPIENT`, `TENANT_QUOTA_SENDS_PER_CHANNEL`);
+ * undefined keeps it.
+ */
+export interface SendQuotas {
+  sendsPerRecipient?: RateLimit | "off" | undefined;
+  tenantSendsPerChannel?: RateLimit | "off" | undefined;
+}
+
+/** Asks whether one more message may go to a target, under the given quotas. */
+export type Admit = (
+  target: TargetRecord,
+  quotas?: SendQuotas,
+) => Promise<{ allowed: boolean; retryAfterMs: number }>;
 
 /** What `Dispatcher.deliver` did. */
 export interface DeliveryResult {
@@ -24,7 +43,7 @@ export interface DeliveryResult {
 /** What walking a list of targets needs beyond a single send. */
 export interface DeliverDeps extends SendDeps {
   /** The per-recipient quota; a refused target is recorded as failed with RATE_LIMITED. */
-  admit?: (target: TargetRecord) => Promise<{ allowed: boolean; retryAfterMs: number }>;
+  admit?: Admit;
   /** The retry budget of a target that has a fallback after it, in milliseconds. */
   fallbackBudgetMs?: number;
 }
@@ -79,7 +98,7 @@ export async function deliverInOrder(
       continue;
     }
     if (deps.admit !== undefined) {
-      const admission = await deps.admit(target);
+      const admission = await deps.admit(target, options.settings?.limits);
       if (!admission.allowed) {
         retryAfterMs =
           retryAfterMs === 0

@@ -5,12 +5,19 @@ import { canonicalJson } from "../otp/binding-hash.js";
 import type { TargetRecord } from "../otp/challenge-store.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { validateIdempotencyKey } from "../otp/validate.js";
+import type { CodeContent, MessageStyle } from "./channel.js";
 import type { DeliveryEventRecord, DeliveryRecord, DeliveryStore } from "./delivery-store.js";
 import { type DeliveryView, deliveryIdOf, sendFailureOf, viewOf } from "./delivery-view.js";
-import { type Dispatcher, type MessageContent, timeLeft } from "./dispatcher.js";
+import { type Dispatcher, type MessageContent, type SendQuotas, timeLeft } from "./dispatcher.js";
 import { deliveryErrors } from "./errors.js";
 import { accountIdPattern, openRecipientPolicy } from "./recipients.js";
-import { type TargetRules, validateLocale, validateTarget } from "./targets.js";
+import {
+  type GeoReport,
+  type TargetRules,
+  type TenantTargetPolicy,
+  validateLocale,
+  validateTarget,
+} from "./targets.js";
 import { watchDelivery } from "./watch-delivery.js";
 import { type WithdrawOutcome, withdrawDelivery } from "./withdraw.js";
 
@@ -62,6 +69,8 @@ export interface DeliveryServiceOptions {
   /** Aborts when the server shuts down: open watches then end with SHUTTING_DOWN, so clients reconnect elsewhere. */
   shutdown?: AbortSignal;
   onRateLimited?: (limit: string) => void;
+  /** Told of a number a tenant's report-only geo permission let through. */
+  onGeoReport?: GeoReport;
   now?: () => number;
 }
 
@@ -72,7 +81,7 @@ export interface DeliveryService {
    * same idempotency key return the first delivery and send nothing. A
    * provider failure is a `DELIVERY_FAILED` error naming the delivery.
    */
-  send(input: SendInput, limits?: { timeoutMs?: number }): Promise<DeliveryView>;
+  send(input: SendInput, limits?: SendLimits): Promise<DeliveryView>;
   get(id: string): Promise<DeliveryView>;
   /**
    * Yields the delivery's events, the past ones first, then new ones as the
@@ -104,6 +113,16 @@ interface SendState {
   rules: TargetRules;
   now: () => number;
   onRateLimited?: (limit: string) => void;
+  onGeoReport?: GeoReport | undefined;
+}
+
+/**
+ * What Send takes besides its input: the time left for the answer, and the
+ * caller's tenant settings (channels, countries, brand and templates).
+ */
+export interface SendLimits {
+  timeoutMs?: number;
+  settings?: TenantTargetPolicy & MessageStyle & { limits: SendQuotas };
 }
 
 /** Creates the {@link DeliveryService}. */
@@ -116,6 +135,7 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
     hasher,
     now,
     onRateLimited: options.onRateLimited,
+    onGeoReport: options.onGeoReport,
     rules: {
       recipients: options.targetRules?.recipients ?? openRecipientPolicy,
       telegramSelfDestructDefaultSeconds:
@@ -160,14 +180,15 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
 async function sendMessage(
   state: SendState,
   input: SendInput,
-  limits: { timeoutMs?: number },
+  limits: SendLimits,
 ): Promise<DeliveryView> {
   const { store, dispatcher, now } = state;
   const deadline =
     limits.timeoutMs === undefined ? undefined : performance.now() + limits.timeoutMs;
-  const target: TargetRecord = validateTarget(input, state.rules);
+  const { settings } = limits;
+  const target: TargetRecord = validateTarget(input, state.rules, "", settings, state.onGeoReport);
   validateLocale(input.locale);
-  const content = validateContent(input);
+  const content = validateContent(input, settings);
   validateIdempotencyKey(input.idempotencyKey);
   const key = input.idempotencyKey;
   const id = key === "" ? randomUUID() : state.hasher.deliveryIdForIdempotencyKey(key);
@@ -177,7 +198,7 @@ async function sendMessage(
     if (existing !== undefined) return replayOrConflict(existing, fingerprint);
   }
   // The same quotas as a code's delivery: per recipient, and the tenant's per channel.
-  const admission = await dispatcher.admit(target);
+  const admission = await dispatcher.admit(target, settings?.limits);
   if (!admission.allowed) {
     state.onRateLimited?.("sends");
     throw new OtpError("RATE_LIMITED", "too many messages; retry later", {
@@ -213,7 +234,7 @@ function fingerprintOf(hasher: CodeHasher, target: TargetRecord, content: Messag
     "send-request",
     canonicalJson({
       target: { ...target },
-      content: content.kind === "text" ? { ...content } : { ...content.code },
+      content: content.kind === "text" ? { ...content } : withoutStyle(content.code),
     }),
   );
 }
@@ -227,7 +248,7 @@ function replayOrConflict(record: DeliveryRecord, fingerprint: string): Delivery
   return viewOf(record);
 }
 
-function validateContent(input: SendInput): MessageContent {
+function validateContent(input: SendInput, style?: MessageStyle): MessageContent {
   const { content } = input;
   if (
     content.kind === "text" &&
@@ -250,8 +271,15 @@ function validateContent(input: SendInput): MessageContent {
         code: content.code,
         ttlSeconds: content.ttlSeconds,
         ...(locale === "" ? {} : { locale }),
+        ...(style === undefined ? {} : { style }),
       },
     };
   }
   throw deliveryErrors.contentInvalid(maxTextLength);
+}
+
+// The code content as fingerprinted before tenants had styles: the same requests keep the same fingerprint.
+function withoutStyle(code: CodeContent): { code: string; ttlSeconds: number; locale?: string } {
+  const { style: _style, ...rest } = code;
+  return rest;
 }

@@ -3,10 +3,12 @@ import type { ChannelKind } from "../core/channel-kind.js";
 import type { TargetRecord } from "../otp/challenge-store.js";
 import type { Channel, CodeContent, SendOptions } from "./channel.js";
 import {
+  type Admit,
   type DeliverDeps,
   type DeliverOptions,
   type DeliveryResult,
   deliverInOrder,
+  type SendQuotas,
 } from "./deliver-in-order.js";
 import type { DeliveryError } from "./delivery-error.js";
 import type { DeliveryStore } from "./delivery-store.js";
@@ -22,8 +24,10 @@ import { createTemplates, type Templates } from "./templates.js";
 // A dispatcher is one send (send-attempt.ts) and a walk down the fallback
 // targets (deliver-in-order.ts); this module keeps the interface and composes them.
 export {
+  type Admit,
   type DeliverOptions,
   type DeliveryResult,
+  type SendQuotas,
   timeLeft,
 } from "./deliver-in-order.js";
 export type { AttemptOutcome, DeliveryObserver, MessageContent } from "./send-attempt.js";
@@ -51,7 +55,7 @@ export interface DispatcherOptions {
    * refused target is recorded as failed with reason RATE_LIMITED, and the
    * next target is tried.
    */
-  admit?: (target: TargetRecord) => Promise<{ allowed: boolean; retryAfterMs: number }>;
+  admit?: Admit;
   /** Receives provider errors for logging; the client only ever sees a reason. */
   onError?: (channel: ChannelKind, err: unknown) => void;
   /** Told before each retry of a provider call, for logs. */
@@ -62,7 +66,10 @@ export interface DispatcherOptions {
 /** Sends messages over channels and records what became of each. */
 export interface Dispatcher {
   /** Asks the per-recipient and per-tenant quotas whether a target may be sent to now. */
-  admit(target: TargetRecord): Promise<{ allowed: boolean; retryAfterMs: number }>;
+  admit(
+    target: TargetRecord,
+    quotas?: SendQuotas,
+  ): Promise<{ allowed: boolean; retryAfterMs: number }>;
   /** Tells whether a channel can be used at all. */
   has(kind: ChannelKind): boolean;
   /** The registered channels. */
@@ -125,10 +132,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     fallbackBudgetMs: options.fallbackBudgetMs,
   };
   return {
-    admit: (target) =>
+    admit: (target, quotas) =>
       options.admit === undefined
         ? Promise.resolve({ allowed: true, retryAfterMs: 0 })
-        : options.admit(target),
+        : options.admit(target, quotas),
     has: (kind) => byKind.has(kind),
     channels: () => [...byKind.values()],
     viaOutbox,

@@ -17,6 +17,11 @@ export const deliveryErrors = {
       field,
       metadata: { channel },
     }),
+  channelNotAllowed: (field: string, channel: string) =>
+    new OtpError("CHANNEL_NOT_ALLOWED", `this tenant's settings do not allow ${channel}`, {
+      field,
+      metadata: { channel },
+    }),
   recipientInvalid: (field: string, channel: string) =>
     new OtpError("RECIPIENT_INVALID", `recipient is not a valid ${channel} address`, { field }),
   recipientRefused: (

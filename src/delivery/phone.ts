@@ -64,6 +64,17 @@ export function normalizePhone(input: string, policy: PhonePolicy): PhoneCheck {
 }
 
 /**
+ * The country of a number already in E.164 (see {@link normalizePhone}), or
+ * undefined when libphonenumber cannot tell (a non-geographic number).
+ *
+ * @example
+ * countryOf("+14155552671"); // "US"
+ */
+export function countryOf(e164: string): string | undefined {
+  return parsePhoneNumberFromString(e164)?.country;
+}
+
+/**
  * Reads a phone number as Telegram shares it in a contact (digits, with or
  * without a leading "+") and returns it in E.164, or undefined when invalid.
  *

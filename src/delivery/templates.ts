@@ -3,12 +3,20 @@ import {
   checkCatalog,
   type MessageTemplate,
   normalizeLocale,
-  placeholderPattern,
   type TemplateCatalog,
 } from "../config/index.js";
 import type { ChannelKind } from "../core/channel-kind.js";
+import type { MessageStyle } from "./channel.js";
+import {
+  escapeHtml,
+  fill,
+  formatLifetime,
+  renderStyled,
+  templateChannelOf,
+} from "./tenant-templates.js";
 
 export type { MessageTemplate, TemplateCatalog };
+export { formatLifetime };
 
 /** What a code message needs to say. */
 export interface CodeMessage {
@@ -20,6 +28,8 @@ export interface CodeMessage {
 export interface LocalizedCodeMessage extends CodeMessage {
   /** A BCP 47 tag such as "es" or "de-AT"; the default locale when absent. */
   locale?: string;
+  /** A tenant's brand and templates, used before the service's own. */
+  style?: MessageStyle;
 }
 
 /** A rendered message: `subject` and `html` are set for email. */
@@ -130,20 +140,6 @@ export const builtInTemplates = {
   { sms: MessageTemplate } & Partial<Record<ChannelKind, Partial<MessageTemplate>>>
 >;
 
-const placeholder = placeholderPattern;
-
-// The catalog entry a channel's text comes from.
-function templateChannelOf(channel: ChannelKind): "telegram" | "sms" | "whatsapp" | "email" {
-  switch (channel) {
-    case "outbox":
-    case "telegram_gateway":
-    case "voice":
-      return "sms";
-    default:
-      return channel;
-  }
-}
-
 /** Options for {@link createTemplates}. */
 export interface TemplatesOptions {
   /** Replaces built-in templates field by field; read from TEMPLATES_FILE by `loadTemplateOverrides` in `config/`. */
@@ -189,6 +185,10 @@ export function createTemplates(options: TemplatesOptions = {}): Templates {
     locales,
     defaultLocale,
     render(channel, message) {
+      if (message.style !== undefined) {
+        const own = renderStyled(message.style, channel, message);
+        if (own !== undefined) return own;
+      }
       const locale = resolveLocale(message.locale);
       const byChannel = catalog[locale] ?? {};
       // The outbox stands in for SMS, so it reads like one; the Telegram
@@ -200,11 +200,14 @@ export function createTemplates(options: TemplatesOptions = {}): Templates {
         code: message.code,
         lifetime: formatLifetime(message.ttlSeconds, locale),
       };
-      const text = fill(own.text ?? sms.text ?? "", values);
+      // A tenant's brand without templates of its own leads the service's text.
+      const brand = message.style?.brandName ?? "";
+      const lead = brand === "" ? "" : `${brand}: `;
+      const text = lead + fill(own.text ?? sms.text ?? "", values);
       if (channel !== "email") return { text, locale };
       return {
         text,
-        subject: fill(own.subject ?? "{{code}}", values),
+        subject: lead + fill(own.subject ?? "{{code}}", values),
         html: fill(own.html ?? `<p>${escapeHtml(own.text ?? sms.text ?? "")}</p>`, values, true),
         locale,
       };
@@ -227,29 +230,6 @@ export function renderCodeText(message: CodeMessage): string {
   return english.render("sms", { ...message, locale: "en" }).text;
 }
 
-/**
- * Says how long a code lives, in whole hours, minutes or seconds, in the
- * given locale.
- *
- * @example
- * formatLifetime(300, "de"); // "5 Minuten"
- */
-export function formatLifetime(seconds: number, locale: string): string {
-  const [amount, unit] =
-    seconds > 0 && seconds % 3600 === 0
-      ? [seconds / 3600, "hour"]
-      : seconds > 0 && seconds % 60 === 0
-        ? [seconds / 60, "minute"]
-        : [seconds, "second"];
-  try {
-    return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "long" }).format(
-      amount,
-    );
-  } catch {
-    return `${amount} ${unit}${amount === 1 ? "" : "s"}`;
-  }
-}
-
 function mergeCatalogs(base: TemplateCatalog, overrides: TemplateCatalog): TemplateCatalog {
   const merged: TemplateCatalog = {};
   for (const locale of new Set([...Object.keys(base), ...Object.keys(overrides)])) {
@@ -263,20 +243,4 @@ function mergeCatalogs(base: TemplateCatalog, overrides: TemplateCatalog): Templ
     merged[tag] = out;
   }
   return merged;
-}
-
-function fill(template: string, values: Record<string, string>, asHtml = false): string {
-  return template.replace(placeholder, (_, name: string) => {
-    const value = values[name] ?? "";
-    return asHtml ? escapeHtml(value) : value;
-  });
-}
-
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
 }

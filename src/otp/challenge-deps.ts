@@ -1,6 +1,6 @@
 import type { Dispatcher } from "../delivery/dispatcher.js";
-import type { TargetRules } from "../delivery/targets.js";
-import type { LimitRefusal, RateLimit } from "../tenancy/limit-store.js";
+import type { GeoReport, TargetRules } from "../delivery/targets.js";
+import type { LimitRefusal, LimitStore, RateLimit } from "../tenancy/limit-store.js";
 import type { ChallengeStore } from "./challenge-store.js";
 import type { FallbackTimers, OtpObserver } from "./challenge-types.js";
 import type { CodeHasher } from "./code-hasher.js";
@@ -27,6 +27,13 @@ export interface ChallengeDeps {
   /** Verify calls per challenge, counted before the challenge is looked up. */
   verifyPerChallenge: RateLimit | "off";
   observer: OtpObserver | undefined;
+  /**
+   * Where Verify by recipient charges the call's limits beside its index
+   * read (otp/verify-by-recipient.ts); without it they go with the verify step.
+   */
+  limits?: LimitStore | undefined;
+  /** The observer's `geoReported`, bound once; undefined without one. */
+  geoReport?: GeoReport | undefined;
   /** Seals codes of challenges with targets, so a Resend can send the same one; undefined: never. */
   codeSeal: CodeSeal | undefined;
   /** A new code for every send instead of the same code while it is valid. */

@@ -1,7 +1,7 @@
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
-import type { RateLimit } from "../tenancy/limit-store.js";
+import type { LimitStore, RateLimit } from "../tenancy/limit-store.js";
 import type { ChallengeDeps, CodeSeal } from "./challenge-deps.js";
 import type { ChallengeStore, DeliveryAttemptRecord } from "./challenge-store.js";
 import type {
@@ -53,6 +53,8 @@ export interface ChallengeServiceOptions {
   retentionSeconds: number;
   /** Verify calls per challenge, counted before the challenge is looked up. */
   verifyPerChallenge?: RateLimit | "off";
+  /** Lets Verify by recipient charge its limits in the same trip as its index read. */
+  limitStore?: LimitStore;
   now?: () => number;
   observer?: OtpObserver;
   /**
@@ -113,6 +115,8 @@ function challengeDeps(options: ChallengeServiceOptions): ChallengeDeps {
     maxSends: options.maxSends,
     verifyPerChallenge: options.verifyPerChallenge ?? "off",
     observer: options.observer,
+    geoReport: options.observer?.geoReported?.bind(options.observer),
+    limits: options.limitStore,
     codeSeal: options.codeSeal,
     newCodePerSend: options.newCodePerSend ?? false,
     fallbackTimers: options.fallbackTimers,

@@ -140,6 +140,13 @@ export type ReplaceCodeResult =
 /** Input to {@link Store.createChallenge}. */
 export interface CreateChallengeInput {
   record: ChallengeRecord;
+  /**
+   * Keyed hashes of the challenge's recipients (tenant, channel and
+   * recipient; see otp/recipient-index.ts) to point at this challenge until
+   * it is forgotten (its retention), set in the same step as the create where the store can
+   * (a single Redis, memory), so Verify can name a recipient instead of an id.
+   */
+  recipientIndex?: string[];
   /** Limits and usage counted in the same step, before the challenge is stored. */
   charges?: CallCharges;
 }
@@ -159,6 +166,11 @@ export interface ChallengeStore {
    */
   createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult>;
   getChallenge(id: string, nowMs: number): Promise<ChallengeRecord | undefined>;
+  /**
+   * The id of the latest challenge created for a recipient index key (see
+   * {@link CreateChallengeInput.recipientIndex}) while the challenge is kept (its retention); undefined otherwise.
+   */
+  findByRecipient(indexKey: string, nowMs: number): Promise<string | undefined>;
   /**
    * Counts an attempt and checks the code, in that order and as one step, so
    * that no number of concurrent calls gets more than `maxAttempts` guesses or

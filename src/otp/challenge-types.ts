@@ -1,3 +1,5 @@
+import type { ChannelKind } from "../core/channel-kind.js";
+import type { EffectiveSettings } from "../tenancy/effective-settings.js";
 import type { CallCharges } from "../tenancy/limit-store.js";
 import type { JsonValue } from "./binding-hash.js";
 import type { ChallengeRecord, DeliveryAttemptRecord, VerifyOutcome } from "./challenge-store.js";
@@ -20,6 +22,8 @@ export interface OtpObserver {
   /** A Cancel found the challenge; `record` is as the cancel left it. */
   canceled?(record: ChallengeRecord): void;
   rateLimited(limit: string): void;
+  /** A number a tenant's report-only geo permission would have refused (channel, country or ""). */
+  geoReported?(channel: string, country: string): void;
 }
 
 /** How long the caller waits, so that sends are cut short in time for the answer. */
@@ -32,6 +36,11 @@ export interface CallLimits {
    * no attempt, and answers `RATE_LIMITED` with the bucket's name.
    */
   charges?: CallCharges;
+  /**
+   * The caller's tenant settings (from the cached credential): defaults,
+   * channels, countries, brand and templates. Undefined: the service's.
+   */
+  settings?: EffectiveSettings;
 }
 
 /** What Generate and Resend return. */
@@ -46,15 +55,24 @@ export interface IssuedCode {
   resendAvailableAtMs: number;
 }
 
-/** What Verify is given: the challenge's id, the code presented and the binding presented with it. */
+/**
+ * What Verify is given: the challenge's id, or instead the recipient and
+ * channel the code went to (the latest challenge sent there); the code
+ * presented and the binding presented with it.
+ */
 export interface VerifyInput {
   id: string;
+  /** With `channel`, in place of `id`; "" when the id is given. */
+  recipient?: string;
+  channel?: ChannelKind | "invalid" | undefined;
   code: string;
   binding: { [key: string]: JsonValue } | undefined;
 }
 
 /** What Verify returns. */
 export interface VerifyResult {
+  /** The challenge verified against (found by recipient when no id was given). */
+  id: string;
   outcome: VerifyOutcome;
   /** The canonical hash of the binding presented, for signed results. */
   bindingHash: string;

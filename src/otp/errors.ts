@@ -37,6 +37,10 @@ export const otpErrors = {
       { field: "idempotency_key" },
     ),
   idInvalid: () => new OtpError("ID_INVALID", "id must be a UUID", { field: "id" }),
+  verifySubjectInvalid: () =>
+    new OtpError("VERIFY_SUBJECT_INVALID", "give either id, or recipient with channel, not both", {
+      field: "recipient",
+    }),
   codeInvalid: () =>
     new OtpError("CODE_INVALID", "code must be between 1 and 256 characters", { field: "code" }),
   notFound: () => new OtpError("CHALLENGE_NOT_FOUND", "no challenge has this id"),

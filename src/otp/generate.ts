@@ -6,6 +6,7 @@ import type { CallLimits, IssuedCode } from "./challenge-types.js";
 import { issuedCode } from "./challenge-view.js";
 import type { CodeHasher } from "./code-hasher.js";
 import { otpErrors } from "./errors.js";
+import { recipientIndexKey } from "./recipient-index.js";
 import { newCode, replaceCode } from "./replace-code.js";
 import { sendOrFail } from "./send-code.js";
 import { type GenerateInput, type ValidGenerateInput, validateGenerate } from "./validate.js";
@@ -21,7 +22,7 @@ export async function generateChallenge(
   limits: CallLimits,
 ): Promise<IssuedCode> {
   const { hasher } = deps;
-  const input = validateGenerate(raw, deps.rules);
+  const input = validateGenerate(raw, deps.rules, limits.settings, deps.geoReport);
   const nowMs = deps.now();
   const id =
     input.idempotencyKey === "" ? randomUUID() : hasher.idForIdempotencyKey(input.idempotencyKey);
@@ -31,9 +32,18 @@ export async function generateChallenge(
   if (deps.codeSeal !== undefined && input.targets.length > 0) {
     record.sealedCode = deps.codeSeal.seal(id, code);
   }
-  const created = await deps.store.createChallenge(
-    limits.charges === undefined ? { record } : { record, charges: limits.charges },
-  );
+  const created = await deps.store.createChallenge({
+    record,
+    ...(limits.charges === undefined ? {} : { charges: limits.charges }),
+    // Verify may name a recipient instead of the id: the latest challenge sent to it.
+    ...(record.targets.length === 0
+      ? {}
+      : {
+          recipientIndex: record.targets.map((t) =>
+            recipientIndexKey(hasher, t.channel, t.recipient),
+          ),
+        }),
+  });
   if (created.kind === "refused") throw rateLimitedBy(deps, created.refusal);
   if (created.kind === "conflict") throw otpErrors.idempotencyKeyConflict();
   if (created.kind === "replay") {

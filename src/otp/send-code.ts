@@ -23,6 +23,7 @@ export async function deliverCode(
       // What is left of the code's life: the whole TTL for a new code, less for one sent again.
       ttlSeconds: Math.max(1, Math.ceil((record.expiresAtMs - deps.now()) / 1000)),
       ...(record.locale === undefined || record.locale === "" ? {} : { locale: record.locale }),
+      ...(limits.settings === undefined ? {} : { style: limits.settings }),
     },
     record.id,
     limits,

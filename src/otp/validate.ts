@@ -1,5 +1,11 @@
 import type { ChannelKind } from "../core/channel-kind.js";
-import { type TargetRules, validateLocale, validateTarget } from "../delivery/targets.js";
+import {
+  type GeoReport,
+  type TargetRules,
+  validateLocale,
+  validateTarget,
+} from "../delivery/targets.js";
+import type { EffectiveSettings } from "../tenancy/effective-settings.js";
 import { type AlphabetName, defaultCodeLength } from "./alphabets.js";
 import { canonicalJson, type JsonValue } from "./binding-hash.js";
 import type { TargetRecord } from "./challenge-store.js";
@@ -10,7 +16,8 @@ export interface GenerateInput {
   ttlSeconds: number;
   maxAttempts: number;
   codeLength: number;
-  alphabet: AlphabetName | "invalid";
+  /** Undefined when the request left it unset: the tenant's default, else numeric. */
+  alphabet: AlphabetName | "invalid" | undefined;
   binding: { [key: string]: JsonValue } | undefined;
   targets: {
     channel: ChannelKind | "invalid";
@@ -56,22 +63,39 @@ export function isUuid(id: string): boolean {
 }
 
 /**
- * Checks Generate's input and fills in defaults. Out-of-range values are
- * refused, never clamped. `rules` say which channels and recipients this
- * service takes.
+ * Checks Generate's input and fills in defaults: the tenant's (`settings`)
+ * where it set them, else the service's. Out-of-range values are refused,
+ * never clamped. `rules` say which channels and recipients this service
+ * takes; the tenant's settings may narrow them (`onGeoReport` hears of what a
+ * report-only geo permission let through).
  */
-export function validateGenerate(input: GenerateInput, rules: TargetRules): ValidGenerateInput {
-  const ttlSeconds = inRange(input.ttlSeconds, limits.ttlSeconds, "TTL_INVALID", "ttl_seconds");
+export function validateGenerate(
+  input: GenerateInput,
+  rules: TargetRules,
+  settings?: EffectiveSettings,
+  onGeoReport?: GeoReport,
+): ValidGenerateInput {
+  const ttlSeconds = inRange(
+    input.ttlSeconds || (settings?.ttlSeconds ?? 0),
+    limits.ttlSeconds,
+    "TTL_INVALID",
+    "ttl_seconds",
+  );
   const maxAttempts = inRange(
-    input.maxAttempts,
+    input.maxAttempts || (settings?.maxAttempts ?? 0),
     limits.maxAttempts,
     "MAX_ATTEMPTS_INVALID",
     "max_attempts",
   );
   if (input.alphabet === "invalid") throw otpErrors.alphabetInvalid();
-  const alphabet = input.alphabet;
+  const alphabet = input.alphabet ?? settings?.alphabet ?? "numeric";
+  // A tenant's default length is for its default alphabet: another alphabet asked for keeps its own default.
+  const lengthDefault =
+    input.alphabet === undefined || input.alphabet === settings?.alphabet
+      ? (settings?.codeLength ?? 0)
+      : 0;
   const codeLength = inRange(
-    input.codeLength,
+    input.codeLength || lengthDefault,
     { ...limits.codeLength, default: defaultCodeLength(alphabet) },
     "CODE_LENGTH_INVALID",
     "code_length",
@@ -84,7 +108,7 @@ export function validateGenerate(input: GenerateInput, rules: TargetRules): Vali
   }
   if (input.targets.length > limits.maxTargets) throw otpErrors.targetsTooMany(limits.maxTargets);
   const targets = input.targets.map((target, index) =>
-    validateTarget(target, rules, `delivery_targets[${index}].`),
+    validateTarget(target, rules, `delivery_targets[${index}].`, settings, onGeoReport),
   );
   validateIdempotencyKey(input.idempotencyKey);
   const locale = validateLocale(input.locale ?? "");

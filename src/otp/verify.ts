@@ -6,7 +6,8 @@ import { challengeStatus } from "./challenge-transitions.js";
 import type { CallLimits, VerifyInput, VerifyResult } from "./challenge-types.js";
 import type { CodeHasher } from "./code-hasher.js";
 import { otpErrors } from "./errors.js";
-import { validateCode, validateId } from "./validate.js";
+import { validateCode } from "./validate.js";
+import { challengeOf } from "./verify-by-recipient.js";
 
 const alphabetNames: readonly AlphabetName[] = ["numeric", "alphanumeric", "words"];
 
@@ -20,9 +21,9 @@ export async function verifyChallenge(
   input: VerifyInput,
   limits: CallLimits,
 ): Promise<VerifyResult> {
-  const id = validateId(input.id);
   const code = validateCode(input.code);
-  const charges = verifyCharges(deps, id, limits);
+  const { id, limits: left } = await challengeOf(deps, input, limits);
+  const charges = verifyCharges(deps, id, left);
   const presentedBinding = bindingHash(input.binding);
   const result = await deps.store.verify(id, {
     candidateHmacs: [],
@@ -36,6 +37,7 @@ export async function verifyChallenge(
   if (result === undefined) throw otpErrors.notFound();
   deps.observer?.verified(result.outcome, result.record);
   return {
+    id,
     outcome: result.outcome,
     bindingHash: presentedBinding,
     attemptsRemaining: Math.max(0, result.record.maxAttempts - result.record.attempts),

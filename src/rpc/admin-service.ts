@@ -27,6 +27,7 @@ import {
   tenantToProto,
 } from "./admin-convert.js";
 import { createLifecycleHandlers } from "./admin-lifecycle.js";
+import { createSettingsHandlers } from "./admin-settings.js";
 import { ownTenantOrThrow, type TenantQuota, usageHandlers } from "./admin-usage.js";
 import { adminChange } from "./audit-context.js";
 import { createAuditHandlers } from "./audit-service.js";
@@ -69,6 +70,7 @@ export function createAdminHandlers(
       extras.events.sink.emit("key.revoked", tenantId, { key_id: keyId }),
     ),
     ...createAuditHandlers(extras),
+    ...createSettingsHandlers(admin, extras.audit),
     ...createWebhookHandlers({
       ...extras.events,
       admin,

@@ -3,6 +3,7 @@ import type { AdminService } from "../../gen/otp/v1/admin_pb.js";
 import { OtpError } from "../core/otp-error.js";
 import type { AdminStore } from "../tenancy/admin-store.js";
 import type { UsageStore } from "../tenancy/limit-store.js";
+import { parseLimitOverride } from "../tenancy/tenant-settings.js";
 import { tenantOrThrow } from "./admin-convert.js";
 import { callerKey, defaultTenantId } from "./caller.js";
 
@@ -52,9 +53,12 @@ export function usageHandlers(
       const caller = ctx.values.get(callerKey);
       const tenantId = ownTenantOrThrow(ctx, req.tenantId);
       // "default" holds anonymous development callers; it is never created, yet has usage.
-      if (caller?.kind === "admin" && tenantId !== defaultTenantId) {
-        await tenantOrThrow(admin, tenantId);
-      }
+      const tenant =
+        caller?.kind === "admin" && tenantId !== defaultTenantId
+          ? await tenantOrThrow(admin, tenantId)
+          : tenantId === defaultTenantId
+            ? undefined
+            : await admin.getTenant(tenantId);
       const days = req.days === 0 ? 7 : req.days;
       if (!Number.isInteger(days) || days < 1 || days > 31) {
         throw new OtpError("PAGE_SIZE_INVALID", "days must be 0 (7) or between 1 and 31", {
@@ -72,8 +76,44 @@ export function usageHandlers(
             Object.entries(usage[date] ?? {}).map(([k, v]) => [k, BigInt(v)]),
           ),
         })),
-        quotas: quotaMessages,
+        quotas: withOwnQuota(quotaMessages, tenant?.settings?.limits),
       };
     },
   };
+}
+
+type QuotaMessage = {
+  name: string;
+  counters: string[];
+  limit: bigint;
+  windowSeconds: bigint;
+  dailyLimit: bigint;
+};
+
+// The tenant's own quotas from its settings, in place of the service's ("off": none).
+function withOwnQuota(
+  quotas: QuotaMessage[],
+  own: { tenantGenerate: string; tenantSendsPerChannel: string } | undefined,
+): QuotaMessage[] {
+  if (own === undefined) return quotas;
+  const generate = parseLimitOverride(own.tenantGenerate);
+  const sends = parseLimitOverride(own.tenantSendsPerChannel);
+  return quotas.flatMap((q) => {
+    const limit =
+      q.name === "tenant_generate"
+        ? generate
+        : q.name.startsWith("tenant_sends_")
+          ? sends
+          : undefined;
+    if (limit === undefined) return [q];
+    if (limit === "off") return [];
+    return [
+      {
+        ...q,
+        limit: BigInt(limit.points),
+        windowSeconds: BigInt(Math.round(limit.windowMs / 1000)),
+        dailyLimit: BigInt(Math.floor((limit.points * dayMs) / limit.windowMs)),
+      },
+    ];
+  });
 }

@@ -1,6 +1,7 @@
 import { createContextKey } from "@connectrpc/connect";
 import type { ScopeName } from "../tenancy/admin-store.js";
 import type { ApiKeyKind } from "../tenancy/api-key.js";
+import type { EffectiveSettings } from "../tenancy/effective-settings.js";
 
 /** Who is calling: the tenant and key behind a request, set by the auth interceptor. */
 export interface Caller {
@@ -9,6 +10,11 @@ export interface Caller {
   keyId: string;
   kind: ApiKeyKind | "anonymous" | "admin";
   scopes: ReadonlySet<ScopeName>;
+  /**
+   * The tenant's settings, from the cached credential (no store read);
+   * undefined when the tenant set nothing, and for anonymous and admin callers.
+   */
+  settings?: EffectiveSettings;
   /** True when the call came with a console session's cookie rather than a bearer credential. */
   viaConsole?: boolean;
 }

@@ -15,6 +15,8 @@ import type {
 import type { DeliveryEventRecord, OutboxStore } from "../delivery/delivery-store.js";
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { deliveryErrors } from "../delivery/errors.js";
+import type { EffectiveSettings } from "../tenancy/effective-settings.js";
+import { callerKey } from "./caller.js";
 import { channelFromProto, channelToProto, optionalTimestamp } from "./convert.js";
 
 /** Options for {@link createDeliveryHandlers}. */
@@ -86,8 +88,9 @@ function deliveryHandlers(
     async send(req, ctx) {
       const delivery = await service.send(
         sendInputFrom(req),
-        // Sends are cut short in time for the answer to reach the caller.
-        { timeoutMs: ctx.timeoutMs() },
+        // Sends are cut short in time for the answer to reach the caller; the
+        // tenant's settings come from the cached credential.
+        withSettings(ctx.values.get(callerKey)?.settings, { timeoutMs: ctx.timeoutMs() }),
       );
       return { delivery: deliveryToProto(delivery) };
     },
@@ -165,6 +168,13 @@ function sendInputFrom(req: SendRequest): SendInput {
     idempotencyKey: req.idempotencyKey,
     locale: req.locale,
   };
+}
+
+function withSettings(
+  settings: EffectiveSettings | undefined,
+  limits: { timeoutMs?: number },
+): { timeoutMs?: number; settings?: EffectiveSettings } {
+  return settings === undefined ? limits : { ...limits, settings };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { OtpService } from "../../gen/otp/v1/otp_pb.js";
+import { Channel } from "../../gen/otp/v1/channel_pb.js";
+import { Alphabet, type OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
 import { canonicalJson } from "../otp/binding-hash.js";
 import type { CallLimits, ChallengeService, IssuedCode } from "../otp/challenge-service.js";
@@ -25,10 +26,14 @@ const totpResults: Record<TotpOutcome, TotpResult> = {
   not_confirmed: TotpResult.NOT_CONFIRMED,
 };
 
-// The limits the rate-limit interceptor left for the store step to charge.
+// The limits the rate-limit interceptor left for the store step to charge,
+// and the caller's tenant settings (from the cached credential: no store read).
 const withCharges = (ctx: HandlerContext, limits: CallLimits): CallLimits => {
   const charges = ctx.values.get(callChargesKey);
-  return charges === undefined ? limits : { ...limits, charges };
+  const settings = ctx.values.get(callerKey)?.settings;
+  if (charges !== undefined) limits.charges = charges;
+  if (settings !== undefined) limits.settings = settings;
+  return limits;
 };
 
 // The tenant a token is issued for: the caller's (development callers without a key are "default").
@@ -58,7 +63,9 @@ function challengeHandlers(
           ttlSeconds: req.ttlSeconds,
           maxAttempts: req.maxAttempts,
           codeLength: req.codeLength,
-          alphabet: alphabetFromProto(req.alphabet),
+          // Unset: the tenant's default alphabet, else numeric.
+          alphabet:
+            req.alphabet === Alphabet.UNSPECIFIED ? undefined : alphabetFromProto(req.alphabet),
           binding: req.binding,
           targets: req.deliveryTargets.map((t) => ({
             channel: channelFromProto(t.channel),
@@ -76,13 +83,22 @@ function challengeHandlers(
 
     async verify(req, ctx) {
       const result = await service.verify(
-        { id: req.id, code: req.code, binding: req.binding },
+        req.recipient === "" && req.channel === Channel.UNSPECIFIED
+          ? { id: req.id, code: req.code, binding: req.binding }
+          : {
+              id: req.id,
+              recipient: req.recipient,
+              channel:
+                req.channel === Channel.UNSPECIFIED ? undefined : channelFromProto(req.channel),
+              code: req.code,
+              binding: req.binding,
+            },
         withCharges(ctx, {}),
       );
       const token =
         req.issueToken && result.outcome === "verified"
           ? await signer.sign({
-              subject: req.id.toLowerCase(),
+              subject: result.id,
               kind: "challenge",
               tenantId: tenantOf(ctx),
               // Verified, so the binding presented is the challenge's (none and {} alike hash to "").
@@ -99,6 +115,7 @@ function challengeHandlers(
         status: statusToProto(result.status),
         verifiedAt: optionalTimestamp(result.verifiedAtMs),
         token,
+        id: result.id,
       };
     },
 
@@ -111,7 +128,7 @@ function challengeHandlers(
     },
 
     async resend(req, ctx) {
-      const issued = await service.resend(req.id, { timeoutMs: ctx.timeoutMs() });
+      const issued = await service.resend(req.id, withCharges(ctx, { timeoutMs: ctx.timeoutMs() }));
       return { ...issuedToProto(issued), sendsRemaining: issued.sendsRemaining };
     },
   };

@@ -8,6 +8,7 @@ import { AdminService, file_otp_v1_admin } from "../../gen/otp/v1/admin_pb.js";
 import { file_otp_v1_audit } from "../../gen/otp/v1/audit_pb.js";
 import { DeliveryService, file_otp_v1_delivery } from "../../gen/otp/v1/delivery_pb.js";
 import { file_otp_v1_otp, OtpService } from "../../gen/otp/v1/otp_pb.js";
+import { file_otp_v1_settings } from "../../gen/otp/v1/settings_pb.js";
 import { file_otp_v1_totp } from "../../gen/otp/v1/totp_pb.js";
 import type { Reason } from "../core/reasons.js";
 import type { ChallengeService } from "../otp/challenge-service.js";
@@ -54,6 +55,8 @@ export interface RouteDeps {
   /** Every tenant's quotas, which GetUsage reports beside the counters. */
   quotas?: readonly TenantQuota[];
   onRateLimited: (limit: string) => void;
+  /** The keyed hash naming a caller-supplied rate-limit key's counter (the code hasher's digest). */
+  hashRateLimitKey: (bucket: string, key: string) => string;
   /** Told when a per-IP limit let a call through because its counter's node was unreachable. */
   onRateLimitFailedOpen?: (limit: string, err: unknown) => void;
   /** Told the reason of every domain error, for metrics. */
@@ -79,6 +82,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     file_otp_v1_totp,
     file_otp_v1_admin,
     file_otp_v1_audit,
+    file_otp_v1_settings,
     file_otp_v1_activity,
     file_google_rpc_error_details,
     file_health_v1_health,
@@ -121,6 +125,7 @@ export function createInterceptors(
     | "store"
     | "limits"
     | "onRateLimited"
+    | "hashRateLimitKey"
     | "onRateLimitFailedOpen"
     | "onReason"
     | "admin"
@@ -138,6 +143,7 @@ export function createInterceptors(
       store: deps.store,
       limits: deps.limits,
       chargeInStore: true,
+      hashKey: deps.hashRateLimitKey,
       onRefused: deps.onRateLimited,
       onFailedOpen: deps.onRateLimitFailedOpen,
     }),

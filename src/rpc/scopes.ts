@@ -57,6 +57,9 @@ export const requiredScopes: Readonly<Record<string, Need>> = {
   "otp.v1.AdminService/SendTestWebhook": "admin",
   "otp.v1.AdminService/ReplayWebhookEvent": "admin",
   "otp.v1.AdminService/WatchEvents": "admin-read",
+  // Tenant settings: a key with SCOPE_ADMIN_READ reads its own tenant's, SCOPE_ADMIN changes them.
+  "otp.v1.AdminService/GetTenantSettings": "admin-read",
+  "otp.v1.AdminService/UpdateTenantSettings": "admin",
 };
 
 /** What a publishable (browser) key may call at all. */

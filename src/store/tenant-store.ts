@@ -103,6 +103,7 @@ function tenantChallenges(inner: Store, options: TenantStoreOptions): ChallengeS
       const result = await inner.createChallenge({
         record: stamp(input.record),
         ...(charges === undefined ? {} : { charges }),
+        ...(input.recipientIndex === undefined ? {} : { recipientIndex: input.recipientIndex }),
       });
       // Ids of idempotent requests are derived per tenant, so a clash here is the caller's own.
       if (result.kind === "replay" && !owns(result.record)) return { kind: "conflict" };
@@ -115,6 +116,8 @@ function tenantChallenges(inner: Store, options: TenantStoreOptions): ChallengeS
       rememberOwned("challenge", id);
       return record;
     },
+    // Index keys carry the tenant (otp/recipient-index.ts), and Verify checks ownership again.
+    findByRecipient: (indexKey, nowMs) => inner.findByRecipient(indexKey, nowMs),
     // Ownership is checked inside the store's verify step: no read first.
     async verify(id, input) {
       const tenant = currentTenant();

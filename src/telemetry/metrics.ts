@@ -16,6 +16,8 @@ export interface Metrics {
   delivery(channel: string, outcome: string): void;
   /** A request was refused by the rate limit named `limit`. */
   rateLimited(limit: string): void;
+  /** A tenant's report-only geo permission let a number through that it would have refused. */
+  geoReported(channel: string, country: string): void;
   /** A call passed the per-IP limit named `limit` unchecked, because its counter's node was unreachable. */
   rateLimitFailedOpen(limit: string): void;
   /** A store `operation` failed. */
@@ -63,6 +65,10 @@ export function createMetrics(): Metrics {
   const failedOpen = meter.createCounter("otp_rate_limit_failed_open", {
     description: "Calls let through a per-IP limit whose counter's Redis node was unreachable.",
   });
+  const geoReported = meter.createCounter("otp_geo_report_only", {
+    description:
+      "Numbers a tenant's report-only geo permission let through that it would have refused, by channel and country.",
+  });
   const storeErrors = meter.createCounter("otp_store_errors", {
     description: "Failed store operations.",
   });
@@ -81,6 +87,8 @@ export function createMetrics(): Metrics {
       count(deliveries, { channel: label(channel), outcome: label(outcome) }),
     rateLimited: (limit) => count(rateLimited, { limit: label(limit) }),
     rateLimitFailedOpen: (limit) => count(failedOpen, { limit: label(limit) }),
+    geoReported: (channel, country) =>
+      count(geoReported, { channel: label(channel), country: label(country) }),
     storeError: (operation) => count(storeErrors, { operation: label(operation) }),
     rpcCompleted: (method, code, seconds) =>
       record(rpcDuration, seconds, { method: label(method), code: label(code) }),
@@ -103,6 +111,7 @@ export function createNoopMetrics(): Metrics {
     delivery: nothing,
     rateLimited: nothing,
     rateLimitFailedOpen: nothing,
+    geoReported: nothing,
     storeError: nothing,
     rpcCompleted: nothing,
     render: async () => ({ contentType, body: "" }),

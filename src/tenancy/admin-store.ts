@@ -1,4 +1,5 @@
 import type { ApiKeyKind } from "./api-key.js";
+import type { TenantSettings } from "./tenant-settings.js";
 
 /** What a key may do. */
 export type ScopeName = "generate" | "verify" | "send" | "totp" | "admin-read" | "admin";
@@ -10,6 +11,11 @@ export interface TenantRecord {
   createdAtMs: number;
   /** When the tenant was suspended; absent or 0 while it is active. Its keys are refused while suspended. */
   suspendedAtMs?: number;
+  /**
+   * What the tenant configured (tenancy/tenant-settings.ts), stored in the
+   * tenant's own record so a key's credential carries it; absent: nothing set.
+   */
+  settings?: TenantSettings;
 }
 
 /** A stored API key: everything but the key itself, which is kept only as `hash`. */
@@ -50,6 +56,8 @@ export interface TenantChange {
   name?: string;
   /** 0 resumes the tenant; a time suspends it (a suspended tenant keeps its first suspension time). */
   suspendedAtMs?: number;
+  /** The tenant's settings, replaced whole (validated before). */
+  settings?: TenantSettings;
 }
 
 /** How long a deleted key's tombstone answers for it: 90 days. */
@@ -250,6 +258,7 @@ function memoryKeys(
 export function applyTenantChange(tenant: TenantRecord, change: TenantChange): TenantRecord {
   const out = { ...tenant };
   if (change.name !== undefined) out.name = change.name;
+  if (change.settings !== undefined) out.settings = change.settings;
   if (change.suspendedAtMs !== undefined) {
     out.suspendedAtMs =
       change.suspendedAtMs === 0 ? 0 : tenant.suspendedAtMs || change.suspendedAtMs;

@@ -7,6 +7,7 @@ import {
   createMemoryAdminStore,
 } from "../../src/tenancy/admin-store.js";
 import { generateApiKey } from "../../src/tenancy/api-key.js";
+import { emptySettings } from "../../src/tenancy/tenant-settings.js";
 import {
   type RedisCluster,
   type RedisInstance,
@@ -75,6 +76,27 @@ for (const [name, make] of Object.entries(stores)) {
       expect((await store.updateTenant("ten_s", { suspendedAtMs: 0 }))?.suspendedAtMs).toBe(0);
       expect(await store.getTenant("ten_s")).toMatchObject({ name: "Renamed", suspendedAtMs: 0 });
       expect(await store.updateTenant("ten_missing", { name: "x" })).toBeUndefined();
+    });
+
+    it("keeps a tenant's settings with it, handed out with its keys' credentials", async () => {
+      const store = await make();
+      await store.createTenant({ id: "ten_cfg", name: "C", createdAtMs: 1 });
+      const settings = {
+        ...emptySettings(),
+        brandName: "Acme",
+        templates: [{ channel: "sms" as const, locale: "es", text: "{{code}} Acme", subject: "" }],
+        rateLimitBuckets: [{ name: "user", limit: "5/1m" }],
+      };
+      expect((await store.updateTenant("ten_cfg", { settings }))?.settings).toEqual(settings);
+      // A rename leaves the settings as they are.
+      await store.updateTenant("ten_cfg", { name: "Renamed" });
+      expect((await store.getTenant("ten_cfg"))?.settings).toEqual(settings);
+      const key = newKey("ten_cfg");
+      await store.createApiKey(key);
+      expect((await store.findCredential(key.hash))?.tenant?.settings).toEqual(settings);
+      expect((await store.listTenants()).find((t) => t.id === "ten_cfg")?.settings).toEqual(
+        settings,
+      );
     });
 
     it("deletes a key: gone from the list, revoked, and still told apart from an unknown key", async () => {

@@ -6,6 +6,7 @@ import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { shardIndexForUuid } from "../../src/store/redis/shard-index.js";
 import { createRedisTopology, type RedisLayout } from "../../src/store/redis/topology.js";
 import type { Store } from "../../src/store/store.js";
+import { describeRecipientIndexContract } from "../contract/recipient-index-contract.js";
 import { describeStoreContract } from "../contract/store-contract.js";
 import {
   type RedisCluster,
@@ -46,6 +47,7 @@ const layouts = {
 
 for (const [name, layout] of Object.entries(layouts)) {
   describeStoreContract(name, () => storeOn(layout));
+  describeRecipientIndexContract(name, () => storeOn(layout));
 }
 
 describe("sharding", () => {

@@ -6,6 +6,7 @@ import type { RunningServer } from "../../src/app.js";
 import { startServer } from "../../src/app.js";
 import { loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/telemetry/logger.js";
+import { startTelegramFake } from "../fakes/telegram-fake.js";
 import { callJson } from "../support/connect-json.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { productionEnv, testAdminToken } from "../support/secrets.js";
@@ -88,12 +89,13 @@ afterAll(async () => {
 async function startCounted(
   layout: (urls: string[]) => Record<string, string>,
   overrides: { activityFlushMs?: number } = {},
+  extraEnv: Record<string, string> = {},
 ) {
   const counter: RoundCounter = { rounds: 0, heard: true };
   const proxies = await Promise.all([startProxy(first, counter), startProxy(second, counter)]);
   const env = { ...productionEnv(), PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_SECONDS: "1" };
   const server: RunningServer = await startServer(
-    loadConfig({ ...env, ...layout(proxies.map((p) => p.url)) }),
+    loadConfig({ ...env, ...extraEnv, ...layout(proxies.map((p) => p.url)) }),
     // Not the leader: no background polling shares the proxies with the calls.
     { logger: createLogger("silent"), leader: false, ...overrides },
   );
@@ -105,6 +107,13 @@ async function startCounted(
     admin,
   );
   const tenantId = (tenant.body.tenant as { id: string }).id;
+  // A bucket for rate-limit keys, which Verify by recipient is measured with.
+  await callJson(
+    server.url,
+    "otp.v1.AdminService/UpdateTenantSettings",
+    { tenantId, settings: { rateLimitBuckets: [{ name: "user", limit: "1000/1m" }] } },
+    admin,
+  );
   const key = await callJson(
     server.url,
     "otp.v1.AdminService/CreateApiKey",
@@ -135,6 +144,8 @@ async function startCounted(
   await call("otp.v1.OtpService/Verify", { id, code: wrong });
 
   return {
+    call,
+    roundsOf,
     generateRounds: () => roundsOf(generate),
     verifyRounds: () => roundsOf(() => call("otp.v1.OtpService/Verify", { id, code: wrong })),
     async close() {
@@ -177,6 +188,12 @@ describe("sequential Redis round trips per call, production with an API key and 
     try {
       expect(await service.generateRounds()).toBe(1);
       expect(await service.verifyRounds()).toBe(1);
+      // A rate-limit key is one more counter in the same script.
+      const keyed = () =>
+        service.call("otp.v1.OtpService/Generate", {
+          rateLimitKeys: [{ bucket: "user", key: "203.0.113.9" }],
+        });
+      expect(await service.roundsOf(keyed)).toBe(1);
     } finally {
       await service.close();
     }
@@ -186,7 +203,8 @@ describe("sequential Redis round trips per call, production with an API key and 
     const service = await startCounted((urls) => ({ REDIS_SHARD_URLS: urls.join(",") }));
     try {
       expect(await service.generateRounds()).toBeLessThanOrEqual(2);
-      expect(await service.verifyRounds()).toBeLessThanOrEqual(2);
+      // A secret key has no per-IP limit: nothing of Verify lives apart from its challenge.
+      expect(await service.verifyRounds()).toBe(1);
     } finally {
       await service.close();
     }
@@ -199,9 +217,55 @@ describe("sequential Redis round trips per call, production with an API key and 
     }));
     try {
       expect(await service.generateRounds()).toBeLessThanOrEqual(2);
-      expect(await service.verifyRounds()).toBeLessThanOrEqual(2);
+      // A secret key has no per-IP limit: nothing of Verify lives apart from its challenge.
+      expect(await service.verifyRounds()).toBe(1);
     } finally {
       await service.close();
     }
   });
+
+  for (const [where, layout] of [
+    ["a single Redis", ([url]: string[]) => ({ REDIS_URL: url as string })],
+    ["URL shards", (urls: string[]) => ({ REDIS_SHARD_URLS: urls.join(",") })],
+  ] as const) {
+    it(`is two for Verify by recipient with a rate-limit key on ${where}; one by id on a single Redis`, async () => {
+      const telegram = await startTelegramFake();
+      const service = await startCounted(
+        layout,
+        {},
+        {
+          TELEGRAM_BOT_TOKEN: telegram.token,
+          TELEGRAM_API_ROOT: telegram.apiRoot,
+          TELEGRAM_UPDATES: "off",
+        },
+      );
+      try {
+        const target = { channel: "CHANNEL_TELEGRAM", recipient: "4242" };
+        const issued = await service.call("otp.v1.OtpService/Generate", {
+          maxAttempts: 60,
+          deliveryTargets: [target],
+        });
+        expect(issued.status).toBe(200);
+        const sent = String(telegram.callsTo("sendMessage").at(-1)?.body.text ?? "");
+        const code = /\b(\d{6})\b/.exec(sent)?.[1] ?? "";
+        const wrong = [...code].map((c) => (c === "0" ? "1" : "0")).join("");
+        // The index read and the key's limit share the first trip; the verify step is the second.
+        const byRecipient = () =>
+          service.call("otp.v1.OtpService/Verify", {
+            ...target,
+            code: wrong,
+            rateLimitKeys: [{ bucket: "user", key: "203.0.113.9" }],
+          });
+        expect(await service.roundsOf(byRecipient)).toBe(2);
+        if (where === "a single Redis") {
+          const byId = () =>
+            service.call("otp.v1.OtpService/Verify", { id: issued.body.id, code: wrong });
+          expect(await service.roundsOf(byId)).toBe(1);
+        }
+      } finally {
+        await service.close();
+        await telegram.close();
+      }
+    });
+  }
 });

@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/app.js";
 import { callJson } from "../support/connect-json.js";
@@ -67,6 +70,40 @@ describe("npm run admin", () => {
     const usage = await admin(["usage", tenantId, "--days", "1"]);
     // The call with the revoked key was refused before it could count.
     expect(JSON.parse(usage.stdout).days[0].counters["rpc:Generate"]).toBe("1");
+  });
+
+  it("reads and changes a tenant's settings from a JSON file, by field mask", async () => {
+    const tenantId = JSON.parse((await admin(["tenants", "create", "Configured"])).stdout).tenant
+      .id as string;
+    const file = join(mkdtempSync(join(tmpdir(), "settings-")), "settings.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        brandName: "Acme",
+        codeDefaults: { ttlSeconds: 300 },
+        templates: [{ channel: "CHANNEL_SMS", text: "{{code}} is your {{brand}} code" }],
+      }),
+    );
+    const set = await admin([
+      "settings",
+      "set",
+      tenantId,
+      file,
+      "--fields",
+      "brand_name,code_defaults",
+    ]);
+    expect([set.code, set.stderr]).toEqual([0, ""]);
+    const got = JSON.parse((await admin(["settings", "get", tenantId])).stdout).settings;
+    // The mask named two fields: the templates in the file were left out.
+    expect(got).toMatchObject({ brandName: "Acme", codeDefaults: { ttlSeconds: 300 } });
+    expect(got.templates).toBeUndefined();
+    writeFileSync(
+      file,
+      JSON.stringify({ templates: [{ channel: "CHANNEL_SMS", text: "no code" }] }),
+    );
+    const refused = await admin(["settings", "set", tenantId, file]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("InvalidArgument");
   });
 
   it("fails with a clear message and a non-zero exit without the right credential", async () => {

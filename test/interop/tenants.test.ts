@@ -152,16 +152,29 @@ describe("tenant isolation", () => {
   });
 
   it("keeps each tenant's rate-limit buckets apart", async () => {
-    const tenantC = {
-      authorization: `Bearer ${await createApiKey(server.url, testAdminToken, { scopes: allScopes })}`,
+    const admin = { authorization: `Bearer ${testAdminToken}` };
+    const tenantWithBucket = async () => {
+      const created = await call("otp.v1.AdminService/CreateTenant", { name: "bucketed" }, admin);
+      const tenantId = (created.body.tenant as { id: string }).id;
+      const updated = await call(
+        "otp.v1.AdminService/UpdateTenantSettings",
+        { tenantId, settings: { rateLimitBuckets: [{ name: "login", limit: "4/1m" }] } },
+        admin,
+      );
+      expect(updated.status).toBe(200);
+      const key = await createApiKey(server.url, testAdminToken, { scopes: allScopes, tenantId });
+      return { authorization: `Bearer ${key}` };
     };
-    const tenantD = {
-      authorization: `Bearer ${await createApiKey(server.url, testAdminToken, { scopes: allScopes })}`,
-    };
+    const [tenantC, tenantD] = [await tenantWithBucket(), await tenantWithBucket()];
+    const body = { rateLimitKeys: [{ bucket: "login", key: "user-1" }] };
     const statuses = [];
     for (let i = 0; i < 5; i++)
-      statuses.push((await call("otp.v1.OtpService/Generate", {}, tenantC)).status);
+      statuses.push((await call("otp.v1.OtpService/Generate", body, tenantC)).status);
+    // A secret key has no per-IP limit (RATE_LIMIT_GENERATE_PER_IP is 4/1m here): only its bucket refuses.
     expect(statuses).toEqual([200, 200, 200, 200, 429]);
-    expect((await call("otp.v1.OtpService/Generate", {}, tenantD)).status).toBe(200);
+    const refused = await call("otp.v1.OtpService/Generate", body, tenantC);
+    expect(errorReason(refused.body)).toBe("RATE_LIMITED");
+    expect(JSON.stringify(refused.body)).toContain("key:login");
+    expect((await call("otp.v1.OtpService/Generate", body, tenantD)).status).toBe(200);
   });
 });

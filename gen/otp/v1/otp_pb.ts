@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { DeliveryAttempt, DeliveryTarget } from "./channel_pb.js";
+import type { Channel, DeliveryAttempt, DeliveryTarget } from "./channel_pb.js";
 import { file_otp_v1_channel } from "./channel_pb.js";
 import type { ConfirmTotpRequestSchema, ConfirmTotpResponseSchema, DeleteTotpRequestSchema, DeleteTotpResponseSchema, EnrollTotpRequestSchema, EnrollTotpResponseSchema, VerifyTotpRequestSchema, VerifyTotpResponseSchema } from "./totp_pb.js";
 import { file_otp_v1_totp } from "./totp_pb.js";
@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file otp/v1/otp.proto.
  */
 export const file_otp_v1_otp: GenFile = /*@__PURE__*/
-  fileDesc("ChBvdHAvdjEvb3RwLnByb3RvEgZvdHAudjEi+gEKD0dlbmVyYXRlUmVxdWVzdBITCgt0dGxfc2Vjb25kcxgBIAEoBRIUCgxtYXhfYXR0ZW1wdHMYAiABKAUSEwoLY29kZV9sZW5ndGgYAyABKAUSIgoIYWxwaGFiZXQYBCABKA4yEC5vdHAudjEuQWxwaGFiZXQSKAoHYmluZGluZxgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSMAoQZGVsaXZlcnlfdGFyZ2V0cxgGIAMoCzIWLm90cC52MS5EZWxpdmVyeVRhcmdldBIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSDgoGbG9jYWxlGAggASgJIt4BChBHZW5lcmF0ZVJlc3BvbnNlEgoKAmlkGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGNvZGUYAyABKAkSEwoLZGVsaXZlcnlfaWQYBCABKAkSMgoRZGVsaXZlcnlfYXR0ZW1wdHMYBSADKAsyFy5vdHAudjEuRGVsaXZlcnlBdHRlbXB0EjcKE3Jlc2VuZF9hdmFpbGFibGVfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImgKDVZlcmlmeVJlcXVlc3QSCgoCaWQYASABKAkSDAoEY29kZRgCIAEoCRIoCgdiaW5kaW5nGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBITCgtpc3N1ZV90b2tlbhgEIAEoCCK7AQoOVmVyaWZ5UmVzcG9uc2USJAoGcmVzdWx0GAEgASgOMhQub3RwLnYxLlZlcmlmeVJlc3VsdBIaChJhdHRlbXB0c19yZW1haW5pbmcYAiABKAUSJwoGc3RhdHVzGAMgASgOMhcub3RwLnYxLkNoYWxsZW5nZVN0YXR1cxIvCgt2ZXJpZmllZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFdG9rZW4YBSABKAkiIQoTR2V0Q2hhbGxlbmdlUmVxdWVzdBIKCgJpZBgBIAEoCSI8ChRHZXRDaGFsbGVuZ2VSZXNwb25zZRIkCgljaGFsbGVuZ2UYASABKAsyES5vdHAudjEuQ2hhbGxlbmdlIuYDCglDaGFsbGVuZ2USCgoCaWQYASABKAkSJwoGc3RhdHVzGAIgASgOMhcub3RwLnYxLkNoYWxsZW5nZVN0YXR1cxIaChJhdHRlbXB0c19yZW1haW5pbmcYAyABKAUSFAoMbWF4X2F0dGVtcHRzGAQgASgFEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3ZlcmlmaWVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCghhbHBoYWJldBgIIAEoDjIQLm90cC52MS5BbHBoYWJldBITCgtjb2RlX2xlbmd0aBgJIAEoBRITCgtoYXNfYmluZGluZxgKIAEoCBINCgVzZW5kcxgLIAEoBRIXCg9zZW5kc19yZW1haW5pbmcYDCABKAUSNwoTcmVzZW5kX2F2YWlsYWJsZV9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoRZGVsaXZlcnlfYXR0ZW1wdHMYDiADKAsyFy5vdHAudjEuRGVsaXZlcnlBdHRlbXB0IhsKDUNhbmNlbFJlcXVlc3QSCgoCaWQYASABKAkiOQoOQ2FuY2VsUmVzcG9uc2USJwoGc3RhdHVzGAEgASgOMhcub3RwLnYxLkNoYWxsZW5nZVN0YXR1cyIbCg1SZXNlbmRSZXF1ZXN0EgoKAmlkGAEgASgJIvUBCg5SZXNlbmRSZXNwb25zZRIKCgJpZBgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRjb2RlGAMgASgJEhMKC2RlbGl2ZXJ5X2lkGAQgASgJEjIKEWRlbGl2ZXJ5X2F0dGVtcHRzGAUgAygLMhcub3RwLnYxLkRlbGl2ZXJ5QXR0ZW1wdBIXCg9zZW5kc19yZW1haW5pbmcYBiABKAUSNwoTcmVzZW5kX2F2YWlsYWJsZV9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqaQoIQWxwaGFiZXQSGAoUQUxQSEFCRVRfVU5TUEVDSUZJRUQQABIUChBBTFBIQUJFVF9OVU1FUklDEAESGQoVQUxQSEFCRVRfQUxQSEFOVU1FUklDEAISEgoOQUxQSEFCRVRfV09SRFMQAyrWAQoPQ2hhbGxlbmdlU3RhdHVzEiAKHENIQUxMRU5HRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhDSEFMTEVOR0VfU1RBVFVTX1BFTkRJTkcQARIdChlDSEFMTEVOR0VfU1RBVFVTX1ZFUklGSUVEEAISHAoYQ0hBTExFTkdFX1NUQVRVU19FWFBJUkVEEAMSHQoZQ0hBTExFTkdFX1NUQVRVU19DQU5DRUxFRBAEEicKI0NIQUxMRU5HRV9TVEFUVVNfQVRURU1QVFNfRVhIQVVTVEVEEAUqjgIKDFZlcmlmeVJlc3VsdBIdChlWRVJJRllfUkVTVUxUX1VOU1BFQ0lGSUVEEAASGgoWVkVSSUZZX1JFU1VMVF9WRVJJRklFRBABEh4KGlZFUklGWV9SRVNVTFRfSU5WQUxJRF9DT0RFEAISGQoVVkVSSUZZX1JFU1VMVF9FWFBJUkVEEAMSJAogVkVSSUZZX1JFU1VMVF9BVFRFTVBUU19FWEhBVVNURUQQBBIiCh5WRVJJRllfUkVTVUxUX0JJTkRJTkdfTUlTTUFUQ0gQBRIiCh5WRVJJRllfUkVTVUxUX0FMUkVBRFlfVkVSSUZJRUQQBhIaChZWRVJJRllfUkVTVUxUX0NBTkNFTEVEEAcy3QQKCk90cFNlcnZpY2USPQoIR2VuZXJhdGUSFy5vdHAudjEuR2VuZXJhdGVSZXF1ZXN0Ghgub3RwLnYxLkdlbmVyYXRlUmVzcG9uc2USNwoGVmVyaWZ5EhUub3RwLnYxLlZlcmlmeVJlcXVlc3QaFi5vdHAudjEuVmVyaWZ5UmVzcG9uc2USTgoMR2V0Q2hhbGxlbmdlEhsub3RwLnYxLkdldENoYWxsZW5nZVJlcXVlc3QaHC5vdHAudjEuR2V0Q2hhbGxlbmdlUmVzcG9uc2UiA5ACARI3CgZDYW5jZWwSFS5vdHAudjEuQ2FuY2VsUmVxdWVzdBoWLm90cC52MS5DYW5jZWxSZXNwb25zZRI3CgZSZXNlbmQSFS5vdHAudjEuUmVzZW5kUmVxdWVzdBoWLm90cC52MS5SZXNlbmRSZXNwb25zZRJDCgpFbnJvbGxUb3RwEhkub3RwLnYxLkVucm9sbFRvdHBSZXF1ZXN0Ghoub3RwLnYxLkVucm9sbFRvdHBSZXNwb25zZRJGCgtDb25maXJtVG90cBIaLm90cC52MS5Db25maXJtVG90cFJlcXVlc3QaGy5vdHAudjEuQ29uZmlybVRvdHBSZXNwb25zZRJDCgpWZXJpZnlUb3RwEhkub3RwLnYxLlZlcmlmeVRvdHBSZXF1ZXN0Ghoub3RwLnYxLlZlcmlmeVRvdHBSZXNwb25zZRJDCgpEZWxldGVUb3RwEhkub3RwLnYxLkRlbGV0ZVRvdHBSZXF1ZXN0Ghoub3RwLnYxLkRlbGV0ZVRvdHBSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_otp_v1_channel, file_otp_v1_totp]);
+  fileDesc("ChBvdHAvdjEvb3RwLnByb3RvEgZvdHAudjEiqQIKD0dlbmVyYXRlUmVxdWVzdBITCgt0dGxfc2Vjb25kcxgBIAEoBRIUCgxtYXhfYXR0ZW1wdHMYAiABKAUSEwoLY29kZV9sZW5ndGgYAyABKAUSIgoIYWxwaGFiZXQYBCABKA4yEC5vdHAudjEuQWxwaGFiZXQSKAoHYmluZGluZxgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSMAoQZGVsaXZlcnlfdGFyZ2V0cxgGIAMoCzIWLm90cC52MS5EZWxpdmVyeVRhcmdldBIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSDgoGbG9jYWxlGAggASgJEi0KD3JhdGVfbGltaXRfa2V5cxgJIAMoCzIULm90cC52MS5SYXRlTGltaXRLZXki3gEKEEdlbmVyYXRlUmVzcG9uc2USCgoCaWQYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEY29kZRgDIAEoCRITCgtkZWxpdmVyeV9pZBgEIAEoCRIyChFkZWxpdmVyeV9hdHRlbXB0cxgFIAMoCzIXLm90cC52MS5EZWxpdmVyeUF0dGVtcHQSNwoTcmVzZW5kX2F2YWlsYWJsZV9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizAEKDVZlcmlmeVJlcXVlc3QSCgoCaWQYASABKAkSDAoEY29kZRgCIAEoCRIoCgdiaW5kaW5nGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBITCgtpc3N1ZV90b2tlbhgEIAEoCBIRCglyZWNpcGllbnQYBSABKAkSIAoHY2hhbm5lbBgGIAEoDjIPLm90cC52MS5DaGFubmVsEi0KD3JhdGVfbGltaXRfa2V5cxgHIAMoCzIULm90cC52MS5SYXRlTGltaXRLZXkiKwoMUmF0ZUxpbWl0S2V5Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkixwEKDlZlcmlmeVJlc3BvbnNlEiQKBnJlc3VsdBgBIAEoDjIULm90cC52MS5WZXJpZnlSZXN1bHQSGgoSYXR0ZW1wdHNfcmVtYWluaW5nGAIgASgFEicKBnN0YXR1cxgDIAEoDjIXLm90cC52MS5DaGFsbGVuZ2VTdGF0dXMSLwoLdmVyaWZpZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXRva2VuGAUgASgJEgoKAmlkGAYgASgJIiEKE0dldENoYWxsZW5nZVJlcXVlc3QSCgoCaWQYASABKAkiPAoUR2V0Q2hhbGxlbmdlUmVzcG9uc2USJAoJY2hhbGxlbmdlGAEgASgLMhEub3RwLnYxLkNoYWxsZW5nZSLmAwoJQ2hhbGxlbmdlEgoKAmlkGAEgASgJEicKBnN0YXR1cxgCIAEoDjIXLm90cC52MS5DaGFsbGVuZ2VTdGF0dXMSGgoSYXR0ZW1wdHNfcmVtYWluaW5nGAMgASgFEhQKDG1heF9hdHRlbXB0cxgEIAEoBRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt2ZXJpZmllZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoIYWxwaGFiZXQYCCABKA4yEC5vdHAudjEuQWxwaGFiZXQSEwoLY29kZV9sZW5ndGgYCSABKAUSEwoLaGFzX2JpbmRpbmcYCiABKAgSDQoFc2VuZHMYCyABKAUSFwoPc2VuZHNfcmVtYWluaW5nGAwgASgFEjcKE3Jlc2VuZF9hdmFpbGFibGVfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKEWRlbGl2ZXJ5X2F0dGVtcHRzGA4gAygLMhcub3RwLnYxLkRlbGl2ZXJ5QXR0ZW1wdCIbCg1DYW5jZWxSZXF1ZXN0EgoKAmlkGAEgASgJIjkKDkNhbmNlbFJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm90cC52MS5DaGFsbGVuZ2VTdGF0dXMiGwoNUmVzZW5kUmVxdWVzdBIKCgJpZBgBIAEoCSL1AQoOUmVzZW5kUmVzcG9uc2USCgoCaWQYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEY29kZRgDIAEoCRITCgtkZWxpdmVyeV9pZBgEIAEoCRIyChFkZWxpdmVyeV9hdHRlbXB0cxgFIAMoCzIXLm90cC52MS5EZWxpdmVyeUF0dGVtcHQSFwoPc2VuZHNfcmVtYWluaW5nGAYgASgFEjcKE3Jlc2VuZF9hdmFpbGFibGVfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKmkKCEFscGhhYmV0EhgKFEFMUEhBQkVUX1VOU1BFQ0lGSUVEEAASFAoQQUxQSEFCRVRfTlVNRVJJQxABEhkKFUFMUEhBQkVUX0FMUEhBTlVNRVJJQxACEhIKDkFMUEhBQkVUX1dPUkRTEAMq1gEKD0NoYWxsZW5nZVN0YXR1cxIgChxDSEFMTEVOR0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYQ0hBTExFTkdFX1NUQVRVU19QRU5ESU5HEAESHQoZQ0hBTExFTkdFX1NUQVRVU19WRVJJRklFRBACEhwKGENIQUxMRU5HRV9TVEFUVVNfRVhQSVJFRBADEh0KGUNIQUxMRU5HRV9TVEFUVVNfQ0FOQ0VMRUQQBBInCiNDSEFMTEVOR0VfU1RBVFVTX0FUVEVNUFRTX0VYSEFVU1RFRBAFKo4CCgxWZXJpZnlSZXN1bHQSHQoZVkVSSUZZX1JFU1VMVF9VTlNQRUNJRklFRBAAEhoKFlZFUklGWV9SRVNVTFRfVkVSSUZJRUQQARIeChpWRVJJRllfUkVTVUxUX0lOVkFMSURfQ09ERRACEhkKFVZFUklGWV9SRVNVTFRfRVhQSVJFRBADEiQKIFZFUklGWV9SRVNVTFRfQVRURU1QVFNfRVhIQVVTVEVEEAQSIgoeVkVSSUZZX1JFU1VMVF9CSU5ESU5HX01JU01BVENIEAUSIgoeVkVSSUZZX1JFU1VMVF9BTFJFQURZX1ZFUklGSUVEEAYSGgoWVkVSSUZZX1JFU1VMVF9DQU5DRUxFRBAHMt0ECgpPdHBTZXJ2aWNlEj0KCEdlbmVyYXRlEhcub3RwLnYxLkdlbmVyYXRlUmVxdWVzdBoYLm90cC52MS5HZW5lcmF0ZVJlc3BvbnNlEjcKBlZlcmlmeRIVLm90cC52MS5WZXJpZnlSZXF1ZXN0GhYub3RwLnYxLlZlcmlmeVJlc3BvbnNlEk4KDEdldENoYWxsZW5nZRIbLm90cC52MS5HZXRDaGFsbGVuZ2VSZXF1ZXN0Ghwub3RwLnYxLkdldENoYWxsZW5nZVJlc3BvbnNlIgOQAgESNwoGQ2FuY2VsEhUub3RwLnYxLkNhbmNlbFJlcXVlc3QaFi5vdHAudjEuQ2FuY2VsUmVzcG9uc2USNwoGUmVzZW5kEhUub3RwLnYxLlJlc2VuZFJlcXVlc3QaFi5vdHAudjEuUmVzZW5kUmVzcG9uc2USQwoKRW5yb2xsVG90cBIZLm90cC52MS5FbnJvbGxUb3RwUmVxdWVzdBoaLm90cC52MS5FbnJvbGxUb3RwUmVzcG9uc2USRgoLQ29uZmlybVRvdHASGi5vdHAudjEuQ29uZmlybVRvdHBSZXF1ZXN0Ghsub3RwLnYxLkNvbmZpcm1Ub3RwUmVzcG9uc2USQwoKVmVyaWZ5VG90cBIZLm90cC52MS5WZXJpZnlUb3RwUmVxdWVzdBoaLm90cC52MS5WZXJpZnlUb3RwUmVzcG9uc2USQwoKRGVsZXRlVG90cBIZLm90cC52MS5EZWxldGVUb3RwUmVxdWVzdBoaLm90cC52MS5EZWxldGVUb3RwUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_otp_v1_channel, file_otp_v1_totp]);
 
 /**
  * GenerateRequest asks for a new challenge.
@@ -79,6 +79,13 @@ export type GenerateRequest = Message<"otp.v1.GenerateRequest"> & {
    * @generated from field: string locale = 8;
    */
   locale: string;
+
+  /**
+   * Keys to count this call against, each in a bucket of the tenant's settings; at most 5.
+   *
+   * @generated from field: repeated otp.v1.RateLimitKey rate_limit_keys = 9;
+   */
+  rateLimitKeys: RateLimitKey[];
 };
 
 /**
@@ -151,7 +158,7 @@ export const GenerateResponseSchema: GenMessage<GenerateResponse> = /*@__PURE__*
  */
 export type VerifyRequest = Message<"otp.v1.VerifyRequest"> & {
   /**
-   * The challenge id returned by Generate.
+   * The challenge id returned by Generate; empty when recipient and channel name the challenge instead.
    *
    * @generated from field: string id = 1;
    */
@@ -177,6 +184,27 @@ export type VerifyRequest = Message<"otp.v1.VerifyRequest"> & {
    * @generated from field: bool issue_token = 4;
    */
   issueToken: boolean;
+
+  /**
+   * Instead of id: the recipient the code was sent to; the latest pending challenge of the tenant for it is checked.
+   *
+   * @generated from field: string recipient = 5;
+   */
+  recipient: string;
+
+  /**
+   * With recipient: the channel the code was sent through.
+   *
+   * @generated from field: otp.v1.Channel channel = 6;
+   */
+  channel: Channel;
+
+  /**
+   * Keys to count this call against, each in a bucket of the tenant's settings; at most 5.
+   *
+   * @generated from field: repeated otp.v1.RateLimitKey rate_limit_keys = 7;
+   */
+  rateLimitKeys: RateLimitKey[];
 };
 
 /**
@@ -185,6 +213,34 @@ export type VerifyRequest = Message<"otp.v1.VerifyRequest"> & {
  */
 export const VerifyRequestSchema: GenMessage<VerifyRequest> = /*@__PURE__*/
   messageDesc(file_otp_v1_otp, 2);
+
+/**
+ * RateLimitKey counts a call against one of the tenant's rate-limit buckets.
+ *
+ * @generated from message otp.v1.RateLimitKey
+ */
+export type RateLimitKey = Message<"otp.v1.RateLimitKey"> & {
+  /**
+   * The bucket name, as defined in the tenant's settings.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * The key within the bucket, such as the end user's IP address or id: 1 to 256 characters, stored only as a keyed hash.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message otp.v1.RateLimitKey.
+ * Use `create(RateLimitKeySchema)` to create a new message.
+ */
+export const RateLimitKeySchema: GenMessage<RateLimitKey> = /*@__PURE__*/
+  messageDesc(file_otp_v1_otp, 3);
 
 /**
  * VerifyResponse tells whether the code was proven.
@@ -226,6 +282,13 @@ export type VerifyResponse = Message<"otp.v1.VerifyResponse"> & {
    * @generated from field: string token = 5;
    */
   token: string;
+
+  /**
+   * The id of the challenge checked: the one given, or the latest one sent to the recipient named.
+   *
+   * @generated from field: string id = 6;
+   */
+  id: string;
 };
 
 /**
@@ -233,7 +296,7 @@ export type VerifyResponse = Message<"otp.v1.VerifyResponse"> & {
  * Use `create(VerifyResponseSchema)` to create a new message.
  */
 export const VerifyResponseSchema: GenMessage<VerifyResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_otp, 3);
+  messageDesc(file_otp_v1_otp, 4);
 
 /**
  * GetChallengeRequest names a challenge.
@@ -254,7 +317,7 @@ export type GetChallengeRequest = Message<"otp.v1.GetChallengeRequest"> & {
  * Use `create(GetChallengeRequestSchema)` to create a new message.
  */
 export const GetChallengeRequestSchema: GenMessage<GetChallengeRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_otp, 4);
+  messageDesc(file_otp_v1_otp, 5);
 
 /**
  * GetChallengeResponse carries the challenge.
@@ -275,7 +338,7 @@ export type GetChallengeResponse = Message<"otp.v1.GetChallengeResponse"> & {
  * Use `create(GetChallengeResponseSchema)` to create a new message.
  */
 export const GetChallengeResponseSchema: GenMessage<GetChallengeResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_otp, 5);
+  messageDesc(file_otp_v1_otp, 6);
 
 /**
  * Challenge is everything that may be said about a challenge; its code is never included.
@@ -387,7 +450,7 @@ export type Challenge = Message<"otp.v1.Challenge"> & {
  * Use `create(ChallengeSchema)` to create a new message.
  */
 export const ChallengeSchema: GenMessage<Challenge> = /*@__PURE__*/
-  messageDesc(file_otp_v1_otp, 6);
+  messageDesc(file_otp_v1_otp, 7);
 
 /**
  * CancelRequest names the challenge to cancel.
@@ -408,7 +471,7 @@ export type CancelRequest = Message<"otp.v1.CancelRequest"> & {
  * Use `create(CancelRequestSchema)` to create a new message.
  */
 export const CancelRequestSchema: GenMessage<CancelRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_otp, 7);
+  messageDesc(file_otp_v1_otp, 8);
 
 /**
  * CancelResponse tells where the challenge stands after the call.
@@ -429,7 +492,7 @@ export type CancelResponse = Message<"otp.v1.CancelResponse"> & {
  * Use `create(CancelResponseSchema)` to create a new message.
  */
 export const CancelResponseSchema: GenMessage<CancelResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_otp, 8);
+  messageDesc(file_otp_v1_otp, 9);
 
 /**
  * ResendRequest asks for a new code for a pending challenge.
@@ -450,7 +513,7 @@ export type ResendRequest = Message<"otp.v1.ResendRequest"> & {
  * Use `create(ResendRequestSchema)` to create a new message.
  */
 export const ResendRequestSchema: GenMessage<ResendRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_otp, 9);
+  messageDesc(file_otp_v1_otp, 10);
 
 /**
  * ResendResponse describes the new code's lifetime and delivery.
@@ -513,7 +576,7 @@ export type ResendResponse = Message<"otp.v1.ResendResponse"> & {
  * Use `create(ResendResponseSchema)` to create a new message.
  */
 export const ResendResponseSchema: GenMessage<ResendResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_otp, 10);
+  messageDesc(file_otp_v1_otp, 11);
 
 /**
  * Alphabet is the set of symbols a code is drawn from.

@@ -4,6 +4,7 @@ import { OtpError } from "../../core/otp-error.js";
 import { type CallerSide, runAsTenant } from "../../core/tenant-scope.js";
 import type { AdminStore, ApiKeyRecord, Credential, ScopeName } from "../../tenancy/admin-store.js";
 import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
+import { effectiveSettings } from "../../tenancy/effective-settings.js";
 import type { KeyRefusal } from "../audit-context.js";
 import { type Caller, callerKey, defaultTenantId } from "../caller.js";
 import {
@@ -129,7 +130,7 @@ export async function authenticate(
     if (origin === null || !key.allowedOrigins.includes(origin)) throw denied("allowed origin");
   }
   options.onKeyUsed?.(key.id);
-  return callerOf(key);
+  return callerOf(key, credential.tenant);
 }
 
 /** Why a key that exists may not call, from the cached record alone: no round trip. */
@@ -184,10 +185,19 @@ const anonymousCaller: Caller = {
   scopes: anonymousScopes,
 };
 const callers = new WeakMap<ApiKeyRecord, Caller>();
-function callerOf(key: ApiKeyRecord): Caller {
+// A change to the tenant's settings reloads the credential (the key cache
+// forgets it on every replica), so a new key record, and a new caller.
+function callerOf(key: ApiKeyRecord, tenant: Credential["tenant"]): Caller {
   let caller = callers.get(key);
   if (caller === undefined) {
-    caller = { tenantId: key.tenantId, keyId: key.id, kind: key.kind, scopes: new Set(key.scopes) };
+    const settings = effectiveSettings(tenant?.settings);
+    caller = {
+      tenantId: key.tenantId,
+      keyId: key.id,
+      kind: key.kind,
+      scopes: new Set(key.scopes),
+      ...(settings === undefined ? {} : { settings }),
+    };
     callers.set(key, caller);
   }
   return caller;
@@ -198,7 +208,7 @@ function callerOf(key: ApiKeyRecord): Caller {
  * {@link callerKey} when the RPC handler has authenticated it from the headers
  * already, or is authenticated here. What needs the request message is
  * checked here: a publishable key may only Generate with a delivery target,
- * so it never sees a code.
+ * so it never sees a code, and only Verify by challenge id, never by recipient.
  *
  * It sits inside the error interceptor (its refusals need typed details) and
  * outside the rate limit (a refused caller spends nothing).
@@ -216,6 +226,12 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
     if (caller.kind === "publishable" && procedure === "otp.v1.OtpService/Generate") {
       const targets = (req.message as { deliveryTargets?: unknown[] } | undefined)?.deliveryTargets;
       if (targets === undefined || targets.length === 0) throw denied("delivery target");
+    }
+    // The challenge id is what lets a browser verify: a public key naming a
+    // recipient could spend anyone's attempts. Verify by recipient is for servers.
+    if (caller.kind === "publishable" && procedure === "otp.v1.OtpService/Verify") {
+      const recipient = (req.message as { recipient?: string } | undefined)?.recipient;
+      if (recipient !== undefined && recipient !== "") throw denied("challenge id");
     }
     if (caller.kind === "admin") return next(req);
     // Everything the call does, a streamed response included, runs as its tenant.

@@ -105,6 +105,7 @@ async function startService(
           verifyPerIp: parseLimit(limits.verify),
           tenantGenerate: parseLimit(limits.tenant ?? "off"),
         },
+        hashKey: (bucket, key) => `${bucket}:${key}`,
         onRefused: (limit) => refused.push(limit),
         onFailedOpen: (limit) => failedOpen.push(limit),
       }),

@@ -30,6 +30,12 @@ export interface RateLimitInterceptorOptions {
    * always charged here.
    */
   chargeInStore?: boolean;
+  /**
+   * A keyed hash of a caller-supplied rate-limit key (see
+   * {@link RateLimitKeyInput}), so no end user's address or id names a
+   * counter in the clear: in the service, the code hasher's digest.
+   */
+  hashKey: (bucket: string, key: string) => string;
   /** Told the bucket name ("generate_ip" or "verify_ip") of each refused call, for metrics. */
   onRefused?: (limit: string) => void;
   /**
@@ -61,8 +67,15 @@ const failOpenBuckets = new Set([
 ]);
 
 /**
- * Limits calls per caller IP: Generate and Resend share the `generate_ip`
- * bucket, Verify has `verify_ip`. A refused call never reaches its handler,
+ * Limits Generate, Resend and Verify by who calls. Anonymous development
+ * callers are limited per IP (Generate and Resend share the `generate_ip`
+ * bucket, Verify has `verify_ip`); publishable keys per IP in their own
+ * `_publishable` buckets; secret keys (servers, where one address speaks for
+ * many people) not per IP at all. Every caller's Generate and Resend count
+ * against the tenant quota (`tenant_generate`), and the `rate_limit_keys` a
+ * request carries count in the tenant's buckets (`key:<bucket>`, the key
+ * hashed). The tenant's settings may replace the publishable and quota
+ * limits. A refused call never reaches its handler,
  * so it creates no challenge, sends nothing and costs no attempt; it fails
  * with reason `RATE_LIMITED` (`resource_exhausted`) and the delay before a
  * retry would be allowed. Every other procedure passes untouched. IPv6
@@ -130,28 +143,34 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
     }
   };
 
-  const charge = (
-    bucket: string,
-    key: string,
-    limit: RateLimit | "off" | undefined,
-  ): LimitCharge[] =>
-    limit === undefined || limit === "off"
-      ? []
-      : [{ bucket, key, limit, failOpen: failOpenBuckets.has(bucket) }];
-
   return (next) => async (req) => {
     if (req.stream) return next(req);
     const procedure = `${req.method.parent.typeName}/${req.method.name}`;
     const bucket = buckets.get(procedure);
     if (bucket === undefined) return next(req);
-    const ip = ipLimitKey(req.contextValues.get(clientIpKey), limits.ipv6PrefixLength);
-    // Browser keys are public: their callers get their own, tighter per-address budget.
-    const charges =
-      req.contextValues.get(callerKey)?.kind === "publishable"
-        ? charge(`${bucket.name}_publishable`, ip, limits.publishablePerIp)
-        : charge(bucket.name, ip, bucket.limit);
+    const caller = req.contextValues.get(callerKey);
+    const settings = caller?.settings;
+    const charges: LimitCharge[] = [];
+    // Per-IP limits are for callers who may be anyone: browsers (publishable
+    // keys, with their own tighter budget) and anonymous development callers.
+    // A secret key is a server: one address speaks for many people, so it is
+    // limited per tenant, per recipient and by the keys it passes instead.
+    if (caller?.kind === "publishable") {
+      const ip = ipLimitKey(req.contextValues.get(clientIpKey), limits.ipv6PrefixLength);
+      const limit = settings?.limits.publishablePerIp ?? limits.publishablePerIp;
+      pushCharge(charges, `${bucket.name}_publishable`, ip, limit);
+    } else if (caller === undefined || caller.kind === "anonymous") {
+      const ip = ipLimitKey(req.contextValues.get(clientIpKey), limits.ipv6PrefixLength);
+      pushCharge(charges, bucket.name, ip, bucket.limit);
+    }
     if (bucket.name === "generate_ip") {
-      charges.push(...charge("tenant_generate", "all", limits.tenantGenerate));
+      const quota = settings?.limits.tenantGenerate ?? limits.tenantGenerate;
+      pushCharge(charges, "tenant_generate", "all", quota);
+    }
+    const keys = (req.message as { rateLimitKeys?: RateLimitKeyInput[] } | undefined)
+      ?.rateLimitKeys;
+    if (keys !== undefined && keys.length > 0) {
+      pushKeyCharges(charges, keys, settings?.buckets, options.hashKey);
     }
     if (options.chargeInStore === true && chargedInStore.has(procedure)) {
       req.contextValues.set(callChargesKey, {
@@ -163,4 +182,57 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
     for (const c of charges) await check(c.bucket, c.key, c.limit);
     return next(req);
   };
+}
+
+function pushCharge(
+  charges: LimitCharge[],
+  bucket: string,
+  key: string,
+  limit: RateLimit | "off" | undefined,
+): void {
+  if (limit === undefined || limit === "off") return;
+  charges.push({ bucket, key, limit, failOpen: failOpenBuckets.has(bucket) });
+}
+
+/** A caller-supplied rate-limit key, as the request message holds it. */
+interface RateLimitKeyInput {
+  bucket: string;
+  key: string;
+}
+
+/** The most rate-limit keys one call may carry, and the longest key. */
+export const rateLimitKeyBounds = { count: 5, keyMaxLength: 256 } as const;
+
+const keyInvalid = (why: string, field: string) =>
+  new OtpError("RATE_LIMIT_KEY_INVALID", why, { field });
+
+// Each key counts in its bucket of the tenant's settings, named `key:<bucket>`
+// in the store and in a refusal; the key itself is stored only as a keyed
+// hash, since it may be an end user's address or id. They fail closed, like
+// the tenant quota: the tenant relies on them to protect its own users.
+function pushKeyCharges(
+  charges: LimitCharge[],
+  keys: readonly RateLimitKeyInput[],
+  buckets: ReadonlyMap<string, RateLimit> | undefined,
+  hashKey: (bucket: string, key: string) => string,
+): void {
+  if (keys.length > rateLimitKeyBounds.count) {
+    throw keyInvalid(`at most ${rateLimitKeyBounds.count} rate-limit keys`, "rate_limit_keys");
+  }
+  for (const [i, { bucket, key }] of keys.entries()) {
+    const limit = buckets?.get(bucket);
+    if (limit === undefined) {
+      throw keyInvalid(
+        "the tenant's settings define no such bucket",
+        `rate_limit_keys[${i}].bucket`,
+      );
+    }
+    if (key.length === 0 || key.length > rateLimitKeyBounds.keyMaxLength) {
+      throw keyInvalid(
+        `a key must be 1 to ${rateLimitKeyBounds.keyMaxLength} characters`,
+        `rate_limit_keys[${i}].key`,
+      );
+    }
+    charges.push({ bucket: `key:${bucket}`, key: hashKey(bucket, key), limit });
+  }
 }

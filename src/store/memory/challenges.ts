@@ -55,7 +55,16 @@ export function createMemoryChallenges(state: MemoryState): ChallengeStore {
         return same ? { kind: "replay", record: copy(existing) } : { kind: "conflict" };
       }
       challenges.set(record.id, copy(record));
+      for (const key of input.recipientIndex ?? []) {
+        state.recipientIndex.set(key, { id: record.id, untilMs: record.retainUntilMs });
+      }
       return { kind: "created" };
+    },
+
+    async findByRecipient(indexKey: string, nowMs: number) {
+      const entry = state.recipientIndex.get(indexKey);
+      if (entry === undefined || nowMs >= entry.untilMs) return undefined;
+      return entry.id;
     },
 
     async getChallenge(id: string, nowMs: number) {

@@ -22,6 +22,8 @@ export interface MemoryState {
   readonly usage: Map<string, Map<string, number>>;
   /** `channel:providerMessageId` to the delivery's id, until the delivery expires. */
   readonly providerIndex: Map<string, { id: string; untilMs: number }>;
+  /** A recipient index key to the latest challenge made for it, until its code expires. */
+  readonly recipientIndex: Map<string, { id: string; untilMs: number }>;
   /** Oldest first; replaced, not changed in place, when trimmed or swept. */
   outbox: { entry: OutboxEntry; untilMs: number }[];
   /** One limiter per bucket and limit, shared by `consume` and the hot path's charges. */
@@ -42,6 +44,7 @@ export function createMemoryState(now: () => number = Date.now): MemoryState {
     deliveries: new Map(),
     usage: new Map(),
     providerIndex: new Map(),
+    recipientIndex: new Map(),
     outbox: [],
     limiters: new Map(),
   };
@@ -55,6 +58,9 @@ export function sweep(state: MemoryState): void {
   for (const [id, record] of factors) if (nowMs >= record.retainUntilMs) factors.delete(id);
   for (const [id, record] of deliveries) if (nowMs >= record.retainUntilMs) deliveries.delete(id);
   for (const [key, entry] of providerIndex) if (nowMs >= entry.untilMs) providerIndex.delete(key);
+  for (const [key, entry] of state.recipientIndex) {
+    if (nowMs >= entry.untilMs) state.recipientIndex.delete(key);
+  }
   state.outbox = state.outbox.filter((o) => nowMs < o.untilMs);
   // Usage days are kept 40 days, as Redis keeps them.
   const oldest = new Date(nowMs - usageRetentionMs).toISOString().slice(0, 10);
@@ -68,6 +74,7 @@ export function recordCount(state: MemoryState): number {
     state.factors.size +
     state.deliveries.size +
     state.providerIndex.size +
+    state.recipientIndex.size +
     state.outbox.length +
     state.usage.size
   );

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { describeRecipientIndexContract } from "../../../test/contract/recipient-index-contract.js";
 import { describeStoreContract } from "../../../test/contract/store-contract.js";
 import { sampleChallenge } from "../../../test/support/sample-challenge.js";
 import { createMemoryStore } from "./memory-store.js";
 
 describeStoreContract("memory", async (clock) => createMemoryStore({ now: clock.now }));
+describeRecipientIndexContract("memory", async (clock) => createMemoryStore({ now: clock.now }));
 
 describe("memory store sweep", () => {
   it("returns to its size once what it held has expired, without being read", async () => {

@@ -18,16 +18,22 @@ export function createRedisChallenges(ctx: RedisContext) {
   const { topology, keyPrefix, codec, run } = ctx;
   const charged = createCharger(ctx);
   const challengeKey = (id: string) => keyOf(keyPrefix, id);
+  // Placed by its own key: in a Cluster, another slot than the challenge's.
+  const indexKey = (digest: string) => `${keyPrefix}ridx:${digest}`;
   const onChallenge = (id: string, script: ScriptName, args: string[]) =>
     run(topology.forChallenge(id), script, challengeKey(id), args);
   const store: ChallengeStore = {
     async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
       const { record } = input;
-      const reply = await charged(record.id, "otpCreate", input.charges, [
-        record.idempotencyFingerprint,
-        String(record.retainUntilMs),
-        ...toFields(record, codec),
-      ]);
+      const reply = await charged(
+        record.id,
+        "otpCreate",
+        input.charges,
+        [record.idempotencyFingerprint, String(record.retainUntilMs), ...toFields(record, codec)],
+        input.recipientIndex === undefined
+          ? undefined
+          : { keys: input.recipientIndex.map(indexKey), untilMs: record.retainUntilMs },
+      );
       if (!Array.isArray(reply)) return { kind: "refused", refusal: reply };
       switch (reply[0]) {
         case "created":
@@ -49,6 +55,7 @@ export function createRedisChallenges(ctx: RedisContext) {
       const record = recordFrom(id, fields, codec);
       return nowMs >= record.retainUntilMs ? undefined : record;
     },
+    findByRecipient: (digest: string) => readIndex(ctx, indexKey(digest)),
     async verify(id: string, input: VerifyInput) {
       const reply = await charged(id, "otpVerify", input.charges, [
         String(input.nowMs),
@@ -88,6 +95,15 @@ export function createRedisChallenges(ctx: RedisContext) {
     },
   };
   return store;
+}
+
+/** The challenge id a recipient index key points at, if any (its own shard or slot). */
+async function readIndex(ctx: RedisContext, key: string): Promise<string | undefined> {
+  try {
+    return (await ctx.topology.forKey(key).get(key)) ?? undefined;
+  } catch (err) {
+    throw unavailable(err);
+  }
 }
 
 /** The code HMACs Verify tries, each as `alphabet:hmac` (`*` when any alphabet will do). */

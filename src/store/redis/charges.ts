@@ -12,12 +12,19 @@ export function usageKey(keyPrefix: string, tenantId: string, atMs: number): str
   return `${keyPrefix}usage:${tenantId}:${new Date(atMs).toISOString().slice(0, 10)}`;
 }
 
+/** Recipient index entries a Generate points at its challenge (create.lua). */
+export interface IndexWrite {
+  keys: string[];
+  untilMs: number;
+}
+
 /** Runs Generate's or Verify's script with the call's charges (see {@link createCharger}). */
 export type ChargedScript = (
   id: string,
   script: "otpCreate" | "otpVerify",
   charges: CallCharges | undefined,
   args: string[],
+  index?: IndexWrite,
 ) => Promise<Reply | LimitRefusal>;
 
 /**
@@ -37,6 +44,7 @@ export function createCharger(ctx: RedisContext): ChargedScript {
     script: "otpCreate" | "otpVerify",
     charges: CallCharges | undefined,
     args: string[],
+    index?: IndexWrite,
   ): Promise<Reply | LimitRefusal> => {
     const limits = charges?.limits ?? [];
     const inScript = foldsEverything ? limits : limits.filter((l) => l.withChallenge === true);
@@ -60,7 +68,21 @@ export function createCharger(ctx: RedisContext): ChargedScript {
       keys.push(usageKey(keyPrefix, foldedUsage.tenantId, foldedUsage.atMs));
       head.push(...foldedUsage.counters);
     }
-    const reply = await run(topology.forChallenge(id), script, keys, [...head, ...args]);
+    let indexed: Promise<unknown> | undefined;
+    if (script === "otpCreate") {
+      // create.lua's index arguments follow the fingerprint and the expiry.
+      const inside = foldsEverything ? (index?.keys ?? []) : [];
+      keys.push(...inside);
+      args.splice(2, 0, String(inside.length), String(index?.untilMs ?? 0), id);
+      // Elsewhere an index key lives on its own shard or slot: written beside the create, in the same trip.
+      if (!foldsEverything && index !== undefined && index.keys.length > 0) {
+        indexed = writeIndexApart(ctx, index, id);
+      }
+    }
+    const [reply] = await Promise.all([
+      run(topology.forChallenge(id), script, keys, [...head, ...args]),
+      indexed,
+    ]);
     if (reply[0] !== "refused") return reply;
     const refusedBy = inScript[Number(reply[1]) - 1] as LimitCharge;
     return { bucket: refusedBy.bucket, retryAfterMs: Math.max(1, Number(reply[2])) };
@@ -126,6 +148,17 @@ async function chargeApart(
   );
   if (decided instanceof OtpError) throw decided;
   return decided;
+}
+
+/** Points recipient index keys kept apart from the challenge at it (shards, Cluster). */
+async function writeIndexApart(ctx: RedisContext, index: IndexWrite, id: string): Promise<void> {
+  try {
+    await Promise.all(
+      index.keys.map((key) => ctx.topology.forKey(key).set(key, id, "PXAT", index.untilMs)),
+    );
+  } catch (err) {
+    throw unavailable(err);
+  }
 }
 
 /** Counts usage that cannot join the challenge script: sent alongside, never awaited. */

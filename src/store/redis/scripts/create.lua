@@ -1,6 +1,8 @@
--- Follows charges.lua. KEYS[1] challenge. ARGV[A+1] idempotency fingerprint,
--- ARGV[A+2] expire-at ms, ARGV[A+3..] field, value pairs. Returns
--- {"created"}, {"conflict"} or {"replay", field, value, ...}.
+-- Follows charges.lua. KEYS[1] challenge, the last R keys recipient index
+-- keys. ARGV[A+1] idempotency fingerprint, ARGV[A+2] expire-at ms, ARGV[A+3]
+-- R, ARGV[A+4] when the index entries expire (ms, the retention), ARGV[A+5] the challenge
+-- id, ARGV[A+6..] field, value pairs. Returns {"created"}, {"conflict"} or
+-- {"replay", field, value, ...}. Only a created challenge moves the index.
 local challenge = KEYS[1]
 if redis.call('EXISTS', challenge) == 1 then
   local fp = redis.call('HGET', challenge, 'idem_fp')
@@ -11,6 +13,10 @@ if redis.call('EXISTS', challenge) == 1 then
   end
   return {'conflict'}
 end
-redis.call('HSET', challenge, unpack(ARGV, A + 3))
+redis.call('HSET', challenge, unpack(ARGV, A + 6))
 redis.call('PEXPIREAT', challenge, ARGV[A + 2])
+local R = tonumber(ARGV[A + 3])
+for i = #KEYS - R + 1, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[A + 5], 'PXAT', ARGV[A + 4])
+end
 return {'created'}
