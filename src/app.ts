@@ -4,6 +4,7 @@ import type { AppContext } from "./app/app-context.js";
 import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
 import { buildDomains } from "./app/domains.js";
+import { openFraudGuard } from "./app/fraud.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
@@ -69,8 +70,6 @@ export async function startServer(
   const app = await openContext(config, overrides);
   const { logger, store } = app;
   const shutdown = new AbortController();
-  const delivery = await buildDelivery(app);
-  const { providers, channels } = delivery;
   const adminParts = await openAdmin(app.opened, {
     audit: config.audit,
     logger,
@@ -85,10 +84,15 @@ export async function startServer(
         outcome: entry.outcome,
       }),
   });
+  // The guard against SMS pumping reports its blocks to the audit trail, so it opens after it.
+  const fraud = openFraudGuard(app, adminParts.audit);
+  const delivery = await buildDelivery(app, fraud);
+  const { providers, channels } = delivery;
   const domains = await buildDomains(app, delivery, {
     watchPollMs: overrides.watchPollMs,
     shutdown: shutdown.signal,
     audit: adminParts.audit,
+    fraud,
   });
   let draining = false;
   const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
@@ -129,6 +133,7 @@ export async function startServer(
         shutdown.abort();
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
+        await fraud?.close();
         await adminParts.close();
         // The last counts and events go out before the store closes.
         await app.activity.close();

@@ -62,6 +62,7 @@ export const otpErrorReasons = [
   "RESEND_COOLDOWN",
   "SEND_LIMIT_REACHED",
   "RATE_LIMITED",
+  "FRAUD_SUSPECTED",
   // Failures outside the caller's control.
   "DELIVERY_FAILED",
   "STORE_UNAVAILABLE",

@@ -1,11 +1,14 @@
 import type { AuditRecorder, SecurityEvent } from "../audit/audit-recorder.js";
 import { createSecretBox } from "../core/secret-box.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
+import type { FraudGuard } from "../fraud/fraud-guard.js";
 import { type ChallengeService, createChallengeService } from "../otp/challenge-service.js";
+import type { ChallengeRecord } from "../otp/challenge-store.js";
 import { createTokenSigner, generateSigningKey, type TokenSigner } from "../tokens/token-signer.js";
 import { createTotpService, type TotpService } from "../totp/totp-service.js";
 import type { AppContext } from "./app-context.js";
 import type { DeliveryParts } from "./delivery.js";
+import { fraudFallbackTenant } from "./fraud.js";
 
 /** The domain services the RPC handlers call. */
 export interface Domains {
@@ -19,7 +22,12 @@ export interface Domains {
 export async function buildDomains(
   app: AppContext,
   delivery: DeliveryParts,
-  options: { watchPollMs: number | undefined; shutdown: AbortSignal; audit: AuditRecorder },
+  options: {
+    watchPollMs: number | undefined;
+    shutdown: AbortSignal;
+    audit: AuditRecorder;
+    fraud?: FraudGuard | undefined;
+  },
 ): Promise<Domains> {
   const { config, store, hasher, metrics, now } = app;
   const { dispatcher, targetRules, providers } = delivery;
@@ -41,6 +49,7 @@ export async function buildDomains(
       verified: (outcome, record) => {
         metrics.verification(outcome);
         app.activity.verified(outcome, record);
+        if (outcome === "verified") countVerified(options.fraud, record);
         // A lock-out is a security event: once per challenge and minute at most.
         if (outcome === "attempts_exhausted") {
           options.audit.recordSecurityEvent(
@@ -99,4 +108,16 @@ function lockedOut(kind: "challenge" | "totp", id: string, tenantId: string): Se
     target: id,
     outcome: "refused",
   };
+}
+
+/**
+ * Tells the fraud guard of a verified code, at the target whose send was
+ * accepted (the one the person read it from), else the first.
+ */
+function countVerified(fraud: FraudGuard | undefined, record: ChallengeRecord): void {
+  if (fraud === undefined) return;
+  const index = record.deliveryAttempts.findIndex((a) => a.status === "accepted");
+  const target = record.targets[Math.max(index, 0)];
+  if (target !== undefined)
+    fraud.verified(record.tenantId ?? fraudFallbackTenant, target.recipient);
 }

@@ -18,6 +18,7 @@ import {
 import { type ConsoleConfig, consoleArea, consoleVariables, readConsole } from "./console.js";
 import { type DeliveryConfig, deliveryArea, deliveryVariables, readDelivery } from "./delivery.js";
 import { emailArea, emailVariables } from "./email.js";
+import { type FraudConfig, fraudArea, fraudVariables, readFraud } from "./fraud.js";
 import {
   limitsArea,
   limitVariables,
@@ -58,6 +59,7 @@ export { parseCidrList } from "./console.js";
 export type { RetryPolicy } from "./delivery.js";
 export { parseCountryList } from "./delivery.js";
 export type { EmailConfig } from "./email.js";
+export type { FraudConfig, FraudMode } from "./fraud.js";
 export {
   gmailDomains,
   type PlusTagDomains,
@@ -100,6 +102,7 @@ export const configAreas: readonly Area[] = [
   telegramArea,
   twilioArea,
   emailArea,
+  fraudArea,
   tokensArea,
   auditArea,
   consoleArea,
@@ -116,6 +119,7 @@ const variables = {
   ...telegramVariables,
   ...twilioVariables,
   ...emailVariables,
+  ...fraudVariables,
   ...tokenVariables,
   ...auditVariables,
   ...consoleVariables,
@@ -157,6 +161,8 @@ export interface Config extends ServerConfig, ChallengesConfig {
   audit: AuditConfig;
   /** The operator console and its sessions. */
   console: ConsoleConfig;
+  /** The guard against SMS pumping: its mode and service-wide thresholds. */
+  fraud: FraudConfig;
 }
 
 /** A configuration that cannot start the service; the message names every variable at fault. */
@@ -210,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     redis: readRedis(v, ctx),
     audit: readAudit(v),
     console: readConsole(v, ctx),
+    fraud: readFraud(v, ctx),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

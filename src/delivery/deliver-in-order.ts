@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { OtpError } from "../core/otp-error.js";
 import type { DeliveryAttemptRecord, TargetRecord } from "../otp/challenge-store.js";
 import type { Channel, CodeContent } from "./channel.js";
 import { maskRecipient } from "./mask.js";
@@ -14,17 +15,31 @@ export interface DeliverOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Whether a target may be sent to now. A refusal is a quota's
+ * (`RATE_LIMITED`) unless it carries its own error, such as the fraud
+ * guard's `FRAUD_SUSPECTED`.
+ */
+export interface Admission {
+  allowed: boolean;
+  retryAfterMs: number;
+  /** The error to answer with when the call fails because of this refusal; its reason is recorded. */
+  refusal?: OtpError;
+}
+
 /** What `Dispatcher.deliver` did. */
 export interface DeliveryResult {
   attempts: DeliveryAttemptRecord[];
   /** When targets were refused by their quota, the shortest wait before one would be admitted. */
   retryAfterMs: number;
+  /** The first refusal that carried its own error, if any target met one. */
+  refusal?: OtpError;
 }
 
 /** What walking a list of targets needs beyond a single send. */
 export interface DeliverDeps extends SendDeps {
-  /** The per-recipient quota; a refused target is recorded as failed with RATE_LIMITED. */
-  admit?: (target: TargetRecord) => Promise<{ allowed: boolean; retryAfterMs: number }>;
+  /** The per-recipient quota; a refused target is recorded as failed with RATE_LIMITED (or its refusal's reason). */
+  admit?: (target: TargetRecord) => Promise<Admission>;
   /** The retry budget of a target that has a fallback after it, in milliseconds. */
   fallbackBudgetMs?: number;
 }
@@ -58,6 +73,7 @@ export async function deliverInOrder(
   const attempts: DeliveryAttemptRecord[] = [];
   let accepted = false;
   let retryAfterMs = 0;
+  let refusal: OtpError | undefined;
   for (const [index, target] of targets.entries()) {
     const base = {
       channel: target.channel,
@@ -85,7 +101,9 @@ export async function deliverInOrder(
           retryAfterMs === 0
             ? admission.retryAfterMs
             : Math.min(retryAfterMs, admission.retryAfterMs);
-        attempts.push({ ...base, status: "failed", deliveryId: "", errorReason: "RATE_LIMITED" });
+        refusal ??= admission.refusal;
+        const errorReason = admission.refusal?.reason ?? "RATE_LIMITED";
+        attempts.push({ ...base, status: "failed", deliveryId: "", errorReason });
         continue;
       }
     }
@@ -108,7 +126,7 @@ export async function deliverInOrder(
       attempts.push({ ...base, status: "failed", deliveryId, errorReason: outcome.reason });
     }
   }
-  return { attempts, retryAfterMs };
+  return refusal === undefined ? { attempts, retryAfterMs } : { attempts, retryAfterMs, refusal };
 }
 
 // With a fallback waiting, a channel gets a shorter budget, and a channel

@@ -1,3 +1,4 @@
+import type { OtpError } from "../core/otp-error.js";
 import type { ChallengeDeps } from "./challenge-deps.js";
 import type { ChallengeRecord } from "./challenge-store.js";
 import type { CallLimits, IssuedCode } from "./challenge-types.js";
@@ -13,9 +14,9 @@ export async function deliverCode(
   record: ChallengeRecord,
   code: string,
   limits: CallLimits,
-): Promise<{ record: ChallengeRecord; retryAfterMs: number }> {
+): Promise<{ record: ChallengeRecord; retryAfterMs: number; refusal?: OtpError }> {
   if (record.targets.length === 0) return { record, retryAfterMs: 0 };
-  const { attempts, retryAfterMs } = await deps.dispatcher.deliver(
+  const { attempts, retryAfterMs, refusal } = await deps.dispatcher.deliver(
     record.targets,
     {
       code,
@@ -26,7 +27,7 @@ export async function deliverCode(
     limits,
   );
   await deps.store.setDeliveryAttempts(record.id, attempts, deps.now());
-  return { record: { ...record, deliveryAttempts: attempts }, retryAfterMs };
+  return { record: { ...record, deliveryAttempts: attempts }, retryAfterMs, refusal };
 }
 
 /**
@@ -42,13 +43,24 @@ export async function sendOrFail(
   cancelOnFailure: boolean,
   limits: CallLimits,
 ): Promise<IssuedCode> {
-  const { record: delivered, retryAfterMs } = await deliverCode(deps, record, code, limits);
+  const {
+    record: delivered,
+    retryAfterMs,
+    refusal,
+  } = await deliverCode(deps, record, code, limits);
   if (
     delivered.targets.length > 0 &&
     !delivered.deliveryAttempts.some((a) => a.status === "accepted")
   ) {
     // Nobody can ever receive this code: retire it rather than leave a live, unreachable code.
     if (cancelOnFailure) await deps.store.cancel(record.id, deps.now());
+    // Every target refused by the fraud guard: its error, with the cool-down left.
+    if (
+      refusal !== undefined &&
+      delivered.deliveryAttempts.every((a) => a.errorReason === refusal.reason)
+    ) {
+      throw refusal;
+    }
     if (delivered.deliveryAttempts.every((a) => a.errorReason === "RATE_LIMITED")) {
       // The per-recipient or the tenant's per-channel quota: both are send quotas.
       deps.observer?.rateLimited("sends");
