@@ -167,4 +167,49 @@ describe("the fraud guard", () => {
     await guard.tick();
     expect(guard.check("t1", pumped(0), "sms")).toBeDefined();
   });
+
+  it("makes no store call on the path of a send or a verification: only its timer's round does", async () => {
+    const { store, clock } = setUp();
+    const calls: string[] = [];
+    const counted = Object.fromEntries(
+      Object.entries(store).map(([name, fn]) => [
+        name,
+        (...args: unknown[]) => {
+          calls.push(name);
+          return (fn as (...a: unknown[]) => unknown)(...args);
+        },
+      ]),
+    ) as unknown as typeof store;
+    const guard = createFraudGuard({
+      store: counted,
+      thresholdsFor: () => base,
+      prefixDigits: 3,
+      evaluateMs: 0,
+      now: clock.now,
+    });
+    for (let i = 0; i < 100; i++) {
+      guard.check("t1", pumped(i), "sms");
+      guard.sent("t1", pumped(i));
+      guard.verified("t1", normal(i));
+    }
+    expect(calls).toEqual([]);
+    await guard.tick();
+    expect(calls).toEqual(["add", "sums", "block", "activeBlocks"]);
+    calls.length = 0;
+    for (let i = 0; i < 100; i++) guard.check("t1", pumped(i), "sms");
+    expect(calls).toEqual([]);
+  });
+
+  it("reports a block of one prefix for each tenant it is found pumped for", async () => {
+    const { guard, decisions } = setUp();
+    for (let i = 0; i < 10; i++) {
+      guard.sent("t1", pumped(i));
+      guard.sent("t2", pumped(i));
+    }
+    await guard.tick();
+    expect(decisions.map((d) => `${d.tenantId} ${d.prefix}`).sort()).toEqual([
+      "t1 +44 751",
+      "t2 +44 751",
+    ]);
+  });
 });
