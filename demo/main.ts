@@ -289,6 +289,10 @@ function channelName(channel: Channel): string {
       return "WhatsApp";
     case Channel.TELEGRAM:
       return "Telegram";
+    case Channel.TELEGRAM_GATEWAY:
+      return "Telegram Gateway";
+    case Channel.VOICE:
+      return "Voice call";
     default:
       return "Outbox";
   }

@@ -6,6 +6,7 @@
 //   npm run admin -- keys create ten_123 --scopes generate,verify --expires 30d
 //   npm run admin -- tenants suspend ten_123 --reason "unpaid" | tenants resume ten_123
 //   npm run admin -- audit list --tenant ten_123 --action key. | audit export --since 2026-11-01 > audit.jsonl
+//   npm run admin -- webhooks create ten_123 https://hooks.example.com/otp --types challenge.verified
 import { parseArgs } from "node:util";
 import {
   type DescMessage,
@@ -38,6 +39,7 @@ import {
   type AuditFilterSchema,
   ListAuditEventsResponseSchema,
 } from "../gen/otp/v1/audit_pb.js";
+import { events, webhookOptions, webhooks, webhookUsage } from "./admin-webhooks.js";
 
 const usage = `usage: npm run admin -- <command>
   tenants create <name>
@@ -55,6 +57,7 @@ const usage = `usage: npm run admin -- <command>
   audit list   [filters] [--page-size <1-500>] [--page-token <token>]
   audit export [filters]     JSON lines on stdout, oldest first
   audit watch  [filters]     JSON lines on stdout as events happen
+${webhookUsage}
 filters: --tenant <id> --action <prefix> --actor <id> --actor-kind operator|api-key|console-session|system
          --since <ISO time | 24h | 7d> --until <ISO time>
 environment: OTP_URL (default http://localhost:8080), ADMIN_TOKEN (required)`;
@@ -91,6 +94,7 @@ const options = {
   until: { type: "string" },
   "page-size": { type: "string", default: "0" },
   "page-token": { type: "string", default: "" },
+  ...webhookOptions,
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options }>>["values"];
@@ -244,6 +248,10 @@ async function main(): Promise<void> {
       return keys(admin, command, rest[0], values);
     case "audit":
       return audit(admin, command, values);
+    case "webhooks":
+      return webhooks(admin, command, rest, values, (m) => fail(`${m}\n${usage}`));
+    case "events":
+      return events(admin, command, values, (m) => fail(`${m}\n${usage}`));
     case "usage":
       return print(
         GetUsageResponseSchema,

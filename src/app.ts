@@ -4,6 +4,8 @@ import type { AppContext } from "./app/app-context.js";
 import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
 import { buildDomains } from "./app/domains.js";
+import { withEvents } from "./app/event-emission.js";
+import { openEvents, startWebhookWorker } from "./app/events.js";
 import { openFraudGuard } from "./app/fraud.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
@@ -70,20 +72,7 @@ export async function startServer(
   const app = await openContext(config, overrides);
   const { logger, store } = app;
   const shutdown = new AbortController();
-  const adminParts = await openAdmin(app.opened, {
-    audit: config.audit,
-    logger,
-    now: app.now,
-    // Every admin change and security event also shows in the live activity feed.
-    onAudit: (entry) =>
-      app.activity.publishAdmin({
-        tenantId: entry.tenantId,
-        action: entry.action,
-        target: entry.target,
-        actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
-        outcome: entry.outcome,
-      }),
-  });
+  const adminParts = await openAdminParts(app);
   // The guard against SMS pumping reports its blocks to the audit trail, so it opens after it.
   const fraud = openFraudGuard(app, adminParts.audit);
   const delivery = await buildDelivery(app, fraud);
@@ -94,6 +83,7 @@ export async function startServer(
     audit: adminParts.audit,
     fraud,
   });
+  const events = startWebhookWorker(app, adminParts.audit);
   let draining = false;
   const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
   const { handler, health } = buildHttpHandler(
@@ -134,6 +124,8 @@ export async function startServer(
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
         await fraud?.close();
+        // The last events are flushed before the store closes.
+        await events.stop();
         await adminParts.close();
         // The last counts and events go out before the store closes.
         await app.activity.close();
@@ -142,6 +134,23 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/** Tenants, keys and the audit trail, every entry of which also shows in the live activity feed. */
+function openAdminParts(app: AppContext) {
+  return openAdmin(app.opened, {
+    audit: app.config.audit,
+    logger: app.logger,
+    now: app.now,
+    onAudit: (entry) =>
+      app.activity.publishAdmin({
+        tenantId: entry.tenantId,
+        action: entry.action,
+        target: entry.target,
+        actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
+        outcome: entry.outcome,
+      }),
+  });
 }
 
 /** The logger, metrics, clock, store (scoped to the call's tenant) and keys every part is built from. */
@@ -157,10 +166,15 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
   const activity = openActivity(opened, { logger, now, flushMs: overrides.activityFlushMs });
   // Deliveries and refusals are counted for the console at the same calls as for /metrics.
   const metrics = withActivity(overrides.metrics ?? createMetrics(), activity);
-  // Every call sees only its own tenant's records (see tenant-store.ts).
-  const store = createTenantStore(opened.store, {
-    onUsageError: (err) => logger.warn({ err }, "usage not counted"),
-  });
+  const events = openEvents(opened, config, logger, now);
+  // Every call sees only its own tenant's records (see tenant-store.ts); each
+  // state change is handed to the event buffer (see app/event-emission.ts).
+  const store = withEvents(
+    createTenantStore(opened.store, {
+      onUsageError: (err) => logger.warn({ err }, "usage not counted"),
+    }),
+    events.emitter,
+  );
   // Usage counters are best effort: a failed count never fails the call it counts.
   const countUsage = (counter: string) => {
     store.incrementUsage(currentTenant() ?? "default", counter, now()).catch((err: unknown) => {
@@ -178,6 +192,7 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
     opened,
     hasher,
     countUsage,
+    events,
     leader: overrides.leader ?? isLeader(),
     activity,
     system: {

@@ -54,6 +54,12 @@ export const otpErrorReasons = [
   // The audit trail.
   "PAGE_TOKEN_INVALID",
   "AUDIT_FILTER_INVALID",
+  // Webhooks and events.
+  "WEBHOOK_ENDPOINT_NOT_FOUND",
+  "WEBHOOK_ENDPOINT_INVALID",
+  "WEBHOOK_ENDPOINT_LIMIT",
+  "WEBHOOK_MESSAGE_NOT_FOUND",
+  "EVENT_FILTER_INVALID",
   "WATCH_LAGGING",
   // The console's data.
   "ACTIVITY_QUERY_INVALID",

@@ -5,6 +5,7 @@ import type { Store } from "../store/store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import type { ActivityParts } from "./activity.js";
+import type { EventParts } from "./events.js";
 import type { OpenedStore } from "./open-store.js";
 
 /** What every part of the composition root is built from. */
@@ -21,6 +22,8 @@ export interface AppContext {
   hasher: CodeHasher;
   /** Adds one to a usage counter of the call's tenant; best effort, never awaited. */
   countUsage(counter: string): void;
+  /** Outbound events: the buffer every domain emits into, the webhook stores and queues. */
+  events: EventParts;
   /** Whether this process polls Telegram and registers its webhook. */
   leader: boolean;
   /** The console's activity counters and live feed. */

@@ -12,7 +12,14 @@ import type { AppContext } from "./app-context.js";
 import { fraudFallbackTenant } from "./fraud.js";
 import { createProviders, type Providers } from "./providers.js";
 
-const providerChannels: ChannelKind[] = ["telegram", "sms", "whatsapp", "email"];
+const providerChannels: ChannelKind[] = [
+  "telegram",
+  "sms",
+  "whatsapp",
+  "email",
+  "telegram_gateway",
+  "voice",
+];
 
 /** The channels, the dispatcher that sends through them, and the rules targets follow. */
 export interface DeliveryParts {

@@ -1,8 +1,13 @@
 import type { AuditRecorder, SecurityEvent } from "../audit/audit-recorder.js";
+import { createCodeSeal } from "../core/code-seal.js";
 import { createSecretBox } from "../core/secret-box.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
 import type { FraudGuard } from "../fraud/fraud-guard.js";
-import { type ChallengeService, createChallengeService } from "../otp/challenge-service.js";
+import {
+  type ChallengeService,
+  createChallengeService,
+  type OtpObserver,
+} from "../otp/challenge-service.js";
 import type { ChallengeRecord } from "../otp/challenge-store.js";
 import { createTokenSigner, generateSigningKey, type TokenSigner } from "../tokens/token-signer.js";
 import { createTotpService, type TotpService } from "../totp/totp-service.js";
@@ -41,26 +46,13 @@ export async function buildDomains(
     maxSends: config.maxSendsPerChallenge,
     retentionSeconds: config.challengeRetentionSeconds,
     now,
-    observer: {
-      generated: (alphabet, record) => {
-        metrics.challengeGenerated(alphabet);
-        app.activity.generated(record);
-      },
-      verified: (outcome, record) => {
-        metrics.verification(outcome);
-        app.activity.verified(outcome, record);
-        if (outcome === "verified") countVerified(options.fraud, record);
-        // A lock-out is a security event: once per challenge and minute at most.
-        if (outcome === "attempts_exhausted") {
-          options.audit.recordSecurityEvent(
-            lockedOut("challenge", record.id, record.tenantId ?? ""),
-          );
-        }
-      },
-      rateLimited: (limit) => metrics.rateLimited(limit),
-    },
+    observer: observeChallenges(app, options, (record) => withdrawSent(record)),
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
+    codeSeal: createCodeSeal(config.hmacSecrets),
+    newCodePerSend: config.resendNewCode,
   });
+  // A used code does not outlive its use (see withdrawSentMessages).
+  const withdrawSent = withdrawSentMessages(app, delivery, () => deliveries);
   const deliveries = createDeliveryService({
     store,
     dispatcher,
@@ -120,4 +112,72 @@ function countVerified(fraud: FraudGuard | undefined, record: ChallengeRecord): 
   const target = record.targets[Math.max(index, 0)];
   if (target !== undefined)
     fraud.verified(record.tenantId ?? fraudFallbackTenant, target.recipient);
+}
+
+/**
+ * What the challenge service tells the app: metrics, activity, the fraud
+ * guard's verified codes, withdrawals of used codes, lock-outs to the audit trail.
+ */
+function observeChallenges(
+  app: AppContext,
+  options: { audit: AuditRecorder; fraud?: FraudGuard | undefined },
+  withdrawSent: (record: ChallengeRecord) => void,
+): OtpObserver {
+  const { metrics } = app;
+  return {
+    generated: (alphabet, record) => {
+      metrics.challengeGenerated(alphabet);
+      app.activity.generated(record);
+    },
+    verified: (outcome, record) => {
+      metrics.verification(outcome);
+      app.activity.verified(outcome, record);
+      if (outcome === "verified") {
+        withdrawSent(record);
+        countVerified(options.fraud, record);
+      }
+      // A lock-out is a security event: once per challenge and minute at most.
+      if (outcome === "attempts_exhausted") {
+        options.audit.recordSecurityEvent(lockedOut("challenge", record.id, record.tenantId ?? ""));
+      }
+    },
+    canceled: (record) => withdrawSent(record),
+    rateLimited: (limit) => metrics.rateLimited(limit),
+  };
+}
+
+/**
+ * A used code does not outlive its use: the messages that carried it are
+ * taken back where the channel can (a Telegram bot message deleted, a
+ * Gateway message revoked), after the answer and never holding it up.
+ */
+function withdrawSentMessages(
+  app: AppContext,
+  delivery: DeliveryParts,
+  deliveries: () => DeliveryService,
+): (record: ChallengeRecord) => void {
+  const withdrawable = new Set(delivery.channels.filter((c) => c.withdraw).map((c) => c.kind));
+  return (record) => {
+    for (const sent of record.sentDeliveries ?? []) {
+      if (!withdrawable.has(sent.channel)) continue;
+      deliveries()
+        .withdraw(sent.deliveryId)
+        .then(
+          (outcome) => {
+            if (outcome.kind === "failed") {
+              app.logger.warn(
+                { channel: sent.channel, reason: outcome.reason },
+                "message not withdrawn",
+              );
+            }
+          },
+          // The error's name only: a store error carries the command's keys.
+          (err: unknown) =>
+            app.logger.warn(
+              { cause: err instanceof Error ? err.name : "error", channel: sent.channel },
+              "message not withdrawn",
+            ),
+        );
+    }
+  };
 }

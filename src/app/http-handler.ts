@@ -21,6 +21,7 @@ import type { AdminParts } from "./admin.js";
 import type { AppContext } from "./app-context.js";
 import type { DeliveryParts } from "./delivery.js";
 import type { Domains } from "./domains.js";
+import { webhookExtras } from "./events.js";
 
 /**
  * The one request handler of the port, outermost first: provider webhooks
@@ -162,7 +163,7 @@ function routeDeps(
       system: { ...app.system, replica: app.activity.replica },
       now,
     },
-    adminExtras: { audit, trail, pendingUse: keyUses.pending },
+    adminExtras: { audit, trail, pendingUse: keyUses.pending, events: webhookExtras(app) },
     auth: {
       requireKey: config.requireApiKey,
       adminToken: config.adminToken,

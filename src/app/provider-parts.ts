@@ -49,6 +49,8 @@ export interface ProviderParts {
   telegramLinker: TelegramLinker | undefined;
   /** True once Twilio status callbacks are served. */
   twilioReports: boolean;
+  /** True once Telegram Gateway delivery reports are served. */
+  gatewayReports: boolean;
   /** Appends a delivery event, logging (never throwing) when the store refuses. */
   record(deliveryId: string, event: Parameters<Store["appendDeliveryEvent"]>[1]): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { RetryPolicy } from "../delivery/retry.js";
 import type { Mount } from "../http/mount.js";
 import type { ChannelKind } from "../store/store.js";
 import type { ProviderParts, ProvidersOptions } from "./provider-parts.js";
+import { wireTelegramGateway } from "./telegram-gateway-provider.js";
 import { wireTelegram } from "./telegram-provider.js";
 import { wireTwilio } from "./twilio-provider.js";
 
@@ -28,8 +29,8 @@ export interface Providers {
 export type { ProvidersOptions } from "./provider-parts.js";
 
 /**
- * Builds the Telegram (grammy), SMS and WhatsApp (Twilio) and email (Resend)
- * channels the config names, with the state they keep beside the store: the
+ * Builds the Telegram (grammy), SMS, WhatsApp and voice (Twilio), Telegram
+ * Gateway (fetch) and email (Resend) channels the config names, with the state they keep beside the store: the
  * Telegram deletion queue and links live in the store's Redis under its key
  * prefix (so every replica shares them), or in memory without Redis.
  */
@@ -43,6 +44,7 @@ export async function createProviders(options: ProvidersOptions): Promise<Provid
     stops: [],
     telegramLinker: undefined,
     twilioReports: false,
+    gatewayReports: false,
     record: (deliveryId, event) =>
       store.appendDeliveryEvent(deliveryId, event).then(
         () => {},
@@ -56,6 +58,9 @@ export async function createProviders(options: ProvidersOptions): Promise<Provid
 
   if (config.telegram !== undefined) await wireTelegram(config.telegram, options, parts);
   if (config.twilio !== undefined) await wireTwilio(config.twilio, options, parts);
+  if (config.telegramGateway !== undefined) {
+    await wireTelegramGateway(config.telegramGateway, options, parts);
+  }
   if (config.email !== undefined) {
     const { createEmailChannel } = await import("../delivery/email/email-channel.js");
     const em = config.email;
@@ -77,7 +82,9 @@ export async function createProviders(options: ProvidersOptions): Promise<Provid
     mounts: parts.mounts,
     telegramLinker: parts.telegramLinker,
     reportsStatus: (channel) =>
-      parts.twilioReports && (channel === "sms" || channel === "whatsapp"),
+      (parts.twilioReports &&
+        (channel === "sms" || channel === "whatsapp" || channel === "voice")) ||
+      (parts.gatewayReports && channel === "telegram_gateway"),
     notes: parts.notes,
     start() {
       for (const start of parts.starts) start();

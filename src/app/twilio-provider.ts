@@ -5,9 +5,9 @@ import type { TwilioStatusEvent } from "../delivery/twilio/twilio-status.js";
 import type { ProviderParts, ProvidersOptions } from "./provider-parts.js";
 
 /**
- * Wires the SMS and WhatsApp channels (twilio, loaded only here) and, with a
- * status callback URL, the signed status callbacks that record delivered and
- * failed on the delivery.
+ * Wires the SMS, WhatsApp and voice channels (twilio, loaded only here) and,
+ * with a status callback URL, the signed status callbacks of messages and
+ * calls that record sent, delivered and failed on the delivery.
  */
 export async function wireTwilio(
   twilio: TwilioConfig,
@@ -19,9 +19,11 @@ export async function wireTwilio(
   const [
     { createTwilioChannel, createTwilioClient },
     { createTwilioStatusHandler, twilioFailureReason },
+    { createTwilioVoiceChannel },
   ] = await Promise.all([
     import("../delivery/twilio/twilio-channel.js"),
     import("../delivery/twilio/twilio-status.js"),
+    import("../delivery/twilio/voice-channel.js"),
   ]);
   const tw = twilio;
   const client = createTwilioClient({
@@ -55,6 +57,18 @@ export async function wireTwilio(
         from: tw.whatsappFrom,
         whatsappContentSid: tw.whatsappContentSid,
         phonePolicy: options.recipients.whatsapp,
+      }),
+    );
+  }
+  if (tw.voiceFrom !== undefined) {
+    parts.channels.push(
+      createTwilioVoiceChannel({
+        client,
+        from: tw.voiceFrom,
+        statusCallbackUrl: tw.statusCallbackUrl,
+        phonePolicy: options.recipients.voice ?? options.recipients.sms,
+        defaultLocale: templates.defaultLocale,
+        retry,
       }),
     );
   }
@@ -94,7 +108,7 @@ async function recordStatus(
     {
       status: e.status,
       atMs: now(),
-      reason: e.status === "failed" ? failureReason(e.errorCode) : "",
+      reason: e.status === "failed" ? (e.callFailureReason ?? failureReason(e.errorCode)) : "",
       attempt: 0,
     },
     e.providerMessageId,

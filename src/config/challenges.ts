@@ -1,4 +1,4 @@
-import { type Area, integer, type Values } from "./schema.js";
+import { type Area, flag, integer, type Values } from "./schema.js";
 
 /** How challenges resend and how long they are kept. */
 export const challengeVariables = {
@@ -16,6 +16,11 @@ export const challengeVariables = {
     description:
       "The most codes one challenge may have, the first included (`SEND_LIMIT_REACHED`).",
   }),
+  RESEND_NEW_CODE: flag({
+    defaultText: "false",
+    description:
+      "`true`: every Resend sends a new code. By default a Resend sends the same code while it is valid (it is kept sealed with a key derived from `OTP_HMAC_SECRET`, never in the clear), so a person holding two messages holds one code; attempts are counted per challenge either way.",
+  }),
   CHALLENGE_RETENTION_SECONDS: integer({
     default: 3600,
     min: 0,
@@ -30,7 +35,7 @@ export const challengeVariables = {
 export const challengesArea: Area = {
   title: "Challenges",
   summary:
-    "Resends and retention of OTP challenges; a challenge's own TTL and attempts come with each `Generate`.",
+    "Resends (the same code or a new one) and retention of OTP challenges; a challenge's own TTL and attempts come with each `Generate`.",
   variables: challengeVariables,
 };
 
@@ -39,6 +44,8 @@ export interface ChallengesConfig {
   resendCooldownSeconds: number;
   maxSendsPerChallenge: number;
   challengeRetentionSeconds: number;
+  /** A new code for every Resend, instead of the same code while it is valid. */
+  resendNewCode: boolean;
 }
 
 /** Builds the challenge settings. */
@@ -47,5 +54,6 @@ export function readChallenges(v: Values<typeof challengeVariables>): Challenges
     resendCooldownSeconds: v.RESEND_COOLDOWN_SECONDS,
     maxSendsPerChallenge: v.RESEND_MAX_SENDS,
     challengeRetentionSeconds: v.CHALLENGE_RETENTION_SECONDS,
+    resendNewCode: v.RESEND_NEW_CODE ?? false,
   };
 }

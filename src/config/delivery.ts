@@ -2,6 +2,11 @@ import { type EmailConfig, type emailVariables, readEmail } from "./email.js";
 import { type Area, type Context, integer, parsed, text, type Values } from "./schema.js";
 import { readTelegram, type TelegramConfig, type telegramVariables } from "./telegram.js";
 import {
+  readTelegramGateway,
+  type TelegramGatewayConfig,
+  type telegramGatewayVariables,
+} from "./telegram-gateway.js";
+import {
   builtInTemplateLocales,
   loadTemplateOverrides,
   normalizeLocale,
@@ -28,6 +33,7 @@ export interface RetryPolicy {
 /** Everything about delivery. */
 export interface DeliveryConfig {
   telegram: TelegramConfig | undefined;
+  telegramGateway: TelegramGatewayConfig | undefined;
   twilio: TwilioConfig | undefined;
   email: EmailConfig | undefined;
   /** Destination countries for SMS (ISO 3166-1 alpha-2), or "all". */
@@ -171,6 +177,7 @@ export const deliveryArea: Area = {
 type DeliveryValues = Values<
   typeof deliveryVariables &
     typeof telegramVariables &
+    typeof telegramGatewayVariables &
     typeof twilioVariables &
     typeof emailVariables
 >;
@@ -209,6 +216,7 @@ export function readDelivery(v: DeliveryValues, ctx: Context): DeliveryConfig {
   }
   return {
     telegram,
+    telegramGateway: readTelegramGateway(v, ctx),
     twilio,
     email: readEmail(v),
     smsAllowedCountries: v.SMS_ALLOWED_COUNTRIES ?? "all",

@@ -45,6 +45,7 @@ import {
 import { readSecrets, secretsArea, secretVariables } from "./secrets.js";
 import { modeOf, readServer, type ServerConfig, serverArea, serverVariables } from "./server.js";
 import { telegramArea, telegramVariables } from "./telegram.js";
+import { telegramGatewayArea, telegramGatewayVariables } from "./telegram-gateway.js";
 import {
   readTokens,
   type TokenSettings,
@@ -53,6 +54,7 @@ import {
   tokenVariables,
 } from "./tokens.js";
 import { twilioArea, twilioVariables } from "./twilio.js";
+import { readWebhooks, type WebhookConfig, webhookArea, webhookVariables } from "./webhooks.js";
 
 export type { AuditConfig } from "./audit.js";
 export { parseCidrList } from "./console.js";
@@ -73,6 +75,7 @@ export { metaOf } from "./schema.js";
 export type { LogLevel } from "./server.js";
 export { parseTrustedProxies } from "./server.js";
 export type { TelegramConfig, TelegramUpdates } from "./telegram.js";
+export type { TelegramGatewayConfig } from "./telegram-gateway.js";
 export {
   type BuiltInTemplateLocale,
   builtInTemplateLocales,
@@ -85,6 +88,7 @@ export {
   type TemplateChannel,
 } from "./templates.js";
 export type { TwilioConfig } from "./twilio.js";
+export type { WebhookConfig } from "./webhooks.js";
 export type { ConsoleConfig, DeliveryConfig, RateLimitsConfig, RedisConfig };
 
 /**
@@ -100,11 +104,13 @@ export const configAreas: readonly Area[] = [
   redisArea,
   deliveryArea,
   telegramArea,
+  telegramGatewayArea,
   twilioArea,
   emailArea,
   fraudArea,
   tokensArea,
   auditArea,
+  webhookArea,
   consoleArea,
 ];
 
@@ -117,11 +123,13 @@ const variables = {
   ...redisVariables,
   ...deliveryVariables,
   ...telegramVariables,
+  ...telegramGatewayVariables,
   ...twilioVariables,
   ...emailVariables,
   ...fraudVariables,
   ...tokenVariables,
   ...auditVariables,
+  ...webhookVariables,
   ...consoleVariables,
 };
 
@@ -159,6 +167,8 @@ export interface Config extends ServerConfig, ChallengesConfig {
   redis: RedisConfig | undefined;
   /** The audit trail's retention, and how often last uses of keys are written. */
   audit: AuditConfig;
+  /** Outbound events and webhook delivery. */
+  webhooks: WebhookConfig;
   /** The operator console and its sessions. */
   console: ConsoleConfig;
   /** The guard against SMS pumping: its mode and service-wide thresholds. */
@@ -215,6 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     delivery: readDelivery(v, ctx),
     redis: readRedis(v, ctx),
     audit: readAudit(v),
+    webhooks: readWebhooks(v, ctx.mode),
     console: readConsole(v, ctx),
     fraud: readFraud(v, ctx),
   };

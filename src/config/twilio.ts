@@ -9,6 +9,8 @@ export interface TwilioConfig {
   smsFrom: string | undefined;
   /** The WhatsApp sender, an E.164 number; the WhatsApp channel exists only with it. */
   whatsappFrom: string | undefined;
+  /** The caller id of voice calls, an E.164 number; the voice channel exists only with it. */
+  voiceFrom: string | undefined;
   /** A Messaging Service (MG...) used for SMS instead of smsFrom. */
   messagingServiceSid: string | undefined;
   /** An approved WhatsApp authentication template (HX...) for code messages. */
@@ -29,7 +31,7 @@ export const twilioVariables = {
     allowed: "`AC` and 32 hex digits",
     defaultText: "unset (no SMS or WhatsApp)",
     description:
-      "The account SID; it turns Twilio on, and needs `TWILIO_AUTH_TOKEN` and a sender (`TWILIO_SMS_FROM`, `TWILIO_MESSAGING_SERVICE_SID` or `TWILIO_WHATSAPP_FROM`).",
+      "The account SID; it turns Twilio on, and needs `TWILIO_AUTH_TOKEN` and a sender (`TWILIO_SMS_FROM`, `TWILIO_MESSAGING_SERVICE_SID`, `TWILIO_WHATSAPP_FROM` or `TWILIO_VOICE_FROM`).",
   }),
   TWILIO_AUTH_TOKEN: text({
     secret: true,
@@ -62,6 +64,15 @@ export const twilioVariables = {
     defaultText: "unset",
     description: "The WhatsApp sender; it turns WhatsApp on.",
   }),
+  TWILIO_VOICE_FROM: text({
+    needs: needsSid,
+    pattern: /^\+[1-9]\d{6,14}$/,
+    what: "an E.164 number like +14155550100 that can make calls",
+    allowed: "E.164 number",
+    defaultText: "unset (no voice)",
+    description:
+      "The caller id of voice calls; it turns the voice channel on. Calls follow the SMS countries and number types (`SMS_ALLOWED_COUNTRIES`).",
+  }),
   TWILIO_WHATSAPP_CONTENT_SID: text({
     needs: [...needsSid, "TWILIO_WHATSAPP_FROM"],
     pattern: sid("HX"),
@@ -79,15 +90,15 @@ export const twilioVariables = {
     needs: needsSid,
     defaultText: "unset (no callbacks)",
     description:
-      "The public URL Twilio posts message statuses to (use https); its path is served on `PORT` and must be one of its own, as for `TELEGRAM_WEBHOOK_URL`.",
+      "The public URL Twilio posts message and call statuses to (use https); its path is served on `PORT` and must be one of its own, as for `TELEGRAM_WEBHOOK_URL`.",
   }),
 };
 
 /** The Twilio area of the reference. */
 export const twilioArea: Area = {
-  title: "SMS and WhatsApp (Twilio)",
+  title: "SMS, WhatsApp and voice (Twilio)",
   summary:
-    "Twilio carries both phone channels. Every `TWILIO_*` variable marked so needs `TWILIO_ACCOUNT_SID`. Which countries each channel may reach is under [Delivery](#delivery).",
+    "Twilio carries the phone channels: SMS, WhatsApp and voice calls. Every `TWILIO_*` variable marked so needs `TWILIO_ACCOUNT_SID`. Which countries each channel may reach is under [Delivery](#delivery).",
   variables: twilioVariables,
 };
 
@@ -96,11 +107,16 @@ export function readTwilio(
   v: Values<typeof twilioVariables>,
   ctx: Context,
 ): TwilioConfig | undefined {
-  const senders = ["TWILIO_SMS_FROM", "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_WHATSAPP_FROM"];
+  const senders = [
+    "TWILIO_SMS_FROM",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_WHATSAPP_FROM",
+    "TWILIO_VOICE_FROM",
+  ];
   if (ctx.isSet("TWILIO_ACCOUNT_SID") && !senders.some((name) => ctx.isSet(name))) {
     ctx.problem(
       "TWILIO_ACCOUNT_SID",
-      "set TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID (SMS), and/or TWILIO_WHATSAPP_FROM (WhatsApp)",
+      "set TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID (SMS), and/or TWILIO_WHATSAPP_FROM (WhatsApp), and/or TWILIO_VOICE_FROM (voice)",
     );
   }
   const statusCallbackUrl = mountable(
@@ -114,6 +130,7 @@ export function readTwilio(
     authToken: v.TWILIO_AUTH_TOKEN,
     smsFrom: v.TWILIO_SMS_FROM,
     whatsappFrom: v.TWILIO_WHATSAPP_FROM,
+    voiceFrom: v.TWILIO_VOICE_FROM,
     messagingServiceSid: v.TWILIO_MESSAGING_SERVICE_SID,
     whatsappContentSid: v.TWILIO_WHATSAPP_CONTENT_SID,
     baseUrl: v.TWILIO_BASE_URL,

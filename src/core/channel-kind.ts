@@ -1,2 +1,9 @@
 /** A channel a message can travel through. */
-export type ChannelKind = "telegram" | "sms" | "whatsapp" | "email" | "outbox";
+export type ChannelKind =
+  | "telegram"
+  | "sms"
+  | "whatsapp"
+  | "email"
+  | "outbox"
+  | "telegram_gateway"
+  | "voice";

@@ -78,7 +78,7 @@ export const reasons = {
   COUNTRY_NOT_ALLOWED: {
     code: Code.InvalidArgument,
     description:
-      "An SMS or WhatsApp number outside the allowed countries (`SMS_ALLOWED_COUNTRIES`, `WHATSAPP_ALLOWED_COUNTRIES`).",
+      "An SMS, WhatsApp, voice or Telegram Gateway number outside the allowed countries (`SMS_ALLOWED_COUNTRIES`, `WHATSAPP_ALLOWED_COUNTRIES`).",
   },
   NUMBER_TYPE_NOT_ALLOWED: {
     code: Code.InvalidArgument,
@@ -202,10 +202,35 @@ export const reasons = {
     description:
       "ListAuditEvents, WatchAuditEvents, ExportAuditEvents: a filter out of bounds (`field` in the metadata).",
   },
+  // Webhooks and events.
+  WEBHOOK_ENDPOINT_NOT_FOUND: {
+    code: Code.NotFound,
+    description: "No webhook endpoint has this id (or it belongs to another tenant).",
+  },
+  WEBHOOK_ENDPOINT_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "CreateWebhookEndpoint, UpdateWebhookEndpoint, RotateWebhookSecret: a refused URL (not http(s), credentials, a private address in production), an unknown event type, or a value out of bounds (`field` in the metadata).",
+  },
+  WEBHOOK_ENDPOINT_LIMIT: {
+    code: Code.FailedPrecondition,
+    description:
+      "CreateWebhookEndpoint: the tenant has the most endpoints allowed (`max` in the metadata).",
+  },
+  WEBHOOK_MESSAGE_NOT_FOUND: {
+    code: Code.NotFound,
+    description:
+      "ReplayWebhookEvent: no finished message with this id is kept for the endpoint (kept three days), or it is still queued.",
+  },
+  EVENT_FILTER_INVALID: {
+    code: Code.InvalidArgument,
+    description:
+      "WatchEvents: an unknown event type or a tenant id out of bounds (`field` in the metadata).",
+  },
   WATCH_LAGGING: {
     code: Code.Aborted,
     description:
-      "WatchAuditEvents: the client read too slowly and entries piled up; watch again, and list what was missed with `since`.",
+      "WatchAuditEvents, WatchEvents: the client read too slowly and entries piled up; watch again (and list missed audit entries with `since`).",
   },
   ACTIVITY_QUERY_INVALID: {
     code: Code.InvalidArgument,

@@ -80,4 +80,11 @@ export interface Channel {
   ): Promise<SendReceipt | void>;
   /** Tells whether the channel can take messages now. */
   healthy(): Promise<boolean>;
+  /**
+   * Takes back a message the channel sent, by the provider's id from its
+   * receipt (the Telegram Gateway revokes it); absent on channels whose
+   * messages cannot be withdrawn. Resolves true when the provider took the
+   * request; a failure rejects with a `DeliveryError`.
+   */
+  withdraw?(providerMessageId: string, options?: { signal?: AbortSignal }): Promise<boolean>;
 }

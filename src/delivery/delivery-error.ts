@@ -24,6 +24,7 @@ export type DeliveryFailureReason =
   | "COUNTRY_NOT_ALLOWED"
   | "NUMBER_TYPE_NOT_ALLOWED"
   | "SELF_DESTRUCT_UNAVAILABLE"
+  | "CONTENT_NOT_SUPPORTED"
   | "INTERNAL";
 
 /** Safe facts about a failure; never the code, a token or a full recipient. */

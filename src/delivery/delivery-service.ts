@@ -12,6 +12,7 @@ import { deliveryErrors } from "./errors.js";
 import { accountIdPattern, openRecipientPolicy } from "./recipients.js";
 import { type TargetRules, validateLocale, validateTarget } from "./targets.js";
 import { watchDelivery } from "./watch-delivery.js";
+import { type WithdrawOutcome, withdrawDelivery } from "./withdraw.js";
 
 // How a delivery reads (its view and status) and how it is watched live in
 // delivery-view.ts and watch-delivery.ts; this module is Send and the wiring.
@@ -83,7 +84,15 @@ export interface DeliveryService {
   watch(id: string, signal: AbortSignal): AsyncGenerator<DeliveryEventRecord>;
   /** A deep link that links a Telegram chat to `accountId`. */
   createTelegramLink(accountId: string): Promise<{ url: string; expiresAtMs: number }>;
+  /**
+   * Takes back the message of a delivery where its channel can (the
+   * Telegram Gateway revokes it) and records a "deleted" event; for when
+   * the challenge is verified, canceled or expires.
+   */
+  withdraw(id: string, signal?: AbortSignal): Promise<WithdrawOutcome>;
 }
+
+export type { WithdrawOutcome } from "./withdraw.js";
 
 const maxTextLength = 4096;
 
@@ -130,6 +139,12 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
       return viewOf(record);
     },
     watch: (rawId, signal) => watchDelivery(watchDeps, rawId, signal),
+    withdraw: (rawId, signal) =>
+      withdrawDelivery(
+        { store, channels: () => dispatcher.channels(), now },
+        deliveryIdOf(rawId),
+        signal,
+      ),
     async createTelegramLink(accountId) {
       if (!accountIdPattern.test(accountId)) throw deliveryErrors.accountIdInvalid();
       if (options.telegramLinker === undefined) {

@@ -73,7 +73,12 @@ export function isSettled(
   if (rank[status] >= 2) return true;
   if (status === "queued" && record.providerMessageId === "") return false; // being sent
   if (record.channel === "telegram") return record.deleteAtMs === 0;
-  if (record.channel === "sms" || record.channel === "whatsapp") {
+  if (
+    record.channel === "sms" ||
+    record.channel === "whatsapp" ||
+    record.channel === "voice" ||
+    record.channel === "telegram_gateway"
+  ) {
     return record.providerMessageId === "" || reportsStatus?.(record.channel) !== true;
   }
   return true;

@@ -15,6 +15,10 @@ export const accountIdPattern = /^[A-Za-z0-9._:@-]{1,128}$/;
 export interface RecipientPolicy {
   sms: PhonePolicy;
   whatsapp: PhonePolicy;
+  /** Voice calls; the SMS policy when absent. */
+  voice?: PhonePolicy;
+  /** Telegram Gateway messages; the SMS policy when absent. */
+  telegram_gateway?: PhonePolicy;
 }
 
 /** Any valid number, of any country and type: for Telegram phone recipients, which cost nothing to send to. */
@@ -53,6 +57,13 @@ export function checkRecipient(
     case "sms":
     case "whatsapp": {
       const checked = normalizePhone(recipient, policy[channel]);
+      return checked.ok ? { ok: true, recipient: checked.e164 } : checked;
+    }
+    // A call and a Gateway message cost money per send like an SMS, so the
+    // SMS countries and number types apply unless they have their own.
+    case "voice":
+    case "telegram_gateway": {
+      const checked = normalizePhone(recipient, policy[channel] ?? policy.sms);
       return checked.ok ? { ok: true, recipient: checked.e164 } : checked;
     }
     case "email":

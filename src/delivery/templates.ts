@@ -132,6 +132,18 @@ export const builtInTemplates = {
 
 const placeholder = placeholderPattern;
 
+// The catalog entry a channel's text comes from.
+function templateChannelOf(channel: ChannelKind): "telegram" | "sms" | "whatsapp" | "email" {
+  switch (channel) {
+    case "outbox":
+    case "telegram_gateway":
+    case "voice":
+      return "sms";
+    default:
+      return channel;
+  }
+}
+
 /** Options for {@link createTemplates}. */
 export interface TemplatesOptions {
   /** Replaces built-in templates field by field; read from TEMPLATES_FILE by `loadTemplateOverrides` in `config/`. */
@@ -179,8 +191,10 @@ export function createTemplates(options: TemplatesOptions = {}): Templates {
     render(channel, message) {
       const locale = resolveLocale(message.locale);
       const byChannel = catalog[locale] ?? {};
-      // The outbox stands in for SMS, so it reads like one.
-      const own = byChannel[channel === "outbox" ? "sms" : channel] ?? byChannel[channel] ?? {};
+      // The outbox stands in for SMS, so it reads like one; the Telegram
+      // Gateway and voice render their own words, and read like SMS where
+      // a text is asked of them.
+      const own = byChannel[templateChannelOf(channel)] ?? {};
       const sms = byChannel.sms ?? {};
       const values = {
         code: message.code,

@@ -27,6 +27,17 @@ export interface ChallengeDeps {
   /** Verify calls per challenge, counted before the challenge is looked up. */
   verifyPerChallenge: RateLimit | "off";
   observer: OtpObserver | undefined;
+  /** Seals codes of challenges with targets, so a Resend can send the same one; undefined: never. */
+  codeSeal: CodeSeal | undefined;
+  /** A new code for every send instead of the same code while it is valid. */
+  newCodePerSend: boolean;
+}
+
+/** Seals and opens a challenge's code (core/code-seal.ts implements it). */
+export interface CodeSeal {
+  seal(challengeId: string, code: string): string;
+  /** Undefined when no secret opens it. */
+  open(challengeId: string, sealed: string): string | undefined;
 }
 
 /**

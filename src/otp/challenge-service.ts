@@ -2,7 +2,7 @@ import type { Dispatcher } from "../delivery/dispatcher.js";
 import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
 import type { RateLimit } from "../tenancy/limit-store.js";
-import type { ChallengeDeps } from "./challenge-deps.js";
+import type { ChallengeDeps, CodeSeal } from "./challenge-deps.js";
 import type { ChallengeStore } from "./challenge-store.js";
 import type {
   CallLimits,
@@ -54,6 +54,13 @@ export interface ChallengeServiceOptions {
   verifyPerChallenge?: RateLimit | "off";
   now?: () => number;
   observer?: OtpObserver;
+  /**
+   * Seals codes so Resend sends the same code again while it is valid; without
+   * it (or with `newCodePerSend`) every send gets a new code.
+   */
+  codeSeal?: CodeSeal;
+  /** A new code for every Resend instead of the same code while it is valid. */
+  newCodePerSend?: boolean;
 }
 
 /** The OTP domain: issues, checks, describes, cancels and re-issues codes. */
@@ -100,5 +107,7 @@ function challengeDeps(options: ChallengeServiceOptions): ChallengeDeps {
     maxSends: options.maxSends,
     verifyPerChallenge: options.verifyPerChallenge ?? "off",
     observer: options.observer,
+    codeSeal: options.codeSeal,
+    newCodePerSend: options.newCodePerSend ?? false,
   };
 }

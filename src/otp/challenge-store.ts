@@ -48,6 +48,17 @@ export interface ChallengeRecord {
   /** The language of the messages that carry the code, for example "es"; the default when absent. */
   locale?: string;
   /**
+   * The current code sealed (core/code-seal.ts), for challenges with delivery
+   * targets: Resend and fallback send it again while it is valid. Never the
+   * code in the clear; absent when there is nothing to resend.
+   */
+  sealedCode?: string;
+  /**
+   * Every accepted delivery of every send of the challenge (at most 50), so
+   * the messages that carried its code can be withdrawn when it is used.
+   */
+  sentDeliveries?: { channel: ChannelKind; deliveryId: string }[];
+  /**
    * For a challenge made with an idempotency key, a hash of the request; its
    * id is derived from the key, so a repeated request finds this record.
    */
@@ -101,6 +112,14 @@ export interface ReplaceCodeInput {
   maxSends: number;
   /** How long the store keeps a challenge after its code expires. */
   retentionMs: number;
+  /**
+   * Keep the current code when it is still valid and sealed: the send is
+   * counted and the cooldown starts again, but the code, its HMAC and its
+   * expiry stay. An expired code is replaced by `codeHmac` as usual.
+   */
+  keepLiveCode?: boolean;
+  /** The new code sealed, stored when the code is replaced; absent leaves none. */
+  sealedCode?: string;
 }
 
 /** The outcome of {@link Store.replaceCode}. */

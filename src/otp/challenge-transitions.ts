@@ -78,11 +78,29 @@ export function applyReplaceCode(
   if (record.sends >= input.maxSends) return { kind: "send_limit" };
   const readyAt = record.lastSentAtMs + input.cooldownMs;
   if (input.nowMs < readyAt) return { kind: "cooldown", retryAfterMs: readyAt - input.nowMs };
+  if (
+    input.keepLiveCode === true &&
+    record.sealedCode !== undefined &&
+    input.nowMs < record.expiresAtMs
+  ) {
+    // The same code again: only the send is counted.
+    return {
+      kind: "replaced",
+      record: {
+        ...record,
+        sends: record.sends + 1,
+        lastSentAtMs: input.nowMs,
+        deliveryAttempts: [],
+      },
+    };
+  }
   const expiresAtMs = input.nowMs + record.ttlSeconds * 1000;
+  const { sealedCode: _old, ...rest } = record;
   return {
     kind: "replaced",
     record: {
-      ...record,
+      ...rest,
+      ...(input.sealedCode === undefined ? {} : { sealedCode: input.sealedCode }),
       codeHmac: input.codeHmac,
       expiresAtMs,
       sends: record.sends + 1,

@@ -17,6 +17,8 @@ export type ChallengeStatusName = ReturnType<typeof challengeStatus>;
 export interface OtpObserver {
   generated(alphabet: string, record: ChallengeRecord): void;
   verified(outcome: VerifyOutcome, record: ChallengeRecord): void;
+  /** A Cancel found the challenge; `record` is as the cancel left it. */
+  canceled?(record: ChallengeRecord): void;
   rateLimited(limit: string): void;
 }
 

@@ -27,6 +27,10 @@ export async function generateChallenge(
     input.idempotencyKey === "" ? randomUUID() : hasher.idForIdempotencyKey(input.idempotencyKey);
   const { code, codeHmac } = newCode(hasher, { id, ...input });
   const record = firstRecord(deps, input, id, codeHmac, nowMs);
+  // Kept sealed for Resend to send the same code again; nothing to resend without targets.
+  if (deps.codeSeal !== undefined && input.targets.length > 0) {
+    record.sealedCode = deps.codeSeal.seal(id, code);
+  }
   const created = await deps.store.createChallenge(
     limits.charges === undefined ? { record } : { record, charges: limits.charges },
   );

@@ -21,5 +21,7 @@ export async function cancelChallenge(
   const id = validateId(rawId);
   const record = await deps.store.cancel(id, deps.now());
   if (record === undefined) throw otpErrors.notFound();
-  return challengeStatus(record, deps.now());
+  const status = challengeStatus(record, deps.now());
+  if (status === "canceled") deps.observer?.canceled?.(record);
+  return status;
 }

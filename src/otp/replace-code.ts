@@ -1,5 +1,5 @@
 import { generateCode, normalizeCode } from "./alphabets.js";
-import type { ChallengeDeps } from "./challenge-deps.js";
+import type { ChallengeDeps, CodeSeal } from "./challenge-deps.js";
 import type { ChallengeRecord } from "./challenge-store.js";
 import { challengeStatus } from "./challenge-transitions.js";
 import type { CallLimits, IssuedCode } from "./challenge-types.js";
@@ -32,12 +32,16 @@ export async function replaceCode(
   const existing = await store.getChallenge(id, now());
   if (existing === undefined) throw otpErrors.notFound();
   const { code, codeHmac } = newCode(deps.hasher, existing);
+  const seal = existing.targets.length > 0 ? deps.codeSeal : undefined;
+  const kept = seal === undefined || deps.newCodePerSend ? undefined : keptCode(seal, existing);
   const result = await store.replaceCode(id, {
     codeHmac,
     nowMs: now(),
     cooldownMs,
     maxSends: deps.maxSends,
     retentionMs: deps.retentionMs,
+    keepLiveCode: kept !== undefined,
+    ...(seal === undefined ? {} : { sealedCode: seal.seal(id, code) }),
   });
   switch (result.kind) {
     case "not_found":
@@ -49,8 +53,18 @@ export async function replaceCode(
     case "cooldown":
       throw otpErrors.resendCooldown(result.retryAfterMs);
     case "replaced":
-      return { record: result.record, code };
+      // The store kept the live code unless it expired in the meantime.
+      return {
+        record: result.record,
+        code: result.record.codeHmac === codeHmac ? code : (kept ?? code),
+      };
   }
+}
+
+// The current code, when it is sealed, still valid and opens: what a Resend sends again.
+function keptCode(seal: CodeSeal, record: ChallengeRecord): string | undefined {
+  if (record.sealedCode === undefined || record.state !== "pending") return undefined;
+  return seal.open(record.id, record.sealedCode);
 }
 
 /** Resend: the same challenge, a new code, sent to its targets again. */

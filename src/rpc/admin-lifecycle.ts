@@ -30,8 +30,13 @@ export function createLifecycleHandlers(
   admin: AdminStore,
   audit: AuditRecorder,
   now: () => number,
+  /** Told of each key a deletion revoked, for the `key.revoked` event. */
+  onKeyRevoked?: (tenantId: string, keyId: string) => void,
 ): LifecycleHandlers {
-  return { ...tenantStateHandlers(admin, audit, now), ...deletionHandlers(admin, audit, now) };
+  return {
+    ...tenantStateHandlers(admin, audit, now),
+    ...deletionHandlers(admin, audit, now, onKeyRevoked),
+  };
 }
 
 // RenameTenant, SuspendTenant, ResumeTenant.
@@ -101,6 +106,7 @@ function deletionHandlers(
   admin: AdminStore,
   audit: AuditRecorder,
   now: () => number,
+  onKeyRevoked?: (tenantId: string, keyId: string) => void,
 ): Pick<LifecycleHandlers, "deleteTenant" | "deleteApiKey"> {
   return {
     async deleteTenant(req, ctx) {
@@ -109,6 +115,7 @@ function deletionHandlers(
       if (deleted === undefined) throw tenantNotFound();
       const { tenant, keys } = deleted;
       for (const key of keys) {
+        onKeyRevoked?.(tenant.id, key.id);
         await audit.record(
           adminChange(ctx.values, { tenantId: tenant.id, action: "key.deleted", target: key.id }),
         );
@@ -128,6 +135,7 @@ function deletionHandlers(
       if (req.keyId !== "") await ownKeyOrThrow(admin, ctx, req.keyId);
       const key = req.keyId === "" ? undefined : await admin.deleteApiKey(req.keyId, now());
       if (key === undefined) throw new OtpError("API_KEY_NOT_FOUND", "no key has this id");
+      onKeyRevoked?.(key.tenantId, key.id);
       await audit.record(
         adminChange(ctx.values, { tenantId: key.tenantId, action: "key.deleted", target: key.id }),
       );

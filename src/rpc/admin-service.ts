@@ -11,6 +11,7 @@ import type { AuditTrail } from "../audit/audit-trail.js";
 import { boundedText } from "../core/bounded-text.js";
 import { OtpError } from "../core/otp-error.js";
 import { webOrigin, webOriginMaxLength } from "../core/web-origin.js";
+import type { EventSink } from "../events/event-emitter.js";
 import type { AdminStore, ApiKeyRecord, ScopeName } from "../tenancy/admin-store.js";
 import { generateApiKey } from "../tenancy/api-key.js";
 import type { UsageStore } from "../tenancy/limit-store.js";
@@ -30,6 +31,7 @@ import { ownTenantOrThrow, type TenantQuota, usageHandlers } from "./admin-usage
 import { adminChange } from "./audit-context.js";
 import { createAuditHandlers } from "./audit-service.js";
 import { callerKey } from "./caller.js";
+import { createWebhookHandlers, type WebhookHandlerDeps } from "./webhook-service.js";
 
 export type { TenantQuota } from "./admin-usage.js";
 
@@ -41,6 +43,8 @@ export interface AdminExtras {
   pendingUse?: (keyId: string) => number | undefined;
   /** Aborts when the server shuts down: open audit watches end with SHUTTING_DOWN. */
   shutdown?: AbortSignal;
+  /** Webhook endpoints, the live event feed and the event buffer (key.created, key.revoked). */
+  events: Omit<WebhookHandlerDeps, "admin" | "audit" | "shutdown"> & { sink: EventSink };
 }
 
 /**
@@ -59,8 +63,16 @@ export function createAdminHandlers(
     ...tenantHandlers(admin, extras.audit, now),
     ...keyHandlers(admin, extras, now),
     ...usageHandlers(admin, store, now, quotas),
-    ...createLifecycleHandlers(admin, extras.audit, now),
+    ...createLifecycleHandlers(admin, extras.audit, now, (tenantId, keyId) =>
+      extras.events.sink.emit("key.revoked", tenantId, { key_id: keyId }),
+    ),
     ...createAuditHandlers(extras),
+    ...createWebhookHandlers({
+      ...extras.events,
+      admin,
+      audit: extras.audit,
+      shutdown: extras.shutdown,
+    }),
   };
 }
 
@@ -132,6 +144,7 @@ function keyHandlers(
       await admin.createApiKey(record);
       const details: Record<string, string> = { kind, scopes: scopes.join(",") };
       if (expiresAtMs !== 0) details.expires_at = new Date(expiresAtMs).toISOString();
+      extras.events.sink.emit("key.created", tenant.id, { key_id: record.id, kind });
       await audit.record(
         adminChange(ctx.values, {
           tenantId: tenant.id,
@@ -160,6 +173,7 @@ function keyHandlers(
       await ownKeyOrThrow(admin, ctx, req.keyId);
       const key = await admin.revokeApiKey(req.keyId, now());
       if (key === undefined) throw new OtpError("API_KEY_NOT_FOUND", "no key has this id");
+      extras.events.sink.emit("key.revoked", key.tenantId, { key_id: key.id });
       await audit.record(
         adminChange(ctx.values, { tenantId: key.tenantId, action: "key.revoked", target: key.id }),
       );

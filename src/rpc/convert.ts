@@ -17,6 +17,8 @@ const channels: Record<ChannelKind, Channel> = {
   whatsapp: Channel.WHATSAPP,
   email: Channel.EMAIL,
   outbox: Channel.OUTBOX,
+  telegram_gateway: Channel.TELEGRAM_GATEWAY,
+  voice: Channel.VOICE,
 };
 
 /** The domain name of a proto channel, or "invalid" for UNSPECIFIED and unknown values. */

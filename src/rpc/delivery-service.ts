@@ -28,7 +28,15 @@ export interface DeliveryHandlerOptions {
   now?: () => number;
 }
 
-const allChannels: ChannelKind[] = ["telegram", "sms", "whatsapp", "email", "outbox"];
+const allChannels: ChannelKind[] = [
+  "telegram",
+  "sms",
+  "whatsapp",
+  "email",
+  "outbox",
+  "telegram_gateway",
+  "voice",
+];
 const maxPageSize = 500;
 
 const statuses: Record<StatusName, DeliveryStatus> = {

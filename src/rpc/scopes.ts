@@ -47,6 +47,16 @@ export const requiredScopes: Readonly<Record<string, Need>> = {
   "otp.v1.AdminService/GetTimeSeries": "admin-read",
   "otp.v1.AdminService/WatchActivity": "admin-read",
   "otp.v1.AdminService/GetSystemHealth": "operator",
+  // Webhook endpoints and the event stream: a tenant's admin key manages its own, an admin-read key reads them.
+  "otp.v1.AdminService/CreateWebhookEndpoint": "admin",
+  "otp.v1.AdminService/ListWebhookEndpoints": "admin-read",
+  "otp.v1.AdminService/UpdateWebhookEndpoint": "admin",
+  "otp.v1.AdminService/RotateWebhookSecret": "admin",
+  "otp.v1.AdminService/DeleteWebhookEndpoint": "admin",
+  "otp.v1.AdminService/ListWebhookAttempts": "admin-read",
+  "otp.v1.AdminService/SendTestWebhook": "admin",
+  "otp.v1.AdminService/ReplayWebhookEvent": "admin",
+  "otp.v1.AdminService/WatchEvents": "admin-read",
 };
 
 /** What a publishable (browser) key may call at all. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createCodeSeal } from "../../src/core/code-seal.js";
 import { isOtpError } from "../../src/core/otp-error.js";
 import { createDispatcher } from "../../src/delivery/dispatcher.js";
 import { createOutboxChannel } from "../../src/delivery/outbox/outbox-channel.js";
@@ -38,8 +39,10 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
       await Promise.all(opened.map((s) => s.close()));
     });
 
-    function build(secrets = ["k".repeat(32)]) {
+    function build(secrets = ["k".repeat(32)], resend: { newCodePerSend?: boolean } = {}) {
       return createChallengeService({
+        codeSeal: createCodeSeal(secrets),
+        ...resend,
         store,
         hasher: createCodeHasher(secrets),
         dispatcher: createDispatcher({
@@ -327,6 +330,55 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
         expect(
           (await service.verify({ id: first.id, code: second.code, binding: undefined })).outcome,
         ).toBe("verified");
+      });
+
+      it("sends the same code again while it is valid, and counts the send", async () => {
+        const outbox = [
+          { channel: "outbox" as const, recipient: "+14155552671", selfDestructSeconds: 0 },
+        ];
+        const first = await service.generate({ ...base, ttlSeconds: 120, targets: outbox });
+        clock.advance(30_000);
+        const again = await service.resend(first.id);
+        expect(again.sendsRemaining).toBe(1);
+        expect(again.expiresAtMs).toBe(first.expiresAtMs);
+        const texts = (await store.listOutbox({ challengeId: first.id, limit: 10 }, clock.now()))
+          .map((m) => /(\d{6})/.exec(m.text)?.[1])
+          .sort();
+        expect(texts).toHaveLength(2);
+        expect(texts[0]).toBe(texts[1]);
+        // Its attempts are the challenge's: one wrong guess before, the right code after.
+        await service.verify({ id: first.id, code: wrong(texts[0] as string), binding: undefined });
+        const right = await service.verify({
+          id: first.id,
+          code: texts[0] as string,
+          binding: undefined,
+        });
+        expect(right.outcome).toBe("verified");
+        expect((await service.get(first.id)).attemptsRemaining).toBe(3);
+        // Nothing of the code is stored in the clear.
+        expect(JSON.stringify(await store.getChallenge(first.id, clock.now()))).not.toContain(
+          texts[0],
+        );
+      });
+
+      it("sends a new code once the old one expired, or always when told to", async () => {
+        const outbox = [
+          { channel: "outbox" as const, recipient: "+14155552671", selfDestructSeconds: 0 },
+        ];
+        const codes = async (id: string) =>
+          (await store.listOutbox({ challengeId: id, limit: 10 }, clock.now())).map(
+            (m) => /(\d{6})/.exec(m.text)?.[1],
+          );
+        const expiring = await service.generate({ ...base, ttlSeconds: 10, targets: outbox });
+        clock.advance(30_000);
+        await service.resend(expiring.id);
+        const fresh = new Set(await codes(expiring.id));
+        const fresher = build(undefined, { newCodePerSend: true });
+        const always = await fresher.generate({ ...base, ttlSeconds: 600, targets: outbox });
+        clock.advance(30_000);
+        await fresher.resend(always.id);
+        // Two sends each; a six-digit code repeats by chance once in a million.
+        expect(fresh.size + new Set(await codes(always.id)).size).toBe(4);
       });
 
       it("tells how long to wait during the cooldown", async () => {

@@ -38,6 +38,17 @@ export interface TwilioMessage {
   validityPeriod: string | undefined;
 }
 
+/** One call the fake accepted. */
+export interface TwilioCall {
+  sid: string;
+  to: string;
+  from: string;
+  /** The inline TwiML the call plays. */
+  twiml: string;
+  statusCallback: string | undefined;
+  statusCallbackEvents: string[];
+}
+
 /** A local server speaking Twilio's Messages API, for the SDK's `RequestClient`. */
 export interface TwilioFake {
   /** The base URL to rewrite Twilio's origin to. */
@@ -48,6 +59,18 @@ export interface TwilioFake {
   messages: TwilioMessage[];
   /** Every request to the Messages endpoint, failed ones included. */
   requests: number;
+  /** Calls accepted by the Calls endpoint, in order. */
+  calls: TwilioCall[];
+  /**
+   * Posts a call status callback for `call` to its StatusCallback, signed
+   * with the auth token (or `signWith`); `postTo` as for messages. Resolves
+   * with the HTTP status.
+   */
+  postCallStatus(
+    call: TwilioCall,
+    status: string,
+    options?: { signWith?: string; postTo?: string },
+  ): Promise<number>;
   /** Answers the next `times` requests with `failure`. */
   fail(failure: TwilioFailure, times?: number): void;
   /**
@@ -96,9 +119,11 @@ export async function startTwilioFake(
   authToken = randomBytes(16).toString("hex"),
 ): Promise<TwilioFake> {
   const messages: TwilioMessage[] = [];
+  const calls: TwilioCall[] = [];
   const failures = new FailureQueue<TwilioFailure>();
   let requests = 0;
   const path = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
+  const callsPath = `/2010-04-01/Accounts/${accountSid}/Calls.json`;
 
   const error = (res: ServerResponse, status: number, code: number, message: string) =>
     sendJson(res, status, {
@@ -111,6 +136,7 @@ export async function startTwilioFake(
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const raw = await readText(req);
     const url = new URL(req.url ?? "/", "http://x");
+    if (req.method === "POST" && url.pathname === callsPath) return handleCall(req, raw, res);
     if (req.method !== "POST" || url.pathname !== path) {
       return error(res, 404, 20404, "The requested resource was not found");
     }
@@ -192,12 +218,76 @@ export async function startTwilioFake(
     });
   };
 
+  // POST .../Calls.json: a call with inline TwiML (form-encoded To, From, Twiml, StatusCallback...).
+  const handleCall = (req: IncomingMessage, raw: string, res: ServerResponse) => {
+    const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}`;
+    if (req.headers.authorization !== expected) return error(res, 401, 20003, "Authenticate");
+    const form = new URLSearchParams(raw);
+    const to = form.get("To") ?? "";
+    const from = form.get("From") ?? "";
+    const twiml = form.get("Twiml") ?? "";
+    if (to === "" || from === "") return error(res, 400, 21201, "To and From are required.");
+    if (twiml === "" && !form.has("Url")) return error(res, 400, 21205, "Url or Twiml required.");
+    const call: TwilioCall = {
+      sid: `CA${randomBytes(16).toString("hex")}`,
+      to,
+      from,
+      twiml,
+      statusCallback: form.get("StatusCallback") ?? undefined,
+      statusCallbackEvents: form.getAll("StatusCallbackEvent"),
+    };
+    calls.push(call);
+    const now = new Date().toUTCString();
+    sendJson(res, 201, {
+      sid: call.sid,
+      account_sid: accountSid,
+      api_version: "2010-04-01",
+      date_created: now,
+      date_updated: now,
+      direction: "outbound-api",
+      from,
+      to,
+      status: "queued",
+      uri: `${callsPath.replace(".json", "")}/${call.sid}.json`,
+    });
+  };
+
   const fake = await listenFake(handle);
   return {
     baseUrl: fake.url,
     accountSid,
     authToken,
     messages,
+    calls,
+    async postCallStatus(call, status, options = {}) {
+      const url = call.statusCallback;
+      if (url === undefined) throw new Error("the call has no status callback URL");
+      const params: Record<string, string> = {
+        AccountSid: accountSid,
+        ApiVersion: "2010-04-01",
+        CallSid: call.sid,
+        CallStatus: status,
+        Direction: "outbound-api",
+        From: call.from,
+        To: call.to,
+      };
+      const signature = twilioSignature(options.signWith ?? authToken, url, params);
+      const signed = new URL(url);
+      const target =
+        options.postTo === undefined
+          ? url
+          : `${options.postTo.replace(/\/+$/, "")}${signed.pathname}${signed.search}`;
+      const response = await fetch(target, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "x-twilio-signature": signature,
+        },
+        body: new URLSearchParams(params).toString(),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    },
     get requests() {
       return requests;
     },
@@ -240,6 +330,7 @@ export async function startTwilioFake(
     reset() {
       failures.clear();
       messages.length = 0;
+      calls.length = 0;
       requests = 0;
     },
     close: () => fake.close(),

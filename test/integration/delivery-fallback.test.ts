@@ -117,6 +117,17 @@ describe("fallback: Telegram failing, SMS accepted", () => {
     expect(fakes.twilio.requests).toBe(0);
   });
 
+  it("deletes the Telegram message once its code is verified", async () => {
+    const { id, deliveryId } = await otp.generate({ deliveryTargets: telegramThenSms });
+    const code = /(\d{6})/.exec(String(fakes.telegram.callsTo("sendMessage")[0]?.body.text))?.[1];
+    expect((await otp.verify({ id, code: code ?? "" })).result).toBe(VerifyResult.VERIFIED);
+    await expect.poll(() => fakes.telegram.callsTo("deleteMessage").length).toBe(1);
+    expect(fakes.telegram.callsTo("deleteMessage")[0]?.body).toMatchObject({ chat_id: "8101" });
+    await expect
+      .poll(async () => (await delivery.getDelivery({ id: deliveryId })).delivery?.status)
+      .toBe(DeliveryStatus.DELETED);
+  });
+
   it("fails Generate when every target fails, with every attempt recorded", async () => {
     fakes.telegram.fail("sendMessage", { kind: "blocked" });
     fakes.twilio.fail({ kind: "invalid_number" });
@@ -137,6 +148,11 @@ describe("fallback: Telegram failing, SMS accepted", () => {
         DeliveryAttemptStatus.ACCEPTED,
       ]);
       expect(fakes.twilio.messages[0]?.body).toMatch(/^Tu código de verificación es \d{6}\./);
+      // The same code as the first message: a person holding both holds one code.
+      const first = /(\d{6})/.exec(
+        String(fakes.telegram.callsTo("sendMessage")[0]?.body.text),
+      )?.[1];
+      expect(/(\d{6})/.exec(fakes.twilio.messages[0]?.body ?? "")?.[1]).toBe(first);
     } finally {
       await eager.close();
     }

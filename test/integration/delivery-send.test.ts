@@ -369,6 +369,8 @@ describe("isolation and configuration", () => {
         ["OUTBOX", false, false],
         ["SMS", false, false],
         ["TELEGRAM", false, false],
+        ["TELEGRAM_GATEWAY", false, false],
+        ["VOICE", false, false],
         ["WHATSAPP", false, false],
       ]);
       const err = await failure(

@@ -5,6 +5,7 @@ import type { RunningServer } from "../../src/app.js";
 import { callJson } from "../support/connect-json.js";
 import { testAdminToken } from "../support/secrets.js";
 import { startTestServer } from "../support/test-server.js";
+import { startWebhookReceiver } from "../support/webhook-receiver.js";
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -153,5 +154,56 @@ describe("npm run admin", () => {
       details: { reason: "unpaid" },
     });
     expect(lines[2].requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("creates, tests, rotates, lists and deletes a webhook endpoint, and audits each change", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const tenant = await admin(["tenants", "create", "Hooked"]);
+      const tenantId = JSON.parse(tenant.stdout).tenant.id as string;
+      const created = await admin([
+        "webhooks",
+        "create",
+        tenantId,
+        receiver.url,
+        "--types",
+        "challenge.verified,webhook.test",
+      ]);
+      expect(created.stderr).toBe("");
+      const made = JSON.parse(created.stdout) as { secret: string; endpoint: { id: string } };
+      expect(made.secret).toMatch(/^whsec_/);
+      const rotated = JSON.parse(
+        (await admin(["webhooks", "rotate", made.endpoint.id, "--overlap", "1h"])).stdout,
+      ) as { secret: string; endpoint: { secrets: unknown[] } };
+      expect(rotated.endpoint.secrets).toHaveLength(2);
+      // Either secret verifies while the overlap lasts.
+      receiver.secrets = [rotated.secret];
+      const sent = JSON.parse((await admin(["webhooks", "test", made.endpoint.id])).stdout);
+      await expect.poll(() => receiver.accepted.get(sent.messageId), { timeout: 5000 }).toBe(1);
+      const attempts = await admin(["webhooks", "attempts", made.endpoint.id]);
+      expect(JSON.parse(attempts.stdout).attempts[0]).toMatchObject({
+        messageId: sent.messageId,
+        httpStatus: 200,
+        outcome: "delivered",
+      });
+      const listed = await admin(["webhooks", "list", tenantId]);
+      expect(listed.stdout).toContain(made.endpoint.id);
+      expect(listed.stdout).not.toContain(made.secret.slice(6));
+      expect(listed.stdout).not.toContain(rotated.secret.slice(6));
+      const bad = await admin(["webhooks", "create", tenantId, "ftp://x.example.com/"]);
+      expect([bad.code, bad.stderr.includes("InvalidArgument")]).toEqual([2, true]);
+      expect((await admin(["webhooks", "delete", made.endpoint.id])).code).toBe(0);
+      const trail = await admin(["audit", "list", "--tenant", tenantId, "--action", "webhook."]);
+      expect(
+        (JSON.parse(trail.stdout).events as { action: string }[]).map((e) => e.action),
+      ).toEqual([
+        "webhook.deleted",
+        "webhook.test_sent",
+        "webhook.secret_rotated",
+        "webhook.created",
+      ]);
+    } finally {
+      await receiver.close();
+    }
   });
 });

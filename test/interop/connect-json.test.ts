@@ -243,6 +243,8 @@ describe("Connect JSON over HTTP/1.1", () => {
       "CHANNEL_OUTBOX",
       "CHANNEL_SMS",
       "CHANNEL_TELEGRAM",
+      "CHANNEL_TELEGRAM_GATEWAY",
+      "CHANNEL_VOICE",
       "CHANNEL_WHATSAPP",
     ]);
     expect(channels.find((c) => c.channel === "CHANNEL_EMAIL")?.servedByOutbox).toBe(true);

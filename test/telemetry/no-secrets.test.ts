@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callJson } from "../support/connect-json.js";
 import { openJsonStream } from "../support/connect-stream.js";
 import { consoleSignIn, sessionHeaders } from "../support/console-session.js";
+import { captureEventStream, dumpRedisKeys } from "../support/event-capture.js";
 import { type OtlpCollector, startOtlpCollector } from "../support/otlp-collector.js";
-import { providerEnv, startProviderFakes } from "../support/provider-fakes.js";
+import { gatewayAndVoiceEnv, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { run, type ServerProcess, spawnServer } from "../support/spawn-server.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
 
 const secret = `hmac-secret-${"Q".repeat(30)}`;
 const phone = "+14155559876";
@@ -19,9 +21,14 @@ const operator = { authorization: `Bearer ${adminToken}` };
 let redis: RedisInstance;
 let collector: OtlpCollector;
 let server: ServerProcess;
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
-  [redis, collector] = await Promise.all([startRedis(), startOtlpCollector()]);
+  [redis, collector, receiver] = await Promise.all([
+    startRedis(),
+    startOtlpCollector(),
+    startWebhookReceiver(),
+  ]);
   server = await spawnServer({
     REDIS_URL: redis.url,
     OTP_HMAC_SECRET: secret,
@@ -31,10 +38,12 @@ beforeAll(async () => {
     LOG_LEVEL: "trace",
     RESEND_COOLDOWN_SECONDS: "0",
     ADMIN_TOKEN: adminToken,
+    EVENT_FLUSH_MS: "50",
+    WEBHOOK_POLL_MS: "50",
   });
 });
 afterAll(async () => {
-  await Promise.all([redis?.stop(), collector?.close()]);
+  await Promise.all([redis?.stop(), collector?.close(), receiver?.close()]);
 });
 
 const call = (procedure: string, body: unknown) => callJson(server.url, procedure, body);
@@ -50,6 +59,19 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
       operator,
     );
     await feed.waitFor(() => true);
+    // Every event goes to a webhook endpoint and to an open WatchEvents stream.
+    const endpoint = await callJson(
+      server.url,
+      "otp.v1.AdminService/CreateWebhookEndpoint",
+      { tenantId: "default", url: receiver.url },
+      { authorization: `Bearer ${adminToken}` },
+    );
+    const webhookSecret = endpoint.body.secret as string;
+    expect(webhookSecret).toMatch(/^whsec_/);
+    receiver.secrets = [webhookSecret];
+    secrets.push(webhookSecret);
+    const stream = captureEventStream(server.url, adminToken);
+    await new Promise((r) => setTimeout(r, 300));
 
     // Codes returned directly, in every alphabet.
     for (const [alphabet, codeLength] of [
@@ -160,6 +182,12 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
     expect(overview.body.generated).toBe(String(generatedTotal));
     feed.close();
     const auditApi = await exportAudit(server.url);
+    await expect
+      .poll(() => receiver.received.some((r) => r.body.type === "challenge.canceled"), {
+        timeout: 10_000,
+      })
+      .toBe(true);
+    stream.stop();
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
     const redisClient = new Redis(redis.url);
@@ -178,6 +206,11 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
       counters: counters.join("\n"),
       // The trail as ExportAuditEvents gives it, and as it lies in the Redis stream.
       audit: auditApi + (await auditStream(redis.url)),
+      // What webhooks carried, what WatchEvents streamed, and the events and webhook keys in Redis.
+      webhooks: JSON.stringify(receiver.received),
+      events: stream.text(),
+      eventsAtRest:
+        (await dumpRedisKeys(redis.url, "*event*")) + (await dumpRedisKeys(redis.url, "*webhook*")),
     };
     // The search would be empty if nothing were emitted: make sure each stream has content.
     expect(emitted.logs).toContain('"msg":"rpc"');
@@ -188,6 +221,12 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
     expect(emitted.counters).toContain("|sms|US");
     expect(emitted.audit).toContain("key.used_after_revocation");
     expect(emitted.audit).toContain("admin.unauthenticated");
+    for (const where of ["webhooks", "events", "eventsAtRest"] as const) {
+      expect(emitted[where], where).toContain("challenge.verified");
+      expect(emitted[where], where).toContain("delivery.status_changed");
+    }
+    expect(emitted.webhooks).toContain("+1******9876");
+    expect(receiver.badSignatures).toBe(0);
     expect(secrets.filter((s) => s === "missing")).toEqual([]);
 
     for (const [where, text] of Object.entries(emitted)) {
@@ -203,6 +242,9 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
     const fakes = await startProviderFakes();
     const providers = await spawnServer({
       ...providerEnv(fakes),
+      ...gatewayAndVoiceEnv(fakes),
+      // The Gateway and voice sends go to the same number as the SMS ones.
+      RATE_LIMIT_SENDS_PER_RECIPIENT: "off",
       TELEGRAM_UPDATES: "polling",
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: "providers:",
@@ -226,15 +268,29 @@ describe("nothing secret in logs, traces, metrics or the console's feed and coun
         fakes.telegram.token,
         fakes.twilio.authToken,
         fakes.resend.apiKey,
+        fakes.telegramGateway.token,
       ];
+      fakes.telegramGateway.reachable.add(phone);
       const otpContent = { otp: { code, ttlSeconds: 60 } };
       for (const [channel, recipient] of [
         ["CHANNEL_TELEGRAM", chat],
         ["CHANNEL_SMS", phone],
         ["CHANNEL_WHATSAPP", phone],
         ["CHANNEL_EMAIL", email],
+        ["CHANNEL_TELEGRAM_GATEWAY", phone],
+        ["CHANNEL_VOICE", phone],
       ]) {
         expect((await sendCall({ channel, recipient, ...otpContent })).status).toBe(200);
+      }
+      // Gateway delivery reports, good and forged.
+      const gatewaySend = fakes.telegramGateway.sends.at(-1);
+      if (gatewaySend !== undefined) {
+        const postTo = providers.url;
+        await fakes.telegramGateway.postReport(gatewaySend, "read", { postTo });
+        await fakes.telegramGateway.postReport(gatewaySend, "expired", {
+          postTo,
+          signWith: "forged-gateway-token-0123456789",
+        });
       }
       // Failures whose provider answers quote the recipient, and a dropped connection.
       fakes.twilio.fail({ kind: "invalid_number" });

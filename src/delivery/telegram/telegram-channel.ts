@@ -108,6 +108,19 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       }
     },
     healthy: async () => state.outage.healthy(),
+    // The bot deletes its own message: the chat and message id are the provider's id.
+    async withdraw(providerMessageId) {
+      const colon = providerMessageId.lastIndexOf(":");
+      const messageId = Number(providerMessageId.slice(colon + 1));
+      if (colon <= 0 || !Number.isSafeInteger(messageId)) return false;
+      try {
+        return await options.api.deleteMessage(providerMessageId.slice(0, colon), messageId);
+      } catch (err) {
+        // Already deleted, or older than Telegram lets a bot delete (48 hours): nothing to take back.
+        if (err instanceof GrammyError && err.error_code === 400) return false;
+        throw err;
+      }
+    },
   };
 }
 

@@ -15,6 +15,14 @@ type RequestOptions = Parameters<InstanceType<typeof twilio.RequestClient>["requ
 const sendDeadline = new AsyncLocalStorage<number>();
 
 /**
+ * Runs `fn` with its Twilio requests cut to end within `remainingMs`, as the
+ * SMS and WhatsApp sends do, so retries stay within their total budget.
+ */
+export function withTwilioDeadline<T>(remainingMs: number, fn: () => Promise<T>): Promise<T> {
+  return sendDeadline.run(Date.now() + Math.floor(remainingMs), fn);
+}
+
+/**
  * A Twilio `RequestClient` that sends every request to `baseUrl` instead of
  * Twilio's hosts, keeping path and query. The SDK has no base-URL option
  * (`edge` and `region` only change the host name), so this is how tests point
@@ -199,7 +207,10 @@ const twilioCodes: Record<
  * network failure or timeout, and retryable. The exception's message is
  * dropped: Twilio's messages quote the phone number.
  */
-export function classifyTwilioError(kind: "sms" | "whatsapp", err: unknown): DeliveryError {
+export function classifyTwilioError(
+  kind: "sms" | "whatsapp" | "voice",
+  err: unknown,
+): DeliveryError {
   if (err instanceof twilio.RestException) {
     const status = err.status;
     const code = typeof err.code === "number" ? err.code : undefined;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { twilioSignature } from "../../../test/fakes/twilio-fake.js";
 import {
   createTwilioStatusHandler,
+  mapTwilioCallStatus,
   mapTwilioStatus,
   type TwilioStatusEvent,
   twilioStatusCallbackUrl,
@@ -29,6 +30,26 @@ describe("mapTwilioStatus", () => {
       received: undefined,
     };
     for (const [twilio, ours] of Object.entries(table)) expect(mapTwilioStatus(twilio)).toBe(ours);
+  });
+});
+
+describe("mapTwilioCallStatus", () => {
+  it("maps Twilio's call statuses to ours", () => {
+    const table: Record<string, string | undefined> = {
+      queued: "queued",
+      initiated: "queued",
+      ringing: "sent",
+      "in-progress": "sent",
+      completed: "delivered",
+      busy: "failed",
+      "no-answer": "failed",
+      failed: "failed",
+      canceled: "failed",
+      answered: undefined,
+    };
+    for (const [twilio, ours] of Object.entries(table)) {
+      expect(mapTwilioCallStatus(twilio)).toBe(ours);
+    }
   });
 });
 
@@ -131,6 +152,28 @@ describe("createTwilioStatusHandler", () => {
     expect(await post(params, undefined)).toBe(403);
     expect(await post({ ...params, MessageStatus: "delivered" }, signed())).toBe(403);
     expect(events).toEqual([]);
+  });
+
+  it("tells a call's status by its CallSid, with the reason of a call nobody took", async () => {
+    events.length = 0;
+    const call = { CallSid: "CAabc", CallStatus: "busy", To: "+14155552671", From: "+14155550199" };
+    const signature = twilioSignature(
+      authToken,
+      twilioStatusCallbackUrl(publicUrl, "delivery-1"),
+      call,
+    );
+    expect(await post(call, signature)).toBe(204);
+    expect(await post({ ...call, CallStatus: "completed" }, signature)).toBe(403);
+    expect(events).toEqual([
+      {
+        deliveryId: "delivery-1",
+        channel: "voice",
+        providerMessageId: "CAabc",
+        status: "failed",
+        providerStatus: "busy",
+        callFailureReason: "RECIPIENT_BUSY",
+      },
+    ]);
   });
 
   it("answers 405 to anything but POST", async () => {

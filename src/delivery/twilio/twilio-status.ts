@@ -47,6 +47,40 @@ export function mapTwilioStatus(status: string): DeliveryStatus | undefined {
   }
 }
 
+/**
+ * Maps Twilio's `CallStatus` to ours: queued and initiated are "queued";
+ * ringing and in-progress are "sent" (the phone rang; the person may be
+ * listening); completed is "delivered" (the call was answered and the code
+ * read to its end, or to an answering machine); busy, no-answer, failed and
+ * canceled are "failed".
+ */
+export function mapTwilioCallStatus(status: string): DeliveryStatus | undefined {
+  switch (status) {
+    case "queued":
+    case "initiated":
+      return "queued";
+    case "ringing":
+    case "in-progress":
+      return "sent";
+    case "completed":
+      return "delivered";
+    case "busy":
+    case "no-answer":
+    case "failed":
+    case "canceled":
+      return "failed";
+    default:
+      return undefined;
+  }
+}
+
+// Why a call that did not reach anyone failed.
+const callFailureReasons: Record<string, string> = {
+  busy: "RECIPIENT_BUSY",
+  "no-answer": "RECIPIENT_NO_ANSWER",
+  canceled: "DELIVERY_CANCELED",
+};
+
 /** Twilio delivery error codes (30xxx, 63xxx) with a reason of our own. */
 const statusErrorReasons: Record<string, string> = {
   "21610": "RECIPIENT_OPTED_OUT",
@@ -90,14 +124,16 @@ export function verifyTwilioSignature(
 /** One verified status report. */
 export interface TwilioStatusEvent {
   deliveryId: string;
-  channel: "sms" | "whatsapp";
-  /** The message SID. */
+  channel: "sms" | "whatsapp" | "voice";
+  /** The message SID, or the call SID of a voice call. */
   providerMessageId: string;
   status: DeliveryStatus;
   /** Twilio's own status, for example "undelivered". */
   providerStatus: string;
   /** Twilio's error code on failure (for example "30003", unreachable handset). */
   errorCode?: string;
+  /** The reason of a failed call, from its status (for example "RECIPIENT_BUSY"). */
+  callFailureReason?: string;
 }
 
 /** Options for {@link createTwilioStatusHandler}. */
@@ -116,8 +152,8 @@ export interface TwilioStatusHandlerOptions {
 }
 
 /**
- * A Node http handler for Twilio's message status callbacks: it reads the
- * form body, checks the signature (403 when wrong), maps the status and hands
+ * A Node http handler for Twilio's status callbacks, of messages and of
+ * voice calls (told apart by `CallSid`): it reads the form body, checks the signature (403 when wrong), maps the status and hands
  * it to `onStatus`, then answers 204. Mount it at the path of `publicUrl`.
  */
 export function createTwilioStatusHandler(
@@ -147,9 +183,14 @@ export function createTwilioStatusHandler(
       return;
     }
     const deliveryId = requestUrl.searchParams.get(deliveryIdParam) ?? "";
-    const providerStatus = params.MessageStatus ?? params.SmsStatus ?? "";
-    const status = mapTwilioStatus(providerStatus);
-    if (deliveryId === "" || params.MessageSid === undefined) {
+    // A voice call's callback names a CallSid and a CallStatus instead.
+    const call = params.CallSid !== undefined && params.MessageSid === undefined;
+    const sid = call ? params.CallSid : params.MessageSid;
+    const providerStatus = call
+      ? (params.CallStatus ?? "")
+      : (params.MessageStatus ?? params.SmsStatus ?? "");
+    const status = call ? mapTwilioCallStatus(providerStatus) : mapTwilioStatus(providerStatus);
+    if (deliveryId === "" || sid === undefined) {
       res.writeHead(400).end();
       return;
     }
@@ -162,11 +203,14 @@ export function createTwilioStatusHandler(
     try {
       await options.onStatus({
         deliveryId,
-        channel: (params.To ?? params.From ?? "").startsWith("whatsapp:") ? "whatsapp" : "sms",
-        providerMessageId: params.MessageSid,
+        channel: call ? "voice" : channelOf(params),
+        providerMessageId: sid,
         status,
         providerStatus,
         ...(errorCode === undefined || errorCode === "" ? {} : { errorCode }),
+        ...(call && status === "failed"
+          ? { callFailureReason: callFailureReasons[providerStatus] ?? "PROVIDER_UNDELIVERED" }
+          : {}),
       });
     } catch {
       res.writeHead(500).end();
@@ -174,6 +218,10 @@ export function createTwilioStatusHandler(
     }
     res.writeHead(204).end();
   };
+}
+
+function channelOf(params: Record<string, string>): "sms" | "whatsapp" {
+  return (params.To ?? params.From ?? "").startsWith("whatsapp:") ? "whatsapp" : "sms";
 }
 
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {

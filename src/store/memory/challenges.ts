@@ -92,7 +92,16 @@ export function createMemoryChallenges(state: MemoryState): ChallengeStore {
 
     async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[], nowMs: number) {
       const record = live(state, id, nowMs);
-      if (record !== undefined) challenges.set(id, { ...record, deliveryAttempts: [...attempts] });
+      if (record === undefined) return;
+      const accepted = attempts
+        .filter((a) => a.status === "accepted" && a.deliveryId !== "")
+        .map((a) => ({ channel: a.channel, deliveryId: a.deliveryId }));
+      const sent = [...(record.sentDeliveries ?? []), ...accepted].slice(0, 50);
+      challenges.set(id, {
+        ...record,
+        deliveryAttempts: [...attempts],
+        ...(sent.length === 0 ? {} : { sentDeliveries: sent }),
+      });
     },
   };
 }

@@ -57,6 +57,8 @@ export function toFields(record: ChallengeRecord, codec: RecipientCodec): string
     record.idempotencyFingerprint,
     "locale",
     record.locale ?? "",
+    "sealed_code",
+    record.sealedCode ?? "",
   ];
 }
 
@@ -95,5 +97,9 @@ export function recordFrom(
     idempotencyFingerprint: f.idem_fp ?? "",
     ...(f.tenant ? { tenantId: f.tenant } : {}),
     ...(f.locale === undefined || f.locale === "" ? {} : { locale: f.locale }),
+    ...(f.sealed_code === undefined || f.sealed_code === "" ? {} : { sealedCode: f.sealed_code }),
+    ...(f.sent_deliveries === undefined || f.sent_deliveries === ""
+      ? {}
+      : { sentDeliveries: JSON.parse(f.sent_deliveries) }),
   };
 }

@@ -71,11 +71,16 @@ export function createRedisChallenges(ctx: RedisContext) {
         String(input.cooldownMs),
         String(input.maxSends),
         String(input.retentionMs),
+        input.keepLiveCode === true ? "1" : "0",
+        input.sealedCode ?? "",
       ]);
       return replaceCodeResult(id, reply, codec);
     },
     async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[]) {
-      await onChallenge(id, "otpSetDeliveryAttempts", [JSON.stringify(attempts)]);
+      await onChallenge(id, "otpSetDeliveryAttempts", [
+        JSON.stringify(attempts),
+        JSON.stringify(acceptedDeliveries(attempts)),
+      ]);
     },
   };
   return store;
@@ -105,4 +110,11 @@ function replaceCodeResult(id: string, reply: Reply, codec: RecipientCodec): Rep
     default:
       return { kind: "not_found" };
   }
+}
+
+/** The deliveries a send's attempts made, for withdrawing their messages later. */
+function acceptedDeliveries(attempts: DeliveryAttemptRecord[]) {
+  return attempts
+    .filter((a) => a.status === "accepted" && a.deliveryId !== "")
+    .map((a) => ({ channel: a.channel, deliveryId: a.deliveryId }));
 }

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ServiceEvent } from "../../src/events/event-types.js";
+import { createRedisDueQueue } from "../../src/store/redis/due-queue.js";
+import { createRedisEventFeed } from "../../src/store/redis/event-feed.js";
+import {
+  createRedisTopology,
+  type RedisLayout,
+  type RedisTopology,
+} from "../../src/store/redis/topology.js";
+import { createRedisWebhookStore } from "../../src/store/redis/webhooks.js";
+import { describeDueQueueContract } from "../contract/due-queue-contract.js";
+import { describeWebhookStoreContract } from "../contract/webhook-store-contract.js";
+import {
+  type RedisCluster,
+  type RedisInstance,
+  startRedis,
+  startRedisCluster,
+} from "../support/redis-harness.js";
+
+const timeouts = { commandTimeoutMs: 2000, connectTimeoutMs: 5000 };
+const leaseMs = 1000;
+const retentionMs = 86_400_000;
+let single: RedisInstance;
+let second: RedisInstance;
+let cluster: RedisCluster;
+const topologies: RedisTopology[] = [];
+let prefixes = 0;
+
+beforeAll(async () => {
+  [single, second, cluster] = await Promise.all([startRedis(), startRedis(), startRedisCluster()]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(topologies.map((t) => t.close()));
+  await Promise.all([single?.stop(), second?.stop(), cluster?.stop()]);
+});
+
+/** A connection of its own, as a separate replica of the service would have. */
+async function topologyOf(layout: RedisLayout): Promise<RedisTopology> {
+  const topology = createRedisTopology(layout, timeouts);
+  topologies.push(topology);
+  await topology.ready();
+  return topology;
+}
+
+const layouts = {
+  "Redis, one server": () => ({ kind: "single", url: single.url }),
+  "Redis, URL shards": () => ({ kind: "urls", urls: [single.url, second.url] }),
+  "Redis Cluster": () => ({ kind: "cluster", nodes: cluster.nodes }),
+} satisfies Record<string, () => RedisLayout>;
+
+for (const [name, layout] of Object.entries(layouts)) {
+  describeDueQueueContract(name, leaseMs, async () => {
+    const keyPrefix = `dq${++prefixes}:`;
+    const [ta, tb] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+    const options = { keyPrefix, name: "webhook-messages", leaseMs, retentionMs };
+    return {
+      a: createRedisDueQueue({ topology: ta, ...options }),
+      b: createRedisDueQueue({ topology: tb, ...options }),
+    };
+  });
+  describeWebhookStoreContract(name, async () => {
+    const keyPrefix = `wh${++prefixes}:`;
+    const [ta, tb] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+    return {
+      a: createRedisWebhookStore({ topology: ta, keyPrefix }),
+      b: createRedisWebhookStore({ topology: tb, keyPrefix }),
+    };
+  });
+
+  describe(`Redis event feed: ${name}`, () => {
+    it("hands a batch published by one replica to the listeners of another", async () => {
+      const keyPrefix = `ef${++prefixes}:`;
+      const [ta, tb] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+      const publisher = createRedisEventFeed({ topology: ta, keyPrefix });
+      const watcher = createRedisEventFeed({ topology: tb, keyPrefix });
+      const seen: ServiceEvent[] = [];
+      const stop = await watcher.listen((events) => seen.push(...events));
+      const event: ServiceEvent = {
+        id: "evt_1",
+        type: "challenge.created",
+        tenantId: "ten_a",
+        timeMs: Date.now(),
+        data: { challenge_id: "c1" },
+      };
+      await publisher.publish([event, { ...event, id: "evt_2" }]);
+      await expect.poll(() => seen.map((e) => e.id), { timeout: 5000 }).toEqual(["evt_1", "evt_2"]);
+      // A replica with a listener of its own publishes at once; one without reads the announcement.
+      expect(await watcher.watched()).toBe(true);
+      expect(await publisher.watched()).toBe(false);
+      await watcher.announceWatching(2000);
+      const third = createRedisEventFeed({ topology: ta, keyPrefix });
+      expect(await third.watched()).toBe(true);
+      stop();
+      await Promise.all([publisher.close(), watcher.close(), third.close()]);
+    });
+  });
+}
+
+describe("Redis DueQueue keys", () => {
+  it("keeps every key under the prefix with an expiry, and the items across a new instance", async () => {
+    const first = await topologyOf({ kind: "single", url: single.url });
+    const options = { keyPrefix: "keys:", name: "webhook-messages", leaseMs, retentionMs };
+    const before = createRedisDueQueue({ topology: first, ...options });
+    const now = Date.now();
+    await before.add(
+      [
+        { id: "m1", body: "b1", dueMs: now },
+        { id: "m2", body: "b2", dueMs: now },
+      ],
+      now,
+    );
+    const [claimed] = await before.claim(now, 1);
+    await before.complete(claimed?.id ?? "", 1, now, 60_000);
+    const client = first.clients[0];
+    if (client === undefined) throw new Error("no client");
+    for (const key of await client.keys("keys:*")) {
+      expect(key.startsWith("keys:{webhook-messages}:")).toBe(true);
+      expect(await client.pttl(key), key).toBeGreaterThan(0);
+    }
+    await first.close();
+    const after = createRedisDueQueue({
+      topology: await topologyOf({ kind: "single", url: single.url }),
+      ...options,
+    });
+    expect((await after.claim(now, 10)).map((c) => c.id)).toEqual(["m2"]);
+  });
+});
