@@ -18,12 +18,14 @@ export const fraudFallbackTenant = "default";
  * Opens the guard against SMS pumping beside the store (Redis when the
  * store is Redis, so every replica sums the same windows and sees the same
  * blocks), or nothing when FRAUD_GUARD=off. Its decisions are counted in
- * the metrics and written to the audit trail as security events by the
- * system actor "fraud-guard" (which the activity feed shows). `overridesFor` is where tenant settings will put
+ * the metrics, written to the audit trail as security events by the
+ * system actor "fraud-guard" (which the activity feed shows), and emitted
+ * as events (`fraud.prefix_blocked`, `fraud.prefix_would_block`) to the
+ * tenant's webhooks and WatchEvents. `overridesFor` is where tenant settings will put
  * their thresholds; today every tenant has the service-wide ones.
  */
 export function openFraudGuard(
-  app: Pick<AppContext, "config" | "opened" | "metrics" | "logger" | "now">,
+  app: Pick<AppContext, "config" | "opened" | "metrics" | "logger" | "now" | "events">,
   audit: AuditRecorder,
   overridesFor: (tenantId: string) => FraudOverrides | undefined = () => undefined,
 ): FraudGuard | undefined {
@@ -57,6 +59,17 @@ export function openFraudGuard(
       // by the one replica that made it), and recordSecurityEvent's once-per-target
       // filter would fold two tenants' blocks of one prefix into one entry.
       void audit.record(auditEntry(decision));
+      app.events.emitter.emit(
+        decision.mode === "enforce" ? "fraud.prefix_blocked" : "fraud.prefix_would_block",
+        decision.tenantId,
+        {
+          prefix: decision.prefix,
+          country: decision.country,
+          sends: decision.counts.sends,
+          verified: decision.counts.verified,
+          until_ms: decision.untilMs,
+        },
+      );
       logger.warn(
         {
           tenant_id: decision.tenantId,

@@ -9,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../support/api-keys.js";
 import { callJson } from "../support/connect-json.js";
+import { captureEventStream } from "../support/event-capture.js";
 import { type ProviderFakes, providerEnv, startProviderFakes } from "../support/provider-fakes.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { productionEnv, testAdminToken } from "../support/secrets.js";
@@ -166,12 +167,15 @@ describe("the fraud guard in enforce mode", () => {
   let server: ServerProcess;
   let clients: Clients;
   let run: Awaited<ReturnType<typeof simulate>>;
+  let stream: ReturnType<typeof captureEventStream>;
 
   beforeAll(async () => {
     server = await replica("enforce", "enf:");
     clients = await clientsOf(server);
+    stream = captureEventStream(server.url, testAdminToken);
     run = await simulate(clients, 1);
   }, 60_000);
+  afterAll(() => stream?.stop());
 
   it(`stops the burst within ${bound} sends: the floor plus one evaluation period`, () => {
     const accepted = run.burst.findIndex((err) => err !== undefined);
@@ -240,6 +244,21 @@ describe("the fraud guard in enforce mode", () => {
     await expect.poll(() => auditEntries(server, "fraud.prefix_blocked")).toHaveLength(1);
     const [entry] = await auditEntries(server, "fraud.prefix_blocked");
     expect(entry).toMatchObject({ target: "+44 751" });
+  });
+
+  it("emits the block as an event to WatchEvents, naming the prefix", async () => {
+    const blocked = /\{"event":\{[^{}]*"type":"fraud\.prefix_blocked"[^{}]*"data":\{[^{}]*\}\}\}/;
+    await expect.poll(() => blocked.exec(stream.text()) !== null, { timeout: 5_000 }).toBe(true);
+    const { event } = JSON.parse(blocked.exec(stream.text())?.[0] ?? "{}");
+    expect(Object.keys(event.data).sort()).toEqual([
+      "country",
+      "prefix",
+      "sends",
+      "until_ms",
+      "verified",
+    ]);
+    expect(event.data).toMatchObject({ prefix: "+44 751", country: "GB", verified: 0 });
+    expect(event.data.sends).toBeGreaterThanOrEqual(floor);
   });
 
   it("stops the prefix on another replica that joins, from the blocks in Redis", async () => {
