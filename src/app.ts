@@ -1,5 +1,5 @@
 import { openActivity, withActivity } from "./app/activity.js";
-import { openAdmin } from "./app/admin.js";
+import { type AdminParts, openAdmin } from "./app/admin.js";
 import type { AppContext } from "./app/app-context.js";
 import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
@@ -10,6 +10,7 @@ import { openFraudGuard } from "./app/fraud.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
+import { createKeyExpiryWatch, type KeyExpiryWatch } from "./audit/key-expiry.js";
 import type { Config } from "./config/index.js";
 import { createRecipientVault } from "./core/recipient-vault.js";
 import { currentIdempotencyScope, currentTenant } from "./core/tenant-scope.js";
@@ -84,6 +85,7 @@ export async function startServer(
     fraud,
   });
   const events = startWebhookWorker(app, adminParts.audit);
+  adminParts.keyExpiry = startKeyExpiryWatch(app, adminParts);
   let draining = false;
   const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
   const { handler, health } = buildHttpHandler(
@@ -126,6 +128,7 @@ export async function startServer(
         await fraud?.close();
         // The last events are flushed before the store closes.
         await events.stop();
+        await adminParts.keyExpiry?.stop();
         await adminParts.close();
         // The last counts and events go out before the store closes.
         await app.activity.close();
@@ -201,4 +204,23 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
       workers: config.workers,
     },
   };
+}
+
+/** Audits API keys as their expiry passes, from a timer queue every replica shares. */
+function startKeyExpiryWatch(app: AppContext, adminParts: AdminParts): KeyExpiryWatch {
+  const watch = createKeyExpiryWatch({
+    queue: app.events.keyExpiries,
+    audit: adminParts.audit,
+    findKey: async (tenantId, keyId) =>
+      (await adminParts.admin.listApiKeys(tenantId)).find((k) => k.id === keyId),
+    pollMs: app.config.webhooks.pollMs,
+    now: app.now,
+    onError: (err) =>
+      app.logger.warn(
+        { cause: err instanceof Error ? err.name : "error" },
+        "key expiry not audited",
+      ),
+  });
+  watch.start();
+  return watch;
 }

@@ -1,5 +1,6 @@
 import { type AuditRecorder, createAuditRecorder } from "../audit/audit-recorder.js";
 import type { AuditInput, AuditTrail } from "../audit/audit-trail.js";
+import type { KeyExpiryWatch } from "../audit/key-expiry.js";
 import type { AuditConfig } from "../config/index.js";
 import { createMemoryAuditTrail } from "../store/memory/audit-trail.js";
 import { createRedisAdminStore } from "../store/redis/admin-store.js";
@@ -25,6 +26,8 @@ export interface AdminParts {
   audit: AuditRecorder;
   /** The last use of keys, kept in memory and written in batches. */
   keyUses: KeyUseRecorder;
+  /** Audits keys as their expiry passes; set once the event queues are open (app.ts). */
+  keyExpiry?: KeyExpiryWatch;
   /** Writes pending last uses and closes the trail's watcher and the feed. */
   close(): Promise<void>;
 }

@@ -37,22 +37,6 @@ export async function buildDomains(
   const { config, store, hasher, metrics, now } = app;
   const { dispatcher, targetRules, providers } = delivery;
   const d = config.delivery;
-  const challenges = createChallengeService({
-    store,
-    hasher,
-    dispatcher,
-    targetRules,
-    resendCooldownSeconds: config.resendCooldownSeconds,
-    maxSends: config.maxSendsPerChallenge,
-    retentionSeconds: config.challengeRetentionSeconds,
-    now,
-    observer: observeChallenges(app, options, (record) => withdrawSent(record)),
-    verifyPerChallenge: config.rateLimits.verifyPerChallenge,
-    codeSeal: createCodeSeal(config.hmacSecrets),
-    newCodePerSend: config.resendNewCode,
-  });
-  // A used code does not outlive its use (see withdrawSentMessages).
-  const withdrawSent = withdrawSentMessages(app, delivery, () => deliveries);
   const deliveries = createDeliveryService({
     store,
     dispatcher,
@@ -65,6 +49,20 @@ export async function buildDomains(
     shutdown: options.shutdown,
     onRateLimited: (limit) => metrics.rateLimited(limit),
     now,
+  });
+  const challenges = createChallengeService({
+    store,
+    hasher,
+    dispatcher,
+    targetRules,
+    resendCooldownSeconds: config.resendCooldownSeconds,
+    maxSends: config.maxSendsPerChallenge,
+    retentionSeconds: config.challengeRetentionSeconds,
+    now,
+    observer: challengeObserver(app, options, withdrawSentMessages(app, delivery, deliveries)),
+    verifyPerChallenge: config.rateLimits.verifyPerChallenge,
+    codeSeal: createCodeSeal(config.hmacSecrets),
+    newCodePerSend: config.resendNewCode,
   });
 
   const signingKeys = config.tokens.signingKeys ?? [await generateSigningKey()];
@@ -91,6 +89,66 @@ export async function buildDomains(
   return { challenges, deliveries, signer, totp };
 }
 
+/**
+ * What the service does when a challenge changes: metrics, the activity
+ * feed, the audit trail, withdrawals, and the fraud guard's verified codes.
+ */
+function challengeObserver(
+  app: AppContext,
+  options: { audit: AuditRecorder; fraud?: FraudGuard | undefined },
+  withdrawSent: (record: ChallengeRecord) => void,
+): OtpObserver {
+  const { audit } = options;
+  const { metrics } = app;
+  return {
+    generated: (alphabet, record) => {
+      metrics.challengeGenerated(alphabet);
+      app.activity.generated(record);
+    },
+    verified: (outcome, record) => {
+      metrics.verification(outcome);
+      app.activity.verified(outcome, record);
+      if (outcome === "verified") {
+        withdrawSent(record);
+        countVerified(options.fraud, record);
+      }
+      // A lock-out is a security event: once per challenge and minute at most.
+      if (outcome === "attempts_exhausted") {
+        audit.recordSecurityEvent(lockedOut("challenge", record.id, record.tenantId ?? ""));
+      }
+    },
+    canceled: (record) => withdrawSent(record),
+    rateLimited: (limit) => metrics.rateLimited(limit),
+  };
+}
+
+/**
+ * A used code does not outlive its use: the messages that carried it are
+ * taken back where the channel can (a Telegram bot message deleted, a
+ * Gateway message revoked), after the answer and never holding it up.
+ */
+function withdrawSentMessages(
+  app: AppContext,
+  delivery: DeliveryParts,
+  deliveries: DeliveryService,
+): (record: ChallengeRecord) => void {
+  const withdrawable = new Set(delivery.channels.filter((c) => c.withdraw).map((c) => c.kind));
+  const failed = (channel: string, cause: string) =>
+    app.logger.warn({ channel, cause }, "message not withdrawn");
+  return (record) => {
+    for (const sent of record.sentDeliveries ?? []) {
+      if (!withdrawable.has(sent.channel)) continue;
+      deliveries.withdraw(sent.deliveryId).then(
+        (outcome) => {
+          if (outcome.kind === "failed") failed(sent.channel, outcome.reason);
+        },
+        // The error's name only: a store error carries the command's keys.
+        (err: unknown) => failed(sent.channel, err instanceof Error ? err.name : "error"),
+      );
+    }
+  };
+}
+
 /** The audit entry of a challenge or TOTP factor that refuses further codes. */
 function lockedOut(kind: "challenge" | "totp", id: string, tenantId: string): SecurityEvent {
   return {
@@ -112,72 +170,4 @@ function countVerified(fraud: FraudGuard | undefined, record: ChallengeRecord): 
   const target = record.targets[Math.max(index, 0)];
   if (target !== undefined)
     fraud.verified(record.tenantId ?? fraudFallbackTenant, target.recipient);
-}
-
-/**
- * What the challenge service tells the app: metrics, activity, the fraud
- * guard's verified codes, withdrawals of used codes, lock-outs to the audit trail.
- */
-function observeChallenges(
-  app: AppContext,
-  options: { audit: AuditRecorder; fraud?: FraudGuard | undefined },
-  withdrawSent: (record: ChallengeRecord) => void,
-): OtpObserver {
-  const { metrics } = app;
-  return {
-    generated: (alphabet, record) => {
-      metrics.challengeGenerated(alphabet);
-      app.activity.generated(record);
-    },
-    verified: (outcome, record) => {
-      metrics.verification(outcome);
-      app.activity.verified(outcome, record);
-      if (outcome === "verified") {
-        withdrawSent(record);
-        countVerified(options.fraud, record);
-      }
-      // A lock-out is a security event: once per challenge and minute at most.
-      if (outcome === "attempts_exhausted") {
-        options.audit.recordSecurityEvent(lockedOut("challenge", record.id, record.tenantId ?? ""));
-      }
-    },
-    canceled: (record) => withdrawSent(record),
-    rateLimited: (limit) => metrics.rateLimited(limit),
-  };
-}
-
-/**
- * A used code does not outlive its use: the messages that carried it are
- * taken back where the channel can (a Telegram bot message deleted, a
- * Gateway message revoked), after the answer and never holding it up.
- */
-function withdrawSentMessages(
-  app: AppContext,
-  delivery: DeliveryParts,
-  deliveries: () => DeliveryService,
-): (record: ChallengeRecord) => void {
-  const withdrawable = new Set(delivery.channels.filter((c) => c.withdraw).map((c) => c.kind));
-  return (record) => {
-    for (const sent of record.sentDeliveries ?? []) {
-      if (!withdrawable.has(sent.channel)) continue;
-      deliveries()
-        .withdraw(sent.deliveryId)
-        .then(
-          (outcome) => {
-            if (outcome.kind === "failed") {
-              app.logger.warn(
-                { channel: sent.channel, reason: outcome.reason },
-                "message not withdrawn",
-              );
-            }
-          },
-          // The error's name only: a store error carries the command's keys.
-          (err: unknown) =>
-            app.logger.warn(
-              { cause: err instanceof Error ? err.name : "error", channel: sent.channel },
-              "message not withdrawn",
-            ),
-        );
-    }
-  };
 }

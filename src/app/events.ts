@@ -26,6 +26,8 @@ export interface EventParts {
   webhooks: WebhookStore;
   messages: DueQueue;
   timers: DueQueue;
+  /** Timers of API keys' expiries, for the audit trail (audit/key-expiry.ts). */
+  keyExpiries: DueQueue;
   fanout: WebhookFanout;
   /** Seals and opens webhook secrets. */
   box: SecretBox;
@@ -58,6 +60,7 @@ export function openEvents(
       : createRedisDueQueue({ ...redis, name, leaseMs, retentionMs });
   const messages = queue("webhook-messages");
   const timers = queue("challenge-expiry");
+  const keyExpiries = queue("key-expiry");
   const fanout = createWebhookFanout({ store: webhooks, messages, timers, feed, now });
   const emitter = createEventEmitter({
     feed,
@@ -73,7 +76,7 @@ export function openEvents(
     onDropped: (count) => logger.error({ count }, "events dropped: the buffer is full"),
   });
   const box = createSecretBox(config.totp.encryptionKeys);
-  return { emitter, feed, webhooks, messages, timers, fanout, box };
+  return { emitter, feed, webhooks, messages, timers, keyExpiries, fanout, box };
 }
 
 /**

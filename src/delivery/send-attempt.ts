@@ -136,12 +136,21 @@ function messageFor(
     text:
       content.kind === "text" ? content.text : templates.render(target.channel, content.code).text,
     challengeId,
-    selfDestructSeconds: target.selfDestructSeconds,
+    selfDestructSeconds: selfDestructOf(target, content),
     ...(content.kind === "code" ? { code: content.code } : {}),
     ...(content.kind === "text" && content.subject !== undefined
       ? { subject: content.subject }
       : {}),
   };
+}
+
+// A code does not outlive its use: a Telegram message carrying one is deleted
+// when the code expires, or sooner when the target asks for it.
+function selfDestructOf(target: TargetRecord, content: MessageContent): number {
+  const asked = target.selfDestructSeconds;
+  if (target.channel !== "telegram" || content.kind !== "code") return asked;
+  const ttl = Math.max(1, Math.ceil(content.code.ttlSeconds));
+  return asked === 0 ? ttl : Math.min(asked, ttl);
 }
 
 // Calls the channel, turning any failure into an outcome with its reason.

@@ -20,7 +20,8 @@ export async function deliverCode(
     record.targets,
     {
       code,
-      ttlSeconds: record.ttlSeconds,
+      // What is left of the code's life: the whole TTL for a new code, less for one sent again.
+      ttlSeconds: Math.max(1, Math.ceil((record.expiresAtMs - deps.now()) / 1000)),
       ...(record.locale === undefined || record.locale === "" ? {} : { locale: record.locale }),
     },
     record.id,

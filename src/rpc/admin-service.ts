@@ -43,6 +43,8 @@ export interface AdminExtras {
   pendingUse?: (keyId: string) => number | undefined;
   /** Aborts when the server shuts down: open audit watches end with SHUTTING_DOWN. */
   shutdown?: AbortSignal;
+  /** Sets the timer that audits a key's expiry when it passes. */
+  scheduleKeyExpiry?: (key: { id: string; tenantId: string; expiresAtMs: number }) => Promise<void>;
   /** Webhook endpoints, the live event feed and the event buffer (key.created, key.revoked). */
   events: Omit<WebhookHandlerDeps, "admin" | "audit" | "shutdown"> & { sink: EventSink };
 }
@@ -143,7 +145,10 @@ function keyHandlers(
       };
       await admin.createApiKey(record);
       const details: Record<string, string> = { kind, scopes: scopes.join(",") };
-      if (expiresAtMs !== 0) details.expires_at = new Date(expiresAtMs).toISOString();
+      if (expiresAtMs !== 0) {
+        details.expires_at = new Date(expiresAtMs).toISOString();
+        await extras.scheduleKeyExpiry?.({ id: record.id, tenantId: tenant.id, expiresAtMs });
+      }
       extras.events.sink.emit("key.created", tenant.id, { key_id: record.id, kind });
       await audit.record(
         adminChange(ctx.values, {

@@ -185,6 +185,16 @@ describe("tenants, keys and the audit trail across two replicas", () => {
         .poll(() => refusal(server, expiringSecret), { timeout: 3_000, interval: 100 })
         .toBe("unauthenticated/API_KEY_EXPIRED");
     }
+    // Its expiry is in the trail once, written by whichever replica claimed the timer.
+    const expiringId = (expiring.body.key as { id: string }).id;
+    await expect
+      .poll(async () =>
+        (await allEvents(a, { tenantId, actionPrefix: "key.expired" }, 10)).map((e) => [
+          e.target,
+          e.actorKind,
+        ]),
+      )
+      .toEqual([[expiringId, "AUDIT_ACTOR_KIND_SYSTEM"]]);
 
     // A deleted key, and a deleted tenant's keys, fail on the other replica within a second.
     const doomed = await ok(
@@ -227,6 +237,7 @@ describe("tenants, keys and the audit trail across two replicas", () => {
       "tenant.resumed",
       "key.revoked",
       "key.created",
+      "key.expired",
       "key.created",
       "key.deleted",
       "key.created",

@@ -30,9 +30,13 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
+async function waitForPing(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    // A server that could not bind its port (taken meanwhile by another process) exits at once.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new PortTakenError(`redis on ${port} exited before it answered`);
+    }
     const client = new Redis({
       port,
       host: "127.0.0.1",
@@ -78,9 +82,44 @@ function spawnRedis(port: number, dir: string, extra: string[]): ChildProcess {
   return child;
 }
 
+class PortTakenError extends Error {}
+
+/**
+ * Starts a redis-server on a port free right now, and on another one when the
+ * port is taken between the check and the bind (other test processes pick
+ * free ports too). A Cluster node also needs its bus port, the port plus
+ * 10,000, free and below 65,536.
+ */
+async function startRedisOnFreePort(extra: string[], cluster: boolean): Promise<RedisInstance> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    if (cluster && (port + 10_000 > 65_535 || !(await isFree(port + 10_000)))) continue;
+    try {
+      return await startRedisOnPort(port, extra);
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function isFree(port: number): Promise<boolean> {
+  const server = createServer();
+  server.on("error", () => {});
+  server.listen(port, "127.0.0.1");
+  const [ok] = await Promise.race([
+    once(server, "listening").then(() => [true]),
+    once(server, "error").then(() => [false]),
+  ]);
+  if (ok) {
+    server.close();
+    await once(server, "close");
+  }
+  return ok as boolean;
+}
+
 /** Starts one redis-server; `extra` adds command-line options. */
 export async function startRedis(extra: string[] = []): Promise<RedisInstance> {
-  return startRedisOnPort(await freePort(), extra);
+  return startRedisOnFreePort(extra, false);
 }
 
 /** A three-master Redis Cluster started by a test. */
@@ -103,17 +142,20 @@ export async function startRedisCluster(extra: string[] = []): Promise<RedisClus
   const instances: RedisInstance[] = [];
   try {
     for (let i = 0; i < 3; i++) {
-      const port = await freePort();
       instances.push(
-        await startRedisOnPort(port, [
-          "--cluster-enabled",
-          "yes",
-          "--cluster-config-file",
-          `nodes-${port}.conf`,
-          "--cluster-node-timeout",
-          "2000",
-          ...extra,
-        ]),
+        await startRedisOnFreePort(
+          [
+            "--cluster-enabled",
+            "yes",
+            // One directory per node: the file name need not carry the port.
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "2000",
+            ...extra,
+          ],
+          true,
+        ),
       );
     }
     const addresses = instances.map((i) => `127.0.0.1:${i.port}`);
@@ -145,7 +187,13 @@ export async function startRedisCluster(extra: string[] = []): Promise<RedisClus
 async function startRedisOnPort(port: number, extra: string[]): Promise<RedisInstance> {
   const dir = mkdtempSync(join(tmpdir(), "otp-redis-"));
   let child = spawnRedis(port, dir, extra);
-  await waitForPing(port);
+  try {
+    await waitForPing(port, child);
+  } catch (err) {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, "exit");
@@ -160,7 +208,7 @@ async function startRedisOnPort(port: number, extra: string[]): Promise<RedisIns
       await kill();
       // The same directory: an append-only file, when enabled, brings the data back.
       child = spawnRedis(port, dir, extra);
-      await waitForPing(port);
+      await waitForPing(port, child);
     },
     async stop() {
       await kill();
