@@ -44,6 +44,7 @@ export async function wireTwilio(
         ...common,
         kind: "sms",
         from: tw.smsFrom,
+        autofill: tw.smsAutofill,
         messagingServiceSid: tw.messagingServiceSid,
         phonePolicy: options.recipients.sms,
       }),

@@ -18,6 +18,8 @@ export interface TwilioConfig {
   baseUrl: string | undefined;
   /** The public URL Twilio posts status callbacks to; its path is served on our port. */
   statusCallbackUrl: string | undefined;
+  /** The lines that let phones fill in a code sent by SMS. */
+  smsAutofill: { appHash?: string; domain?: string };
 }
 
 const sid = (prefix: string) => new RegExp(`^${prefix}[0-9a-fA-F]{32}$`);
@@ -81,6 +83,22 @@ export const twilioVariables = {
     defaultText: "unset (free text)",
     description: "An approved WhatsApp authentication template for codes, the code as variable 1.",
   }),
+  SMS_RETRIEVER_APP_HASH: text({
+    pattern: /^[A-Za-z0-9+/]{11}$/,
+    what: "the 11-character hash of an Android app (Google's SMS Retriever API)",
+    allowed: "11 characters of base64",
+    defaultText: "unset",
+    description:
+      "Added to every SMS that carries a code, so the Android app with this hash reads the code without asking (SMS Retriever API).",
+  }),
+  SMS_ORIGIN_BOUND_DOMAIN: text({
+    pattern: /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    what: "a lower-case domain name like login.example.com",
+    allowed: "a domain name",
+    defaultText: "unset",
+    description:
+      "Ends every SMS that carries a code with the origin-bound line `@<domain> #<code>`, so browsers (WebOTP) and phone keyboards offer the code to that site only.",
+  }),
   TWILIO_BASE_URL: url({
     needs: needsSid,
     defaultText: "Twilio's own",
@@ -135,5 +153,9 @@ export function readTwilio(
     whatsappContentSid: v.TWILIO_WHATSAPP_CONTENT_SID,
     baseUrl: v.TWILIO_BASE_URL,
     statusCallbackUrl,
+    smsAutofill: {
+      ...(v.SMS_RETRIEVER_APP_HASH === undefined ? {} : { appHash: v.SMS_RETRIEVER_APP_HASH }),
+      ...(v.SMS_ORIGIN_BOUND_DOMAIN === undefined ? {} : { domain: v.SMS_ORIGIN_BOUND_DOMAIN }),
+    },
   };
 }

@@ -158,3 +158,24 @@ describe("fallback: Telegram failing, SMS accepted", () => {
     }
   });
 });
+
+describe("codes phones fill in themselves", () => {
+  it("ends a code SMS with the app hash and the origin-bound line when configured", async () => {
+    const filling = await startTestServer({
+      ...providerEnv(fakes),
+      SMS_RETRIEVER_APP_HASH: "FA+9qCX9VSu",
+      SMS_ORIGIN_BOUND_DOMAIN: "login.example.com",
+    });
+    try {
+      const client = createOtpClient({ baseUrl: filling.url, protocol: "connect" });
+      await client.generate({
+        deliveryTargets: [{ channel: Channel.SMS, recipient: "+14155552671" }],
+      });
+      const body = fakes.twilio.messages[0]?.body ?? "";
+      const code = /(\d{6})/.exec(body)?.[1];
+      expect(body.split("\n").slice(-2)).toEqual(["FA+9qCX9VSu", `@login.example.com #${code}`]);
+    } finally {
+      await filling.close();
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { DeliveryError, reasonForHttpStatus } from "../delivery-error.js";
 import { createOutageTracker } from "../outage-tracker.js";
 import { normalizePhone, type PhonePolicy } from "../phone.js";
 import { defaultRetryPolicy, narrowPolicy, type RetryPolicy, withRetry } from "../retry.js";
+import { type SmsAutofill, withAutofill } from "../sms-autofill.js";
 import { createTemplates, type Templates } from "../templates.js";
 import { twilioStatusCallbackUrl } from "./twilio-status.js";
 
@@ -100,6 +101,8 @@ export interface TwilioChannelOptions {
    * messages use this template with the code as variable 1 when it is set.
    */
   whatsappContentSid?: string;
+  /** Lines that let phones fill in a code (SMS only: an app hash, an origin-bound line). */
+  autofill?: SmsAutofill;
   templates?: Templates;
   retry?: RetryPolicy;
   /** For the retry jitter in tests. */
@@ -151,7 +154,11 @@ export function createTwilioChannel(options: TwilioChannelOptions): Channel {
             params.contentSid = options.whatsappContentSid;
             params.contentVariables = JSON.stringify({ "1": message.code.code });
           } else {
-            params.body = templates.render(kind, message.code).text;
+            const text = templates.render(kind, message.code).text;
+            params.body =
+              options.autofill === undefined
+                ? text
+                : withAutofill(text, message.code.code, options.autofill);
           }
           params.validityPeriod = Math.min(14_400, Math.max(1, message.code.ttlSeconds));
         }
