@@ -4,7 +4,7 @@
  * provider SDKs only inside their adapters; only the composition root
  * (src/app.ts, src/app/) and the process (src/main.ts) import everything.
  */
-const domains = "^src/(otp|totp|tokens|delivery|tenancy|audit|activity|events)/";
+const domains = "^src/(otp|totp|tokens|delivery|tenancy|audit|activity|events|fraud)/";
 module.exports = {
   forbidden: [
     {

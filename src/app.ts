@@ -6,6 +6,7 @@ import { buildDelivery } from "./app/delivery.js";
 import { buildDomains } from "./app/domains.js";
 import { withEvents } from "./app/event-emission.js";
 import { openEvents, startWebhookWorker } from "./app/events.js";
+import { openFraudGuard } from "./app/fraud.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
@@ -75,19 +76,16 @@ export async function startServer(
   const app = await openContext(config, overrides);
   const { logger, store } = app;
   const shutdown = new AbortController();
-  const delivery = await buildDelivery(app);
+  const adminParts = await openAdminParts(app);
+  // The guard against SMS pumping reports its blocks to the audit trail, so it opens after it.
+  const fraud = openFraudGuard(app, adminParts.audit);
+  const delivery = await buildDelivery(app, fraud);
   const { providers, channels } = delivery;
-  const adminParts = await openAdmin(app.opened, {
-    audit: config.audit,
-    logger,
-    now: app.now,
-    // Every admin change and security event also shows in the live activity feed.
-    onAudit: (entry) => publishAudit(app, entry),
-  });
   const domains = await buildDomains(app, delivery, {
     watchPollMs: overrides.watchPollMs,
     shutdown: shutdown.signal,
     audit: adminParts.audit,
+    fraud,
   });
   const events = startWebhookWorker(app, adminParts.audit);
   adminParts.keyExpiry = startKeyExpiryWatch(app, adminParts);
@@ -142,6 +140,7 @@ export async function startServer(
         shutdown.abort();
         await listener.close(config.shutdownGraceMs);
         await providers.stop();
+        await fraud?.close();
         // The last events are flushed before the store closes.
         await events.stop();
         await adminParts.keyExpiry?.stop();
@@ -154,6 +153,17 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/** Tenants, keys and the audit trail, every entry of which also shows in the live activity feed. */
+function openAdminParts(app: AppContext) {
+  return openAdmin(app.opened, {
+    audit: app.config.audit,
+    logger: app.logger,
+    now: app.now,
+    // Every admin change and security event also shows in the live activity feed.
+    onAudit: (entry) => publishAudit(app, entry),
+  });
 }
 
 /** The logger, metrics, clock, store (scoped to the call's tenant) and keys every part is built from. */

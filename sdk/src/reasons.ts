@@ -76,6 +76,7 @@ export const otpErrorReasons = [
   "CHANNEL_NOT_ALLOWED",
   "RATE_LIMIT_KEY_INVALID",
   "VERIFY_SUBJECT_INVALID",
+  "FRAUD_SUSPECTED",
   // Failures outside the caller's control.
   "DELIVERY_FAILED",
   "STORE_UNAVAILABLE",

@@ -1,12 +1,20 @@
 import type { ChannelKind } from "../core/channel-kind.js";
+import { currentTenant } from "../core/tenant-scope.js";
 import type { Channel } from "../delivery/channel.js";
-import { createDispatcher, type Dispatcher, type SendQuotas } from "../delivery/dispatcher.js";
+import {
+  type Admission,
+  createDispatcher,
+  type Dispatcher,
+  type SendQuotas,
+} from "../delivery/dispatcher.js";
 import { createOutboxChannel } from "../delivery/outbox/outbox-channel.js";
 import { recipientIdentity } from "../delivery/recipient-identity.js";
 import type { RecipientPolicy } from "../delivery/recipients.js";
 import { createTemplates } from "../delivery/templates.js";
+import type { FraudGuard } from "../fraud/fraud-guard.js";
 import type { TargetRecord } from "../otp/challenge-store.js";
 import type { AppContext } from "./app-context.js";
+import { fraudFallbackTenant } from "./fraud.js";
 import { createProviders, type Providers } from "./providers.js";
 
 const providerChannels: ChannelKind[] = [
@@ -29,9 +37,10 @@ export interface DeliveryParts {
 /**
  * Builds delivery: the providers the config names, the development outbox
  * standing in for every other channel (in production those are unavailable),
- * and the dispatcher with its per-recipient and per-tenant send budgets.
+ * and the dispatcher with the fraud guard (when on) and its per-recipient
+ * and per-tenant send budgets.
  */
-export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
+export async function buildDelivery(app: AppContext, fraud?: FraudGuard): Promise<DeliveryParts> {
   const { config, store, logger, metrics, now, vault, countUsage } = app;
   // Providers serve the channels they are configured for. In development the
   // outbox stands in for every other channel; in production those are unavailable.
@@ -80,15 +89,19 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
     templates,
     retentionMs: d.retentionSeconds * 1000,
     fallbackBudgetMs: d.fallbackBudgetMs,
-    observe: (channel, outcome, target, deliveryId) => {
+    observe: (channel, outcome, target, deliveryId, challengeId) => {
       metrics.delivery(channel, outcome);
       app.activity.delivered(channel, outcome, target, deliveryId);
       if (outcome === "accepted") countUsage(`sends:${channel}`);
+      // Codes of challenges are what the guard weighs against verifications.
+      if (outcome === "accepted" && challengeId !== "") {
+        fraud?.sent(currentTenant() ?? fraudFallbackTenant, target.recipient);
+      }
     },
     onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),
     onRetry: (channel, err, attempt, delayMs) =>
       logger.info({ channel, attempt, delay_ms: delayMs, reason: err.reason }, "delivery retry"),
-    admit: (target, quotas) => admitSend(app, target, quotas),
+    admit: (target, quotas) => admitSend(app, target, quotas, fraud),
     now,
   });
   const targetRules = {
@@ -100,7 +113,8 @@ export async function buildDelivery(app: AppContext): Promise<DeliveryParts> {
 }
 
 /**
- * Whether one more message may go to this target: the per-recipient budget
+ * Whether one more message may go to this target: not to a prefix the fraud
+ * guard blocked (in enforce mode), then the per-recipient budget
  * (every spelling of one mailbox or number counted as one, keyed by a keyed
  * hash) and the tenant's daily quota for the channel.
  */
@@ -108,7 +122,17 @@ async function admitSend(
   app: AppContext,
   target: TargetRecord,
   quotas: SendQuotas | undefined,
-): Promise<{ allowed: boolean; retryAfterMs: number }> {
+  fraud: FraudGuard | undefined,
+): Promise<Admission> {
+  // First the fraud guard: process memory only, and a refused send spends no quota.
+  const refusal = fraud?.check(
+    currentTenant() ?? fraudFallbackTenant,
+    target.recipient,
+    target.channel,
+  );
+  if (refusal !== undefined) {
+    return { allowed: false, retryAfterMs: refusal.retryAfterMs ?? 0, refusal };
+  }
   const { config, store, vault } = app;
   // A tenant's own quotas (its settings) in place of the service's.
   const sendsPerRecipient = quotas?.sendsPerRecipient ?? config.rateLimits.sendsPerRecipient;

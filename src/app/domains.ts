@@ -3,6 +3,7 @@ import { createCodeSeal } from "../core/code-seal.js";
 import { createSecretBox } from "../core/secret-box.js";
 import { currentTenant } from "../core/tenant-scope.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
+import type { FraudGuard } from "../fraud/fraud-guard.js";
 import {
   type ChallengeService,
   createChallengeService,
@@ -13,6 +14,7 @@ import { createTokenSigner, generateSigningKey, type TokenSigner } from "../toke
 import { createTotpService, type TotpService } from "../totp/totp-service.js";
 import type { AppContext } from "./app-context.js";
 import type { DeliveryParts } from "./delivery.js";
+import { fraudFallbackTenant } from "./fraud.js";
 
 /** The domain services the RPC handlers call. */
 export interface Domains {
@@ -26,7 +28,12 @@ export interface Domains {
 export async function buildDomains(
   app: AppContext,
   delivery: DeliveryParts,
-  options: { watchPollMs: number | undefined; shutdown: AbortSignal; audit: AuditRecorder },
+  options: {
+    watchPollMs: number | undefined;
+    shutdown: AbortSignal;
+    audit: AuditRecorder;
+    fraud?: FraudGuard | undefined;
+  },
 ): Promise<Domains> {
   const { config, store, hasher, metrics, now } = app;
   const { dispatcher, targetRules, providers } = delivery;
@@ -56,7 +63,7 @@ export async function buildDomains(
     retentionSeconds: config.challengeRetentionSeconds,
     now,
     observer: {
-      ...challengeObserver(app, options.audit, withdrawSentMessages(app, delivery, deliveries)),
+      ...challengeObserver(app, options, withdrawSentMessages(app, delivery, deliveries)),
       geoReported,
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
@@ -96,12 +103,16 @@ export async function buildDomains(
   return { challenges, deliveries, signer, totp };
 }
 
-/** What the service does when a challenge changes: metrics, the activity feed, the audit trail, withdrawals. */
+/**
+ * What the service does when a challenge changes: metrics, the activity
+ * feed, the audit trail, withdrawals, and the fraud guard's verified codes.
+ */
 function challengeObserver(
   app: AppContext,
-  audit: AuditRecorder,
+  options: { audit: AuditRecorder; fraud?: FraudGuard | undefined },
   withdrawSent: (record: ChallengeRecord) => void,
 ): OtpObserver {
+  const { audit } = options;
   const { metrics } = app;
   return {
     generated: (alphabet, record) => {
@@ -111,7 +122,10 @@ function challengeObserver(
     verified: (outcome, record) => {
       metrics.verification(outcome);
       app.activity.verified(outcome, record);
-      if (outcome === "verified") withdrawSent(record);
+      if (outcome === "verified") {
+        withdrawSent(record);
+        countVerified(options.fraud, record);
+      }
       // A lock-out is a security event: once per challenge and minute at most.
       if (outcome === "attempts_exhausted") {
         audit.recordSecurityEvent(lockedOut("challenge", record.id, record.tenantId ?? ""));
@@ -177,4 +191,16 @@ function geoReporter(app: AppContext, audit: AuditRecorder) {
       details: { channel, country },
     });
   };
+}
+
+/**
+ * Tells the fraud guard of a verified code, at the target whose send was
+ * accepted (the one the person read it from), else the first.
+ */
+function countVerified(fraud: FraudGuard | undefined, record: ChallengeRecord): void {
+  if (fraud === undefined) return;
+  const index = record.deliveryAttempts.findIndex((a) => a.status === "accepted");
+  const target = record.targets[Math.max(index, 0)];
+  if (target !== undefined)
+    fraud.verified(record.tenantId ?? fraudFallbackTenant, target.recipient);
 }

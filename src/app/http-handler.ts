@@ -124,6 +124,18 @@ const burstReasons = new Set<Code>([
   Code.PermissionDenied,
 ]);
 
+/** What AdminService needs beyond the admin store: the trail, pending key uses, webhooks, key expiry. */
+function adminExtras(app: AppContext, adminParts: AdminParts): RouteDeps["adminExtras"] {
+  const { audit, trail, keyUses, keyExpiry } = adminParts;
+  return {
+    audit,
+    trail,
+    pendingUse: keyUses.pending,
+    events: webhookExtras(app),
+    ...(keyExpiry === undefined ? {} : { scheduleKeyExpiry: keyExpiry.schedule }),
+  };
+}
+
 /** What the router and the interceptors are built from: the domains, and how calls are counted and logged. */
 function routeDeps(
   app: AppContext,
@@ -132,7 +144,7 @@ function routeDeps(
   adminParts: AdminParts,
   health: HealthService,
 ): RouteDeps {
-  const { admin, audit, keyUses, trail } = adminParts;
+  const { admin, audit } = adminParts;
   const { config, logger, metrics, store, now } = app;
   const { challenges, totp, signer, deliveries } = domains;
   const { dispatcher } = delivery;
@@ -160,15 +172,7 @@ function routeDeps(
       system: { ...app.system, replica: app.activity.replica },
       now,
     },
-    adminExtras: {
-      audit,
-      trail,
-      pendingUse: keyUses.pending,
-      events: webhookExtras(app),
-      ...(adminParts.keyExpiry === undefined
-        ? {}
-        : { scheduleKeyExpiry: adminParts.keyExpiry.schedule }),
-    },
+    adminExtras: adminExtras(app, adminParts),
     auth: authDeps(app, adminParts),
     limits: config.rateLimits,
     quotas: tenantQuotas(config.rateLimits, delivery.channels),

@@ -18,6 +18,7 @@ import {
 import { type ConsoleConfig, consoleArea, consoleVariables, readConsole } from "./console.js";
 import { type DeliveryConfig, deliveryArea, deliveryVariables, readDelivery } from "./delivery.js";
 import { emailArea, emailVariables } from "./email.js";
+import { type FraudConfig, fraudArea, fraudVariables, readFraud } from "./fraud.js";
 import {
   limitsArea,
   limitVariables,
@@ -60,6 +61,7 @@ export { parseCidrList } from "./console.js";
 export type { RetryPolicy } from "./delivery.js";
 export { parseCountryList } from "./delivery.js";
 export type { EmailConfig } from "./email.js";
+export type { FraudConfig, FraudMode } from "./fraud.js";
 export {
   gmailDomains,
   type PlusTagDomains,
@@ -105,6 +107,7 @@ export const configAreas: readonly Area[] = [
   telegramGatewayArea,
   twilioArea,
   emailArea,
+  fraudArea,
   tokensArea,
   auditArea,
   webhookArea,
@@ -123,6 +126,7 @@ const variables = {
   ...telegramGatewayVariables,
   ...twilioVariables,
   ...emailVariables,
+  ...fraudVariables,
   ...tokenVariables,
   ...auditVariables,
   ...webhookVariables,
@@ -167,6 +171,8 @@ export interface Config extends ServerConfig, ChallengesConfig {
   webhooks: WebhookConfig;
   /** The operator console and its sessions. */
   console: ConsoleConfig;
+  /** The guard against SMS pumping: its mode and service-wide thresholds. */
+  fraud: FraudConfig;
 }
 
 /** A configuration that cannot start the service; the message names every variable at fault. */
@@ -221,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
     audit: readAudit(v),
     webhooks: readWebhooks(v, ctx.mode),
     console: readConsole(v, ctx),
+    fraud: readFraud(v, ctx),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

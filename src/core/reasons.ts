@@ -295,6 +295,11 @@ export const reasons = {
     description:
       "A rate limit or tenant quota refused the call (`limit` in the metadata names it); with `RetryInfo`.",
   },
+  FRAUD_SUSPECTED: {
+    code: Code.ResourceExhausted,
+    description:
+      "A phone send to a destination prefix the fraud guard blocked for suspected SMS pumping (many sends, few verifications); other prefixes keep working. `prefix` (country code and first digits, never a number) and `channel` in the metadata; with `RetryInfo` for the rest of the cool-down.",
+  },
   // Failures outside the caller's control.
   DELIVERY_FAILED: {
     code: Code.Unavailable,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { OtpError } from "../core/otp-error.js";
 import type { DeliveryAttemptRecord, TargetRecord } from "../otp/challenge-store.js";
 import type { RateLimit } from "../tenancy/limit-store.js";
 import type { Channel, CodeContent } from "./channel.js";
@@ -27,22 +28,33 @@ export interface SendQuotas {
   tenantSendsPerChannel?: RateLimit | "off" | undefined;
 }
 
+/**
+ * Whether a target may be sent to now. A refusal is a quota's
+ * (`RATE_LIMITED`) unless it carries its own error, such as the fraud
+ * guard's `FRAUD_SUSPECTED`.
+ */
+export interface Admission {
+  allowed: boolean;
+  retryAfterMs: number;
+  /** The error to answer with when the call fails because of this refusal; its reason is recorded. */
+  refusal?: OtpError;
+}
+
 /** Asks whether one more message may go to a target, under the given quotas. */
-export type Admit = (
-  target: TargetRecord,
-  quotas?: SendQuotas,
-) => Promise<{ allowed: boolean; retryAfterMs: number }>;
+export type Admit = (target: TargetRecord, quotas?: SendQuotas) => Promise<Admission>;
 
 /** What `Dispatcher.deliver` did. */
 export interface DeliveryResult {
   attempts: DeliveryAttemptRecord[];
   /** When targets were refused by their quota, the shortest wait before one would be admitted. */
   retryAfterMs: number;
+  /** The first refusal that carried its own error, if any target met one. */
+  refusal?: OtpError;
 }
 
 /** What walking a list of targets needs beyond a single send. */
 export interface DeliverDeps extends SendDeps {
-  /** The per-recipient quota; a refused target is recorded as failed with RATE_LIMITED. */
+  /** The fraud guard and the send quotas; a refused target is recorded as failed with RATE_LIMITED (or its refusal's reason). */
   admit?: Admit;
   /** The retry budget of a target that has a fallback after it, in milliseconds. */
   fallbackBudgetMs?: number;
@@ -77,6 +89,7 @@ export async function deliverInOrder(
   const attempts: DeliveryAttemptRecord[] = [];
   let accepted = false;
   let retryAfterMs = 0;
+  let refusal: OtpError | undefined;
   for (const [index, target] of targets.entries()) {
     const base = {
       channel: target.channel,
@@ -104,7 +117,9 @@ export async function deliverInOrder(
           retryAfterMs === 0
             ? admission.retryAfterMs
             : Math.min(retryAfterMs, admission.retryAfterMs);
-        attempts.push({ ...base, status: "failed", deliveryId: "", errorReason: "RATE_LIMITED" });
+        refusal ??= admission.refusal;
+        const errorReason = admission.refusal?.reason ?? "RATE_LIMITED";
+        attempts.push({ ...base, status: "failed", deliveryId: "", errorReason });
         continue;
       }
     }
@@ -127,7 +142,7 @@ export async function deliverInOrder(
       attempts.push({ ...base, status: "failed", deliveryId, errorReason: outcome.reason });
     }
   }
-  return { attempts, retryAfterMs };
+  return refusal === undefined ? { attempts, retryAfterMs } : { attempts, retryAfterMs, refusal };
 }
 
 // With a fallback waiting, a channel gets a shorter budget, and a channel

@@ -199,6 +199,8 @@ async function sendMessage(
   }
   // The same quotas as a code's delivery: per recipient, and the tenant's per channel.
   const admission = await dispatcher.admit(target, settings?.limits);
+  // A refusal with its own error (the fraud guard's) answers with it.
+  if (!admission.allowed && admission.refusal !== undefined) throw admission.refusal;
   if (!admission.allowed) {
     state.onRateLimited?.("sends");
     throw new OtpError("RATE_LIMITED", "too many messages; retry later", {

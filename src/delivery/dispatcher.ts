@@ -3,6 +3,7 @@ import type { ChannelKind } from "../core/channel-kind.js";
 import type { TargetRecord } from "../otp/challenge-store.js";
 import type { Channel, CodeContent, SendOptions } from "./channel.js";
 import {
+  type Admission,
   type Admit,
   type DeliverDeps,
   type DeliverOptions,
@@ -24,6 +25,7 @@ import { createTemplates, type Templates } from "./templates.js";
 // A dispatcher is one send (send-attempt.ts) and a walk down the fallback
 // targets (deliver-in-order.ts); this module keeps the interface and composes them.
 export {
+  type Admission,
   type Admit,
   type DeliverOptions,
   type DeliveryResult,
@@ -51,9 +53,10 @@ export interface DispatcherOptions {
   fallbackBudgetMs?: number;
   observe?: DeliveryObserver;
   /**
-   * Asks whether a target may be sent to now (the per-recipient quota). A
-   * refused target is recorded as failed with reason RATE_LIMITED, and the
-   * next target is tried.
+   * Asks whether a target may be sent to now (the fraud guard, the
+   * per-recipient quota): the one place every send is asked about before it
+   * is made. A refused target is recorded as failed with reason
+   * RATE_LIMITED (or its refusal's own reason), and the next target is tried.
    */
   admit?: Admit;
   /** Receives provider errors for logging; the client only ever sees a reason. */
@@ -65,11 +68,8 @@ export interface DispatcherOptions {
 
 /** Sends messages over channels and records what became of each. */
 export interface Dispatcher {
-  /** Asks the per-recipient and per-tenant quotas whether a target may be sent to now. */
-  admit(
-    target: TargetRecord,
-    quotas?: SendQuotas,
-  ): Promise<{ allowed: boolean; retryAfterMs: number }>;
+  /** Asks the fraud guard and the per-recipient and per-tenant quotas whether a target may be sent to now. */
+  admit(target: TargetRecord, quotas?: SendQuotas): Promise<Admission>;
   /** Tells whether a channel can be used at all. */
   has(kind: ChannelKind): boolean;
   /** The registered channels. */

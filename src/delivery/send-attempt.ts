@@ -19,13 +19,15 @@ export type AttemptOutcome =
 
 /**
  * Told of each send's outcome over a channel, with its target (holding the
- * full recipient: mask it before it goes anywhere) and delivery id.
+ * full recipient: mask it before it goes anywhere), delivery id, and the
+ * challenge whose code it carried ("" for a Send).
  */
 export type DeliveryObserver = (
   channel: ChannelKind,
   outcome: "accepted" | "failed",
   target: TargetRecord,
   deliveryId: string,
+  challengeId: string,
 ) => void;
 
 /** What a single send needs from the dispatcher that makes it. */
@@ -99,7 +101,13 @@ export function attemptSend(
     },
     async (span): Promise<AttemptOutcome> => {
       const outcome = await sendOnce(deps, span, deliveryId, target.channel, message, limits);
-      deps.observe?.(target.channel, outcome.ok ? "accepted" : "failed", target, deliveryId);
+      deps.observe?.(
+        target.channel,
+        outcome.ok ? "accepted" : "failed",
+        target,
+        deliveryId,
+        challengeId,
+      );
       describeOutcome(span, outcome);
       try {
         await recordOutcome(deps, deliveryId, outcome);

@@ -17,6 +17,8 @@ export const eventTypes = [
   "totp.deleted",
   "quota.warning",
   "quota.exhausted",
+  "fraud.prefix_blocked",
+  "fraud.prefix_would_block",
   "key.created",
   "key.revoked",
   "webhook.endpoint_disabled",

@@ -1,3 +1,4 @@
+import type { OtpError } from "../core/otp-error.js";
 import type { ChallengeDeps } from "./challenge-deps.js";
 import type { ChallengeRecord } from "./challenge-store.js";
 import type { CallLimits, IssuedCode } from "./challenge-types.js";
@@ -14,9 +15,9 @@ export async function deliverCode(
   record: ChallengeRecord,
   code: string,
   limits: CallLimits,
-): Promise<{ record: ChallengeRecord; retryAfterMs: number }> {
+): Promise<{ record: ChallengeRecord; retryAfterMs: number; refusal?: OtpError }> {
   if (record.targets.length === 0) return { record, retryAfterMs: 0 };
-  const { attempts, retryAfterMs } = await deps.dispatcher.deliver(
+  const { attempts, retryAfterMs, refusal } = await deps.dispatcher.deliver(
     record.targets,
     {
       code,
@@ -29,7 +30,7 @@ export async function deliverCode(
     limits,
   );
   await deps.store.setDeliveryAttempts(record.id, attempts, deps.now());
-  return { record: { ...record, deliveryAttempts: attempts }, retryAfterMs };
+  return { record: { ...record, deliveryAttempts: attempts }, retryAfterMs, refusal };
 }
 
 /**
@@ -45,7 +46,11 @@ export async function sendOrFail(
   cancelOnFailure: boolean,
   limits: CallLimits,
 ): Promise<IssuedCode> {
-  const { record: delivered, retryAfterMs } = await deliverCode(deps, record, code, limits);
+  const {
+    record: delivered,
+    retryAfterMs,
+    refusal,
+  } = await deliverCode(deps, record, code, limits);
   await setFallbackTimer(deps, delivered, delivered.deliveryAttempts);
   if (
     delivered.targets.length > 0 &&
@@ -53,6 +58,13 @@ export async function sendOrFail(
   ) {
     // Nobody can ever receive this code: retire it rather than leave a live, unreachable code.
     if (cancelOnFailure) await deps.store.cancel(record.id, deps.now());
+    // Every target refused by the fraud guard: its error, with the cool-down left.
+    if (
+      refusal !== undefined &&
+      delivered.deliveryAttempts.every((a) => a.errorReason === refusal.reason)
+    ) {
+      throw refusal;
+    }
     if (delivered.deliveryAttempts.every((a) => a.errorReason === "RATE_LIMITED")) {
       // The per-recipient or the tenant's per-channel quota: both are send quotas.
       deps.observer?.rateLimited("sends");

@@ -22,6 +22,13 @@ export interface Metrics {
   rateLimitFailedOpen(limit: string): void;
   /** A store `operation` failed. */
   storeError(operation: string): void;
+  /**
+   * The fraud guard decided: `decision` is "block" or "would_block" (a prefix
+   * judged pumped) or "refuse" or "would_refuse" (one send to a blocked
+   * prefix), in `mode` "enforce" or "report"; `country` is the ISO code,
+   * never the prefix.
+   */
+  fraudDecision(mode: string, decision: string, country: string): void;
   /** An RPC finished with a Connect `code` after `seconds`. */
   rpcCompleted(method: string, code: string, seconds: number): void;
   /** The current values in the Prometheus text format, for `GET /metrics`. */
@@ -72,6 +79,10 @@ export function createMetrics(): Metrics {
   const storeErrors = meter.createCounter("otp_store_errors", {
     description: "Failed store operations.",
   });
+  const fraud = meter.createCounter("otp_fraud_decisions", {
+    description:
+      "Fraud guard decisions: prefixes blocked and sends refused (or, in report mode, that would have been), by country.",
+  });
   const rpcDuration = meter.createHistogram("otp_rpc_duration_seconds", {
     description: "RPC latency by method and Connect code.",
     unit: "s",
@@ -90,6 +101,8 @@ export function createMetrics(): Metrics {
     geoReported: (channel, country) =>
       count(geoReported, { channel: label(channel), country: label(country) }),
     storeError: (operation) => count(storeErrors, { operation: label(operation) }),
+    fraudDecision: (mode, decision, country) =>
+      count(fraud, { mode: label(mode), decision: label(decision), country: label(country) }),
     rpcCompleted: (method, code, seconds) =>
       record(rpcDuration, seconds, { method: label(method), code: label(code) }),
     async render() {
@@ -113,6 +126,7 @@ export function createNoopMetrics(): Metrics {
     rateLimitFailedOpen: nothing,
     geoReported: nothing,
     storeError: nothing,
+    fraudDecision: nothing,
     rpcCompleted: nothing,
     render: async () => ({ contentType, body: "" }),
   };
