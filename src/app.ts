@@ -3,7 +3,7 @@ import { type AdminParts, openAdmin } from "./app/admin.js";
 import type { AppContext } from "./app/app-context.js";
 import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
-import { buildDomains } from "./app/domains.js";
+import { buildDomains, type Domains } from "./app/domains.js";
 import { withEvents } from "./app/event-emission.js";
 import { openEvents, startWebhookWorker } from "./app/events.js";
 import { openFraudGuard } from "./app/fraud.js";
@@ -89,18 +89,7 @@ export async function startServer(
   });
   const events = startWebhookWorker(app, adminParts.audit);
   adminParts.keyExpiry = startKeyExpiryWatch(app, adminParts);
-  // Fallbacks on silence: any replica claims a due timer, once (otp/fallback.ts).
-  const fallbacks = startTimerPoller({
-    queue: app.events.fallbacks,
-    run: async (body) => {
-      const timer = JSON.parse(body) as FallbackTimer;
-      await runAsTenant(timer.tenantId, () => domains.challenges.runFallback(timer));
-    },
-    pollMs: Math.min(250, config.webhooks.pollMs),
-    now: app.now,
-    onError: (err) =>
-      logger.warn({ cause: err instanceof Error ? err.name : "error" }, "fallback not sent"),
-  });
+  const fallbacks = startFallbacks(app, domains);
   let draining = false;
   const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
   const { handler, health } = buildHttpHandler(
@@ -243,5 +232,20 @@ function publishAudit(app: AppContext, entry: AuditInput): void {
     target: entry.target,
     actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
     outcome: entry.outcome,
+  });
+}
+
+/** Fallbacks on silence: any replica claims a due timer, once (otp/fallback.ts). */
+function startFallbacks(app: AppContext, domains: Domains): { stop(): Promise<void> } {
+  return startTimerPoller({
+    queue: app.events.fallbacks,
+    run: async (body) => {
+      const timer = JSON.parse(body) as FallbackTimer;
+      await runAsTenant(timer.tenantId, () => domains.challenges.runFallback(timer));
+    },
+    pollMs: Math.min(250, app.config.webhooks.pollMs),
+    now: app.now,
+    onError: (err) =>
+      app.logger.warn({ cause: err instanceof Error ? err.name : "error" }, "fallback not sent"),
   });
 }

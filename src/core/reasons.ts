@@ -70,7 +70,7 @@ export const reasons = {
   },
   FALLBACK_AFTER_INVALID: {
     code: Code.InvalidArgument,
-    description: "Generate: a target's `fallback_after_seconds` that is not 0 or 5..3600.",
+    description: "Generate: a target's `fallback_after_seconds` that is not 0 or 1..3600.",
   },
   IDEMPOTENCY_KEY_INVALID: {
     code: Code.InvalidArgument,

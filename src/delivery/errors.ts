@@ -45,7 +45,7 @@ export const deliveryErrors = {
   fallbackAfterInvalid: (field: string) =>
     new OtpError(
       "FALLBACK_AFTER_INVALID",
-      "fallback_after_seconds must be 0, or between 5 and 3600",
+      "fallback_after_seconds must be 0, or between 1 and 3600",
       {
         field,
       },

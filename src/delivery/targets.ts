@@ -32,7 +32,7 @@ export type GeoReport = (channel: ChannelKind, country: string) => void;
 export const selfDestructLimits = { min: 5, max: 86_400 } as const;
 
 /** The fallback-on-silence range, in seconds. */
-export const fallbackAfterLimits = { min: 5, max: 3600 } as const;
+export const fallbackAfterLimits = { min: 1, max: 3600 } as const;
 
 const localeShape = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$/;
 

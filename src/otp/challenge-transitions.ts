@@ -1,5 +1,6 @@
 import type {
   ChallengeRecord,
+  DeliveryAttemptRecord,
   ReplaceCodeInput,
   ReplaceCodeResult,
   VerifyInput,
@@ -128,4 +129,27 @@ export function applyClaimFallback(
   if (record.state !== "pending" || record.attempts >= record.maxAttempts) return undefined;
   if (nowMs >= record.expiresAtMs || (record.fallbackGen ?? 0) !== gen) return undefined;
   return { ...record, fallbackGen: gen + 1 };
+}
+
+/**
+ * A send's attempts recorded on its challenge: they become the latest
+ * attempts, and the deliveries they made join the challenge's list of sent
+ * messages, once each (at most 50), so they can be withdrawn later.
+ */
+export function applyDeliveryAttempts(
+  record: ChallengeRecord,
+  attempts: readonly DeliveryAttemptRecord[],
+): ChallengeRecord {
+  const sent = [...(record.sentDeliveries ?? [])];
+  for (const a of attempts) {
+    if (a.status !== "accepted" || a.deliveryId === "" || sent.length >= 50) continue;
+    if (!sent.some((s) => s.deliveryId === a.deliveryId)) {
+      sent.push({ channel: a.channel, deliveryId: a.deliveryId });
+    }
+  }
+  return {
+    ...record,
+    deliveryAttempts: [...attempts],
+    ...(sent.length === 0 ? {} : { sentDeliveries: sent }),
+  };
 }

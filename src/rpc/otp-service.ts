@@ -1,9 +1,10 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Channel } from "../../gen/otp/v1/channel_pb.js";
-import { Alphabet, type OtpService } from "../../gen/otp/v1/otp_pb.js";
+import { Alphabet, type GenerateRequest, type OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
 import { canonicalJson } from "../otp/binding-hash.js";
 import type { CallLimits, ChallengeService, IssuedCode } from "../otp/challenge-service.js";
+import type { GenerateInput } from "../otp/validate.js";
 import type { TokenSigner } from "../tokens/token-signer.js";
 import type { TotpCheck, TotpOutcome, TotpService } from "../totp/totp-service.js";
 import { callerKey, defaultTenantId } from "./caller.js";
@@ -59,23 +60,7 @@ function challengeHandlers(
   return {
     async generate(req, ctx) {
       const issued = await service.generate(
-        {
-          ttlSeconds: req.ttlSeconds,
-          maxAttempts: req.maxAttempts,
-          codeLength: req.codeLength,
-          // Unset: the tenant's default alphabet, else numeric.
-          alphabet:
-            req.alphabet === Alphabet.UNSPECIFIED ? undefined : alphabetFromProto(req.alphabet),
-          binding: req.binding,
-          targets: req.deliveryTargets.map((t) => ({
-            channel: channelFromProto(t.channel),
-            recipient: t.recipient,
-            selfDestructSeconds: t.selfDestructSeconds,
-            fallbackAfterSeconds: t.fallbackAfterSeconds,
-          })),
-          idempotencyKey: req.idempotencyKey,
-          locale: req.locale,
-        },
+        generateInput(req),
         withCharges(ctx, { timeoutMs: ctx.timeoutMs() }),
       );
       return issuedToProto(issued);
@@ -131,6 +116,26 @@ function challengeHandlers(
       const issued = await service.resend(req.id, withCharges(ctx, { timeoutMs: ctx.timeoutMs() }));
       return { ...issuedToProto(issued), sendsRemaining: issued.sendsRemaining };
     },
+  };
+}
+
+// A GenerateRequest in the domain's terms; the domain validates it.
+function generateInput(req: GenerateRequest): GenerateInput {
+  return {
+    ttlSeconds: req.ttlSeconds,
+    maxAttempts: req.maxAttempts,
+    codeLength: req.codeLength,
+    // Unset: the tenant's default alphabet, else numeric.
+    alphabet: req.alphabet === Alphabet.UNSPECIFIED ? undefined : alphabetFromProto(req.alphabet),
+    binding: req.binding,
+    targets: req.deliveryTargets.map((t) => ({
+      channel: channelFromProto(t.channel),
+      recipient: t.recipient,
+      selfDestructSeconds: t.selfDestructSeconds,
+      fallbackAfterSeconds: t.fallbackAfterSeconds,
+    })),
+    idempotencyKey: req.idempotencyKey,
+    locale: req.locale,
   };
 }
 

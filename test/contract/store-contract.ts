@@ -381,6 +381,21 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
         expect(fresh.size + new Set(await codes(always.id)).size).toBe(4);
       });
 
+      it("claims a fallback once per generation, and never once the code is used", async () => {
+        const { id } = await service.generate(base);
+        expect((await store.claimFallback(id, 0, clock.now()))?.fallbackGen).toBe(1);
+        expect(await store.claimFallback(id, 0, clock.now())).toBeUndefined();
+        clock.advance(30_000);
+        await service.resend(id);
+        // A Resend starts a new chain: the generation moved on again.
+        expect(await store.claimFallback(id, 1, clock.now())).toBeUndefined();
+        const again = await store.claimFallback(id, 2, clock.now());
+        expect(again?.fallbackGen).toBe(3);
+        const other = await service.generate(base);
+        await service.verify({ id: other.id, code: other.code, binding: undefined });
+        expect(await store.claimFallback(other.id, 0, clock.now())).toBeUndefined();
+      });
+
       it("tells how long to wait during the cooldown", async () => {
         const { id } = await service.generate(base);
         clock.advance(12_000);

@@ -41,7 +41,7 @@ export type DeliveryTarget = Message<"otp.v1.DeliveryTarget"> & {
 
   /**
    * When the message is accepted, how long to wait for its code to be used before the next target is tried
-   * (5 to 3600 seconds); 0 moves on only when the channel refuses or fails. A durable timer in the store,
+   * (1 to 3600 seconds); 0 moves on only when the channel refuses or fails. A durable timer in the store,
    * claimed by one replica; Verify, Cancel, expiry and Resend call it off.
    *
    * @generated from field: int32 fallback_after_seconds = 4;

@@ -12,6 +12,7 @@ import type {
 import {
   applyCancel,
   applyClaimFallback,
+  applyDeliveryAttempts,
   applyReplaceCode,
   applyVerify,
 } from "../../otp/challenge-transitions.js";
@@ -114,19 +115,7 @@ export function createMemoryChallenges(state: MemoryState): ChallengeStore {
 
     async setDeliveryAttempts(id: string, attempts: DeliveryAttemptRecord[], nowMs: number) {
       const record = live(state, id, nowMs);
-      if (record === undefined) return;
-      const accepted = attempts
-        .filter((a) => a.status === "accepted" && a.deliveryId !== "")
-        .map((a) => ({ channel: a.channel, deliveryId: a.deliveryId }));
-      const sent = [...(record.sentDeliveries ?? [])];
-      for (const d of accepted) {
-        if (sent.length < 50 && !sent.some((s) => s.deliveryId === d.deliveryId)) sent.push(d);
-      }
-      challenges.set(id, {
-        ...record,
-        deliveryAttempts: [...attempts],
-        ...(sent.length === 0 ? {} : { sentDeliveries: sent }),
-      });
+      if (record !== undefined) challenges.set(id, applyDeliveryAttempts(record, attempts));
     },
   };
 }

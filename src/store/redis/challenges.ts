@@ -1,4 +1,5 @@
 import type {
+  ChallengeRecord,
   ChallengeStore,
   CreateChallengeInput,
   CreateChallengeResult,
@@ -44,17 +45,7 @@ export function createRedisChallenges(ctx: RedisContext) {
           return { kind: "conflict" };
       }
     },
-    async getChallenge(id: string, nowMs: number) {
-      let fields: Record<string, string>;
-      try {
-        fields = await topology.forChallenge(id).hgetall(challengeKey(id));
-      } catch (err) {
-        throw unavailable(err);
-      }
-      if (Object.keys(fields).length === 0) return undefined;
-      const record = recordFrom(id, fields, codec);
-      return nowMs >= record.retainUntilMs ? undefined : record;
-    },
+    getChallenge: (id: string, nowMs: number) => readChallenge(ctx, id, nowMs),
     findByRecipient: (digest: string) => readIndex(ctx, indexKey(digest)),
     async verify(id: string, input: VerifyInput) {
       const reply = await charged(id, "otpVerify", input.charges, [
@@ -95,6 +86,23 @@ export function createRedisChallenges(ctx: RedisContext) {
     },
   };
   return store;
+}
+
+/** A challenge as its hash holds it, while it is retained. */
+async function readChallenge(
+  ctx: RedisContext,
+  id: string,
+  nowMs: number,
+): Promise<ChallengeRecord | undefined> {
+  let fields: Record<string, string>;
+  try {
+    fields = await ctx.topology.forChallenge(id).hgetall(keyOf(ctx.keyPrefix, id));
+  } catch (err) {
+    throw unavailable(err);
+  }
+  if (Object.keys(fields).length === 0) return undefined;
+  const record = recordFrom(id, fields, ctx.codec);
+  return nowMs >= record.retainUntilMs ? undefined : record;
 }
 
 /** The challenge id a recipient index key points at, if any (its own shard or slot). */
