@@ -27,13 +27,26 @@ function challengeEvents(
   store: Store,
   sink: EventSink,
 ): Pick<Store, "createChallenge" | "verify" | "cancel"> {
+  // Once per tenant, quota and window in this process, however many calls the quota refuses.
+  const exhaustedUntil = new Map<string, number>();
   const quota = (refusal: LimitRefusal) => {
-    if (isQuota(refusal)) sink.emit("quota.exhausted", tenant(), { bucket: refusal.bucket });
+    if (!isQuota(refusal)) return;
+    const key = `${tenant()}\0${refusal.bucket}`;
+    const nowMs = Date.now();
+    if ((exhaustedUntil.get(key) ?? 0) > nowMs) return;
+    if (exhaustedUntil.size >= 10_000) exhaustedUntil.clear();
+    exhaustedUntil.set(key, nowMs + refusal.retryAfterMs);
+    sink.emit("quota.exhausted", tenant(), { bucket: refusal.bucket });
   };
   return {
     async createChallenge(input) {
       const result = await store.createChallenge(input);
       if (result.kind === "created") {
+        for (const bucket of result.nearLimit ?? []) {
+          if (bucket.startsWith("tenant_")) {
+            sink.emit("quota.warning", tenant(), { bucket, percent: 80 });
+          }
+        }
         const { record } = input;
         const first = record.targets[0];
         sink.emit("challenge.created", tenant(), {

@@ -153,7 +153,11 @@ export interface CreateChallengeInput {
 
 /** The outcome of {@link Store.createChallenge}. */
 export type CreateChallengeResult =
-  | { kind: "created" }
+  | {
+      kind: "created";
+      /** Buckets this call brought to 80 % of their limit in the current window (quota warnings). */
+      nearLimit?: string[];
+    }
   | { kind: "replay"; record: ChallengeRecord }
   | { kind: "conflict" }
   | { kind: "refused"; refusal: LimitRefusal };

@@ -7,6 +7,7 @@ import { Channel } from "../../gen/otp/v1/channel_pb.js";
 import { OtpService, VerifyResult } from "../../gen/otp/v1/otp_pb.js";
 import type { Event } from "../../gen/otp/v1/webhooks_pb.js";
 import type { RunningServer } from "../../src/app.js";
+import { startRedis } from "../support/redis-harness.js";
 import { testAdminToken } from "../support/secrets.js";
 import { startTestServer } from "../support/test-server.js";
 
@@ -191,4 +192,49 @@ describe("events from every emission point", () => {
     await mine.deleteWebhookEndpoint({ endpointId: created.endpoint?.id ?? "" });
     expect((await mine.listWebhookEndpoints({})).endpoints).toEqual([]);
   });
+});
+
+describe("quota events", () => {
+  for (const store of ["memory", "redis", "shards"] as const) {
+    it(`warns once at 80 % of a tenant's Generate quota and tells when it is spent (${store})`, async () => {
+      const redis = store === "memory" ? undefined : await startRedis();
+      const second = store === "shards" ? await startRedis() : undefined;
+      // On shards the quota's counter lives apart from the challenge: charged before the create.
+      const where: Record<string, string> =
+        redis === undefined
+          ? {}
+          : second === undefined
+            ? { REDIS_URL: redis.url }
+            : { REDIS_SHARD_URLS: `${redis.url},${second.url}` };
+      const quotaServer = await startTestServer({
+        ADMIN_TOKEN: testAdminToken,
+        EVENT_FLUSH_MS: "20",
+        TENANT_QUOTA_GENERATE: "5/1m",
+        RATE_LIMIT_GENERATE_PER_IP: "off",
+        ...where,
+        ...(redis === undefined ? {} : { OTP_HMAC_SECRET: "q".repeat(40) }),
+      });
+      const previous = server;
+      server = quotaServer;
+      try {
+        const mine = await tenantKey(`Quota ${store}`);
+        const live = collect(mine.secret, { types: ["quota.warning", "quota.exhausted"] });
+        await new Promise((r) => setTimeout(r, 100));
+        const otp = createClient(OtpService, transport(mine.secret));
+        for (let i = 0; i < 5; i++) await otp.generate({});
+        const refused = await otp.generate({}).catch((e: unknown) => ConnectError.from(e));
+        expect(refused).toBeInstanceOf(ConnectError);
+        await expect
+          .poll(() => live.seen.map((e) => e.type), { timeout: 3000 })
+          .toEqual(["quota.warning", "quota.exhausted"]);
+        expect(live.seen[0]?.data).toMatchObject({ bucket: "tenant_generate", percent: 80 });
+        live.stop();
+      } finally {
+        server = previous;
+        await quotaServer.close();
+        await redis?.stop();
+        await second?.stop();
+      }
+    });
+  }
 });

@@ -46,7 +46,8 @@ export function createMemoryChallenges(state: MemoryState): ChallengeStore {
   return {
     async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
       const { record } = input;
-      const refusal = await chargeCall(state, input.charges);
+      const nearLimit: string[] = [];
+      const refusal = await chargeCall(state, input.charges, nearLimit);
       if (refusal !== undefined) return { kind: "refused", refusal };
       const existing = live(state, record.id, record.createdAtMs);
       if (existing !== undefined) {
@@ -59,7 +60,7 @@ export function createMemoryChallenges(state: MemoryState): ChallengeStore {
       for (const key of input.recipientIndex ?? []) {
         state.recipientIndex.set(key, { id: record.id, untilMs: record.retainUntilMs });
       }
-      return { kind: "created" };
+      return nearLimit.length === 0 ? { kind: "created" } : { kind: "created", nearLimit };
     },
 
     async findByRecipient(indexKey: string, nowMs: number) {

@@ -42,6 +42,7 @@ function addUsage(state: MemoryState, tenantId: string, counter: string, atMs: n
 export async function chargeCall(
   state: MemoryState,
   charges: CallCharges | undefined,
+  near?: string[],
 ): Promise<LimitRefusal | undefined> {
   if (charges === undefined) return undefined;
   const { usage: counted } = charges;
@@ -52,6 +53,9 @@ export async function chargeCall(
   for (const limit of charges.limits) {
     const result = await consumeWith(limiterFor(state, limit.bucket, limit.limit), limit.key);
     if (!result.allowed) return { bucket: limit.bucket, retryAfterMs: result.retryAfterMs };
+    // This call brought the limit to 80 % of its points (once per window): a quota warning.
+    const consumed = limit.limit.points - result.remaining;
+    if (consumed === Math.ceil(limit.limit.points * 0.8)) near?.push(limit.bucket);
   }
   return undefined;
 }

@@ -38,7 +38,9 @@ export function createRedisChallenges(ctx: RedisContext) {
       if (!Array.isArray(reply)) return { kind: "refused", refusal: reply };
       switch (reply[0]) {
         case "created":
-          return { kind: "created" };
+          return reply[1] === undefined
+            ? { kind: "created" }
+            : { kind: "created", nearLimit: reply[1].split(",") };
         case "replay":
           return { kind: "replay", record: fromFields(record.id, reply.slice(1), codec) };
         default:

@@ -53,9 +53,11 @@ export function createCharger(ctx: RedisContext): ChargedScript {
       charges?.usage !== undefined && charges.usage.counters.length > 0 ? charges.usage : undefined;
     const foldedUsage = foldsEverything ? usage : undefined;
     if (usage !== undefined && foldedUsage === undefined) countUsageApart(ctx, usage);
+    let near: string[] = [];
     if (apart.length > 0) {
-      const refusal = await chargeApart(ctx, apart, charges?.onFailedOpen);
-      if (refusal !== undefined) return refusal;
+      const charged = await chargeApart(ctx, apart, charges?.onFailedOpen);
+      if (charged.refusal !== undefined) return charged.refusal;
+      near = charged.near;
     }
     const keys = [challengeKey(keyPrefix, id), ...inScript.map((l) => limitKey(keyPrefix, l, id))];
     const head = [
@@ -83,10 +85,21 @@ export function createCharger(ctx: RedisContext): ChargedScript {
       run(topology.forChallenge(id), script, keys, [...head, ...args]),
       indexed,
     ]);
+    if (reply[0] === "created") return createdReply(reply, inScript, near);
     if (reply[0] !== "refused") return reply;
     const refusedBy = inScript[Number(reply[1]) - 1] as LimitCharge;
     return { bucket: refusedBy.bucket, retryAfterMs: Math.max(1, Number(reply[2])) };
   };
+}
+
+// {"created", buckets brought to 80 %}: the script's limit indexes as bucket names, with those charged apart.
+function createdReply(reply: Reply, inScript: LimitCharge[], near: string[]): Reply {
+  const inside = (reply[1] ?? "")
+    .split(",")
+    .filter((i) => i !== "")
+    .map((i) => (inScript[Number(i) - 1] as LimitCharge).bucket);
+  const all = [...near, ...inside];
+  return all.length === 0 ? ["created"] : ["created", all.join(",")];
 }
 
 /** The counter key of a limit; a per-challenge limit's key carries the challenge's hash tag. */
@@ -103,7 +116,8 @@ async function chargeApart(
   ctx: RedisContext,
   limits: LimitCharge[],
   onFailedOpen: CallCharges["onFailedOpen"],
-): Promise<LimitRefusal | undefined> {
+): Promise<{ refusal?: LimitRefusal; near: string[] }> {
+  const near: string[] = [];
   const placed = limits.map((charge) => ({
     charge,
     client: ctx.topology.forKey(`${charge.bucket}:${charge.key}`),
@@ -130,13 +144,14 @@ async function chargeApart(
       decided = unavailable(outcome.reason);
     } else {
       const [consumed, ttl] = (outcome.value as number[]).map(Number) as [number, number];
+      if (consumed === Math.ceil(charge.limit.points * 0.8)) near.push(charge.bucket);
       if (consumed <= charge.limit.points) continue;
       decided = { bucket: charge.bucket, retryAfterMs: Math.max(1, ttl) };
     }
     at = i;
     break;
   }
-  if (decided === undefined) return undefined;
+  if (decided === undefined) return { near };
   await Promise.all(
     placed
       .slice(at + 1)
@@ -147,7 +162,7 @@ async function chargeApart(
       ),
   );
   if (decided instanceof OtpError) throw decided;
-  return decided;
+  return { refusal: decided, near };
 }
 
 /** Points recipient index keys kept apart from the challenge at it (shards, Cluster). */

@@ -11,7 +11,10 @@
 -- in order, each a fixed window as rate-limiter-flexible's RateLimiterRedis
 -- keeps it (a counter created at 0 with the window as its expiry, then INCR);
 -- the first one over its limit ends the script with {'refused', index, ms
--- until the window ends}, and nothing after it is charged or changed.
+-- until the window ends}, and nothing after it is charged or changed. NEAR
+-- collects the limits this call brought to 80 % of their points (once per
+-- window each), for the script's own reply to report.
+local NEAR = {}
 local L = tonumber(ARGV[1])
 local U = tonumber(ARGV[2])
 local A = 3 + 2 * L + U
@@ -31,4 +34,5 @@ for i = 1, L do
     ttl = tonumber(window)
   end
   if consumed > tonumber(ARGV[2 + 2 * i]) then return {'refused', i, ttl} end
+  if consumed == math.ceil(tonumber(ARGV[2 + 2 * i]) * 0.8) then NEAR[#NEAR + 1] = i end
 end

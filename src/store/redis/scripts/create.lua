@@ -2,7 +2,9 @@
 -- keys. ARGV[A+1] idempotency fingerprint, ARGV[A+2] expire-at ms, ARGV[A+3]
 -- R, ARGV[A+4] when the index entries expire (ms, the retention), ARGV[A+5] the challenge
 -- id, ARGV[A+6..] field, value pairs. Returns {"created"}, {"conflict"} or
--- {"replay", field, value, ...}. Only a created challenge moves the index.
+-- {"replay", field, value, ...}; "created" is followed by the limits this call
+-- brought to 80 % (charges.lua's NEAR, comma-separated). Only a created
+-- challenge moves the index.
 local challenge = KEYS[1]
 if redis.call('EXISTS', challenge) == 1 then
   local fp = redis.call('HGET', challenge, 'idem_fp')
@@ -19,4 +21,4 @@ local R = tonumber(ARGV[A + 3])
 for i = #KEYS - R + 1, #KEYS do
   redis.call('SET', KEYS[i], ARGV[A + 5], 'PXAT', ARGV[A + 4])
 end
-return {'created'}
+return {'created', table.concat(NEAR, ',')}
