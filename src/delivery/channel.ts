@@ -20,6 +20,8 @@ export interface CodeContent {
 export interface MessageStyle {
   brandName: string;
   templates: ReadonlyMap<string, { text: string; subject: string }>;
+  /** The tenant's lines that let phones fill in a code sent by SMS, in place of the service's. */
+  smsAutofill?: { appHash?: string; domain?: string } | undefined;
 }
 
 /** A message ready to go out over one channel. */

@@ -27,13 +27,14 @@ export async function replaceCode(
   deps: ChallengeDeps,
   id: string,
   cooldownMs: number,
+  newCodePerSend = deps.newCodePerSend,
 ): Promise<{ record: ChallengeRecord; code: string }> {
   const { store, now } = deps;
   const existing = await store.getChallenge(id, now());
   if (existing === undefined) throw otpErrors.notFound();
   const { code, codeHmac } = newCode(deps.hasher, existing);
   const seal = existing.targets.length > 0 ? deps.codeSeal : undefined;
-  const kept = seal === undefined || deps.newCodePerSend ? undefined : keptCode(seal, existing);
+  const kept = seal === undefined || newCodePerSend ? undefined : keptCode(seal, existing);
   const result = await store.replaceCode(id, {
     codeHmac,
     nowMs: now(),
@@ -67,13 +68,19 @@ function keptCode(seal: CodeSeal, record: ChallengeRecord): string | undefined {
   return seal.open(record.id, record.sealedCode);
 }
 
-/** Resend: the same challenge, a new code, sent to its targets again. */
+/** Resend: the same challenge, its code (or a new one) sent to its targets again. */
 export async function resendChallenge(
   deps: ChallengeDeps,
   rawId: string,
   limits: CallLimits,
 ): Promise<IssuedCode> {
   const id = validateId(rawId);
-  const { record, code } = await replaceCode(deps, id, deps.cooldownMs);
+  const { record, code } = await replaceCode(
+    deps,
+    id,
+    deps.cooldownMs,
+    // The tenant's choice, else the service's.
+    limits.settings?.newCodePerSend ?? deps.newCodePerSend,
+  );
   return sendOrFail(deps, record, code, false, limits);
 }

@@ -3,6 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminService } from "../../gen/otp/v1/admin_pb.js";
 import { Alphabet } from "../../gen/otp/v1/otp_pb.js";
 import {
+  CodeReuse,
   type TenantSettings as ProtoSettings,
   TenantSettingsSchema,
 } from "../../gen/otp/v1/settings_pb.js";
@@ -155,7 +156,21 @@ export function settingsFromProto(p: ProtoSettings): TenantSettings {
       tenantSendsPerChannel: p.limits?.tenantSendsPerChannel ?? "",
     },
     rateLimitBuckets: p.rateLimitBuckets.map((b) => ({ name: b.name, limit: b.limit })),
+    codeDelivery: {
+      reuse: reuseFromProto(p.codeDelivery?.reuse ?? CodeReuse.UNSPECIFIED),
+      smsAppHash: p.codeDelivery?.smsRetrieverAppHash ?? "",
+      smsOriginDomain: p.codeDelivery?.smsOriginBoundDomain ?? "",
+    },
   };
+}
+
+function reuseFromProto(reuse: CodeReuse): TenantSettings["codeDelivery"]["reuse"] {
+  if (reuse === CodeReuse.SAME_CODE) return "same";
+  if (reuse === CodeReuse.NEW_CODE) return "new";
+  if (reuse === CodeReuse.UNSPECIFIED) return "";
+  throw new OtpError("TENANT_SETTINGS_INVALID", "not a code reuse", {
+    field: "settings.code_delivery.reuse",
+  });
 }
 
 /** Domain settings to proto. */
@@ -182,6 +197,16 @@ export function settingsToProto(s: TenantSettings) {
     },
     limits: s.limits,
     rateLimitBuckets: s.rateLimitBuckets,
+    codeDelivery: {
+      reuse:
+        s.codeDelivery.reuse === "same"
+          ? CodeReuse.SAME_CODE
+          : s.codeDelivery.reuse === "new"
+            ? CodeReuse.NEW_CODE
+            : CodeReuse.UNSPECIFIED,
+      smsRetrieverAppHash: s.codeDelivery.smsAppHash,
+      smsOriginBoundDomain: s.codeDelivery.smsOriginDomain,
+    },
   });
 }
 

@@ -37,6 +37,10 @@ export interface EffectiveSettings {
   };
   /** The tenant's buckets for caller-supplied rate-limit keys. */
   buckets: ReadonlyMap<string, RateLimit>;
+  /** A new code for every Resend (true), the same code (false), or the service's choice. */
+  newCodePerSend: boolean | undefined;
+  /** The lines that let phones fill in a code sent by SMS; undefined keeps the service's. */
+  smsAutofill: { appHash?: string; domain?: string } | undefined;
 }
 
 const resolved = new WeakMap<TenantSettings, EffectiveSettings>();
@@ -86,5 +90,20 @@ function resolve(s: TenantSettings): EffectiveSettings {
       tenantSendsPerChannel: parseLimitOverride(s.limits.tenantSendsPerChannel),
     },
     buckets,
+    ...codeDelivery(s.codeDelivery),
+  };
+}
+
+// Settings stored before codeDelivery existed have none: the service's choices stand.
+function codeDelivery(
+  d: TenantSettings["codeDelivery"] | undefined,
+): Pick<EffectiveSettings, "newCodePerSend" | "smsAutofill"> {
+  const autofill = {
+    ...(d === undefined || d.smsAppHash === "" ? {} : { appHash: d.smsAppHash }),
+    ...(d === undefined || d.smsOriginDomain === "" ? {} : { domain: d.smsOriginDomain }),
+  };
+  return {
+    newCodePerSend: d === undefined || d.reuse === "" ? undefined : d.reuse === "new",
+    smsAutofill: Object.keys(autofill).length === 0 ? undefined : autofill,
   };
 }

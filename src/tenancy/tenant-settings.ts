@@ -1,3 +1,5 @@
+// Over 300 lines because the settings type, its bounds, its schema and its
+// validation are one contract, read together when a setting is added.
 import { z } from "zod";
 import { parseLimit, type RateLimit } from "../config/index.js";
 import type { ChannelKind } from "../core/channel-kind.js";
@@ -43,6 +45,12 @@ export interface TenantSettings {
   geo: { channels: { channel: PhoneChannel; countries: string[] }[]; reportOnly: boolean };
   limits: TenantLimitTexts;
   rateLimitBuckets: { name: string; limit: string }[];
+  /** Resend's code, and the lines that let phones fill a code in; "" keeps the service's. */
+  codeDelivery: {
+    reuse: "" | "same" | "new";
+    smsAppHash: string;
+    smsOriginDomain: string;
+  };
 }
 
 /** The top-level fields of {@link TenantSettings}, as an update mask names them. */
@@ -54,6 +62,7 @@ export const settingsFields = [
   "geo",
   "limits",
   "rateLimitBuckets",
+  "codeDelivery",
 ] as const satisfies readonly (keyof TenantSettings)[];
 
 /** One top-level field of {@link TenantSettings}. */
@@ -74,6 +83,7 @@ export function emptySettings(): TenantSettings {
       tenantSendsPerChannel: "",
     },
     rateLimitBuckets: [],
+    codeDelivery: { reuse: "", smsAppHash: "", smsOriginDomain: "" },
   };
 }
 
@@ -180,6 +190,18 @@ const schema = z.object({
       }),
     )
     .max(settingsBounds.bucketsMax),
+  codeDelivery: z.object({
+    reuse: z.enum(["", "same", "new"]),
+    smsAppHash: z
+      .string()
+      .regex(/^([A-Za-z0-9+/]{11})?$/, "must be empty or the 11-character hash of an Android app"),
+    smsOriginDomain: z
+      .string()
+      .regex(
+        /^((?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})?$/,
+        "must be empty or a lower-case domain name like login.example.com",
+      ),
+  }),
 });
 
 const templatePlaceholder = /\{\{\s*([A-Za-z]+)\s*\}\}/g;

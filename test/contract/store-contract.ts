@@ -7,6 +7,8 @@ import { type ChallengeService, createChallengeService } from "../../src/otp/cha
 import { createCodeHasher } from "../../src/otp/code-hasher.js";
 import type { GenerateInput } from "../../src/otp/validate.js";
 import type { LimitCharge, Store } from "../../src/store/store.js";
+import { type EffectiveSettings, effectiveSettings } from "../../src/tenancy/effective-settings.js";
+import { emptySettings } from "../../src/tenancy/tenant-settings.js";
 import { createFakeClock, type FakeClock } from "../support/fake-clock.js";
 import { sampleChallenge } from "../support/sample-challenge.js";
 
@@ -377,8 +379,14 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
         const always = await fresher.generate({ ...base, ttlSeconds: 600, targets: outbox });
         clock.advance(30_000);
         await fresher.resend(always.id);
+        const alwaysCodes = new Set(await codes(always.id));
+        // A tenant's own choice wins over the service's.
+        const mine = await service.generate({ ...base, ttlSeconds: 600, targets: outbox });
+        clock.advance(30_000);
+        const own = effectiveSettings(emptySettings()) as EffectiveSettings;
+        await service.resend(mine.id, { settings: { ...own, newCodePerSend: true } });
         // Two sends each; a six-digit code repeats by chance once in a million.
-        expect(fresh.size + new Set(await codes(always.id)).size).toBe(4);
+        expect(fresh.size + alwaysCodes.size + new Set(await codes(mine.id)).size).toBe(6);
       });
 
       it("claims a fallback once per generation, and never once the code is used", async () => {

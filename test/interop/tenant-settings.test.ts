@@ -153,6 +153,35 @@ describe("tenant settings", () => {
     ]);
   });
 
+  it("ends a tenant's code SMS with its own autofill lines, and no one else's", async () => {
+    const app = await tenant({
+      codeDelivery: {
+        smsRetrieverAppHash: "FA+9qCX9VSu",
+        smsOriginBoundDomain: "login.acme.example",
+      },
+    });
+    const plain = await tenant({});
+    const sms = (to: string) => [{ channel: Channel.SMS, recipient: to }];
+    const bodyTo = (to: string) =>
+      fakes.twilio.messages.filter((m) => m.to === to).at(-1)?.body ?? "";
+    await otpOn(replicaB, app.key).generate({ deliveryTargets: sms("+14155550181") });
+    await otpOn(replicaB, plain.key).generate({ deliveryTargets: sms("+14155550182") });
+    const code = /(\d{6})/.exec(bodyTo("+14155550181"))?.[1];
+    expect(bodyTo("+14155550181").split("\n").slice(-2)).toEqual([
+      "FA+9qCX9VSu",
+      `@login.acme.example #${code}`,
+    ]);
+    expect(bodyTo("+14155550182")).not.toContain("@");
+    expect(
+      await refusal(
+        adminOn(replicaA).updateTenantSettings({
+          tenantId: app.id,
+          settings: { codeDelivery: { smsOriginBoundDomain: "Not A Domain" } },
+        }),
+      ),
+    ).toEqual([Code.InvalidArgument, "TENANT_SETTINGS_INVALID", expect.anything()]);
+  });
+
   it("applies the same channels and templates to DeliveryService.Send", async () => {
     const t = await tenant({
       allowedChannels: [Channel.TELEGRAM],

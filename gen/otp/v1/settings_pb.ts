@@ -2,8 +2,8 @@
 // @generated from file otp/v1/settings.proto (package otp.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { FieldMask } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
 import type { Channel } from "./channel_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file otp/v1/settings.proto.
  */
 export const file_otp_v1_settings: GenFile = /*@__PURE__*/
-  fileDesc("ChVvdHAvdjEvc2V0dGluZ3MucHJvdG8SBm90cC52MSKoAgoOVGVuYW50U2V0dGluZ3MSEgoKYnJhbmRfbmFtZRgBIAEoCRIqCgl0ZW1wbGF0ZXMYAiADKAsyFy5vdHAudjEuTWVzc2FnZVRlbXBsYXRlEisKDWNvZGVfZGVmYXVsdHMYAyABKAsyFC5vdHAudjEuQ29kZURlZmF1bHRzEikKEGFsbG93ZWRfY2hhbm5lbHMYBCADKA4yDy5vdHAudjEuQ2hhbm5lbBIjCgNnZW8YBSABKAsyFi5vdHAudjEuR2VvUGVybWlzc2lvbnMSJAoGbGltaXRzGAYgASgLMhQub3RwLnYxLlRlbmFudExpbWl0cxIzChJyYXRlX2xpbWl0X2J1Y2tldHMYByADKAsyFy5vdHAudjEuUmF0ZUxpbWl0QnVja2V0ImIKD01lc3NhZ2VUZW1wbGF0ZRIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSDgoGbG9jYWxlGAIgASgJEgwKBHRleHQYAyABKAkSDwoHc3ViamVjdBgEIAEoCSJyCgxDb2RlRGVmYXVsdHMSEwoLdHRsX3NlY29uZHMYASABKAUSFAoMbWF4X2F0dGVtcHRzGAIgASgFEhMKC2NvZGVfbGVuZ3RoGAMgASgFEiIKCGFscGhhYmV0GAQgASgOMhAub3RwLnYxLkFscGhhYmV0IlEKDkdlb1Blcm1pc3Npb25zEioKCGNoYW5uZWxzGAEgAygLMhgub3RwLnYxLkNoYW5uZWxDb3VudHJpZXMSEwoLcmVwb3J0X29ubHkYAiABKAgiRwoQQ2hhbm5lbENvdW50cmllcxIgCgdjaGFubmVsGAEgASgOMg8ub3RwLnYxLkNoYW5uZWwSEQoJY291bnRyaWVzGAIgAygJIoIBCgxUZW5hbnRMaW1pdHMSGgoScHVibGlzaGFibGVfcGVyX2lwGAEgASgJEhcKD3RlbmFudF9nZW5lcmF0ZRgCIAEoCRIbChNzZW5kc19wZXJfcmVjaXBpZW50GAMgASgJEiAKGHRlbmFudF9zZW5kc19wZXJfY2hhbm5lbBgEIAEoCSIuCg9SYXRlTGltaXRCdWNrZXQSDAoEbmFtZRgBIAEoCRINCgVsaW1pdBgCIAEoCSItChhHZXRUZW5hbnRTZXR0aW5nc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkUKGUdldFRlbmFudFNldHRpbmdzUmVzcG9uc2USKAoIc2V0dGluZ3MYASABKAsyFi5vdHAudjEuVGVuYW50U2V0dGluZ3MiiwEKG1VwZGF0ZVRlbmFudFNldHRpbmdzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSKAoIc2V0dGluZ3MYAiABKAsyFi5vdHAudjEuVGVuYW50U2V0dGluZ3MSLwoLdXBkYXRlX21hc2sYAyABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIkgKHFVwZGF0ZVRlbmFudFNldHRpbmdzUmVzcG9uc2USKAoIc2V0dGluZ3MYASABKAsyFi5vdHAudjEuVGVuYW50U2V0dGluZ3NiBnByb3RvMw", [file_google_protobuf_field_mask, file_otp_v1_channel, file_otp_v1_otp]);
+  fileDesc("ChVvdHAvdjEvc2V0dGluZ3MucHJvdG8SBm90cC52MSLVAgoOVGVuYW50U2V0dGluZ3MSEgoKYnJhbmRfbmFtZRgBIAEoCRIqCgl0ZW1wbGF0ZXMYAiADKAsyFy5vdHAudjEuTWVzc2FnZVRlbXBsYXRlEisKDWNvZGVfZGVmYXVsdHMYAyABKAsyFC5vdHAudjEuQ29kZURlZmF1bHRzEikKEGFsbG93ZWRfY2hhbm5lbHMYBCADKA4yDy5vdHAudjEuQ2hhbm5lbBIjCgNnZW8YBSABKAsyFi5vdHAudjEuR2VvUGVybWlzc2lvbnMSJAoGbGltaXRzGAYgASgLMhQub3RwLnYxLlRlbmFudExpbWl0cxIzChJyYXRlX2xpbWl0X2J1Y2tldHMYByADKAsyFy5vdHAudjEuUmF0ZUxpbWl0QnVja2V0EisKDWNvZGVfZGVsaXZlcnkYCCABKAsyFC5vdHAudjEuQ29kZURlbGl2ZXJ5InEKDENvZGVEZWxpdmVyeRIgCgVyZXVzZRgBIAEoDjIRLm90cC52MS5Db2RlUmV1c2USHgoWc21zX3JldHJpZXZlcl9hcHBfaGFzaBgCIAEoCRIfChdzbXNfb3JpZ2luX2JvdW5kX2RvbWFpbhgDIAEoCSJiCg9NZXNzYWdlVGVtcGxhdGUSIAoHY2hhbm5lbBgBIAEoDjIPLm90cC52MS5DaGFubmVsEg4KBmxvY2FsZRgCIAEoCRIMCgR0ZXh0GAMgASgJEg8KB3N1YmplY3QYBCABKAkicgoMQ29kZURlZmF1bHRzEhMKC3R0bF9zZWNvbmRzGAEgASgFEhQKDG1heF9hdHRlbXB0cxgCIAEoBRITCgtjb2RlX2xlbmd0aBgDIAEoBRIiCghhbHBoYWJldBgEIAEoDjIQLm90cC52MS5BbHBoYWJldCJRCg5HZW9QZXJtaXNzaW9ucxIqCghjaGFubmVscxgBIAMoCzIYLm90cC52MS5DaGFubmVsQ291bnRyaWVzEhMKC3JlcG9ydF9vbmx5GAIgASgIIkcKEENoYW5uZWxDb3VudHJpZXMSIAoHY2hhbm5lbBgBIAEoDjIPLm90cC52MS5DaGFubmVsEhEKCWNvdW50cmllcxgCIAMoCSKCAQoMVGVuYW50TGltaXRzEhoKEnB1Ymxpc2hhYmxlX3Blcl9pcBgBIAEoCRIXCg90ZW5hbnRfZ2VuZXJhdGUYAiABKAkSGwoTc2VuZHNfcGVyX3JlY2lwaWVudBgDIAEoCRIgChh0ZW5hbnRfc2VuZHNfcGVyX2NoYW5uZWwYBCABKAkiLgoPUmF0ZUxpbWl0QnVja2V0EgwKBG5hbWUYASABKAkSDQoFbGltaXQYAiABKAkiLQoYR2V0VGVuYW50U2V0dGluZ3NSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSJFChlHZXRUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlEigKCHNldHRpbmdzGAEgASgLMhYub3RwLnYxLlRlbmFudFNldHRpbmdzIosBChtVcGRhdGVUZW5hbnRTZXR0aW5nc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEigKCHNldHRpbmdzGAIgASgLMhYub3RwLnYxLlRlbmFudFNldHRpbmdzEi8KC3VwZGF0ZV9tYXNrGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJIChxVcGRhdGVUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlEigKCHNldHRpbmdzGAEgASgLMhYub3RwLnYxLlRlbmFudFNldHRpbmdzKloKCUNvZGVSZXVzZRIaChZDT0RFX1JFVVNFX1VOU1BFQ0lGSUVEEAASGAoUQ09ERV9SRVVTRV9TQU1FX0NPREUQARIXChNDT0RFX1JFVVNFX05FV19DT0RFEAJiBnByb3RvMw", [file_google_protobuf_field_mask, file_otp_v1_channel, file_otp_v1_otp]);
 
 /**
  * TenantSettings is what a tenant configures for itself; every field left empty falls back to the service-wide default.
@@ -72,6 +72,13 @@ export type TenantSettings = Message<"otp.v1.TenantSettings"> & {
    * @generated from field: repeated otp.v1.RateLimitBucket rate_limit_buckets = 7;
    */
   rateLimitBuckets: RateLimitBucket[];
+
+  /**
+   * How codes are sent again and filled in by phones; unset fields keep the service-wide settings.
+   *
+   * @generated from field: otp.v1.CodeDelivery code_delivery = 8;
+   */
+  codeDelivery?: CodeDelivery | undefined;
 };
 
 /**
@@ -80,6 +87,41 @@ export type TenantSettings = Message<"otp.v1.TenantSettings"> & {
  */
 export const TenantSettingsSchema: GenMessage<TenantSettings> = /*@__PURE__*/
   messageDesc(file_otp_v1_settings, 0);
+
+/**
+ * CodeDelivery is how a tenant's codes are sent again, and what lets phones fill them in.
+ *
+ * @generated from message otp.v1.CodeDelivery
+ */
+export type CodeDelivery = Message<"otp.v1.CodeDelivery"> & {
+  /**
+   * Whether a Resend sends the same code while it is valid, or a new one.
+   *
+   * @generated from field: otp.v1.CodeReuse reuse = 1;
+   */
+  reuse: CodeReuse;
+
+  /**
+   * The 11-character hash of the tenant's Android app (SMS Retriever API); empty keeps the service-wide one.
+   *
+   * @generated from field: string sms_retriever_app_hash = 2;
+   */
+  smsRetrieverAppHash: string;
+
+  /**
+   * The domain of the origin-bound line ending every code SMS (@domain #code); empty keeps the service-wide one.
+   *
+   * @generated from field: string sms_origin_bound_domain = 3;
+   */
+  smsOriginBoundDomain: string;
+};
+
+/**
+ * Describes the message otp.v1.CodeDelivery.
+ * Use `create(CodeDeliverySchema)` to create a new message.
+ */
+export const CodeDeliverySchema: GenMessage<CodeDelivery> = /*@__PURE__*/
+  messageDesc(file_otp_v1_settings, 1);
 
 /**
  * MessageTemplate is the text of a code message for one channel and locale.
@@ -121,7 +163,7 @@ export type MessageTemplate = Message<"otp.v1.MessageTemplate"> & {
  * Use `create(MessageTemplateSchema)` to create a new message.
  */
 export const MessageTemplateSchema: GenMessage<MessageTemplate> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 1);
+  messageDesc(file_otp_v1_settings, 2);
 
 /**
  * CodeDefaults are a tenant's defaults for Generate; 0 or unspecified keeps the service default.
@@ -163,7 +205,7 @@ export type CodeDefaults = Message<"otp.v1.CodeDefaults"> & {
  * Use `create(CodeDefaultsSchema)` to create a new message.
  */
 export const CodeDefaultsSchema: GenMessage<CodeDefaults> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 2);
+  messageDesc(file_otp_v1_settings, 3);
 
 /**
  * GeoPermissions limits where phone messages may go for a tenant.
@@ -191,7 +233,7 @@ export type GeoPermissions = Message<"otp.v1.GeoPermissions"> & {
  * Use `create(GeoPermissionsSchema)` to create a new message.
  */
 export const GeoPermissionsSchema: GenMessage<GeoPermissions> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 3);
+  messageDesc(file_otp_v1_settings, 4);
 
 /**
  * ChannelCountries lists the destination countries allowed for one channel.
@@ -219,7 +261,7 @@ export type ChannelCountries = Message<"otp.v1.ChannelCountries"> & {
  * Use `create(ChannelCountriesSchema)` to create a new message.
  */
 export const ChannelCountriesSchema: GenMessage<ChannelCountries> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 4);
+  messageDesc(file_otp_v1_settings, 5);
 
 /**
  * TenantLimits override service-wide limits; each is "<count>/<window>" (such as "100/1m"), "off", or empty for the service default.
@@ -261,7 +303,7 @@ export type TenantLimits = Message<"otp.v1.TenantLimits"> & {
  * Use `create(TenantLimitsSchema)` to create a new message.
  */
 export const TenantLimitsSchema: GenMessage<TenantLimits> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 5);
+  messageDesc(file_otp_v1_settings, 6);
 
 /**
  * RateLimitBucket is a tenant-defined limit for the rate-limit keys its servers send.
@@ -289,7 +331,7 @@ export type RateLimitBucket = Message<"otp.v1.RateLimitBucket"> & {
  * Use `create(RateLimitBucketSchema)` to create a new message.
  */
 export const RateLimitBucketSchema: GenMessage<RateLimitBucket> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 6);
+  messageDesc(file_otp_v1_settings, 7);
 
 /**
  * GetTenantSettingsRequest names the tenant.
@@ -310,7 +352,7 @@ export type GetTenantSettingsRequest = Message<"otp.v1.GetTenantSettingsRequest"
  * Use `create(GetTenantSettingsRequestSchema)` to create a new message.
  */
 export const GetTenantSettingsRequestSchema: GenMessage<GetTenantSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 7);
+  messageDesc(file_otp_v1_settings, 8);
 
 /**
  * GetTenantSettingsResponse carries the tenant's settings.
@@ -331,7 +373,7 @@ export type GetTenantSettingsResponse = Message<"otp.v1.GetTenantSettingsRespons
  * Use `create(GetTenantSettingsResponseSchema)` to create a new message.
  */
 export const GetTenantSettingsResponseSchema: GenMessage<GetTenantSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 8);
+  messageDesc(file_otp_v1_settings, 9);
 
 /**
  * UpdateTenantSettingsRequest changes a tenant's settings.
@@ -366,7 +408,7 @@ export type UpdateTenantSettingsRequest = Message<"otp.v1.UpdateTenantSettingsRe
  * Use `create(UpdateTenantSettingsRequestSchema)` to create a new message.
  */
 export const UpdateTenantSettingsRequestSchema: GenMessage<UpdateTenantSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 9);
+  messageDesc(file_otp_v1_settings, 10);
 
 /**
  * UpdateTenantSettingsResponse carries the settings after the change.
@@ -387,5 +429,39 @@ export type UpdateTenantSettingsResponse = Message<"otp.v1.UpdateTenantSettingsR
  * Use `create(UpdateTenantSettingsResponseSchema)` to create a new message.
  */
 export const UpdateTenantSettingsResponseSchema: GenMessage<UpdateTenantSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 10);
+  messageDesc(file_otp_v1_settings, 11);
+
+/**
+ * CodeReuse says whether a Resend or a fallback sends the code already sent, or a new one.
+ *
+ * @generated from enum otp.v1.CodeReuse
+ */
+export enum CodeReuse {
+  /**
+   * The service-wide setting (RESEND_NEW_CODE).
+   *
+   * @generated from enum value: CODE_REUSE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The same code while it is valid.
+   *
+   * @generated from enum value: CODE_REUSE_SAME_CODE = 1;
+   */
+  SAME_CODE = 1,
+
+  /**
+   * A new code for every Resend.
+   *
+   * @generated from enum value: CODE_REUSE_NEW_CODE = 2;
+   */
+  NEW_CODE = 2,
+}
+
+/**
+ * Describes the enum otp.v1.CodeReuse.
+ */
+export const CodeReuseSchema: GenEnum<CodeReuse> = /*@__PURE__*/
+  enumDesc(file_otp_v1_settings, 0);
 

@@ -155,10 +155,12 @@ export function createTwilioChannel(options: TwilioChannelOptions): Channel {
             params.contentVariables = JSON.stringify({ "1": message.code.code });
           } else {
             const text = templates.render(kind, message.code).text;
+            // The tenant's own autofill lines, else the service's.
+            const autofill = message.code.style?.smsAutofill ?? options.autofill;
             params.body =
-              options.autofill === undefined
+              autofill === undefined || kind !== "sms"
                 ? text
-                : withAutofill(text, message.code.code, options.autofill);
+                : withAutofill(text, message.code.code, autofill);
           }
           params.validityPeriod = Math.min(14_400, Math.max(1, message.code.ttlSeconds));
         }
