@@ -7,6 +7,7 @@ import { buildDomains, type Domains } from "./app/domains.js";
 import { withEvents } from "./app/event-emission.js";
 import { openEvents, startWebhookWorker } from "./app/events.js";
 import { openFraudGuard } from "./app/fraud.js";
+import { createFraudOverrides } from "./app/fraud-overrides.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
@@ -78,7 +79,7 @@ export async function startServer(
   const shutdown = new AbortController();
   const adminParts = await openAdminParts(app);
   // The guard against SMS pumping reports its blocks to the audit trail, so it opens after it.
-  const fraud = openFraudGuard(app, adminParts.audit);
+  const fraud = openFraudGuardWithSettings(app, adminParts);
   const delivery = await buildDelivery(app, fraud);
   const { providers, channels } = delivery;
   const domains = await buildDomains(app, delivery, {
@@ -248,4 +249,22 @@ function startFallbacks(app: AppContext, domains: Domains): { stop(): Promise<vo
     onError: (err) =>
       app.logger.warn({ cause: err instanceof Error ? err.name : "error" }, "fallback not sent"),
   });
+}
+
+/** The guard against SMS pumping, with each tenant's own thresholds from its settings. */
+function openFraudGuardWithSettings(app: AppContext, adminParts: AdminParts) {
+  return openFraudGuard(
+    app,
+    adminParts.audit,
+    // Kept current by the change feed: a tenant's change reaches every replica.
+    createFraudOverrides({
+      admin: adminParts.admin,
+      feed: adminParts.feed,
+      onError: (err) =>
+        app.logger.warn(
+          { cause: err instanceof Error ? err.name : "error" },
+          "fraud settings not read",
+        ),
+    }),
+  );
 }

@@ -4,6 +4,7 @@ import type { AdminService } from "../../gen/otp/v1/admin_pb.js";
 import { Alphabet } from "../../gen/otp/v1/otp_pb.js";
 import {
   CodeReuse,
+  FraudGuardMode,
   type TenantSettings as ProtoSettings,
   TenantSettingsSchema,
 } from "../../gen/otp/v1/settings_pb.js";
@@ -53,7 +54,8 @@ export function createSettingsHandlers(admin: AdminStore, audit: AuditRecorder):
       const mask = maskOf(req.updateMask?.paths ?? []);
       const before = await tenantOrThrow(admin, ownTenantOrThrow(ctx, req.tenantId));
       const patch = settingsFromProto(req.settings ?? create(TenantSettingsSchema));
-      const current = before.settings ?? emptySettings();
+      // Settings stored before a field existed take that field's default.
+      const current = { ...emptySettings(), ...before.settings };
       const { settings, changed } = applySettingsUpdate(current, patch, mask);
       // Quotas bound what a tenant may spend: the operator sets them, not the tenant's own keys.
       if (changed.includes("limits") && ctx.values.get(callerKey)?.kind !== "admin") {
@@ -161,7 +163,27 @@ export function settingsFromProto(p: ProtoSettings): TenantSettings {
       smsAppHash: p.codeDelivery?.smsRetrieverAppHash ?? "",
       smsOriginDomain: p.codeDelivery?.smsOriginBoundDomain ?? "",
     },
+    fraudGuard: {
+      mode: fraudModes[p.fraudGuard?.mode ?? FraudGuardMode.UNSPECIFIED] ?? invalidFraudMode(),
+      minSends: p.fraudGuard?.minSends ?? 0,
+      minVerifyPercent: p.fraudGuard?.minVerifyPercent ?? 0,
+      windowSeconds: p.fraudGuard?.windowSeconds ?? 0,
+      cooldownSeconds: p.fraudGuard?.cooldownSeconds ?? 0,
+    },
   };
+}
+
+const fraudModes: Record<number, TenantSettings["fraudGuard"]["mode"]> = {
+  [FraudGuardMode.UNSPECIFIED]: "",
+  [FraudGuardMode.OFF]: "off",
+  [FraudGuardMode.REPORT]: "report",
+  [FraudGuardMode.ENFORCE]: "enforce",
+};
+
+function invalidFraudMode(): never {
+  throw new OtpError("TENANT_SETTINGS_INVALID", "not a fraud guard mode", {
+    field: "settings.fraud_guard.mode",
+  });
 }
 
 function reuseFromProto(reuse: CodeReuse): TenantSettings["codeDelivery"]["reuse"] {
@@ -174,7 +196,9 @@ function reuseFromProto(reuse: CodeReuse): TenantSettings["codeDelivery"]["reuse
 }
 
 /** Domain settings to proto. */
-export function settingsToProto(s: TenantSettings) {
+export function settingsToProto(stored: TenantSettings) {
+  // Settings stored before a field existed read as that field's default.
+  const s: TenantSettings = { ...emptySettings(), ...stored };
   return create(TenantSettingsSchema, {
     brandName: s.brandName,
     templates: s.templates.map((t) => ({ ...t, channel: channelToProto(t.channel) })),
@@ -206,6 +230,12 @@ export function settingsToProto(s: TenantSettings) {
             : CodeReuse.UNSPECIFIED,
       smsRetrieverAppHash: s.codeDelivery.smsAppHash,
       smsOriginBoundDomain: s.codeDelivery.smsOriginDomain,
+    },
+    fraudGuard: {
+      ...s.fraudGuard,
+      mode: Number(
+        Object.entries(fraudModes).find(([, name]) => name === s.fraudGuard.mode)?.[0] ?? 0,
+      ) as FraudGuardMode,
     },
   });
 }

@@ -51,6 +51,14 @@ export interface TenantSettings {
     smsAppHash: string;
     smsOriginDomain: string;
   };
+  /** The guard against SMS pumping; "" and 0 keep the service's FRAUD_* settings. */
+  fraudGuard: {
+    mode: "" | "off" | "report" | "enforce";
+    minSends: number;
+    minVerifyPercent: number;
+    windowSeconds: number;
+    cooldownSeconds: number;
+  };
 }
 
 /** The top-level fields of {@link TenantSettings}, as an update mask names them. */
@@ -63,6 +71,7 @@ export const settingsFields = [
   "limits",
   "rateLimitBuckets",
   "codeDelivery",
+  "fraudGuard",
 ] as const satisfies readonly (keyof TenantSettings)[];
 
 /** One top-level field of {@link TenantSettings}. */
@@ -84,6 +93,13 @@ export function emptySettings(): TenantSettings {
     },
     rateLimitBuckets: [],
     codeDelivery: { reuse: "", smsAppHash: "", smsOriginDomain: "" },
+    fraudGuard: {
+      mode: "",
+      minSends: 0,
+      minVerifyPercent: 0,
+      windowSeconds: 0,
+      cooldownSeconds: 0,
+    },
   };
 }
 
@@ -202,7 +218,24 @@ const schema = z.object({
         "must be empty or a lower-case domain name like login.example.com",
       ),
   }),
+  fraudGuard: z.object({
+    mode: z.enum(["", "off", "report", "enforce"]),
+    minSends: zeroOr(1, 1_000_000),
+    minVerifyPercent: zeroOr(1, 100),
+    windowSeconds: zeroOr(60, 21_600),
+    cooldownSeconds: zeroOr(60, 86_400),
+  }),
 });
+
+// 0 (the service's value) or a whole number within [min, max].
+function zeroOr(min: number, max: number) {
+  return z
+    .number()
+    .int()
+    .refine((n) => n === 0 || (n >= min && n <= max), {
+      message: `must be 0 or between ${min} and ${max}`,
+    });
+}
 
 const templatePlaceholder = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 const templatePlaceholders = new Set(["code", "lifetime", "brand"]);

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file otp/v1/settings.proto.
  */
 export const file_otp_v1_settings: GenFile = /*@__PURE__*/
-  fileDesc("ChVvdHAvdjEvc2V0dGluZ3MucHJvdG8SBm90cC52MSLVAgoOVGVuYW50U2V0dGluZ3MSEgoKYnJhbmRfbmFtZRgBIAEoCRIqCgl0ZW1wbGF0ZXMYAiADKAsyFy5vdHAudjEuTWVzc2FnZVRlbXBsYXRlEisKDWNvZGVfZGVmYXVsdHMYAyABKAsyFC5vdHAudjEuQ29kZURlZmF1bHRzEikKEGFsbG93ZWRfY2hhbm5lbHMYBCADKA4yDy5vdHAudjEuQ2hhbm5lbBIjCgNnZW8YBSABKAsyFi5vdHAudjEuR2VvUGVybWlzc2lvbnMSJAoGbGltaXRzGAYgASgLMhQub3RwLnYxLlRlbmFudExpbWl0cxIzChJyYXRlX2xpbWl0X2J1Y2tldHMYByADKAsyFy5vdHAudjEuUmF0ZUxpbWl0QnVja2V0EisKDWNvZGVfZGVsaXZlcnkYCCABKAsyFC5vdHAudjEuQ29kZURlbGl2ZXJ5InEKDENvZGVEZWxpdmVyeRIgCgVyZXVzZRgBIAEoDjIRLm90cC52MS5Db2RlUmV1c2USHgoWc21zX3JldHJpZXZlcl9hcHBfaGFzaBgCIAEoCRIfChdzbXNfb3JpZ2luX2JvdW5kX2RvbWFpbhgDIAEoCSJiCg9NZXNzYWdlVGVtcGxhdGUSIAoHY2hhbm5lbBgBIAEoDjIPLm90cC52MS5DaGFubmVsEg4KBmxvY2FsZRgCIAEoCRIMCgR0ZXh0GAMgASgJEg8KB3N1YmplY3QYBCABKAkicgoMQ29kZURlZmF1bHRzEhMKC3R0bF9zZWNvbmRzGAEgASgFEhQKDG1heF9hdHRlbXB0cxgCIAEoBRITCgtjb2RlX2xlbmd0aBgDIAEoBRIiCghhbHBoYWJldBgEIAEoDjIQLm90cC52MS5BbHBoYWJldCJRCg5HZW9QZXJtaXNzaW9ucxIqCghjaGFubmVscxgBIAMoCzIYLm90cC52MS5DaGFubmVsQ291bnRyaWVzEhMKC3JlcG9ydF9vbmx5GAIgASgIIkcKEENoYW5uZWxDb3VudHJpZXMSIAoHY2hhbm5lbBgBIAEoDjIPLm90cC52MS5DaGFubmVsEhEKCWNvdW50cmllcxgCIAMoCSKCAQoMVGVuYW50TGltaXRzEhoKEnB1Ymxpc2hhYmxlX3Blcl9pcBgBIAEoCRIXCg90ZW5hbnRfZ2VuZXJhdGUYAiABKAkSGwoTc2VuZHNfcGVyX3JlY2lwaWVudBgDIAEoCRIgChh0ZW5hbnRfc2VuZHNfcGVyX2NoYW5uZWwYBCABKAkiLgoPUmF0ZUxpbWl0QnVja2V0EgwKBG5hbWUYASABKAkSDQoFbGltaXQYAiABKAkiLQoYR2V0VGVuYW50U2V0dGluZ3NSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSJFChlHZXRUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlEigKCHNldHRpbmdzGAEgASgLMhYub3RwLnYxLlRlbmFudFNldHRpbmdzIosBChtVcGRhdGVUZW5hbnRTZXR0aW5nc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEigKCHNldHRpbmdzGAIgASgLMhYub3RwLnYxLlRlbmFudFNldHRpbmdzEi8KC3VwZGF0ZV9tYXNrGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJIChxVcGRhdGVUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlEigKCHNldHRpbmdzGAEgASgLMhYub3RwLnYxLlRlbmFudFNldHRpbmdzKloKCUNvZGVSZXVzZRIaChZDT0RFX1JFVVNFX1VOU1BFQ0lGSUVEEAASGAoUQ09ERV9SRVVTRV9TQU1FX0NPREUQARIXChNDT0RFX1JFVVNFX05FV19DT0RFEAJiBnByb3RvMw", [file_google_protobuf_field_mask, file_otp_v1_channel, file_otp_v1_otp]);
+  fileDesc("ChVvdHAvdjEvc2V0dGluZ3MucHJvdG8SBm90cC52MSKGAwoOVGVuYW50U2V0dGluZ3MSEgoKYnJhbmRfbmFtZRgBIAEoCRIqCgl0ZW1wbGF0ZXMYAiADKAsyFy5vdHAudjEuTWVzc2FnZVRlbXBsYXRlEisKDWNvZGVfZGVmYXVsdHMYAyABKAsyFC5vdHAudjEuQ29kZURlZmF1bHRzEikKEGFsbG93ZWRfY2hhbm5lbHMYBCADKA4yDy5vdHAudjEuQ2hhbm5lbBIjCgNnZW8YBSABKAsyFi5vdHAudjEuR2VvUGVybWlzc2lvbnMSJAoGbGltaXRzGAYgASgLMhQub3RwLnYxLlRlbmFudExpbWl0cxIzChJyYXRlX2xpbWl0X2J1Y2tldHMYByADKAsyFy5vdHAudjEuUmF0ZUxpbWl0QnVja2V0EisKDWNvZGVfZGVsaXZlcnkYCCABKAsyFC5vdHAudjEuQ29kZURlbGl2ZXJ5Ei8KC2ZyYXVkX2d1YXJkGAkgASgLMhoub3RwLnYxLkZyYXVkR3VhcmRTZXR0aW5ncyKbAQoSRnJhdWRHdWFyZFNldHRpbmdzEiQKBG1vZGUYASABKA4yFi5vdHAudjEuRnJhdWRHdWFyZE1vZGUSEQoJbWluX3NlbmRzGAIgASgFEhoKEm1pbl92ZXJpZnlfcGVyY2VudBgDIAEoBRIWCg53aW5kb3dfc2Vjb25kcxgEIAEoBRIYChBjb29sZG93bl9zZWNvbmRzGAUgASgFInEKDENvZGVEZWxpdmVyeRIgCgVyZXVzZRgBIAEoDjIRLm90cC52MS5Db2RlUmV1c2USHgoWc21zX3JldHJpZXZlcl9hcHBfaGFzaBgCIAEoCRIfChdzbXNfb3JpZ2luX2JvdW5kX2RvbWFpbhgDIAEoCSJiCg9NZXNzYWdlVGVtcGxhdGUSIAoHY2hhbm5lbBgBIAEoDjIPLm90cC52MS5DaGFubmVsEg4KBmxvY2FsZRgCIAEoCRIMCgR0ZXh0GAMgASgJEg8KB3N1YmplY3QYBCABKAkicgoMQ29kZURlZmF1bHRzEhMKC3R0bF9zZWNvbmRzGAEgASgFEhQKDG1heF9hdHRlbXB0cxgCIAEoBRITCgtjb2RlX2xlbmd0aBgDIAEoBRIiCghhbHBoYWJldBgEIAEoDjIQLm90cC52MS5BbHBoYWJldCJRCg5HZW9QZXJtaXNzaW9ucxIqCghjaGFubmVscxgBIAMoCzIYLm90cC52MS5DaGFubmVsQ291bnRyaWVzEhMKC3JlcG9ydF9vbmx5GAIgASgIIkcKEENoYW5uZWxDb3VudHJpZXMSIAoHY2hhbm5lbBgBIAEoDjIPLm90cC52MS5DaGFubmVsEhEKCWNvdW50cmllcxgCIAMoCSKCAQoMVGVuYW50TGltaXRzEhoKEnB1Ymxpc2hhYmxlX3Blcl9pcBgBIAEoCRIXCg90ZW5hbnRfZ2VuZXJhdGUYAiABKAkSGwoTc2VuZHNfcGVyX3JlY2lwaWVudBgDIAEoCRIgChh0ZW5hbnRfc2VuZHNfcGVyX2NoYW5uZWwYBCABKAkiLgoPUmF0ZUxpbWl0QnVja2V0EgwKBG5hbWUYASABKAkSDQoFbGltaXQYAiABKAkiLQoYR2V0VGVuYW50U2V0dGluZ3NSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSJFChlHZXRUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlEigKCHNldHRpbmdzGAEgASgLMhYub3RwLnYxLlRlbmFudFNldHRpbmdzIosBChtVcGRhdGVUZW5hbnRTZXR0aW5nc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEigKCHNldHRpbmdzGAIgASgLMhYub3RwLnYxLlRlbmFudFNldHRpbmdzEi8KC3VwZGF0ZV9tYXNrGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJIChxVcGRhdGVUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlEigKCHNldHRpbmdzGAEgASgLMhYub3RwLnYxLlRlbmFudFNldHRpbmdzKocBCg5GcmF1ZEd1YXJkTW9kZRIgChxGUkFVRF9HVUFSRF9NT0RFX1VOU1BFQ0lGSUVEEAASGAoURlJBVURfR1VBUkRfTU9ERV9PRkYQARIbChdGUkFVRF9HVUFSRF9NT0RFX1JFUE9SVBACEhwKGEZSQVVEX0dVQVJEX01PREVfRU5GT1JDRRADKloKCUNvZGVSZXVzZRIaChZDT0RFX1JFVVNFX1VOU1BFQ0lGSUVEEAASGAoUQ09ERV9SRVVTRV9TQU1FX0NPREUQARIXChNDT0RFX1JFVVNFX05FV19DT0RFEAJiBnByb3RvMw", [file_google_protobuf_field_mask, file_otp_v1_channel, file_otp_v1_otp]);
 
 /**
  * TenantSettings is what a tenant configures for itself; every field left empty falls back to the service-wide default.
@@ -79,6 +79,13 @@ export type TenantSettings = Message<"otp.v1.TenantSettings"> & {
    * @generated from field: otp.v1.CodeDelivery code_delivery = 8;
    */
   codeDelivery?: CodeDelivery | undefined;
+
+  /**
+   * The guard against SMS pumping for this tenant; unset fields keep the service-wide FRAUD_* settings.
+   *
+   * @generated from field: otp.v1.FraudGuardSettings fraud_guard = 9;
+   */
+  fraudGuard?: FraudGuardSettings | undefined;
 };
 
 /**
@@ -87,6 +94,55 @@ export type TenantSettings = Message<"otp.v1.TenantSettings"> & {
  */
 export const TenantSettingsSchema: GenMessage<TenantSettings> = /*@__PURE__*/
   messageDesc(file_otp_v1_settings, 0);
+
+/**
+ * FraudGuardSettings are a tenant's thresholds for the guard against SMS pumping; 0 keeps the service's.
+ *
+ * @generated from message otp.v1.FraudGuardSettings
+ */
+export type FraudGuardSettings = Message<"otp.v1.FraudGuardSettings"> & {
+  /**
+   * What the guard does.
+   *
+   * @generated from field: otp.v1.FraudGuardMode mode = 1;
+   */
+  mode: FraudGuardMode;
+
+  /**
+   * Sends to a prefix within the window before it can be judged, 1 to 1000000.
+   *
+   * @generated from field: int32 min_sends = 2;
+   */
+  minSends: number;
+
+  /**
+   * The verified share of sends below which a prefix looks pumped, in percent, 1 to 100.
+   *
+   * @generated from field: int32 min_verify_percent = 3;
+   */
+  minVerifyPercent: number;
+
+  /**
+   * The sliding window, in seconds, 60 to 21600.
+   *
+   * @generated from field: int32 window_seconds = 4;
+   */
+  windowSeconds: number;
+
+  /**
+   * How long a pumped prefix stays refused, in seconds, 60 to 86400.
+   *
+   * @generated from field: int32 cooldown_seconds = 5;
+   */
+  cooldownSeconds: number;
+};
+
+/**
+ * Describes the message otp.v1.FraudGuardSettings.
+ * Use `create(FraudGuardSettingsSchema)` to create a new message.
+ */
+export const FraudGuardSettingsSchema: GenMessage<FraudGuardSettings> = /*@__PURE__*/
+  messageDesc(file_otp_v1_settings, 1);
 
 /**
  * CodeDelivery is how a tenant's codes are sent again, and what lets phones fill them in.
@@ -121,7 +177,7 @@ export type CodeDelivery = Message<"otp.v1.CodeDelivery"> & {
  * Use `create(CodeDeliverySchema)` to create a new message.
  */
 export const CodeDeliverySchema: GenMessage<CodeDelivery> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 1);
+  messageDesc(file_otp_v1_settings, 2);
 
 /**
  * MessageTemplate is the text of a code message for one channel and locale.
@@ -163,7 +219,7 @@ export type MessageTemplate = Message<"otp.v1.MessageTemplate"> & {
  * Use `create(MessageTemplateSchema)` to create a new message.
  */
 export const MessageTemplateSchema: GenMessage<MessageTemplate> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 2);
+  messageDesc(file_otp_v1_settings, 3);
 
 /**
  * CodeDefaults are a tenant's defaults for Generate; 0 or unspecified keeps the service default.
@@ -205,7 +261,7 @@ export type CodeDefaults = Message<"otp.v1.CodeDefaults"> & {
  * Use `create(CodeDefaultsSchema)` to create a new message.
  */
 export const CodeDefaultsSchema: GenMessage<CodeDefaults> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 3);
+  messageDesc(file_otp_v1_settings, 4);
 
 /**
  * GeoPermissions limits where phone messages may go for a tenant.
@@ -233,7 +289,7 @@ export type GeoPermissions = Message<"otp.v1.GeoPermissions"> & {
  * Use `create(GeoPermissionsSchema)` to create a new message.
  */
 export const GeoPermissionsSchema: GenMessage<GeoPermissions> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 4);
+  messageDesc(file_otp_v1_settings, 5);
 
 /**
  * ChannelCountries lists the destination countries allowed for one channel.
@@ -261,7 +317,7 @@ export type ChannelCountries = Message<"otp.v1.ChannelCountries"> & {
  * Use `create(ChannelCountriesSchema)` to create a new message.
  */
 export const ChannelCountriesSchema: GenMessage<ChannelCountries> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 5);
+  messageDesc(file_otp_v1_settings, 6);
 
 /**
  * TenantLimits override service-wide limits; each is "<count>/<window>" (such as "100/1m"), "off", or empty for the service default.
@@ -303,7 +359,7 @@ export type TenantLimits = Message<"otp.v1.TenantLimits"> & {
  * Use `create(TenantLimitsSchema)` to create a new message.
  */
 export const TenantLimitsSchema: GenMessage<TenantLimits> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 6);
+  messageDesc(file_otp_v1_settings, 7);
 
 /**
  * RateLimitBucket is a tenant-defined limit for the rate-limit keys its servers send.
@@ -331,7 +387,7 @@ export type RateLimitBucket = Message<"otp.v1.RateLimitBucket"> & {
  * Use `create(RateLimitBucketSchema)` to create a new message.
  */
 export const RateLimitBucketSchema: GenMessage<RateLimitBucket> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 7);
+  messageDesc(file_otp_v1_settings, 8);
 
 /**
  * GetTenantSettingsRequest names the tenant.
@@ -352,7 +408,7 @@ export type GetTenantSettingsRequest = Message<"otp.v1.GetTenantSettingsRequest"
  * Use `create(GetTenantSettingsRequestSchema)` to create a new message.
  */
 export const GetTenantSettingsRequestSchema: GenMessage<GetTenantSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 8);
+  messageDesc(file_otp_v1_settings, 9);
 
 /**
  * GetTenantSettingsResponse carries the tenant's settings.
@@ -373,7 +429,7 @@ export type GetTenantSettingsResponse = Message<"otp.v1.GetTenantSettingsRespons
  * Use `create(GetTenantSettingsResponseSchema)` to create a new message.
  */
 export const GetTenantSettingsResponseSchema: GenMessage<GetTenantSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 9);
+  messageDesc(file_otp_v1_settings, 10);
 
 /**
  * UpdateTenantSettingsRequest changes a tenant's settings.
@@ -408,7 +464,7 @@ export type UpdateTenantSettingsRequest = Message<"otp.v1.UpdateTenantSettingsRe
  * Use `create(UpdateTenantSettingsRequestSchema)` to create a new message.
  */
 export const UpdateTenantSettingsRequestSchema: GenMessage<UpdateTenantSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 10);
+  messageDesc(file_otp_v1_settings, 11);
 
 /**
  * UpdateTenantSettingsResponse carries the settings after the change.
@@ -429,7 +485,48 @@ export type UpdateTenantSettingsResponse = Message<"otp.v1.UpdateTenantSettingsR
  * Use `create(UpdateTenantSettingsResponseSchema)` to create a new message.
  */
 export const UpdateTenantSettingsResponseSchema: GenMessage<UpdateTenantSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_otp_v1_settings, 11);
+  messageDesc(file_otp_v1_settings, 12);
+
+/**
+ * FraudGuardMode says what the guard against SMS pumping does for a tenant.
+ *
+ * @generated from enum otp.v1.FraudGuardMode
+ */
+export enum FraudGuardMode {
+  /**
+   * The service-wide FRAUD_GUARD.
+   *
+   * @generated from enum value: FRAUD_GUARD_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The tenant's sends are neither counted nor judged.
+   *
+   * @generated from enum value: FRAUD_GUARD_MODE_OFF = 1;
+   */
+  OFF = 1,
+
+  /**
+   * Prefixes that look pumped are reported, never refused.
+   *
+   * @generated from enum value: FRAUD_GUARD_MODE_REPORT = 2;
+   */
+  REPORT = 2,
+
+  /**
+   * Prefixes that look pumped are refused for the cool-down.
+   *
+   * @generated from enum value: FRAUD_GUARD_MODE_ENFORCE = 3;
+   */
+  ENFORCE = 3,
+}
+
+/**
+ * Describes the enum otp.v1.FraudGuardMode.
+ */
+export const FraudGuardModeSchema: GenEnum<FraudGuardMode> = /*@__PURE__*/
+  enumDesc(file_otp_v1_settings, 0);
 
 /**
  * CodeReuse says whether a Resend or a fallback sends the code already sent, or a new one.
@@ -463,5 +560,5 @@ export enum CodeReuse {
  * Describes the enum otp.v1.CodeReuse.
  */
 export const CodeReuseSchema: GenEnum<CodeReuse> = /*@__PURE__*/
-  enumDesc(file_otp_v1_settings, 0);
+  enumDesc(file_otp_v1_settings, 1);
 

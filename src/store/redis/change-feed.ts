@@ -13,7 +13,8 @@ export function createRedisChangeFeed(topology: RedisTopology, keyPrefix: string
   const channel = `${keyPrefix}changes`;
   const first = topology.clients[0];
   if (first === undefined) throw new Error("a Redis layout has at least one connection");
-  let subscriber: Redis | Cluster | undefined;
+  // One connection per subscriber (the key cache, the fraud guard's settings), all closed together.
+  const subscribers: (Redis | Cluster)[] = [];
   return {
     async publish(topic) {
       await first.publish(channel, topic);
@@ -28,7 +29,7 @@ export function createRedisChangeFeed(topology: RedisTopology, keyPrefix: string
               redisOptions: { ...first.options.redisOptions, enableOfflineQueue: true },
             })
           : first.duplicate({ enableOfflineQueue: true });
-      subscriber = sub;
+      subscribers.push(sub);
       let connectedOnce = false;
       sub.on("message", (from: string, topic: string) => {
         if (from === channel) onChange(topic);
@@ -42,7 +43,7 @@ export function createRedisChangeFeed(topology: RedisTopology, keyPrefix: string
       await sub.subscribe(channel);
     },
     async close() {
-      subscriber?.disconnect();
+      for (const sub of subscribers.splice(0)) sub.disconnect();
     },
   };
 }
