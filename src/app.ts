@@ -91,6 +91,7 @@ export async function startServer(
   const events = startWebhookWorker(app, adminParts.audit);
   adminParts.keyExpiry = startKeyExpiryWatch(app, adminParts);
   const fallbacks = startFallbacks(app, domains);
+  const expiries = startCodeExpiries(app, domains);
   let draining = false;
   const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
   const { handler, health } = buildHttpHandler(
@@ -135,6 +136,7 @@ export async function startServer(
         await events.stop();
         await adminParts.keyExpiry?.stop();
         await fallbacks.stop();
+        await expiries.stop();
         await adminParts.close();
         // The last counts and events go out before the store closes.
         await app.activity.close();
@@ -267,4 +269,30 @@ function openFraudGuardWithSettings(app: AppContext, adminParts: AdminParts) {
         ),
     }),
   );
+}
+
+/**
+ * Codes that expired unused: any replica claims the timer once and takes
+ * back the messages still out (a Telegram Gateway message is revoked); a
+ * code sent again with a later expiry waits for that expiry's own timer.
+ */
+function startCodeExpiries(app: AppContext, domains: Domains): { stop(): Promise<void> } {
+  return startTimerPoller({
+    queue: app.events.codeExpiries,
+    run: async (body) => {
+      const timer = JSON.parse(body) as { challengeId: string; tenantId: string };
+      await runAsTenant(timer.tenantId, async () => {
+        const record = await app.store.getChallenge(timer.challengeId, app.now());
+        const unused = record?.state === "pending" && app.now() >= record.expiresAtMs;
+        if (record !== undefined && unused) domains.withdrawSent(record);
+      });
+    },
+    pollMs: Math.min(250, app.config.webhooks.pollMs),
+    now: app.now,
+    onError: (err) =>
+      app.logger.warn(
+        { cause: err instanceof Error ? err.name : "error" },
+        "expired code not withdrawn",
+      ),
+  });
 }

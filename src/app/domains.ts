@@ -6,6 +6,7 @@ import { createDeliveryService, type DeliveryService } from "../delivery/deliver
 import type { FraudGuard } from "../fraud/fraud-guard.js";
 import {
   type ChallengeService,
+  type ChallengeServiceOptions,
   createChallengeService,
   type OtpObserver,
 } from "../otp/challenge-service.js";
@@ -22,6 +23,8 @@ export interface Domains {
   deliveries: DeliveryService;
   signer: TokenSigner;
   totp: TotpService;
+  /** Withdraws the messages that carried a challenge's code, where their channel can. */
+  withdrawSent: (record: ChallengeRecord) => void;
 }
 
 /** Builds the domain services on the store, the dispatcher and the keys the config holds. */
@@ -53,6 +56,7 @@ export async function buildDomains(
     onGeoReport: geoReported,
     now,
   });
+  const withdrawSent = withdrawSentMessages(app, delivery, deliveries);
   const challenges = createChallengeService({
     store,
     hasher,
@@ -63,20 +67,14 @@ export async function buildDomains(
     retentionSeconds: config.challengeRetentionSeconds,
     now,
     observer: {
-      ...challengeObserver(app, options, withdrawSentMessages(app, delivery, deliveries)),
+      ...challengeObserver(app, options, withdrawSent),
       geoReported,
     },
     verifyPerChallenge: config.rateLimits.verifyPerChallenge,
     limitStore: store,
     codeSeal: createCodeSeal(config.hmacSecrets),
     newCodePerSend: config.resendNewCode,
-    fallbackTimers: {
-      set: (timer, dueMs) =>
-        app.events.fallbacks.add(
-          [{ id: `${timer.challengeId}:${timer.gen}`, body: JSON.stringify(timer), dueMs }],
-          now(),
-        ),
-    },
+    ...challengeTimers(app, delivery),
   });
 
   const signingKeys = config.tokens.signingKeys ?? [await generateSigningKey()];
@@ -100,7 +98,40 @@ export async function buildDomains(
     now,
   });
 
-  return { challenges, deliveries, signer, totp };
+  return { challenges, deliveries, signer, totp, withdrawSent };
+}
+
+/**
+ * The durable timers of challenges, in queues every replica polls: fallbacks
+ * on silence, and withdrawals at expiry on channels that take a message back
+ * on request but not by themselves at the code's expiry (the Telegram
+ * Gateway; a Telegram bot message self-destructs then).
+ */
+function challengeTimers(
+  app: AppContext,
+  delivery: DeliveryParts,
+): Pick<ChallengeServiceOptions, "expiryWithdrawals" | "fallbackTimers"> {
+  const { now } = app;
+  const revokedAtExpiry = new Set<string>(
+    delivery.channels.filter((c) => c.withdraw && c.kind !== "telegram").map((c) => c.kind),
+  );
+  return {
+    expiryWithdrawals: {
+      needed: (channel) => revokedAtExpiry.has(channel),
+      set: (timer, dueMs) =>
+        app.events.codeExpiries.add(
+          [{ id: `${timer.challengeId}:${dueMs}`, body: JSON.stringify(timer), dueMs }],
+          now(),
+        ),
+    },
+    fallbackTimers: {
+      set: (timer, dueMs) =>
+        app.events.fallbacks.add(
+          [{ id: `${timer.challengeId}:${timer.gen}`, body: JSON.stringify(timer), dueMs }],
+          now(),
+        ),
+    },
+  };
 }
 
 /**

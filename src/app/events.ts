@@ -30,6 +30,8 @@ export interface EventParts {
   keyExpiries: DueQueue;
   /** Timers of fallbacks on silence (otp/fallback.ts). */
   fallbacks: DueQueue;
+  /** Timers that withdraw messages when their code expires unused (otp/fallback.ts). */
+  codeExpiries: DueQueue;
   fanout: WebhookFanout;
   /** Seals and opens webhook secrets. */
   box: SecretBox;
@@ -64,6 +66,7 @@ export function openEvents(
   const timers = queue("challenge-expiry");
   const keyExpiries = queue("key-expiry");
   const fallbacks = queue("fallback");
+  const codeExpiries = queue("code-expiry");
   const fanout = createWebhookFanout({ store: webhooks, messages, timers, feed, now });
   const emitter = createEventEmitter({
     feed,
@@ -79,7 +82,18 @@ export function openEvents(
     onDropped: (count) => logger.error({ count }, "events dropped: the buffer is full"),
   });
   const box = createSecretBox(config.totp.encryptionKeys);
-  return { emitter, feed, webhooks, messages, timers, keyExpiries, fallbacks, fanout, box };
+  return {
+    emitter,
+    feed,
+    webhooks,
+    messages,
+    timers,
+    keyExpiries,
+    fallbacks,
+    codeExpiries,
+    fanout,
+    box,
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Dispatcher } from "../delivery/dispatcher.js";
 import type { GeoReport, TargetRules } from "../delivery/targets.js";
 import type { LimitRefusal, LimitStore, RateLimit } from "../tenancy/limit-store.js";
 import type { ChallengeStore } from "./challenge-store.js";
-import type { FallbackTimers, OtpObserver } from "./challenge-types.js";
+import type { ExpiryWithdrawals, FallbackTimers, OtpObserver } from "./challenge-types.js";
 import type { CodeHasher } from "./code-hasher.js";
 import { otpErrors } from "./errors.js";
 
@@ -40,6 +40,8 @@ export interface ChallengeDeps {
   newCodePerSend: boolean;
   /** Where fallbacks on silence wait; undefined: targets' `fallbackAfterSeconds` are not acted on. */
   fallbackTimers: FallbackTimers | undefined;
+  /** Timers that withdraw messages when their code expires unused; undefined: none. */
+  expiryWithdrawals: ExpiryWithdrawals | undefined;
 }
 
 /** Seals and opens a challenge's code (core/code-seal.ts implements it). */

@@ -8,6 +8,7 @@ import type {
   CallLimits,
   ChallengeStatusName,
   ChallengeView,
+  ExpiryWithdrawals,
   IssuedCode,
   OtpObserver,
   VerifyInput,
@@ -66,6 +67,8 @@ export interface ChallengeServiceOptions {
   newCodePerSend?: boolean;
   /** Where fallbacks on silence wait (targets' `fallbackAfterSeconds`); needs `codeSeal`. */
   fallbackTimers?: FallbackTimers;
+  /** Timers that withdraw messages when their code expires unused. */
+  expiryWithdrawals?: ExpiryWithdrawals;
 }
 
 /** The OTP domain: issues, checks, describes, cancels and re-issues codes. */
@@ -120,5 +123,6 @@ function challengeDeps(options: ChallengeServiceOptions): ChallengeDeps {
     codeSeal: options.codeSeal,
     newCodePerSend: options.newCodePerSend ?? false,
     fallbackTimers: options.fallbackTimers,
+    expiryWithdrawals: options.expiryWithdrawals,
   };
 }

@@ -109,6 +109,17 @@ export interface FallbackTimer {
   from: number;
 }
 
+/**
+ * Where timers wait that withdraw, when a code expires unused, the messages
+ * that carried it on channels that do not withdraw them by themselves (the
+ * Telegram Gateway; a Telegram bot message self-destructs at the code's expiry).
+ */
+export interface ExpiryWithdrawals {
+  /** Whether a message on this channel needs the timer. */
+  needed(channel: string): boolean;
+  set(timer: { challengeId: string; tenantId: string }, dueMs: number): Promise<void>;
+}
+
 /** Where fallback timers wait: a durable queue any replica claims from (app/fallback-poller.ts). */
 export interface FallbackTimers {
   set(timer: FallbackTimer, dueMs: number): Promise<void>;

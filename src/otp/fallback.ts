@@ -33,6 +33,23 @@ export async function setFallbackTimer(
 }
 
 /**
+ * After a send: when a message went out on a channel that does not take it
+ * back by itself when the code expires, sets the timer that withdraws it
+ * then, unless the code is used first (Verify and Cancel withdraw at once).
+ */
+export async function setExpiryWithdrawal(
+  deps: ChallengeDeps,
+  record: ChallengeRecord,
+  attempts: readonly DeliveryAttemptRecord[],
+): Promise<void> {
+  const timers = deps.expiryWithdrawals;
+  if (timers === undefined) return;
+  if (!attempts.some((a) => a.status === "accepted" && timers.needed(a.channel))) return;
+  const tenantId = record.tenantId ?? currentTenant() ?? "default";
+  await timers.set({ challengeId: record.id, tenantId }, record.expiresAtMs);
+}
+
+/**
  * A fallback timer came due: claims it in the store (one replica, once;
  * nothing when the code was verified, canceled, exhausted, expired or sent
  * again meanwhile), then sends the same code to the remaining targets in
@@ -62,5 +79,6 @@ export async function runFallback(
   const all = [...record.deliveryAttempts.slice(0, timer.from), ...attempts];
   await deps.store.setDeliveryAttempts(record.id, all, deps.now());
   await setFallbackTimer(deps, { ...record, deliveryAttempts: all }, attempts, timer.from);
+  await setExpiryWithdrawal(deps, record, attempts);
   return attempts;
 }

@@ -4,7 +4,7 @@ import type { ChallengeRecord } from "./challenge-store.js";
 import type { CallLimits, IssuedCode } from "./challenge-types.js";
 import { issuedCode } from "./challenge-view.js";
 import { otpErrors } from "./errors.js";
-import { setFallbackTimer } from "./fallback.js";
+import { setExpiryWithdrawal, setFallbackTimer } from "./fallback.js";
 
 /**
  * Sends a code to the challenge's targets, in order, and records every
@@ -52,6 +52,7 @@ export async function sendOrFail(
     refusal,
   } = await deliverCode(deps, record, code, limits);
   await setFallbackTimer(deps, delivered, delivered.deliveryAttempts);
+  await setExpiryWithdrawal(deps, delivered, delivered.deliveryAttempts);
   if (
     delivered.targets.length > 0 &&
     !delivered.deliveryAttempts.some((a) => a.status === "accepted")

@@ -79,6 +79,15 @@ describe("Telegram Gateway as a Generate target", () => {
     await expect.poll(() => statusOf(deliveryId)).toBe(DeliveryStatus.DELETED);
   });
 
+  it("revokes the message when its code expires unused, and not before", async () => {
+    fakes.telegramGateway.reachable.add(phone);
+    const { deliveryId } = await otp.generate({ ttlSeconds: 2, deliveryTargets: gatewayThenSms });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(fakes.telegramGateway.revoked).toHaveLength(0);
+    await expect.poll(() => fakes.telegramGateway.revoked.length, { timeout: 4_000 }).toBe(1);
+    await expect.poll(() => statusOf(deliveryId)).toBe(DeliveryStatus.DELETED);
+  });
+
   it("revokes every message of a canceled challenge, the resent one included", async () => {
     fakes.telegramGateway.reachable.add(phone);
     const { id } = await otp.generate({ deliveryTargets: gatewayThenSms });
