@@ -1,9 +1,10 @@
 import { openActivity, withActivity } from "./app/activity.js";
 import { type AdminParts, openAdmin } from "./app/admin.js";
 import type { AppContext } from "./app/app-context.js";
+import { startCodeExpiries, startFallbacks, startKeyExpiryWatch } from "./app/background-timers.js";
 import { buildConsole } from "./app/console.js";
 import { buildDelivery } from "./app/delivery.js";
-import { buildDomains, type Domains } from "./app/domains.js";
+import { buildDomains } from "./app/domains.js";
 import { withEvents } from "./app/event-emission.js";
 import { openEvents, startWebhookWorker } from "./app/events.js";
 import { openFraudGuard } from "./app/fraud.js";
@@ -11,17 +12,14 @@ import { createFraudOverrides } from "./app/fraud-overrides.js";
 import { buildHttpHandler } from "./app/http-handler.js";
 import { type OpenedStore, openStore } from "./app/open-store.js";
 import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
-import { startTimerPoller } from "./app/timer-poller.js";
 import type { AuditInput } from "./audit/audit-trail.js";
-import { createKeyExpiryWatch, type KeyExpiryWatch } from "./audit/key-expiry.js";
 import type { Config } from "./config/index.js";
 import { createRecipientVault } from "./core/recipient-vault.js";
-import { currentIdempotencyScope, currentTenant, runAsTenant } from "./core/tenant-scope.js";
+import { currentIdempotencyScope, currentTenant } from "./core/tenant-scope.js";
 import type { Channel } from "./delivery/channel.js";
 import { withDemo } from "./http/demo.js";
 import { createListener } from "./http/listener.js";
 import { createCodeHasher } from "./otp/code-hasher.js";
-import type { FallbackTimer } from "./otp/fallback.js";
 import type { Store } from "./store/store.js";
 import { createTenantStore } from "./store/tenant-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
@@ -90,7 +88,7 @@ export async function startServer(
   });
   const events = startWebhookWorker(app, adminParts.audit);
   adminParts.keyExpiry = startKeyExpiryWatch(app, adminParts);
-  const fallbacks = startFallbacks(app, domains);
+  const fallbacks = startFallbacks(app, domains, adminParts);
   const expiries = startCodeExpiries(app, domains);
   let draining = false;
   const consoleParts = buildConsole(app, adminParts, overrides.onSecurityEvent);
@@ -208,25 +206,6 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
   };
 }
 
-/** Audits API keys as their expiry passes, from a timer queue every replica shares. */
-function startKeyExpiryWatch(app: AppContext, adminParts: AdminParts): KeyExpiryWatch {
-  const watch = createKeyExpiryWatch({
-    queue: app.events.keyExpiries,
-    audit: adminParts.audit,
-    findKey: async (tenantId, keyId) =>
-      (await adminParts.admin.listApiKeys(tenantId)).find((k) => k.id === keyId),
-    pollMs: app.config.webhooks.pollMs,
-    now: app.now,
-    onError: (err) =>
-      app.logger.warn(
-        { cause: err instanceof Error ? err.name : "error" },
-        "key expiry not audited",
-      ),
-  });
-  watch.start();
-  return watch;
-}
-
 /** An admin change or security event, as the live activity feed shows it. */
 function publishAudit(app: AppContext, entry: AuditInput): void {
   app.activity.publishAdmin({
@@ -235,21 +214,6 @@ function publishAudit(app: AppContext, entry: AuditInput): void {
     target: entry.target,
     actor: entry.actor.kind === "operator" ? "operator" : entry.actor.id,
     outcome: entry.outcome,
-  });
-}
-
-/** Fallbacks on silence: any replica claims a due timer, once (otp/fallback.ts). */
-function startFallbacks(app: AppContext, domains: Domains): { stop(): Promise<void> } {
-  return startTimerPoller({
-    queue: app.events.fallbacks,
-    run: async (body) => {
-      const timer = JSON.parse(body) as FallbackTimer;
-      await runAsTenant(timer.tenantId, () => domains.challenges.runFallback(timer));
-    },
-    pollMs: Math.min(250, app.config.webhooks.pollMs),
-    now: app.now,
-    onError: (err) =>
-      app.logger.warn({ cause: err instanceof Error ? err.name : "error" }, "fallback not sent"),
   });
 }
 
@@ -269,30 +233,4 @@ function openFraudGuardWithSettings(app: AppContext, adminParts: AdminParts) {
         ),
     }),
   );
-}
-
-/**
- * Codes that expired unused: any replica claims the timer once and takes
- * back the messages still out (a Telegram Gateway message is revoked); a
- * code sent again with a later expiry waits for that expiry's own timer.
- */
-function startCodeExpiries(app: AppContext, domains: Domains): { stop(): Promise<void> } {
-  return startTimerPoller({
-    queue: app.events.codeExpiries,
-    run: async (body) => {
-      const timer = JSON.parse(body) as { challengeId: string; tenantId: string };
-      await runAsTenant(timer.tenantId, async () => {
-        const record = await app.store.getChallenge(timer.challengeId, app.now());
-        const unused = record?.state === "pending" && app.now() >= record.expiresAtMs;
-        if (record !== undefined && unused) domains.withdrawSent(record);
-      });
-    },
-    pollMs: Math.min(250, app.config.webhooks.pollMs),
-    now: app.now,
-    onError: (err) =>
-      app.logger.warn(
-        { cause: err instanceof Error ? err.name : "error" },
-        "expired code not withdrawn",
-      ),
-  });
 }

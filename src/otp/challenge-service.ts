@@ -1,6 +1,7 @@
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
+import type { EffectiveSettings } from "../tenancy/effective-settings.js";
 import type { LimitStore, RateLimit } from "../tenancy/limit-store.js";
 import type { ChallengeDeps, CodeSeal } from "./challenge-deps.js";
 import type { ChallengeStore, DeliveryAttemptRecord } from "./challenge-store.js";
@@ -79,7 +80,10 @@ export interface ChallengeService {
   cancel(id: string): Promise<ChallengeStatusName>;
   resend(id: string, limits?: CallLimits): Promise<IssuedCode>;
   /** Acts on a fallback timer that came due (see fallback.ts); run as the timer's tenant. */
-  runFallback(timer: FallbackTimer): Promise<DeliveryAttemptRecord[] | undefined>;
+  runFallback(
+    timer: FallbackTimer,
+    settings?: EffectiveSettings,
+  ): Promise<DeliveryAttemptRecord[] | undefined>;
 }
 
 /**
@@ -95,7 +99,7 @@ export function createChallengeService(options: ChallengeServiceOptions): Challe
     get: (rawId) => getChallenge(deps, rawId),
     cancel: (rawId) => cancelChallenge(deps, rawId),
     resend: (rawId, limits = {}) => resendChallenge(deps, rawId, limits),
-    runFallback: (timer) => runFallback(deps, timer),
+    runFallback: (timer, settings) => runFallback(deps, timer, settings),
   };
 }
 

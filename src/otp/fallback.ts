@@ -1,4 +1,5 @@
 import { currentTenant } from "../core/tenant-scope.js";
+import type { EffectiveSettings } from "../tenancy/effective-settings.js";
 import type { ChallengeDeps } from "./challenge-deps.js";
 import type { ChallengeRecord, DeliveryAttemptRecord } from "./challenge-store.js";
 import type { FallbackTimer } from "./challenge-types.js";
@@ -60,6 +61,7 @@ export async function setExpiryWithdrawal(
 export async function runFallback(
   deps: ChallengeDeps,
   timer: FallbackTimer,
+  settings?: EffectiveSettings,
 ): Promise<DeliveryAttemptRecord[] | undefined> {
   const record = await deps.store.claimFallback(timer.challengeId, timer.gen, deps.now());
   if (record === undefined) return undefined;
@@ -73,8 +75,11 @@ export async function runFallback(
       code,
       ttlSeconds: Math.max(1, Math.ceil((record.expiresAtMs - deps.now()) / 1000)),
       ...(record.locale === undefined || record.locale === "" ? {} : { locale: record.locale }),
+      // The tenant's templates, brand and send quotas, as the first send had them.
+      ...(settings === undefined ? {} : { style: settings }),
     },
     record.id,
+    settings === undefined ? {} : { settings },
   );
   const all = [...record.deliveryAttempts.slice(0, timer.from), ...attempts];
   await deps.store.setDeliveryAttempts(record.id, all, deps.now());

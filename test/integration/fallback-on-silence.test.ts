@@ -40,6 +40,16 @@ beforeAll(async () => {
     scopes: ["SCOPE_GENERATE", "SCOPE_VERIFY"],
   });
   auth = { authorization: `Bearer ${key}` };
+  // The tenant's own SMS template: a fallback sent later, from a timer, uses it too.
+  await callJson(
+    a.url,
+    "otp.v1.AdminService/UpdateTenantSettings",
+    {
+      tenantId: (tenant.body.tenant as { id: string }).id,
+      settings: { templates: [{ channel: "CHANNEL_SMS", text: "Fallback Co code: {{code}}" }] },
+    },
+    { authorization: `Bearer ${testAdminToken}` },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -72,6 +82,7 @@ describe("fallback on silence across two replicas", () => {
     // Long after the timer, still one SMS: neither replica sent it twice.
     await pause(1_500);
     expect(fakes.twilio.messages).toHaveLength(1);
+    expect(fakes.twilio.messages[0]?.body).toMatch(/^Fallback Co code: \d{6}$/);
     const sms = /(\d{6})/.exec(fakes.twilio.messages[0]?.body ?? "")?.[1];
     expect(sms).toBe(telegramCode());
     // Every step is in the challenge's delivery history.
