@@ -1,58 +1,22 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ActivityEvent } from "../../src/activity/activity-event.js";
 import { createActivityFeed } from "../../src/activity/activity-feed.js";
 import { bucketStart, hourMs, minuteMs } from "../../src/activity/activity-store.js";
 import { createRedisActivityStore } from "../../src/store/redis/activity.js";
 import { createRedisActivityBus } from "../../src/store/redis/activity-bus.js";
 import { createRedisStoreNodes } from "../../src/store/redis/store-nodes.js";
-import {
-  createRedisTopology,
-  type RedisLayout,
-  type RedisTopology,
-} from "../../src/store/redis/topology.js";
 import { describeActivityStoreContract } from "../contract/activity-store-contract.js";
-import {
-  type RedisCluster,
-  type RedisInstance,
-  startRedis,
-  startRedisCluster,
-} from "../support/redis-harness.js";
+import { startRedis } from "../support/redis-harness.js";
+import { useRedisLayouts } from "../support/redis-layouts.js";
 
-const timeouts = { commandTimeoutMs: 2000, connectTimeoutMs: 5000 };
-let single: RedisInstance;
-let second: RedisInstance;
-let cluster: RedisCluster;
-let prefixes = 0;
-const opened: RedisTopology[] = [];
-
-beforeAll(async () => {
-  [single, second, cluster] = await Promise.all([startRedis(), startRedis(), startRedisCluster()]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(opened.map((t) => t.close()));
-  await Promise.all([single?.stop(), second?.stop(), cluster?.stop()]);
-});
-
-async function topologyOf(layout: RedisLayout): Promise<RedisTopology> {
-  const topology = createRedisTopology(layout, timeouts);
-  await topology.ready();
-  opened.push(topology);
-  return topology;
-}
-
-const layouts = {
-  "single Redis": () => ({ kind: "single", url: single.url }),
-  "DB-index shards 2-5": () => ({ kind: "db-range", url: single.url, first: 2, last: 5 }),
-  "URL shards": () => ({ kind: "urls", urls: [single.url, second.url] }),
-  "Redis Cluster": () => ({ kind: "cluster", nodes: cluster.nodes }),
-} satisfies Record<string, () => RedisLayout>;
+const redis = useRedisLayouts();
+const { layouts, topologyOf } = redis;
 
 for (const [name, layout] of Object.entries(layouts)) {
   // Two replicas: two sets of connections on one key prefix.
   describeActivityStoreContract(name, async () => {
-    const keyPrefix = `act${++prefixes}:`;
+    const keyPrefix = redis.nextPrefix("act");
     const [a, b] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
     return [
       createRedisActivityStore({ topology: a, keyPrefix }),
@@ -73,7 +37,7 @@ describe("Redis activity keys", () => {
       ]),
     );
     const keys: string[] = [];
-    for (const node of cluster.nodes) {
+    for (const node of redis.servers().cluster.nodes) {
       const direct = new Redis(node);
       keys.push(...(await direct.keys("actkeys:*")));
       for (const key of await direct.keys("actkeys:*")) {
@@ -102,7 +66,7 @@ describe("Redis activity keys", () => {
     const topology = await topologyOf(layouts["URL shards"]());
     const store = createRedisActivityStore({ topology, keyPrefix: "actmulti:" });
     const monitors = await Promise.all(
-      [single, second].map(async (server) => {
+      [redis.servers().single, redis.servers().second].map(async (server) => {
         const monitor = await new Redis(server.url).monitor();
         const seen: string[] = [];
         monitor.on("monitor", (_time: string, args: string[]) => {
@@ -177,7 +141,7 @@ describe("Redis store nodes", () => {
     const shards = await topologyOf(layouts["DB-index shards 2-5"]());
     const nodes = await createRedisStoreNodes(shards, "h:").probe();
     expect(nodes.map((n) => n.name)).toEqual(
-      [2, 3, 4, 5].map((db) => `127.0.0.1:${single.port}/${db}`),
+      [2, 3, 4, 5].map((db) => `127.0.0.1:${redis.servers().single.port}/${db}`),
     );
     expect(nodes.every((n) => n.reachable && n.latencyMs >= 0)).toBe(true);
 
@@ -186,14 +150,20 @@ describe("Redis store nodes", () => {
       "h:",
     ).probe();
     expect(masters.map((n) => n.name).sort()).toEqual(
-      cluster.nodes.map((n) => `${n.host}:${n.port}`).sort(),
+      redis
+        .servers()
+        .cluster.nodes.map((n) => `${n.host}:${n.port}`)
+        .sort(),
     );
     expect(masters.every((n) => n.reachable)).toBe(true);
   });
 
   it("reports an unreachable shard without its driver's message", async () => {
     const spare = await startRedis();
-    const topology = await topologyOf({ kind: "urls", urls: [single.url, spare.url] });
+    const topology = await topologyOf({
+      kind: "urls",
+      urls: [redis.servers().single.url, spare.url],
+    });
     await spare.stop();
     const nodes = await createRedisStoreNodes(topology, "h:").probe();
     expect(nodes.map((n) => [n.reachable, n.error])).toEqual([

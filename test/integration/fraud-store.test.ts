@@ -1,61 +1,24 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fraudBucketStart, fraudRetentionMs } from "../../src/fraud/fraud-store.js";
 import { createMemoryFraudStore } from "../../src/store/memory/fraud.js";
 import { clusterSlotOf } from "../../src/store/redis/cluster-slot.js";
 import { createRedisFraudStore } from "../../src/store/redis/fraud.js";
-import {
-  createRedisTopology,
-  type RedisLayout,
-  type RedisTopology,
-} from "../../src/store/redis/topology.js";
 import { describeFraudStoreContract } from "../contract/fraud-store-contract.js";
-import {
-  type RedisCluster,
-  type RedisInstance,
-  startRedis,
-  startRedisCluster,
-} from "../support/redis-harness.js";
+import { useRedisLayouts } from "../support/redis-layouts.js";
 
-const timeouts = { commandTimeoutMs: 2000, connectTimeoutMs: 5000 };
-let single: RedisInstance;
-let second: RedisInstance;
-let cluster: RedisCluster;
-let prefixes = 0;
-const opened: RedisTopology[] = [];
-
-beforeAll(async () => {
-  [single, second, cluster] = await Promise.all([startRedis(), startRedis(), startRedisCluster()]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(opened.map((t) => t.close()));
-  await Promise.all([single?.stop(), second?.stop(), cluster?.stop()]);
-});
-
-async function topologyOf(layout: RedisLayout): Promise<RedisTopology> {
-  const topology = createRedisTopology(layout, timeouts);
-  await topology.ready();
-  opened.push(topology);
-  return topology;
-}
+const redis = useRedisLayouts();
+const { layouts, topologyOf } = redis;
 
 describeFraudStoreContract("memory", async () => {
   const store = createMemoryFraudStore();
   return [store, store];
 });
 
-const layouts = {
-  "single Redis": () => ({ kind: "single", url: single.url }),
-  "DB-index shards 2-5": () => ({ kind: "db-range", url: single.url, first: 2, last: 5 }),
-  "URL shards": () => ({ kind: "urls", urls: [single.url, second.url] }),
-  "Redis Cluster": () => ({ kind: "cluster", nodes: cluster.nodes }),
-} satisfies Record<string, () => RedisLayout>;
-
 for (const [name, layout] of Object.entries(layouts)) {
   // Two replicas: two sets of connections on one key prefix.
   describeFraudStoreContract(name, async () => {
-    const keyPrefix = `fraud${++prefixes}:`;
+    const keyPrefix = redis.nextPrefix("fraud");
     const [a, b] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
     return [
       createRedisFraudStore({ topology: a, keyPrefix }),
@@ -84,7 +47,7 @@ describe("Redis fraud keys", () => {
     );
     await store.block({ tenantId: "ten_a", prefix: "+44 751", untilMs: now + 60_000 }, now);
     const keys: string[] = [];
-    for (const node of cluster.nodes) {
+    for (const node of redis.servers().cluster.nodes) {
       const direct = new Redis(node);
       for (const key of await direct.keys("fraudkeys:*")) {
         keys.push(key);
@@ -113,7 +76,7 @@ describe("Redis fraud keys", () => {
     const topology = await topologyOf(layouts["URL shards"]());
     const store = createRedisFraudStore({ topology, keyPrefix: "fraudmulti:" });
     const monitors = await Promise.all(
-      [single, second].map(async (server) => {
+      [redis.servers().single, redis.servers().second].map(async (server) => {
         const monitor = await new Redis(server.url).monitor();
         const seen: string[] = [];
         monitor.on("monitor", (_time: string, args: string[]) => {

@@ -1,7 +1,7 @@
-import { Cluster, type Redis } from "ioredis";
 import { readEvent } from "../../activity/activity-event.js";
 import type { ActivityBatch, ActivityBus } from "../../activity/activity-feed.js";
-import type { RedisTopology } from "./topology.js";
+import type { RedisClient, RedisTopology } from "./topology.js";
+import { waitingConnection } from "./waiting-connection.js";
 
 // A batch from another replica is read up to this many events.
 const maxEventsPerBatch = 5_000;
@@ -17,27 +17,19 @@ export function createRedisActivityBus(topology: RedisTopology, keyPrefix: strin
   const channel = `${keyPrefix}activity`;
   const first = topology.clients[0];
   if (first === undefined) throw new Error("a Redis layout has at least one connection");
-  let subscriber: Redis | Cluster | undefined;
+  let subscriber: RedisClient | undefined;
   return {
     async send(batch) {
       await first.publish(channel, JSON.stringify({ e: batch.events, d: batch.dropped }));
     },
     async listen(onBatch) {
-      const sub =
-        first instanceof Cluster
-          ? first.duplicate(undefined, {
-              enableOfflineQueue: true,
-              redisOptions: { ...first.options.redisOptions, enableOfflineQueue: true },
-            })
-          : first.duplicate({ enableOfflineQueue: true });
+      const sub = waitingConnection(first);
       subscriber = sub;
       sub.on("message", (from: string, message: string) => {
         if (from !== channel) return;
         const batch = readBatch(message);
         if (batch !== undefined) onBatch(batch);
       });
-      // A lost subscription misses events meanwhile; never a crash.
-      sub.on("error", () => {});
       await sub.subscribe(channel);
     },
     async close() {

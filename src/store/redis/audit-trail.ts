@@ -1,4 +1,3 @@
-import { Cluster } from "ioredis";
 import {
   type AuditEntry,
   type AuditFilter,
@@ -16,6 +15,7 @@ import {
 } from "../../audit/audit-trail.js";
 import { unavailable } from "./redis-context.js";
 import type { RedisClient, RedisTopology } from "./topology.js";
+import { waitingConnection } from "./waiting-connection.js";
 
 // A stream entry as ioredis returns it: the id, then field, value, field, value.
 type StreamItem = [id: string, fields: string[]];
@@ -176,19 +176,7 @@ function createStreamWatchers(
     // Queued while reconnecting, and allowed to block: unlike the layout's
     // connections, which fail fast, this one only waits for entries.
     if (reader !== undefined) return reader;
-    const commandTimeout = blockMs + 3000;
-    reader =
-      client instanceof Cluster
-        ? client.duplicate(undefined, {
-            enableOfflineQueue: true,
-            redisOptions: {
-              ...client.options.redisOptions,
-              enableOfflineQueue: true,
-              commandTimeout,
-            },
-          })
-        : client.duplicate({ enableOfflineQueue: true, commandTimeout });
-    reader.on("error", () => {});
+    reader = waitingConnection(client, blockMs + 3000);
     return reader;
   };
 

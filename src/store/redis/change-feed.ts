@@ -1,6 +1,6 @@
-import { Cluster, type Redis } from "ioredis";
 import type { ChangeFeed } from "../../tenancy/change-feed.js";
-import type { RedisTopology } from "./topology.js";
+import type { RedisClient, RedisTopology } from "./topology.js";
+import { waitingConnection } from "./waiting-connection.js";
 
 /**
  * The feed over Redis pub/sub, on the first connection of the layout: every
@@ -14,7 +14,7 @@ export function createRedisChangeFeed(topology: RedisTopology, keyPrefix: string
   const first = topology.clients[0];
   if (first === undefined) throw new Error("a Redis layout has at least one connection");
   // One connection per subscriber (the key cache, the fraud guard's settings), all closed together.
-  const subscribers: (Redis | Cluster)[] = [];
+  const subscribers: RedisClient[] = [];
   return {
     async publish(topic) {
       await first.publish(channel, topic);
@@ -22,13 +22,7 @@ export function createRedisChangeFeed(topology: RedisTopology, keyPrefix: string
     async subscribe(onChange, onGap) {
       // Queued until connected: the layout's connections fail fast instead,
       // which suits calls, not a listener that must come up with the process.
-      const sub =
-        first instanceof Cluster
-          ? first.duplicate(undefined, {
-              enableOfflineQueue: true,
-              redisOptions: { ...first.options.redisOptions, enableOfflineQueue: true },
-            })
-          : first.duplicate({ enableOfflineQueue: true });
+      const sub = waitingConnection(first);
       subscribers.push(sub);
       let connectedOnce = false;
       sub.on("message", (from: string, topic: string) => {
@@ -38,8 +32,6 @@ export function createRedisChangeFeed(topology: RedisTopology, keyPrefix: string
         if (connectedOnce) onGap();
         connectedOnce = true;
       });
-      // A lost subscription is a gap, reported on reconnect; never a crash.
-      sub.on("error", () => {});
       await sub.subscribe(channel);
     },
     async close() {

@@ -1,8 +1,8 @@
-import { Cluster } from "ioredis";
 import type { EventFeed } from "../../events/event-feed.js";
 import type { ServiceEvent } from "../../events/event-types.js";
 import { unavailable } from "./redis-context.js";
 import type { RedisClient, RedisTopology } from "./topology.js";
+import { waitingConnection } from "./waiting-connection.js";
 
 type StreamItem = [id: string, fields: string[]];
 type Listener = (events: readonly ServiceEvent[]) => void;
@@ -96,19 +96,7 @@ function createFeedReader(client: RedisClient, key: string, listeners: ReadonlyS
   const connection = (): RedisClient => {
     // Queued while reconnecting, and allowed to block, unlike the layout's fail-fast connections.
     if (reader !== undefined) return reader;
-    const commandTimeout = blockMs + 3000;
-    reader =
-      client instanceof Cluster
-        ? client.duplicate(undefined, {
-            enableOfflineQueue: true,
-            redisOptions: {
-              ...client.options.redisOptions,
-              enableOfflineQueue: true,
-              commandTimeout,
-            },
-          })
-        : client.duplicate({ enableOfflineQueue: true, commandTimeout });
-    reader.on("error", () => {});
+    reader = waitingConnection(client, blockMs + 3000);
     return reader;
   };
   const loop = async (from: string) => {
