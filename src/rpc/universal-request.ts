@@ -1,4 +1,4 @@
-import { setMaxListeners } from "node:events";
+import { getEventListeners, setMaxListeners } from "node:events";
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
@@ -12,6 +12,11 @@ type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 // handlers' finally), so listeners come and go; 0 lifts Node's warning at 10.
 const unarySignal = new AbortController().signal;
 setMaxListeners(0, unarySignal);
+
+/** How many calls are linked to the shared unary signal right now; for the test that none stays linked. */
+export function linkedUnaryCalls(): number {
+  return getEventListeners(unarySignal, "abort").length;
+}
 
 // What a Host header may hold before it is put into a URL (RFC 3986 reg-name,
 // IPv4, bracketed IPv6, a port). Anything else is replaced, not parsed.
