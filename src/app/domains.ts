@@ -96,6 +96,9 @@ export async function buildDomains(
     pendingSeconds: config.totp.pendingSeconds,
     retentionSeconds: config.totp.retentionSeconds,
     now,
+    // A lock-out is a security event, as a challenge's is.
+    onLockedOut: (factorId, tenantId) =>
+      options.audit.recordSecurityEvent(lockedOut("totp", factorId, tenantId)),
   });
 
   return { challenges, deliveries, signer, totp, withdrawSent };

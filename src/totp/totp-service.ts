@@ -26,6 +26,8 @@ export interface TotpServiceOptions {
   /** How long an active factor is kept after its last use. */
   retentionSeconds: number;
   now?: () => number;
+  /** Told when a wrong code locks a factor out (for the audit trail); `tenantId` is the factor's. */
+  onLockedOut?: (factorId: string, tenantId: string) => void;
 }
 
 /** The outcome of presenting a code. */
@@ -244,9 +246,12 @@ async function countFailure(
     case "locked":
       return result({ outcome: "locked_out", lockedUntilMs: counted.lockedUntilMs });
     case "counted":
-      return counted.lockedUntilMs > 0
-        ? result({ outcome: "locked_out", lockedUntilMs: counted.lockedUntilMs })
-        : result({ outcome: "invalid_code", attemptsRemaining: counted.remaining });
+      if (counted.lockedUntilMs > 0) {
+        // This failure started the lock-out.
+        options.onLockedOut?.(record.id, record.tenantId ?? "");
+        return result({ outcome: "locked_out", lockedUntilMs: counted.lockedUntilMs });
+      }
+      return result({ outcome: "invalid_code", attemptsRemaining: counted.remaining });
   }
 }
 

@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { generate } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminService } from "../../gen/otp/v1/admin_pb.js";
 import { OtpService, VerifyResult } from "../../gen/otp/v1/otp_pb.js";
 import { TotpResult } from "../../gen/otp/v1/totp_pb.js";
 import type { RunningServer } from "../../src/app.js";
@@ -41,7 +42,12 @@ for (const [name, storeEnv] of Object.entries(stores)) {
       // Start at the beginning of a time step so "one step either side" is exact.
       clock = createFakeClock(Math.ceil(Date.now() / step) * step + 1_000);
       server = await startTestServer(
-        { ...storeEnv(), REDIS_KEY_PREFIX: `totp-${name}-${Date.now()}:`, TOTP_MAX_FAILURES: "3" },
+        {
+          ...storeEnv(),
+          REDIS_KEY_PREFIX: `totp-${name}-${Date.now()}:`,
+          TOTP_MAX_FAILURES: "3",
+          ADMIN_TOKEN: testAdminToken,
+        },
         { now: clock.now },
       );
       client = createClient(
@@ -140,6 +146,31 @@ for (const [name, storeEnv] of Object.entries(stores)) {
       const locked = await client.verifyTotp({ factorId, code: wrong });
       expect(locked.result).toBe(TotpResult.LOCKED_OUT);
       expect(locked.lockedUntil).toBeDefined();
+      // The lock-out is in the audit trail, once, as a security event.
+      const admin = createClient(
+        AdminService,
+        createConnectTransport({
+          baseUrl: server.url,
+          httpVersion: "1.1",
+          interceptors: [
+            (next) => (req) => {
+              req.header.set("authorization", `Bearer ${testAdminToken}`);
+              return next(req);
+            },
+          ],
+        }),
+      );
+      await expect
+        .poll(
+          async () =>
+            (
+              await admin.listAuditEvents({
+                filter: { actionPrefix: "totp.locked_out" },
+                pageSize: 50,
+              })
+            ).events.filter((e) => e.target === factorId).length,
+        )
+        .toBe(1);
       expect((await client.verifyTotp({ factorId, code: right })).result).toBe(
         TotpResult.LOCKED_OUT,
       );
