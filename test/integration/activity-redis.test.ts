@@ -17,7 +17,7 @@ for (const [name, layout] of Object.entries(layouts)) {
   // Two replicas: two sets of connections on one key prefix.
   describeActivityStoreContract(name, async () => {
     const keyPrefix = redis.nextPrefix("act");
-    const [a, b] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+    const [a, b] = await redis.replicasOf(layout());
     return [
       createRedisActivityStore({ topology: a, keyPrefix }),
       createRedisActivityStore({ topology: b, keyPrefix }),

@@ -1,53 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createRedisDeletionQueue } from "../../src/store/redis/deletion-queue.js";
-import {
-  createRedisTopology,
-  type RedisLayout,
-  type RedisTopology,
-} from "../../src/store/redis/topology.js";
 import { describeDeletionQueueContract } from "../contract/deletion-queue-contract.js";
-import {
-  type RedisCluster,
-  type RedisInstance,
-  startRedis,
-  startRedisCluster,
-} from "../support/redis-harness.js";
+import { useRedisLayouts } from "../support/redis-layouts.js";
 
-const timeouts = { commandTimeoutMs: 2000, connectTimeoutMs: 5000 };
 const leaseMs = 1000;
-let single: RedisInstance;
-let second: RedisInstance;
-let cluster: RedisCluster;
-const topologies: RedisTopology[] = [];
-let prefixes = 0;
-
-beforeAll(async () => {
-  [single, second, cluster] = await Promise.all([startRedis(), startRedis(), startRedisCluster()]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(topologies.map((t) => t.close()));
-  await Promise.all([single?.stop(), second?.stop(), cluster?.stop()]);
-});
-
-/** A connection of its own, as a separate instance of the service would have. */
-async function topologyOf(layout: RedisLayout): Promise<RedisTopology> {
-  const topology = createRedisTopology(layout, timeouts);
-  topologies.push(topology);
-  await topology.ready();
-  return topology;
-}
-
+const redis = useRedisLayouts();
+const { topologyOf } = redis;
+// The layouts these queues are held to: one server, URL shards, a Cluster.
 const layouts = {
-  "Redis, one server": () => ({ kind: "single", url: single.url }),
-  "Redis, URL shards": () => ({ kind: "urls", urls: [single.url, second.url] }),
-  "Redis Cluster": () => ({ kind: "cluster", nodes: cluster.nodes }),
-} satisfies Record<string, () => RedisLayout>;
+  "Redis, one server": redis.layouts["single Redis"],
+  "Redis, URL shards": redis.layouts["URL shards"],
+  "Redis Cluster": redis.layouts["Redis Cluster"],
+};
 
 for (const [name, layout] of Object.entries(layouts)) {
   describeDeletionQueueContract(name, leaseMs, async () => {
-    const keyPrefix = `dq${++prefixes}:`;
-    const [ta, tb] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+    const keyPrefix = redis.nextPrefix("dq");
+    const [ta, tb] = await redis.replicasOf(layout());
     return {
       a: createRedisDeletionQueue({ topology: ta, keyPrefix, leaseMs }),
       b: createRedisDeletionQueue({ topology: tb, keyPrefix, leaseMs }),
@@ -57,7 +26,7 @@ for (const [name, layout] of Object.entries(layouts)) {
 
 describe("Redis DeletionQueue keys", () => {
   it("puts both sorted sets under the prefix, with an expiry", async () => {
-    const topology = await topologyOf({ kind: "single", url: single.url });
+    const topology = await topologyOf({ kind: "single", url: redis.servers().single.url });
     const queue = createRedisDeletionQueue({ topology, keyPrefix: "keys:", leaseMs });
     const now = Date.now();
     await queue.schedule({ chatId: "1", messageId: 1, deliveryId: "d1" }, now + 5000);
@@ -75,12 +44,12 @@ describe("Redis DeletionQueue keys", () => {
   });
 
   it("keeps the scheduled items across a new connection (a restarted instance)", async () => {
-    const first = await topologyOf({ kind: "single", url: single.url });
+    const first = await topologyOf({ kind: "single", url: redis.servers().single.url });
     const before = createRedisDeletionQueue({ topology: first, keyPrefix: "restart:" });
     await before.schedule({ chatId: "7", messageId: 9, deliveryId: "d" }, Date.now());
     await first.close();
     const after = createRedisDeletionQueue({
-      topology: await topologyOf({ kind: "single", url: single.url }),
+      topology: await topologyOf({ kind: "single", url: redis.servers().single.url }),
       keyPrefix: "restart:",
     });
     expect(await after.claimDue(Date.now(), 10)).toEqual([

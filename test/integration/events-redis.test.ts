@@ -1,58 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ServiceEvent } from "../../src/events/event-types.js";
 import { createRedisDueQueue } from "../../src/store/redis/due-queue.js";
 import { createRedisEventFeed } from "../../src/store/redis/event-feed.js";
-import {
-  createRedisTopology,
-  type RedisLayout,
-  type RedisTopology,
-} from "../../src/store/redis/topology.js";
 import { createRedisWebhookStore } from "../../src/store/redis/webhooks.js";
 import { describeDueQueueContract } from "../contract/due-queue-contract.js";
 import { describeWebhookStoreContract } from "../contract/webhook-store-contract.js";
-import {
-  type RedisCluster,
-  type RedisInstance,
-  startRedis,
-  startRedisCluster,
-} from "../support/redis-harness.js";
+import { useRedisLayouts } from "../support/redis-layouts.js";
 
-const timeouts = { commandTimeoutMs: 2000, connectTimeoutMs: 5000 };
 const leaseMs = 1000;
 const retentionMs = 86_400_000;
-let single: RedisInstance;
-let second: RedisInstance;
-let cluster: RedisCluster;
-const topologies: RedisTopology[] = [];
-let prefixes = 0;
-
-beforeAll(async () => {
-  [single, second, cluster] = await Promise.all([startRedis(), startRedis(), startRedisCluster()]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(topologies.map((t) => t.close()));
-  await Promise.all([single?.stop(), second?.stop(), cluster?.stop()]);
-});
-
-/** A connection of its own, as a separate replica of the service would have. */
-async function topologyOf(layout: RedisLayout): Promise<RedisTopology> {
-  const topology = createRedisTopology(layout, timeouts);
-  topologies.push(topology);
-  await topology.ready();
-  return topology;
-}
-
+const redis = useRedisLayouts();
+const { topologyOf } = redis;
+// The layouts these queues are held to: one server, URL shards, a Cluster.
 const layouts = {
-  "Redis, one server": () => ({ kind: "single", url: single.url }),
-  "Redis, URL shards": () => ({ kind: "urls", urls: [single.url, second.url] }),
-  "Redis Cluster": () => ({ kind: "cluster", nodes: cluster.nodes }),
-} satisfies Record<string, () => RedisLayout>;
+  "Redis, one server": redis.layouts["single Redis"],
+  "Redis, URL shards": redis.layouts["URL shards"],
+  "Redis Cluster": redis.layouts["Redis Cluster"],
+};
 
 for (const [name, layout] of Object.entries(layouts)) {
   describeDueQueueContract(name, leaseMs, async () => {
-    const keyPrefix = `dq${++prefixes}:`;
-    const [ta, tb] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+    const keyPrefix = redis.nextPrefix("dq");
+    const [ta, tb] = await redis.replicasOf(layout());
     const options = { keyPrefix, name: "webhook-messages", leaseMs, retentionMs };
     return {
       a: createRedisDueQueue({ topology: ta, ...options }),
@@ -60,8 +29,8 @@ for (const [name, layout] of Object.entries(layouts)) {
     };
   });
   describeWebhookStoreContract(name, async () => {
-    const keyPrefix = `wh${++prefixes}:`;
-    const [ta, tb] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+    const keyPrefix = redis.nextPrefix("wh");
+    const [ta, tb] = await redis.replicasOf(layout());
     return {
       a: createRedisWebhookStore({ topology: ta, keyPrefix }),
       b: createRedisWebhookStore({ topology: tb, keyPrefix }),
@@ -70,8 +39,8 @@ for (const [name, layout] of Object.entries(layouts)) {
 
   describe(`Redis event feed: ${name}`, () => {
     it("hands a batch published by one replica to the listeners of another", async () => {
-      const keyPrefix = `ef${++prefixes}:`;
-      const [ta, tb] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+      const keyPrefix = redis.nextPrefix("ef");
+      const [ta, tb] = await redis.replicasOf(layout());
       const publisher = createRedisEventFeed({ topology: ta, keyPrefix });
       const watcher = createRedisEventFeed({ topology: tb, keyPrefix });
       const seen: ServiceEvent[] = [];
@@ -99,7 +68,7 @@ for (const [name, layout] of Object.entries(layouts)) {
 
 describe("Redis DueQueue keys", () => {
   it("keeps every key under the prefix with an expiry, and the items across a new instance", async () => {
-    const first = await topologyOf({ kind: "single", url: single.url });
+    const first = await topologyOf({ kind: "single", url: redis.servers().single.url });
     const options = { keyPrefix: "keys:", name: "webhook-messages", leaseMs, retentionMs };
     const before = createRedisDueQueue({ topology: first, ...options });
     const now = Date.now();
@@ -120,7 +89,7 @@ describe("Redis DueQueue keys", () => {
     }
     await first.close();
     const after = createRedisDueQueue({
-      topology: await topologyOf({ kind: "single", url: single.url }),
+      topology: await topologyOf({ kind: "single", url: redis.servers().single.url }),
       ...options,
     });
     expect((await after.claim(now, 10)).map((c) => c.id)).toEqual(["m2"]);

@@ -19,7 +19,7 @@ for (const [name, layout] of Object.entries(layouts)) {
   // Two replicas: two sets of connections on one key prefix.
   describeFraudStoreContract(name, async () => {
     const keyPrefix = redis.nextPrefix("fraud");
-    const [a, b] = await Promise.all([topologyOf(layout()), topologyOf(layout())]);
+    const [a, b] = await redis.replicasOf(layout());
     return [
       createRedisFraudStore({ topology: a, keyPrefix }),
       createRedisFraudStore({ topology: b, keyPrefix }),

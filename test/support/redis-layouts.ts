@@ -24,6 +24,8 @@ export interface RedisLayouts {
   servers(): { single: RedisInstance; second: RedisInstance; cluster: RedisCluster };
   /** Opens (and later closes) connections to a layout, as one replica of the service would. */
   topologyOf(layout: RedisLayout): Promise<RedisTopology>;
+  /** Two replicas' connections to one layout. */
+  replicasOf(layout: RedisLayout): Promise<[RedisTopology, RedisTopology]>;
   /** A key prefix no other store in the file uses, such as `audit3:`. */
   nextPrefix(stem: string): string;
 }
@@ -58,6 +60,12 @@ export function useRedisLayouts(): RedisLayouts {
     await Promise.all(opened.map((t) => t.close()));
     await Promise.all([single?.stop(), second?.stop(), cluster?.stop()]);
   });
+  const topologyOf = async (layout: RedisLayout) => {
+    const topology = createRedisTopology(layout, timeouts);
+    opened.push(topology);
+    await topology.ready();
+    return topology;
+  };
   const servers = () => {
     if (single === undefined || second === undefined || cluster === undefined) {
       throw new Error("the Redis servers start in beforeAll");
@@ -77,12 +85,8 @@ export function useRedisLayouts(): RedisLayouts {
       "Redis Cluster": () => ({ kind: "cluster", nodes: servers().cluster.nodes }),
     },
     servers,
-    async topologyOf(layout) {
-      const topology = createRedisTopology(layout, timeouts);
-      opened.push(topology);
-      await topology.ready();
-      return topology;
-    },
+    topologyOf,
+    replicasOf: (layout) => Promise.all([topologyOf(layout), topologyOf(layout)]),
     nextPrefix: (stem) => `${stem}${++prefixes}:`,
   };
 }
