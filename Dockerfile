@@ -43,4 +43,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node directly (not npm) so SIGTERM reaches the server; use `--init` / compose `init: true`.
-CMD ["node", "--import", "./dist/src/telemetry/otel-register.mjs", "--import", "./dist/src/telemetry/otel-start.mjs", "dist/src/main.js"]
+# The two V8 flags keep a process's memory small (docs/operations.md#memory); workers inherit them.
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--import", "./dist/src/telemetry/otel-register.mjs", "--import", "./dist/src/telemetry/otel-start.mjs", "dist/src/main.js"]

@@ -27,7 +27,7 @@ export function grpcFrame(message: Uint8Array): Uint8Array {
 export const grpcDriver: LoadDriver = {
   protocol: "gRPC",
   description:
-    "h2load (nghttp2 1.52) over h2c, 1 thread, one stream per connection (`-m1`); paced with `--rps`",
+    "h2load (nghttp2 1.52) over h2c, 1 thread, one stream per connection (`-m1`); paced with `--rps`, the connections opened 1 ms apart so their calls do not arrive in bursts",
   seesRpcErrors: false,
   async prepare(baseUrl, call) {
     const frame = grpcFrame(call.binary);
@@ -50,14 +50,12 @@ export const grpcDriver: LoadDriver = {
     return {
       async run({ seconds, connections, rate }) {
         await rm(logFile, { force: true });
-        // --rps takes whole calls per second per connection.
-        const pace =
-          rate === undefined ? [] : ["--rps", String(Math.max(1, Math.round(rate / connections)))];
         const { code, stdout, stderr } = await runCommand(
           "h2load",
           [
-            ...["-c", String(connections), "-m", "1", "-t", "1", ...pace],
-            ...["-D", String(seconds), "-d", bodyFile, "--log-file", logFile],
+            ...["-c", String(connections), "-m", "1", "-t", "1"],
+            ...h2loadShape(seconds, connections, rate),
+            ...["-d", bodyFile, "--log-file", logFile],
             ...headers,
             `${baseUrl}${path}`,
           ],
@@ -70,6 +68,24 @@ export const grpcDriver: LoadDriver = {
     };
   },
 };
+
+/**
+ * h2load's arguments for a window: `-D` at full speed; paced, `--rps` (whole
+ * calls per second per connection) with the connections opened one a
+ * millisecond (`-r 1 --rate-period 1ms`, which takes a call count, not a
+ * duration). Opened all at once, every connection's rps timer fires in the
+ * same instant and the calls arrive in bursts of one per connection; spread
+ * over the first 50 ms, the timers fire about evenly across each period, as
+ * wrk's paced script sends.
+ */
+export function h2loadShape(seconds: number, connections: number, rate?: number): string[] {
+  if (rate === undefined) return ["-D", String(seconds)];
+  const perConnection = Math.max(1, Math.round(rate / connections));
+  return [
+    ...["-r", "1", "--rate-period", "1ms", "--rps", String(perConnection)],
+    ...["-n", String(perConnection * connections * seconds)],
+  ];
+}
 
 function match(text: string, pattern: RegExp): number[] {
   const found = pattern.exec(text);

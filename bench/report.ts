@@ -21,6 +21,8 @@ export interface BenchReport {
     env: Record<string, string>;
   })[];
   rows: ResultRow[];
+  /** The floor measured again right before a configuration (its rows divide by these). */
+  floorRuns: { before: string; rows: ResultRow[] }[];
   results: ConfigResult[];
   notes: string[];
 }
@@ -52,6 +54,28 @@ function roundTrips(report: BenchReport, name: string, rpc: string): string {
   );
   const s = key === undefined ? undefined : single[key];
   return s === undefined ? "–" : String(s.roundTrips);
+}
+
+/** Each run of the bare floor: calls/s and CPU per call per protocol, and which configuration it was measured before. */
+function renderFloorRuns(report: BenchReport): string[] {
+  const runs = [
+    { before: "(first run)", rows: report.rows.filter((r) => r.config === "bare") },
+    ...report.floorRuns.map((f) => ({ before: labelOf(report, f.before), rows: f.rows })),
+  ];
+  const protocols = report.drivers.map((d) => d.protocol);
+  return table(
+    ["measured before", ...protocols.flatMap((p) => [`${p} calls/s`, `${p} CPU ms/call`])],
+    ["left", ...protocols.flatMap(() => ["right", "right"] as const)],
+    runs.map((run) => [
+      run.before,
+      ...protocols.flatMap((p) => {
+        const row = run.rows.find((r) => r.protocol === p);
+        return row === undefined
+          ? ["–", "–"]
+          : [int(row.callsPerSecond), fixed(row.cpuMsPerCall, 3)];
+      }),
+    ]),
+  );
 }
 
 /**
@@ -151,7 +175,7 @@ export function renderMarkdown(report: BenchReport): string {
     `- 1-minute load average ${machine.loadAverageAtStart.toFixed(2)} at start, ${machine.loadAverageAtEnd.toFixed(2)} at end (above ~0 means other work shared the cores: calls/s suffer, CPU per call much less)`,
     `- a fresh process (and a fresh private redis-server) per configuration, warmed up with ${timing.startupWarmup} s of Health per protocol; then per RPC: ${timing.warmup} s warm-up (MONITOR counts commands here), ${timing.measure} s measured at full speed, ${timing.paced} s paced at half the measured rate; ${timing.connections} connections throughout; load tools share the 2 cores with the service`,
     ...report.drivers.map((d) => `- ${d.protocol}: ${d.description}`),
-    "- × bare: the row's calls/s, or its CPU per call, divided by the bare Connect-node server's on the same protocol in this run (bench/bare-server.ts: one constant unary method, no interceptors)",
+    "- × bare: the row's calls/s, or its CPU per call, divided by the bare Connect-node server's on the same protocol (bench/bare-server.ts: one constant unary method, no interceptors), measured again right before each configuration: the floor rows below are its first run, every run is in the floor table",
     "- CPU ms/call: utime+stime of the service's processes (primary and workers) from /proc over the measured window, ÷ calls",
     "- round trips: sequential store round trips of one call on its own (median of single calls; Verify: wrong code on an exhausted challenge); see the round-trip table",
     "",
@@ -239,21 +263,29 @@ export function renderMarkdown(report: BenchReport): string {
       ),
     ),
     "",
+    "## The floor, run by run",
+    "",
+    ...renderFloorRuns(report),
+    "",
     "## Memory",
     "",
     ...table(
       [
         "configuration",
         "processes",
-        "RSS idle MB (sum / largest)",
+        "RSS after start-up MB (sum / largest)",
         "RSS under load MB (sum / largest)",
+        `RSS idle ${report.timing.settle} s after load MB (sum / largest)`,
       ],
-      ["left", "left", "right", "right"],
+      ["left", "left", "right", "right", "right"],
       report.results.map((c) => [
         c.label,
         processList(c.processes),
         `${mb(c.rssIdleBytes.total)} / ${mb(c.rssIdleBytes.largest)}`,
         `${mb(c.rssLoadBytes.total)} / ${mb(c.rssLoadBytes.largest)}`,
+        c.rssSettledBytes === undefined
+          ? "–"
+          : `${mb(c.rssSettledBytes.total)} / ${mb(c.rssSettledBytes.largest)}`,
       ]),
     ),
   ];

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { outputTail } from "./report.js";
 
@@ -30,13 +31,34 @@ export class ServiceExitedError extends Error {
 }
 
 /**
- * The service's entry: `BENCH_SERVICE_ENTRY` with plain `node` (run.ts sets
- * it to the compiled `dist/src/main.js`, what production runs), or else
+ * The service's command line: `BENCH_SERVICE_ENTRY` run the way
+ * `npm run start:prod` runs production (its V8 flags and preloads; run.ts
+ * sets the entry to the compiled `dist/src/main.js`), or else
  * `node --import tsx src/main.ts`, what `npm start` runs in development.
  */
 export function serviceCommand(): string[] {
   const entry = process.env.BENCH_SERVICE_ENTRY;
-  return entry === undefined || entry === "" ? ["--import", "tsx", "src/main.ts"] : [entry];
+  return entry === undefined || entry === ""
+    ? ["--import", "tsx", "src/main.ts"]
+    : [...productionNodeOptions(), entry];
+}
+
+/**
+ * The options `npm run start:prod` gives node before its entry (V8 memory
+ * flags, the telemetry preloads), read from package.json so the bench never
+ * measures a command line production does not run.
+ */
+export function productionNodeOptions(): string[] {
+  const { scripts } = JSON.parse(readFileSync(`${repoRoot}package.json`, "utf8")) as {
+    scripts: Record<string, string>;
+  };
+  const words = (scripts["start:prod"] ?? "").trim().split(/\s+/);
+  if (words[0] !== "node" || words.length < 2) {
+    throw new Error(
+      `package.json's start:prod is not a plain node command: ${scripts["start:prod"]}`,
+    );
+  }
+  return words.slice(1, -1);
 }
 
 /**

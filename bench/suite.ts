@@ -35,6 +35,8 @@ export interface Timing {
   connections: number;
   /** Single calls traced per RPC for round trips. */
   singleCalls: number;
+  /** Quiet seconds after the last load before RSS is read again (V8 gives memory back when idle). */
+  settle: number;
 }
 
 /** One measured RPC on one protocol and configuration. */
@@ -83,6 +85,8 @@ export interface ConfigResult {
   rssIdleBytes: { total: number; largest: number };
   /** The highest RSS seen under load (sampled each second of the measured windows). */
   rssLoadBytes: { total: number; largest: number };
+  /** RSS after `timing.settle` seconds without calls, after the last load. */
+  rssSettledBytes?: { total: number; largest: number };
   /** Round trips of single calls, by RPC label (Redis configurations only). */
   singleCalls?: Record<string, SingleCallSummary>;
 }
@@ -207,6 +211,11 @@ export async function runConfig(
 
     const exited = proc.exitReport();
     if (exited !== undefined) notes.push(`${config.label}: ${exited}`);
+    else if (timing.settle > 0) {
+      progress(`${config.label}: ${timing.settle} s without calls`);
+      await new Promise((r) => setTimeout(r, timing.settle * 1000));
+      result.rssSettledBytes = rssOf(await sampleTree(proc.pid));
+    }
     if (probe !== undefined && env.REDIS_URL !== undefined) {
       // Single calls go to a fresh one-process instance with the same
       // settings whose Redis connections pass the turn-counting proxy; the

@@ -188,15 +188,18 @@ describe("idle HTTP/2 sessions", () => {
     expect(session.destroyed).toBe(true);
   });
 
-  it("keeps a session open while it is in use", async () => {
+  it("keeps a session open while it is in use, and closes it once idle again", async () => {
     const listener = createListener({ handler: versionHandler, http2IdleTimeoutMs: 300 });
     listeners.push(listener);
     const { port } = await listener.listen(0, "127.0.0.1");
     const session = http2.connect(`http://127.0.0.1:${port}`);
     let wentAway = false;
-    session.once("goaway", () => {
-      wentAway = true;
-    });
+    const goaway = new Promise<void>((resolve) =>
+      session.once("goaway", () => {
+        wentAway = true;
+        resolve();
+      }),
+    );
     // A request whose answer takes longer than the idle timeout is not cut off.
     const reply = await new Promise<string>((resolve, reject) => {
       const stream = session.request({ ":path": "/?delay=500" });
@@ -210,6 +213,8 @@ describe("idle HTTP/2 sessions", () => {
     });
     expect(reply).toBe("2.0");
     expect(wentAway).toBe(false);
-    session.close();
+    // Once that stream has closed, the idle timeout starts again and ends the session.
+    await goaway;
+    expect(wentAway).toBe(true);
   });
 });

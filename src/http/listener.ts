@@ -274,22 +274,26 @@ function askToClose({ sockets, sessions, h2Sockets, busy }: Connections): void {
 }
 
 // Closes a session (GOAWAY) once it has had no open stream for `idleMs`. A
-// stream that stays quiet (a watch waiting for events) keeps it open.
+// stream that stays quiet (a watch waiting for events) keeps it open. One
+// timer per session, restarted when its last open stream closes: a call
+// costs a counter and a refresh, not a timer of its own.
 function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void {
   let open = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    timer = setTimeout(() => session.close(), idleMs);
-    timer.unref();
+  let ended = false;
+  const timer = setTimeout(() => {
+    if (open === 0 && !session.closed) session.close();
+  }, idleMs);
+  timer.unref();
+  const closed = () => {
+    open -= 1;
+    if (open === 0 && !ended) timer.refresh();
   };
   session.on("stream", (stream) => {
     open += 1;
-    clearTimeout(timer);
-    stream.once("close", () => {
-      open -= 1;
-      if (open === 0 && !session.closed) arm();
-    });
+    stream.once("close", closed);
   });
-  session.once("close", () => clearTimeout(timer));
-  arm();
+  session.once("close", () => {
+    ended = true;
+    clearTimeout(timer);
+  });
 }

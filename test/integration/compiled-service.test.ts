@@ -24,13 +24,17 @@ beforeAll(async () => {
     WORKERS: "1",
     CONSOLE_TRUST_PROXY_TLS: "true",
   };
-  server = await spawnServer(env, [
-    "--import",
-    `./${out}/src/telemetry/otel-register.mjs`,
-    "--import",
-    `./${out}/src/telemetry/otel-start.mjs`,
-    `${out}/src/main.js`,
-  ]);
+  // npm run start:prod's command line, V8 flags and preloads included, on this build.
+  const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as {
+    scripts: Record<string, string>;
+  };
+  const prodArgs = (scripts["start:prod"] ?? "").split(" ").slice(1);
+  server = await spawnServer(
+    env,
+    prodArgs.map((a) =>
+      a.replace(/^(\.\/)?dist\//, (_, dot: string | undefined) => `${dot ?? ""}${out}/`),
+    ),
+  );
 }, 60_000);
 afterAll(async () => {
   server?.child.kill("SIGTERM");
@@ -47,6 +51,7 @@ describe("the compiled service (npm run build:service, as the Dockerfile runs it
 
   it("serves production calls with an API key, without a TypeScript loader", async () => {
     expect(server.child.spawnargs.join(" ")).not.toContain("tsx");
+    expect(server.child.spawnargs).toContain("--heap-growing-percent=50");
     const key = await createApiKey(server.url, testAdminToken);
     const auth = { authorization: `Bearer ${key}` };
     const made = await callJson(server.url, "otp.v1.OtpService/Generate", {}, auth);

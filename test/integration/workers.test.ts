@@ -1,8 +1,9 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTelegramFake, type TelegramFake } from "../fakes/telegram-fake.js";
 import { callJson } from "../support/connect-json.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
-import { run, spawnServer } from "../support/spawn-server.js";
+import { run, spawnServer, startArgs } from "../support/spawn-server.js";
 
 let redis: RedisInstance;
 let telegram: TelegramFake;
@@ -24,19 +25,29 @@ async function children(pid: number): Promise<number[]> {
 
 describe("WORKERS", () => {
   it("runs that many processes on one port, sharing state through Redis, and drains them all on SIGTERM", async () => {
-    const server = await spawnServer({
-      WORKERS: "2",
-      REDIS_URL: redis.url,
-      OTP_HMAC_SECRET: "w".repeat(40),
-      SHUTDOWN_GRACE_SECONDS: "2",
-      LOG_LEVEL: "warn",
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_UPDATES: "polling",
-    });
+    // The production command line's V8 memory flags (package.json start:prod) reach every worker.
+    const memoryFlags = ["--max-semi-space-size=8", "--heap-growing-percent=50"];
+    const server = await spawnServer(
+      {
+        WORKERS: "2",
+        REDIS_URL: redis.url,
+        OTP_HMAC_SECRET: "w".repeat(40),
+        SHUTDOWN_GRACE_SECONDS: "2",
+        LOG_LEVEL: "warn",
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        TELEGRAM_UPDATES: "polling",
+      },
+      [...memoryFlags, ...startArgs],
+    );
     const pid = server.child.pid ?? 0;
     expect(server.stdout()).toMatch(/workers\s+2 processes/);
-    expect(await children(pid)).toHaveLength(2);
+    const workers = await children(pid);
+    expect(workers).toHaveLength(2);
+    for (const worker of workers) {
+      const argv = readFileSync(`/proc/${worker}/cmdline`, "utf8").split("\0");
+      expect(argv).toEqual(expect.arrayContaining(memoryFlags));
+    }
 
     // Challenges made through one worker verify through any other: new
     // connections are spread over the workers, and all of them succeed.
