@@ -12,7 +12,7 @@ export interface BenchOptions {
 export const usage = `usage: npm run bench -- [--quick] [--only NAME[,NAME...]]
 
   --quick   short windows (about 3 minutes in all) for a quick look, no settled-memory reading;
-            the full run takes about 7
+            the full run takes about 10
   --only    run only these configurations: bare, memory-dev, redis-dev, redis-prod, redis-prod-auto
             (the bare floor always runs, since every ratio divides by it)`;
 

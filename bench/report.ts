@@ -21,8 +21,6 @@ export interface BenchReport {
     env: Record<string, string>;
   })[];
   rows: ResultRow[];
-  /** The floor measured again right before a configuration (its rows divide by these). */
-  floorRuns: { before: string; rows: ResultRow[] }[];
   results: ConfigResult[];
   notes: string[];
 }
@@ -54,28 +52,6 @@ function roundTrips(report: BenchReport, name: string, rpc: string): string {
   );
   const s = key === undefined ? undefined : single[key];
   return s === undefined ? "–" : String(s.roundTrips);
-}
-
-/** Each run of the bare floor: calls/s and CPU per call per protocol, and which configuration it was measured before. */
-function renderFloorRuns(report: BenchReport): string[] {
-  const runs = [
-    { before: "(first run)", rows: report.rows.filter((r) => r.config === "bare") },
-    ...report.floorRuns.map((f) => ({ before: labelOf(report, f.before), rows: f.rows })),
-  ];
-  const protocols = report.drivers.map((d) => d.protocol);
-  return table(
-    ["measured before", ...protocols.flatMap((p) => [`${p} calls/s`, `${p} CPU ms/call`])],
-    ["left", ...protocols.flatMap(() => ["right", "right"] as const)],
-    runs.map((run) => [
-      run.before,
-      ...protocols.flatMap((p) => {
-        const row = run.rows.find((r) => r.protocol === p);
-        return row === undefined
-          ? ["–", "–"]
-          : [int(row.callsPerSecond), fixed(row.cpuMsPerCall, 3)];
-      }),
-    ]),
-  );
 }
 
 /**
@@ -130,6 +106,7 @@ function renderRows(report: BenchReport): string[] {
       "calls/s",
       "× bare",
       "CPU ms/call",
+      "floor CPU ms/call",
       "CPU × bare",
       "p50 ms",
       "p99 ms",
@@ -148,6 +125,7 @@ function renderRows(report: BenchReport): string[] {
       "right",
       "right",
       "right",
+      "right",
     ],
     report.rows.map((r) => [
       labelOf(report, r.config),
@@ -156,6 +134,7 @@ function renderRows(report: BenchReport): string[] {
       int(r.callsPerSecond),
       times(r.rateVsBare),
       fixed(r.cpuMsPerCall, 3),
+      fixed(r.floor?.cpuMsPerCall, 3),
       times(r.cpuVsBare),
       fixed(r.p50Ms, 2),
       fixed(r.p99Ms, 2),
@@ -173,9 +152,9 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     `- ${report.date}${report.quick ? " · **--quick run**" : ""} · node ${machine.node} · nproc ${machine.nproc} (${machine.cpu}) · ${machine.os}`,
     `- 1-minute load average ${machine.loadAverageAtStart.toFixed(2)} at start, ${machine.loadAverageAtEnd.toFixed(2)} at end (above ~0 means other work shared the cores: calls/s suffer, CPU per call much less)`,
-    `- a fresh process (and a fresh private redis-server) per configuration, warmed up with ${timing.startupWarmup} s of Health per protocol; then per RPC: ${timing.warmup} s warm-up (MONITOR counts commands here), ${timing.measure} s measured at full speed, ${timing.paced} s paced at half the measured rate; ${timing.connections} connections throughout; load tools share the 2 cores with the service`,
+    `- a fresh process (and a fresh private redis-server) per configuration, warmed up with ${timing.startupWarmup} s of Health per protocol; then per RPC: ${timing.warmup} s warm-up (MONITOR counts commands here), ${timing.measure} s measured at full speed (the floor's ${Math.max(1, Math.round(timing.measure / 2))} s right before and after it), ${timing.paced} s paced at half the measured rate; ${timing.connections} connections throughout; load tools share the 2 cores with the service`,
     ...report.drivers.map((d) => `- ${d.protocol}: ${d.description}`),
-    "- × bare: the row's calls/s, or its CPU per call, divided by the bare Connect-node server's on the same protocol (bench/bare-server.ts: one constant unary method, no interceptors), measured again right before each configuration: the floor rows below are its first run, every run is in the floor table",
+    "- × bare: the row's calls/s, or its CPU per call, divided by a bare Connect-node server's (bench/bare-server.ts: one constant unary method, no interceptors) on the same protocol, measured for half a window right before and half right after the row's window: a second bare server stays up beside the service for that; the floor rows are the first bare server's own run",
     "- CPU ms/call: utime+stime of the service's processes (primary and workers) from /proc over the measured window, ÷ calls",
     "- round trips: sequential store round trips of one call on its own (median of single calls; Verify: wrong code on an exhausted challenge); see the round-trip table",
     "",
@@ -262,10 +241,6 @@ export function renderMarkdown(report: BenchReport): string {
         ]),
       ),
     ),
-    "",
-    "## The floor, run by run",
-    "",
-    ...renderFloorRuns(report),
     "",
     "## Memory",
     "",

@@ -2,12 +2,13 @@ import { availableParallelism, cpus, loadavg, platform, release } from "node:os"
 import { createCleanup } from "./cleanup.js";
 import { commandAvailable, runCommand } from "./commands.js";
 import { allConfigs, raisedLimits } from "./configs.js";
+import { startFloorProbe } from "./floor-probe.js";
 import { grpcDriver, h2loadInstallHint } from "./grpc-load.js";
 import type { LoadDriver } from "./load.js";
 import { parseOptions } from "./options.js";
 import { procAvailable } from "./proc.js";
 import { type BenchReport, renderMarkdown, writeReport } from "./report.js";
-import { runConfig } from "./suite.js";
+import { type FloorProbe, runConfig } from "./suite.js";
 import { wrkDriver, wrkInstallHint } from "./wrk-load.js";
 
 // Secrets and credentials stay out of the committed JSON.
@@ -64,7 +65,6 @@ async function main(): Promise<void> {
       env: shownEnv(c.env),
     })),
     rows: [],
-    floorRuns: [],
     results: [],
     notes: [],
   };
@@ -99,37 +99,32 @@ async function main(): Promise<void> {
 
   const cleanup = createCleanup();
   const bare = configs.find((c) => c.kind === "bare");
+  let floorProbe: FloorProbe | undefined;
   try {
     for (const config of configs) {
       if (config.store === "redis" && !(await commandAvailable("redis-server", ["--version"]))) {
         continue;
       }
-      // The floor is measured again right before each configuration, and that
-      // configuration's ratios divide by it: a shared box drifts over minutes,
-      // and a ratio is only as steady as its two halves are close in time.
-      let floor = report.rows.filter((r) => r.config === "bare");
-      if (config.kind === "service" && bare !== undefined && report.rows.length > floor.length) {
-        progress(`bare Connect-node (floor), again before ${config.label}`);
-        const again = await runConfig({
-          config: bare,
-          drivers,
-          timing: { ...options.timing, settle: 0 },
-          ticksPerSecond: ticks,
-          floor: [],
-          progress,
-          onInterrupt: (step) => cleanup.add(step),
-        });
-        floor = again.rows;
-        report.floorRuns.push({ before: config.name, rows: again.rows });
-        report.notes.push(...again.notes);
-      }
+      const floor = report.rows.filter((r) => r.config === "bare");
       progress(`${config.label}: starting`);
+      if (floorProbe === undefined && config.kind === "service" && bare !== undefined) {
+        progress("bare Connect-node (floor): a second one, measured around every window");
+        const started = await startFloorProbe(
+          drivers,
+          ticks,
+          options.timing.startupWarmup,
+          options.timing.connections,
+        );
+        cleanup.add(started.stop);
+        floorProbe = started;
+      }
       const { rows, result, notes } = await runConfig({
         config,
         drivers,
         timing: options.timing,
         ticksPerSecond: ticks,
         floor,
+        ...(floorProbe === undefined ? {} : { floorProbe }),
         progress,
         onInterrupt: (step) => cleanup.add(step),
       });

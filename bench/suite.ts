@@ -56,6 +56,8 @@ export interface ResultRow {
   /** calls/s and CPU per call as multiples of the bare server's on the same protocol. */
   rateVsBare: number | null;
   cpuVsBare: number | null;
+  /** The bare server measured on the same protocol right before and right after this window, which the ratios divide by. */
+  floor?: { callsPerSecond: number; cpuMsPerCall: number | null };
   /** Redis, under load: top-level commands per call (MONITOR over the warm-up). */
   topLevelPerCall?: number;
   topLevelByCommand?: Record<string, number>;
@@ -73,6 +75,16 @@ export interface ResultRow {
   };
   /** Calls by Connect code from the service's /metrics (single process only). */
   serverCodes?: Record<string, number>;
+}
+
+/** A bare server kept running for the whole bench, to measure around each window. */
+export interface FloorProbe {
+  /** Loads its Health over `protocol` for `seconds` and reads its calls and CPU milliseconds. */
+  slice(
+    protocol: string,
+    seconds: number,
+    connections: number,
+  ): Promise<{ calls: number; cpuMs: number }>;
 }
 
 /** What one configuration measured beyond its rows. */
@@ -98,8 +110,10 @@ export interface SuiteInput {
   timing: Timing;
   /** Clock ticks per second of /proc's utime and stime. */
   ticksPerSecond: number;
-  /** The bare server's rows of this run, to divide by; empty when it is being measured. */
+  /** The bare server's rows of this run, to divide by when there is no `floorProbe`; empty when it is being measured. */
   floor: ResultRow[];
+  /** A bare server kept running beside the service, measured right before and after each window. */
+  floorProbe?: FloorProbe;
   progress: (text: string) => void;
   /** Registers a step that must also run if the bench is interrupted. */
   onInterrupt: (step: () => Promise<void>) => void;
@@ -291,12 +305,17 @@ async function measure(
   }, 1000);
   let load: LoadResult;
   let cpuAfter: TreeSample;
+  // The floor is loaded for half a window right before and half right after
+  // this one: the machine's drift over those seconds touches both alike.
+  const floorHalf = Math.max(1, Math.round(timing.measure / 2));
+  const floorBefore = await input.floorProbe?.slice(driver.protocol, floorHalf, shape.connections);
   try {
     load = await target.run({ ...shape, seconds: timing.measure });
     cpuAfter = await sampleTree(pid);
   } finally {
     clearInterval(sampler);
   }
+  const floorAfter = await input.floorProbe?.slice(driver.protocol, floorHalf, shape.connections);
   const redisAfter = await probe?.counters();
   const metricsAfter = singleProcess ? await scrapeMetrics(baseUrl) : undefined;
 
@@ -329,7 +348,7 @@ async function measure(
     load.calls > 0
       ? ((cpuAfter.cpuTicks - cpuBefore.cpuTicks) * 1000) / input.ticksPerSecond / load.calls
       : null;
-  const floor = input.floor.find((r) => r.protocol === driver.protocol);
+  const floor = floorOf(input, driver.protocol, floorBefore, floorAfter, floorHalf * 2);
   const row: ResultRow = {
     config: config.name,
     protocol: driver.protocol,
@@ -346,6 +365,7 @@ async function measure(
       floor?.cpuMsPerCall == null || cpuMsPerCall === null
         ? null
         : cpuMsPerCall / floor.cpuMsPerCall,
+    ...(floorBefore === undefined || floor === undefined ? {} : { floor }),
     ...(serverCodes === undefined ? {} : { serverCodes }),
   };
   if (topLevel !== undefined && topLevel.calls > 0) {
@@ -372,4 +392,22 @@ async function measure(
     errors: paced.clientErrors,
   };
   return row;
+}
+
+/** The floor a row divides by: the slices measured around it, or else the floor's own rows. */
+function floorOf(
+  input: SuiteInput,
+  protocol: string,
+  before: { calls: number; cpuMs: number } | undefined,
+  after: { calls: number; cpuMs: number } | undefined,
+  seconds: number,
+): { callsPerSecond: number; cpuMsPerCall: number | null } | undefined {
+  if (before !== undefined && after !== undefined) {
+    const calls = before.calls + after.calls;
+    return {
+      callsPerSecond: calls / seconds,
+      cpuMsPerCall: calls > 0 ? (before.cpuMs + after.cpuMs) / calls : null,
+    };
+  }
+  return input.floor.find((r) => r.protocol === protocol);
 }
