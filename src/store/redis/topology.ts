@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { RedisLayout } from "../../config/index.js";
+import { coalesceWrites } from "./coalesced-writes.js";
 import { shardIndexForKey, shardIndexForUuid } from "./shard-index.js";
 
 // The layout is what REDIS_* configure, so config/ owns its type.
@@ -75,7 +76,10 @@ export function createRedisTopology(layout: RedisLayout, timeouts: RedisTimeouts
       break;
   }
   // Errors surface on the calls that meet them; the event would only crash the process.
-  for (const client of clients) client.on("error", () => {});
+  for (const client of clients) {
+    client.on("error", () => {});
+    coalesceWrites(client);
+  }
   const pick = (index: number) => clients[index] as RedisClient;
   return {
     layout,
