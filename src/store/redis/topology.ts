@@ -81,11 +81,13 @@ export function createRedisTopology(layout: RedisLayout, timeouts: RedisTimeouts
     coalesceWrites(client);
   }
   const pick = (index: number) => clients[index] as RedisClient;
+  // One connection (one Redis, or a Cluster, which places keys itself): nothing to hash per call.
+  const only = clients.length === 1 ? (clients[0] as RedisClient) : undefined;
   return {
     layout,
     clients,
-    forChallenge: (id) => pick(shardIndexForUuid(id, clients.length)),
-    forKey: (key) => pick(shardIndexForKey(key, clients.length)),
+    forChallenge: (id) => only ?? pick(shardIndexForUuid(id, clients.length)),
+    forKey: (key) => only ?? pick(shardIndexForKey(key, clients.length)),
     async ready() {
       const deadline = timeouts.connectTimeoutMs;
       await Promise.all(
