@@ -35,7 +35,7 @@ export interface RedisTopology {
  * index, each opened on its own database: no `SELECT` ever runs on a shared
  * connection, which is what broke the seed service's sharding.
  */
-export function createRedisTopology(layout: RedisLayout, timeouts: RedisTimeouts): RedisTopology {
+function openClients(layout: RedisLayout, timeouts: RedisTimeouts): RedisClient[] {
   const options: RedisOptions = {
     lazyConnect: true,
     // Fail at once while disconnected instead of queueing: calls answer
@@ -46,22 +46,20 @@ export function createRedisTopology(layout: RedisLayout, timeouts: RedisTimeouts
     connectTimeout: timeouts.connectTimeoutMs,
     retryStrategy: (times) => Math.min(100 * times, 1000),
   };
-  let clients: RedisClient[];
   switch (layout.kind) {
     case "single":
-      clients = [new Redis(layout.url, options)];
-      break;
-    case "db-range":
-      clients = [];
+      return [new Redis(layout.url, options)];
+    case "db-range": {
+      const clients: RedisClient[] = [];
       for (let db = layout.first; db <= layout.last; db++) {
         clients.push(new Redis(layout.url, { ...options, db }));
       }
-      break;
+      return clients;
+    }
     case "urls":
-      clients = layout.urls.map((url) => new Redis(url, options));
-      break;
+      return layout.urls.map((url) => new Redis(url, options));
     case "cluster":
-      clients = [
+      return [
         new Cluster(layout.nodes, {
           lazyConnect: true,
           enableOfflineQueue: false,
@@ -73,8 +71,15 @@ export function createRedisTopology(layout: RedisLayout, timeouts: RedisTimeouts
           },
         }),
       ];
-      break;
   }
+}
+
+/**
+ * The connections of a layout, each sending the commands of one loop turn in
+ * one write (coalesced-writes.ts), and how a call picks the one it needs.
+ */
+export function createRedisTopology(layout: RedisLayout, timeouts: RedisTimeouts): RedisTopology {
+  const clients = openClients(layout, timeouts);
   // Errors surface on the calls that meet them; the event would only crash the process.
   for (const client of clients) {
     client.on("error", () => {});
