@@ -1,7 +1,7 @@
 import { healthCall } from "./calls.js";
 import type { LoadDriver, LoadTarget } from "./load.js";
-import { sampleTree } from "./proc.js";
-import { startService } from "./service.js";
+import { cpuMsBetween, sampleTree } from "./proc.js";
+import { bareServerArgs, startService } from "./service.js";
 import type { FloorProbe } from "./suite.js";
 
 /**
@@ -16,7 +16,7 @@ export async function startFloorProbe(
   warmupSeconds: number,
   connections: number,
 ): Promise<FloorProbe & { stop: () => Promise<void> }> {
-  const proc = await startService({}, ["--import", "tsx", "bench/bare-server.ts"]);
+  const proc = await startService({}, bareServerArgs);
   const targets = new Map<string, LoadTarget>();
   try {
     for (const driver of drivers) {
@@ -37,7 +37,7 @@ export async function startFloorProbe(
       const after = await sampleTree(proc.pid);
       return {
         calls: load.calls,
-        cpuMs: ((after.cpuTicks - before.cpuTicks) * 1000) / ticksPerSecond,
+        cpuMs: cpuMsBetween(before, after, ticksPerSecond),
       };
     },
     async stop() {

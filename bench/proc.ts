@@ -113,3 +113,12 @@ export async function sampleTree(root: number): Promise<TreeSample> {
 export async function procAvailable(): Promise<boolean> {
   return (await readStat("self")) !== undefined;
 }
+
+/** The CPU milliseconds a process tree used between two samples. */
+export function cpuMsBetween(
+  before: TreeSample,
+  after: TreeSample,
+  ticksPerSecond: number,
+): number {
+  return ((after.cpuTicks - before.cpuTicks) * 1000) / ticksPerSecond;
+}

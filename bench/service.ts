@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { startProdArgs } from "../test/support/start-prod.js";
 import { outputTail } from "./report.js";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -43,22 +43,16 @@ export function serviceCommand(): string[] {
     : [...productionNodeOptions(), entry];
 }
 
+/** The bare floor's command line (bench/bare-server.ts, under tsx with Node's defaults). */
+export const bareServerArgs = ["--import", "tsx", "bench/bare-server.ts"];
+
 /**
  * The options `npm run start:prod` gives node before its entry (V8 memory
- * flags, the telemetry preloads), read from package.json so the bench never
- * measures a command line production does not run.
+ * flags, the telemetry preloads), so the bench never measures a command line
+ * production does not run.
  */
 export function productionNodeOptions(): string[] {
-  const { scripts } = JSON.parse(readFileSync(`${repoRoot}package.json`, "utf8")) as {
-    scripts: Record<string, string>;
-  };
-  const words = (scripts["start:prod"] ?? "").trim().split(/\s+/);
-  if (words[0] !== "node" || words.length < 2) {
-    throw new Error(
-      `package.json's start:prod is not a plain node command: ${scripts["start:prod"]}`,
-    );
-  }
-  return words.slice(1, -1);
+  return startProdArgs().slice(0, -1);
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 } from "./calls.js";
 import type { BenchConfig } from "./configs.js";
 import type { LoadCall, LoadDriver, LoadResult } from "./load.js";
-import { sampleTree, type TreeSample } from "./proc.js";
+import { cpuMsBetween, sampleTree, type TreeSample } from "./proc.js";
 import {
   countTopLevelDuring,
   openRedisProbe,
@@ -19,7 +19,7 @@ import {
 } from "./redis-counts.js";
 import { startTurnCountingProxy } from "./redis-proxy.js";
 import { growth, scrapeMetrics } from "./server-metrics.js";
-import { startService } from "./service.js";
+import { bareServerArgs, startService } from "./service.js";
 
 /** How long each phase runs, in seconds. */
 export interface Timing {
@@ -153,9 +153,7 @@ export async function runConfig(
       track(() => probe?.close() ?? Promise.resolve());
     }
     const proc =
-      config.kind === "bare"
-        ? await startService(env, ["--import", "tsx", "bench/bare-server.ts"])
-        : await startService(env);
+      config.kind === "bare" ? await startService(env, bareServerArgs) : await startService(env);
     track(() => proc.stop());
     const headers = config.production ? await createApiKeyHeaders(proc.url) : {};
     await new Promise((r) => setTimeout(r, 1000));
@@ -345,9 +343,7 @@ async function measure(
   }
 
   const cpuMsPerCall =
-    load.calls > 0
-      ? ((cpuAfter.cpuTicks - cpuBefore.cpuTicks) * 1000) / input.ticksPerSecond / load.calls
-      : null;
+    load.calls > 0 ? cpuMsBetween(cpuBefore, cpuAfter, input.ticksPerSecond) / load.calls : null;
   const floor = floorOf(input, driver.protocol, floorBefore, floorAfter, floorHalf * 2);
   const row: ResultRow = {
     config: config.name,

@@ -9,6 +9,7 @@ import { consoleSignIn, sessionHeaders } from "../support/console-session.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { productionEnv, testAdminToken } from "../support/secrets.js";
 import { type ServerProcess, spawnServer } from "../support/spawn-server.js";
+import { startProdArgs, startProdFlags } from "../support/start-prod.js";
 
 // Built inside node_modules so the compiled modules find their packages, as dist/ does.
 const out = join("node_modules", ".cache", "otp-compiled-test");
@@ -25,13 +26,9 @@ beforeAll(async () => {
     CONSOLE_TRUST_PROXY_TLS: "true",
   };
   // npm run start:prod's command line, V8 flags and preloads included, on this build.
-  const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as {
-    scripts: Record<string, string>;
-  };
-  const prodArgs = (scripts["start:prod"] ?? "").split(" ").slice(1);
   server = await spawnServer(
     env,
-    prodArgs.map((a) =>
+    startProdArgs().map((a) =>
       a.replace(/^(\.\/)?dist\//, (_, dot: string | undefined) => `${dot ?? ""}${out}/`),
     ),
   );
@@ -51,7 +48,7 @@ describe("the compiled service (npm run build:service, as the Dockerfile runs it
 
   it("serves production calls with an API key, without a TypeScript loader", async () => {
     expect(server.child.spawnargs.join(" ")).not.toContain("tsx");
-    expect(server.child.spawnargs).toContain("--heap-growing-percent=50");
+    expect(server.child.spawnargs).toEqual(expect.arrayContaining(startProdFlags()));
     const key = await createApiKey(server.url, testAdminToken);
     const auth = { authorization: `Bearer ${key}` };
     const made = await callJson(server.url, "otp.v1.OtpService/Generate", {}, auth);

@@ -4,6 +4,7 @@ import { startTelegramFake, type TelegramFake } from "../fakes/telegram-fake.js"
 import { callJson } from "../support/connect-json.js";
 import { type RedisInstance, startRedis } from "../support/redis-harness.js";
 import { run, spawnServer, startArgs } from "../support/spawn-server.js";
+import { startProdFlags } from "../support/start-prod.js";
 
 let redis: RedisInstance;
 let telegram: TelegramFake;
@@ -26,7 +27,8 @@ async function children(pid: number): Promise<number[]> {
 describe("WORKERS", () => {
   it("runs that many processes on one port, sharing state through Redis, and drains them all on SIGTERM", async () => {
     // The production command line's V8 memory flags (package.json start:prod) reach every worker.
-    const memoryFlags = ["--max-semi-space-size=8", "--heap-growing-percent=50"];
+    const memoryFlags = startProdFlags();
+    expect(memoryFlags).toContain("--heap-growing-percent=50");
     const server = await spawnServer(
       {
         WORKERS: "2",

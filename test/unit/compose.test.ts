@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig } from "../../src/config/index.js";
+import { startProdArgs } from "../support/start-prod.js";
 
 // No Docker engine runs on our machines, so this is how docker-compose.yml and
 // the Dockerfile are kept runnable: their configuration is fed to the real parser.
@@ -49,10 +50,7 @@ describe("Dockerfile", () => {
     const dockerfile = readFileSync("Dockerfile", "utf8");
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? "[]";
     const args = JSON.parse(cmd) as string[];
-    const scripts = (
-      JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }
-    ).scripts;
-    expect(["node", ...(scripts["start:prod"] ?? "").split(" ").slice(1)]).toEqual(args);
+    expect(["node", ...startProdArgs()]).toEqual(args);
     expect(dockerfile).toMatch(/RUN npm run build:service/);
     // What the compiled entry and its preloads come from, in the source tree.
     for (const file of args.filter((a) => a.startsWith("dist/") || a.startsWith("./dist/"))) {

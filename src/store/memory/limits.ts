@@ -8,6 +8,7 @@ import type {
   UsageStore,
 } from "../../tenancy/limit-store.js";
 import { consumeWith } from "../consume-with.js";
+import { utcDay } from "../usage-day.js";
 import { type MemoryState, usageDayKey } from "./memory-state.js";
 
 /** The limiter of a bucket and limit, made on first use and kept in the state. */
@@ -27,7 +28,7 @@ function limiterFor(state: MemoryState, bucket: string, limit: RateLimit): RateL
 
 /** Counts one call of `counter` on the tenant's UTC day of `atMs`. */
 function addUsage(state: MemoryState, tenantId: string, counter: string, atMs: number): void {
-  const key = usageDayKey(tenantId, new Date(atMs).toISOString().slice(0, 10));
+  const key = usageDayKey(tenantId, utcDay(atMs));
   const day = state.usage.get(key) ?? new Map<string, number>();
   day.set(counter, (day.get(counter) ?? 0) + 1);
   state.usage.set(key, day);

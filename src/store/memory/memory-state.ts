@@ -2,9 +2,7 @@ import type { RateLimiterMemory } from "rate-limiter-flexible";
 import type { DeliveryRecord, OutboxEntry } from "../../delivery/delivery-store.js";
 import type { ChallengeRecord } from "../../otp/challenge-store.js";
 import type { TotpFactorRecord } from "../../totp/totp-store.js";
-
-/** Usage days are kept 40 days, as Redis keeps them. */
-const usageRetentionMs = 40 * 86_400_000;
+import { usageRetentionMs, utcDay } from "../usage-day.js";
 
 /**
  * What every record kind of the memory store shares: the maps, the clock and
@@ -63,7 +61,7 @@ export function sweep(state: MemoryState): void {
   }
   state.outbox = state.outbox.filter((o) => nowMs < o.untilMs);
   // Usage days are kept 40 days, as Redis keeps them.
-  const oldest = new Date(nowMs - usageRetentionMs).toISOString().slice(0, 10);
+  const oldest = utcDay(nowMs - usageRetentionMs);
   for (const key of usage.keys()) if ((key.split("\0")[1] ?? "") < oldest) usage.delete(key);
 }
 

@@ -1,23 +1,13 @@
 import { OtpError } from "../../core/otp-error.js";
 import type { CallCharges, LimitCharge, LimitRefusal } from "../../tenancy/limit-store.js";
+import { usageRetentionMs, utcDay } from "../usage-day.js";
 import { challengeKey, tagChallenge } from "./challenge-fields.js";
 import { callScript, type RedisContext, type Reply, unavailable } from "./redis-context.js";
 import { isUnreachableError } from "./unreachable.js";
 
-/** Usage days are kept 40 days. */
-export const usageRetentionMs = 40 * 86_400_000;
-
-const dayMs = 86_400_000;
-// The last UTC day a usage key was made for: its date is formatted once a day, not once a call.
-let lastDay = { start: 0, end: 0, date: "" };
-
 /** The key of a tenant's usage counters for the UTC day of `atMs`. */
 export function usageKey(keyPrefix: string, tenantId: string, atMs: number): string {
-  if (atMs < lastDay.start || atMs >= lastDay.end) {
-    const start = atMs - (((atMs % dayMs) + dayMs) % dayMs);
-    lastDay = { start, end: start + dayMs, date: new Date(start).toISOString().slice(0, 10) };
-  }
-  return `${keyPrefix}usage:${tenantId}:${lastDay.date}`;
+  return `${keyPrefix}usage:${tenantId}:${utcDay(atMs)}`;
 }
 
 /** Recipient index entries a Generate points at its challenge (create.lua). */

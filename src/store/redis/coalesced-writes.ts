@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { Cluster, Redis } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
 
 const coalesced = new WeakSet<Socket>();
 
@@ -21,13 +21,12 @@ const coalesced = new WeakSet<Socket>();
  * coalesceWrites(client);
  */
 export function coalesceWrites(client: Redis | Cluster): void {
-  if ("nodes" in client && typeof client.nodes === "function") {
+  if (client instanceof Cluster) {
     client.on("+node", (node: Redis) => coalesceWrites(node));
     return;
   }
-  const redis = client as Redis;
-  redis.on("connect", () => {
-    const stream = (redis as unknown as { stream?: Socket }).stream;
+  client.on("connect", () => {
+    const stream = (client as unknown as { stream?: Socket }).stream;
     if (stream !== undefined) coalesceSocket(stream);
   });
 }

@@ -7,8 +7,9 @@ import type {
   UsageStore,
 } from "../../tenancy/limit-store.js";
 import { consumeWith } from "../consume-with.js";
+import { usageRetentionMs } from "../usage-day.js";
 import { tagChallenge } from "./challenge-fields.js";
-import { usageKey as keyOf, usageRetentionMs } from "./charges.js";
+import { usageKey as keyOf } from "./charges.js";
 import { type RedisContext, unavailable } from "./redis-context.js";
 import type { RedisClient } from "./topology.js";
 
