@@ -19,8 +19,45 @@ const sendDeadline = new AsyncLocalStorage<number>();
  * Runs `fn` with its Twilio requests cut to end within `remainingMs`, as the
  * SMS and WhatsApp sends do, so retries stay within their total budget.
  */
-export function withTwilioDeadline<T>(remainingMs: number, fn: () => Promise<T>): Promise<T> {
+function withTwilioDeadline<T>(remainingMs: number, fn: () => Promise<T>): Promise<T> {
   return sendDeadline.run(Date.now() + Math.floor(remainingMs), fn);
+}
+
+/**
+ * Creates one Twilio resource (a message or a call) with the send's retries:
+ * each attempt's requests cut to the budget left (see
+ * {@link withTwilioDeadline}) and its failure classified for `kind`. The
+ * receipt carries the resource's SID and how many attempts it took.
+ */
+export async function createWithRetries(
+  kind: "sms" | "whatsapp" | "voice",
+  create: () => Promise<{ sid: string }>,
+  retry: {
+    policy: RetryPolicy;
+    sendOptions: SendOptions;
+    random: ((maxExclusive: number) => number) | undefined;
+  },
+): Promise<SendReceipt> {
+  let attempts = 0;
+  const created = await withRetry(
+    ({ remainingMs, attempt }) =>
+      withTwilioDeadline(remainingMs(), async () => {
+        attempts = attempt;
+        try {
+          return await create();
+        } catch (err) {
+          throw classifyTwilioError(kind, err);
+        }
+      }),
+    narrowPolicy(retry.policy, retry.sendOptions),
+    {
+      channel: kind,
+      random: retry.random,
+      onRetry: retry.sendOptions.onRetry,
+      signal: retry.sendOptions.signal,
+    },
+  );
+  return { providerMessageId: created.sid, status: "queued", attempts };
 }
 
 /**
@@ -134,7 +171,6 @@ export function createTwilioChannel(options: TwilioChannelOptions): Channel {
       deliveryId: string,
       sendOptions: SendOptions = {},
     ): Promise<SendReceipt> {
-      let attempts = 0;
       try {
         const checked = normalizePhone(message.recipient, options.phonePolicy);
         if (!checked.ok) throw new DeliveryError(kind, checked.reason, { retryable: false });
@@ -164,26 +200,13 @@ export function createTwilioChannel(options: TwilioChannelOptions): Channel {
           }
           params.validityPeriod = Math.min(14_400, Math.max(1, message.code.ttlSeconds));
         }
-        const created = await withRetry(
-          ({ remainingMs, attempt }) =>
-            sendDeadline.run(Date.now() + Math.floor(remainingMs()), async () => {
-              attempts = attempt;
-              try {
-                return await client.messages.create(params);
-              } catch (err) {
-                throw classifyTwilioError(kind, err);
-              }
-            }),
-          narrowPolicy(policy, sendOptions),
-          {
-            channel: kind,
-            random: options.random,
-            onRetry: sendOptions.onRetry,
-            signal: sendOptions.signal,
-          },
-        );
+        const receipt = await createWithRetries(kind, () => client.messages.create(params), {
+          policy,
+          sendOptions,
+          random: options.random,
+        });
         outage.succeeded();
-        return { providerMessageId: created.sid, status: "queued", attempts };
+        return receipt;
       } catch (err) {
         if (err instanceof DeliveryError) outage.failed(err);
         throw err;

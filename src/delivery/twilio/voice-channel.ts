@@ -3,8 +3,8 @@ import type { Channel, OutgoingMessage, SendOptions, SendReceipt } from "../chan
 import { DeliveryError } from "../delivery-error.js";
 import { createOutageTracker } from "../outage-tracker.js";
 import { normalizePhone, type PhonePolicy } from "../phone.js";
-import { defaultRetryPolicy, narrowPolicy, type RetryPolicy, withRetry } from "../retry.js";
-import { classifyTwilioError, withTwilioDeadline } from "./twilio-channel.js";
+import { defaultRetryPolicy, type RetryPolicy } from "../retry.js";
+import { createWithRetries } from "./twilio-channel.js";
 import { twilioStatusCallbackUrl } from "./twilio-status.js";
 import { codeCallTwiml, maxInlineTwimlLength, textCallTwiml } from "./voice-twiml.js";
 
@@ -50,7 +50,6 @@ export function createTwilioVoiceChannel(options: TwilioVoiceChannelOptions): Ch
       deliveryId: string,
       sendOptions: SendOptions = {},
     ): Promise<SendReceipt> {
-      let attempts = 0;
       try {
         const checked = normalizePhone(message.recipient, options.phonePolicy);
         if (!checked.ok) throw new DeliveryError("voice", checked.reason, { retryable: false });
@@ -76,26 +75,13 @@ export function createTwilioVoiceChannel(options: TwilioVoiceChannelOptions): Ch
                 statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
               }),
         };
-        const created = await withRetry(
-          ({ remainingMs, attempt }) =>
-            withTwilioDeadline(remainingMs(), async () => {
-              attempts = attempt;
-              try {
-                return await client.calls.create(params);
-              } catch (err) {
-                throw classifyTwilioError("voice", err);
-              }
-            }),
-          narrowPolicy(policy, sendOptions),
-          {
-            channel: "voice",
-            random: options.random,
-            onRetry: sendOptions.onRetry,
-            signal: sendOptions.signal,
-          },
-        );
+        const receipt = await createWithRetries("voice", () => client.calls.create(params), {
+          policy,
+          sendOptions,
+          random: options.random,
+        });
         outage.succeeded();
-        return { providerMessageId: created.sid, status: "queued", attempts };
+        return receipt;
       } catch (err) {
         if (err instanceof DeliveryError) outage.failed(err);
         throw err;
