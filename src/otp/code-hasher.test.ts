@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createCodeHasher, hmacEquals } from "./code-hasher.js";
 
@@ -13,6 +14,12 @@ describe("code hasher", () => {
   it("binds the HMAC to the challenge id", () => {
     const hasher = createCodeHasher([a]);
     expect(hasher.hash("id-1", "123456")).not.toBe(hasher.hash("id-2", "123456"));
+  });
+
+  it("keeps the HMAC that challenges already stored were written with", () => {
+    const stored = createHmac("sha256", a).update("otp-code\0id\x0a3456").digest("base64url");
+    expect(createCodeHasher([a]).hash("id", "123456")).toBe(stored);
+    expect(createCodeHasher([b, a]).candidates("id", "123456")[1]).toBe(stored);
   });
 
   it("still matches a code hashed under the previous secret after a rotation", () => {

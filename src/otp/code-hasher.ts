@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
 
 /**
  * Keeps codes as HMACs only. The first secret signs new codes; every secret,
@@ -51,31 +51,33 @@ export function createCodeHasher(
   } = {},
 ): CodeHasher {
   if (secrets.length === 0) throw new Error("createCodeHasher needs at least one secret");
+  // Imported once: a string key is copied into a new buffer on every HMAC.
+  const keys = secrets.map((s) => createSecretKey(Buffer.from(s, "utf8")));
+  const current = keys[0] as KeyObject;
   // Two tenants (or a tenant's servers and its browser keys) using the same
   // idempotency key get two ids, never each other's record.
   const scoped = (key: string) => {
     const space = options.scope?.();
     return space === undefined ? key : `${space}\0${key}`;
   };
-  const mac = (secret: string, id: string, code: string) =>
+  const mac = (secret: KeyObject, id: string, code: string) =>
     createHmac("sha256", secret).update(`otp-code\0${id}\0${code}`).digest("base64url");
   return {
-    hash: (id, code) => mac(secrets[0] as string, id, code),
-    candidates: (id, code) => secrets.map((s) => mac(s, id, code)),
-    idForIdempotencyKey: (key) => uuidFrom(secrets[0] as string, `otp-idempotency\0${scoped(key)}`),
-    deliveryIdForIdempotencyKey: (key) =>
-      uuidFrom(secrets[0] as string, `otp-send-idempotency\0${scoped(key)}`),
-    digest: (purpose, data) => keyed(secrets[0] as string, purpose, data),
-    digests: (purpose, data) => secrets.map((s) => keyed(s, purpose, data)),
+    hash: (id, code) => mac(current, id, code),
+    candidates: (id, code) => keys.map((k) => mac(k, id, code)),
+    idForIdempotencyKey: (key) => uuidFrom(current, `otp-idempotency\0${scoped(key)}`),
+    deliveryIdForIdempotencyKey: (key) => uuidFrom(current, `otp-send-idempotency\0${scoped(key)}`),
+    digest: (purpose, data) => keyed(current, purpose, data),
+    digests: (purpose, data) => keys.map((k) => keyed(k, purpose, data)),
   };
 }
 
-function keyed(secret: string, purpose: string, data: string): string {
+function keyed(secret: KeyObject, purpose: string, data: string): string {
   return createHmac("sha256", secret).update(`otp-${purpose}\0${data}`).digest("base64url");
 }
 
 // A UUID v4 in form, from the first 16 bytes of an HMAC.
-function uuidFrom(secret: string, data: string): string {
+function uuidFrom(secret: KeyObject, data: string): string {
   const bytes = createHmac("sha256", secret).update(data).digest().subarray(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40; // version 4
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 4122 variant

@@ -9,7 +9,12 @@ import type {
   VerifyInput,
   VerifyOutcome,
 } from "../../otp/challenge-store.js";
-import { fromFields, challengeKey as keyOf, recordFrom, toFields } from "./challenge-fields.js";
+import {
+  fromFields,
+  challengeKey as keyOf,
+  recordFrom,
+  toFieldValues,
+} from "./challenge-fields.js";
 import { createCharger } from "./charges.js";
 import type { RecipientCodec } from "./recipient-codec.js";
 import { type RedisContext, type Reply, type ScriptName, unavailable } from "./redis-context.js";
@@ -30,7 +35,11 @@ export function createRedisChallenges(ctx: RedisContext) {
         record.id,
         "otpCreate",
         input.charges,
-        [record.idempotencyFingerprint, String(record.retainUntilMs), ...toFields(record, codec)],
+        [
+          record.idempotencyFingerprint,
+          String(record.retainUntilMs),
+          ...toFieldValues(record, codec),
+        ],
         input.recipientIndex === undefined
           ? undefined
           : { keys: input.recipientIndex.map(indexKey), untilMs: record.retainUntilMs },

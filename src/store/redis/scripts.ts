@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { challengeFieldNames } from "./challenge-fields.js";
 
 /**
  * The Lua scripts behind every state change of a challenge. Each runs as one
@@ -18,9 +19,10 @@ const charges = lua("charges.lua");
 /**
  * Generate's one step: charges the call's limits and usage (charges.lua),
  * then stores the challenge unless its id exists (create.lua). Takes a
- * variable number of keys.
+ * variable number of keys. The field names are written into the script, so
+ * each call sends only the values.
  */
-export const createScript = charges + lua("create.lua");
+export const createScript = `${charges}local FIELDS = {${challengeFieldNames.map((n) => `'${n}'`).join(", ")}}\n${lua("create.lua")}`;
 
 /**
  * Verify's one step: charges the call's limits and usage (charges.lua), then
