@@ -7,6 +7,7 @@ import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
 import { effectiveSettings } from "../../tenancy/effective-settings.js";
 import type { KeyRefusal } from "../audit-context.js";
 import { type Caller, callerKey, defaultTenantId } from "../caller.js";
+import { procedureName } from "../procedure-name.js";
 import {
   anonymousScopes,
   holds,
@@ -215,7 +216,7 @@ function callerOf(key: ApiKeyRecord, tenant: Credential["tenant"]): Caller {
  */
 export function createAuthInterceptor(options: AuthOptions): Interceptor {
   return (next) => async (req) => {
-    const procedure = `${req.method.parent.typeName}/${req.method.name}`;
+    const procedure = procedureName(req.method);
     if (requiredScopes[procedure] === undefined) return next(req);
     let caller = req.contextValues.get(callerKey);
     if (caller === undefined) {

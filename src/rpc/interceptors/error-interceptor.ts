@@ -10,6 +10,7 @@ import { isOtpError, OtpError } from "../../core/otp-error.js";
 import type { Reason } from "../../core/reasons.js";
 import type { Logger } from "../../telemetry/logger.js";
 import { callerKey } from "../caller.js";
+import { procedureName } from "../procedure-name.js";
 import { connectErrorFor, toConnectError } from "../to-connect-error.js";
 
 /** The response header and error metadata key that carries the request id. */
@@ -84,7 +85,7 @@ export function createErrorInterceptor(
       state.intercepted = true;
       requestId = state.requestId;
     }
-    const procedure = `${req.method.parent.typeName}/${req.method.name}`;
+    const procedure = procedureName(req.method);
     if (req.stream) {
       // A streamed request is parsed while the handler reads it: a message
       // that does not parse is the caller's error, not ours.

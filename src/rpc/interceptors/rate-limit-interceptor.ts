@@ -5,6 +5,7 @@ import { isStoreUnreachable } from "../../core/store-unavailable.js";
 import { clientIpKey } from "../../http/client-ip.js";
 import type { CallCharges, LimitCharge, LimitStore, RateLimit } from "../../tenancy/limit-store.js";
 import { callerKey } from "../caller.js";
+import { procedureName } from "../procedure-name.js";
 
 /** Options for {@link createRateLimitInterceptor}. */
 export interface RateLimitInterceptorOptions {
@@ -145,7 +146,7 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
 
   return (next) => async (req) => {
     if (req.stream) return next(req);
-    const procedure = `${req.method.parent.typeName}/${req.method.name}`;
+    const procedure = procedureName(req.method);
     const bucket = buckets.get(procedure);
     if (bucket === undefined) return next(req);
     const caller = req.contextValues.get(callerKey);

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../../telemetry/logger.js";
 import { callerKey } from "../caller.js";
+import { procedureName } from "../procedure-name.js";
 import { requestIdHeader } from "./error-interceptor.js";
 
 /** Receives each finished call, for metrics: the tenant is the caller's when it was authenticated. */
@@ -40,7 +41,10 @@ export function logRpc(
   const seconds = Number(process.hrtime.bigint() - call.started) / 1e9;
   const status = codeName(call.code);
   observe(call.procedure, status, seconds, call.tenantId);
-  logger[call.level ?? "info"](
+  const level = call.level ?? "info";
+  // Below the log level the line's fields are never built.
+  if (!logger.isLevelEnabled(level)) return;
+  logger[level](
     {
       procedure: call.procedure,
       status,
@@ -60,7 +64,7 @@ export function logRpc(
  */
 export function createRpcLogInterceptor(logger: Logger, observe: RpcObserver): Interceptor {
   return (next) => async (req) => {
-    const procedure = `${req.method.parent.typeName}/${req.method.name}`;
+    const procedure = procedureName(req.method);
     const started = process.hrtime.bigint();
     const finish = (code: Code | undefined, requestId: string | null) =>
       logRpc(logger, observe, {
