@@ -28,6 +28,7 @@ export interface BenchReport {
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const fixed = (n: number | null | undefined, digits: number) =>
   n === null || n === undefined || !Number.isFinite(n) ? "–" : n.toFixed(digits);
+const percent = (n: number | undefined) => (n === undefined ? "–" : `${(n * 100).toFixed(1)} %`);
 const times = (n: number | null | undefined) => (n == null ? "–" : `${n.toFixed(2)}×`);
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)}`;
 
@@ -157,6 +158,7 @@ export function renderMarkdown(report: BenchReport): string {
     "- × bare: the row's calls/s, or its CPU per call, divided by a bare Connect-node server's (bench/bare-server.ts: one constant unary method, no interceptors) on the same protocol, measured for half a window right before and half right after the row's window: a second bare server stays up beside the service for that; the floor rows are the first bare server's own run",
     "- CPU ms/call: utime+stime of the service's processes (primary and workers) from /proc over the measured window, ÷ calls",
     "- round trips: sequential store round trips of one call on its own (median of single calls; Verify: wrong code on an exhausted challenge); see the round-trip table",
+    "- in-service ≤ 10 ms: the share of the paced calls the service answered within 10 ms by its own clock (otp_rpc_duration_seconds from /metrics, from the interceptors' entry to the answer; one process only): what the load tool sees beyond it is parsing and writing, the sockets, and the wait for a core",
     "",
     "## Headline",
     "",
@@ -179,6 +181,7 @@ export function renderMarkdown(report: BenchReport): string {
         "reached",
         "p50 ms",
         "p99 ms",
+        "in-service ≤ 10 ms",
         "top-level cmds/call",
         "all cmds/call",
         "reads/call",
@@ -188,6 +191,7 @@ export function renderMarkdown(report: BenchReport): string {
         "left",
         "left",
         "left",
+        "right",
         "right",
         "right",
         "right",
@@ -209,6 +213,7 @@ export function renderMarkdown(report: BenchReport): string {
         int(r.paced?.callsPerSecond ?? 0),
         fixed(r.paced?.p50Ms, 2),
         fixed(r.paced?.p99Ms, 2),
+        percent(r.paced?.inServiceWithin10Ms),
         fixed(r.topLevelPerCall, 2),
         fixed(r.commandsPerCall, 2),
         fixed(r.readsPerCall, 2),

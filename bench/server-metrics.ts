@@ -22,7 +22,8 @@ export async function scrapeMetrics(baseUrl: string): Promise<Snapshot | undefin
   }
 }
 
-function parseSamples(text: string): Snapshot {
+/** Prometheus text as samples (comments and blank lines skipped). */
+export function parseSamples(text: string): Snapshot {
   const samples: Snapshot = [];
   for (const line of text.split("\n")) {
     const found = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
@@ -63,4 +64,33 @@ export function growth(
     if (grew > 0) out[group] = (out[group] ?? 0) + grew;
   }
   return out;
+}
+
+/**
+ * The share of `method`'s calls between two snapshots that the service
+ * answered within `seconds` by its own clock (`otp_rpc_duration_seconds`,
+ * from the interceptors' entry to the answer; `seconds` must be one of its
+ * bucket bounds). Undefined when no call was counted.
+ *
+ * @example
+ * shareWithin(before, after, "otp.v1.OtpService/Generate", 0.01); // 0.996
+ */
+export function shareWithin(
+  before: Snapshot,
+  after: Snapshot,
+  method: string,
+  seconds: number,
+): number | undefined {
+  const sum = (byCode: Record<string, number>) => Object.values(byCode).reduce((a, b) => a + b, 0);
+  const all = sum(growth(before, after, "otp_rpc_duration_seconds_count", { method }, "code"));
+  const within = sum(
+    growth(
+      before,
+      after,
+      "otp_rpc_duration_seconds_bucket",
+      { method, le: String(seconds) },
+      "code",
+    ),
+  );
+  return all > 0 ? within / all : undefined;
 }

@@ -18,7 +18,7 @@ import {
   traceSingleCalls,
 } from "./redis-counts.js";
 import { startTurnCountingProxy } from "./redis-proxy.js";
-import { growth, scrapeMetrics } from "./server-metrics.js";
+import { growth, scrapeMetrics, shareWithin } from "./server-metrics.js";
 import { bareServerArgs, startService } from "./service.js";
 
 /** How long each phase runs, in seconds. */
@@ -72,6 +72,12 @@ export interface ResultRow {
     p50Ms: number;
     p99Ms: number;
     errors: number;
+    /**
+     * The share of the paced calls the service answered within 10 ms by its
+     * own clock (/metrics, single process only): what of the p99 is the
+     * service's, and what the load tool's and the shared cores'.
+     */
+    inServiceWithin10Ms?: number;
   };
   /** Calls by Connect code from the service's /metrics (single process only). */
   serverCodes?: Record<string, number>;
@@ -379,13 +385,20 @@ async function measure(
   }
 
   const targetRate = Math.max(1, load.callsPerSecond / 2);
+  const pacedBefore = singleProcess ? await scrapeMetrics(baseUrl) : undefined;
   const paced = await target.run({ ...shape, seconds: timing.paced, rate: targetRate });
+  const pacedAfter = singleProcess ? await scrapeMetrics(baseUrl) : undefined;
+  const within10Ms =
+    pacedBefore === undefined || pacedAfter === undefined
+      ? undefined
+      : shareWithin(pacedBefore, pacedAfter, call.procedure, 0.01);
   row.paced = {
     targetRate,
     callsPerSecond: paced.callsPerSecond,
     p50Ms: paced.p50Ms,
     p99Ms: paced.p99Ms,
     errors: paced.clientErrors,
+    ...(within10Ms === undefined ? {} : { inServiceWithin10Ms: within10Ms }),
   };
   return row;
 }
