@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import type { ActivityEvent } from "../../src/activity/activity-event.js";
-import { createActivityFeed } from "../../src/activity/activity-feed.js";
+import { type ActivityBus, createActivityFeed } from "../../src/activity/activity-feed.js";
 import { bucketStart, hourMs, minuteMs } from "../../src/activity/activity-store.js";
 import { createRedisActivityStore } from "../../src/store/redis/activity.js";
 import { createRedisActivityBus } from "../../src/store/redis/activity-bus.js";
@@ -110,8 +110,9 @@ describe("Redis activity feed", () => {
       topologyOf(layouts["Redis Cluster"]()),
       topologyOf(layouts["Redis Cluster"]()),
     ]);
-    const from = createActivityFeed({ bus: createRedisActivityBus(a, "actfeed:"), batchMs: 50 });
-    const to = createActivityFeed({ bus: createRedisActivityBus(b, "actfeed:"), batchMs: 50 });
+    const buses = [createRedisActivityBus(a, "actfeed:"), createRedisActivityBus(b, "actfeed:")];
+    const from = createActivityFeed({ bus: buses[0] as ActivityBus, batchMs: 50 });
+    const to = createActivityFeed({ bus: buses[1] as ActivityBus, batchMs: 50 });
     const seen: ActivityEvent[] = [];
     const stop = await to.watch({ event: (e) => seen.push(e), dropped: () => {} });
     const event: ActivityEvent = {
@@ -133,6 +134,9 @@ describe("Redis activity feed", () => {
     expect(seen[0]?.target).toHaveLength(200);
     stop();
     await Promise.all([from.close(), to.close()]);
+    // A feed does not own its bus: the subscriber's Cluster is closed here, not left to
+    // lose its nodes when the servers stop (ioredis then re-picks a subscriber in a loop).
+    await Promise.all(buses.map((bus) => bus.close()));
   });
 });
 
