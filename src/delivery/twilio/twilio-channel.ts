@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import twilio from "twilio";
 import type { Channel, OutgoingMessage, SendOptions, SendReceipt } from "../channel.js";
 import { DeliveryError, reasonForHttpStatus } from "../delivery-error.js";
@@ -12,15 +11,28 @@ import { twilioStatusCallbackUrl } from "./twilio-status.js";
 type TwilioClient = ReturnType<typeof twilio>;
 type RequestOptions = Parameters<InstanceType<typeof twilio.RequestClient>["request"]>[0];
 
-/** When the send running in this async context must be done, in epoch milliseconds. */
-const sendDeadline = new AsyncLocalStorage<number>();
+/** When the Twilio request being made right now must be done, in epoch milliseconds. */
+let requestDeadline: number | undefined;
 
 /**
- * Runs `fn` with its Twilio requests cut to end within `remainingMs`, as the
- * SMS and WhatsApp sends do, so retries stay within their total budget.
+ * Runs `fn` with its Twilio request cut to end within `remainingMs`, as the
+ * SMS, WhatsApp and voice sends do, so retries stay within their total
+ * budget. The deadline holds for the synchronous part of `fn` only: the SDK
+ * builds and starts its HTTP request inside `create()` without awaiting
+ * anything first, so `create()` must be called before `fn`'s first await.
+ * This is not an `AsyncLocalStorage`, which would turn on async hooks for
+ * every promise of the process (docs/hot-path.md). Were a later SDK to await
+ * first, its request would keep the client's own timeout, and the test of a
+ * hanging Twilio would fail.
  */
 function withTwilioDeadline<T>(remainingMs: number, fn: () => Promise<T>): Promise<T> {
-  return sendDeadline.run(Date.now() + Math.floor(remainingMs), fn);
+  const outer = requestDeadline;
+  requestDeadline = Date.now() + Math.floor(remainingMs);
+  try {
+    return fn();
+  } finally {
+    requestDeadline = outer;
+  }
 }
 
 /**
@@ -87,7 +99,7 @@ export class BaseUrlRequestClient extends twilio.RequestClient {
             const original = new URL(opts.uri);
             return `${this.#origin}${original.pathname}${original.search}`;
           })();
-    const deadline = sendDeadline.getStore();
+    const deadline = requestDeadline;
     const timeout =
       deadline === undefined
         ? opts.timeout
