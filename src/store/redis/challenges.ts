@@ -35,11 +35,8 @@ export function createRedisChallenges(ctx: RedisContext) {
         record.id,
         "otpCreate",
         input.charges,
-        [
-          record.idempotencyFingerprint,
-          String(record.retainUntilMs),
-          ...toFieldValues(record, codec),
-        ],
+        // The fingerprint and the expiry are among the values (create.lua reads them there).
+        toFieldValues(record, codec),
         input.recipientIndex === undefined
           ? undefined
           : { keys: input.recipientIndex.map(indexKey), untilMs: record.retainUntilMs },

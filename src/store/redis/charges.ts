@@ -70,10 +70,10 @@ export function createCharger(ctx: RedisContext): ChargedScript {
     }
     let indexed: Promise<unknown> | undefined;
     if (script === "otpCreate") {
-      // create.lua's index arguments follow the fingerprint and the expiry.
+      // create.lua's index arguments come before the challenge's field values.
       const inside = foldsEverything ? (index?.keys ?? []) : [];
       keys.push(...inside);
-      args.splice(2, 0, String(inside.length), String(index?.untilMs ?? 0), id);
+      args.unshift(String(inside.length), String(index?.untilMs ?? 0), id);
       // Elsewhere an index key lives on its own shard or slot: written beside the create, in the same trip.
       if (!foldsEverything && index !== undefined && index.keys.length > 0) {
         indexed = writeIndexApart(ctx, index, id);
