@@ -15,7 +15,6 @@ import { processStartedAtMs, serviceVersion } from "./app/system-info.js";
 import type { AuditInput } from "./audit/audit-trail.js";
 import type { Config } from "./config/index.js";
 import { createRecipientVault } from "./core/recipient-vault.js";
-import { currentIdempotencyScope, currentTenant } from "./core/tenant-scope.js";
 import type { Channel } from "./delivery/channel.js";
 import { withDemo } from "./http/demo.js";
 import { createListener } from "./http/listener.js";
@@ -49,6 +48,7 @@ export interface RunningServer {
   url: string;
   port: number;
   config: Config;
+  /** The store as opened (memory or Redis), under the tenant scoping and the event emission. */
   store: Store;
   /** True when the token signing key was generated at start (development). */
   signingKeyGenerated: boolean;
@@ -117,7 +117,7 @@ export async function startServer(
     url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
     port,
     config,
-    store,
+    store: app.opened.store,
     channels,
     deliveryNotes: providers.notes,
     signingKeyGenerated: config.tokens.signingKeys === undefined,
@@ -172,19 +172,17 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
   const events = openEvents(opened, config, logger, now);
   // Every call sees only its own tenant's records (see tenant-store.ts); each
   // state change is handed to the event buffer (see app/event-emission.ts).
-  const store = withEvents(
-    createTenantStore(opened.store, {
-      onUsageError: (err) => logger.warn({ err }, "usage not counted"),
-    }),
-    events.emitter,
-  );
+  const stores = createTenantStore(withEvents(opened.store, events.emitter), {
+    onUsageError: (err) => logger.warn({ err }, "usage not counted"),
+  });
+  const store = stores.unscoped;
   // Usage counters are best effort: a failed count never fails the call it counts.
-  const countUsage = (counter: string) => {
-    store.incrementUsage(currentTenant() ?? "default", counter, now()).catch((err: unknown) => {
+  const countUsage = (counter: string, tenantId: string | undefined) => {
+    store.incrementUsage(tenantId ?? "default", counter, now()).catch((err: unknown) => {
       logger.warn({ err, counter }, "usage not counted");
     });
   };
-  const hasher = createCodeHasher(config.hmacSecrets, { scope: currentIdempotencyScope });
+  const hasher = createCodeHasher(config.hmacSecrets);
   return {
     config,
     logger,
@@ -192,6 +190,7 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
     now,
     vault,
     store,
+    stores,
     opened,
     hasher,
     countUsage,

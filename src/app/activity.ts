@@ -8,7 +8,6 @@ import { type ActivityRecorder, createActivityRecorder } from "../activity/activ
 import { type ActivityService, createActivityService } from "../activity/activity-service.js";
 import { countryOf } from "../activity/country.js";
 import { memoryStoreNodes, type StoreNodes } from "../activity/system-health.js";
-import { currentTenant } from "../core/tenant-scope.js";
 import type { DeliveryRecord } from "../delivery/delivery-store.js";
 import { maskRecipient } from "../delivery/mask.js";
 import type { ChallengeRecord, TargetRecord } from "../otp/challenge-store.js";
@@ -47,7 +46,13 @@ export interface ActivityParts {
   /** Counts and shows a verification's outcome. */
   verified(outcome: string, record: ChallengeRecord): void;
   /** Shows a send's outcome (counted through the metrics, see {@link withActivity}). */
-  delivered(channel: string, outcome: string, target: TargetRecord, deliveryId: string): void;
+  delivered(
+    channel: string,
+    outcome: string,
+    target: TargetRecord,
+    deliveryId: string,
+    tenantId: string | undefined,
+  ): void;
   /** Shows a status a provider reported for a delivery. */
   reported(delivery: DeliveryRecord, status: string): void;
   /** Counts a finished RPC for the caller's tenant. */
@@ -68,7 +73,6 @@ export interface ActivityOptions {
   flushMs?: number;
 }
 
-const tenantNow = () => currentTenant() ?? "-";
 const tenantOr = (tenantId: string | undefined) =>
   tenantId === undefined || tenantId === "" ? "-" : tenantId;
 
@@ -137,7 +141,7 @@ export function openActivity(opened: OpenedStore, options: ActivityOptions): Act
   const segment = { tenantId: "", channel: "", country: "", expiresAtMs: 0 };
   const challenge = (kind: "generate" | "verify", outcome: string, record: ChallengeRecord) => {
     const target = record.targets[0];
-    segment.tenantId = record.tenantId ?? tenantNow();
+    segment.tenantId = tenantOr(record.tenantId);
     segment.channel = target?.channel ?? "none";
     segment.country = countryOf(target?.recipient);
     segment.expiresAtMs = record.expiresAtMs;
@@ -158,8 +162,8 @@ export function openActivity(opened: OpenedStore, options: ActivityOptions): Act
     replica,
     generated: (record) => challenge("generate", "created", record),
     verified: (outcome, record) => challenge("verify", outcome, record),
-    delivered(channel, outcome, target, deliveryId) {
-      const e = baseEvent("delivery", now(), tenantNow(), outcome, replica);
+    delivered(channel, outcome, target, deliveryId, tenantId) {
+      const e = baseEvent("delivery", now(), tenantOr(tenantId), outcome, replica);
       e.channel = channel;
       e.recipientMasked = maskRecipient(target.recipient);
       e.target = deliveryId;
@@ -199,15 +203,15 @@ export function withActivity(metrics: Metrics, activity: ActivityParts): Metrics
   const { recorder, feed, replica } = activity;
   return {
     ...metrics,
-    delivery(channel, outcome) {
+    delivery(channel, outcome, tenantId) {
       metrics.delivery(channel, outcome);
-      recorder.delivery(tenantNow(), channel, outcome);
+      recorder.delivery(tenantOr(tenantId), channel, outcome);
     },
-    rateLimited(limit) {
+    rateLimited(limit, tenantId) {
       metrics.rateLimited(limit);
-      const tenantId = tenantNow();
-      recorder.rateLimited(tenantId, limit);
-      feed.publish(baseEvent("rate_limited", Date.now(), tenantId, limit, replica));
+      const tenant = tenantOr(tenantId);
+      recorder.rateLimited(tenant, limit);
+      feed.publish(baseEvent("rate_limited", Date.now(), tenant, limit, replica));
     },
   };
 }

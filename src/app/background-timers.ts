@@ -1,5 +1,5 @@
 import { createKeyExpiryWatch, type KeyExpiryWatch } from "../audit/key-expiry.js";
-import { runAsTenant } from "../core/tenant-scope.js";
+import { newTenantScope } from "../core/tenant-scope.js";
 import type { FallbackTimer } from "../otp/fallback.js";
 import { effectiveSettings } from "../tenancy/effective-settings.js";
 import type { AdminParts } from "./admin.js";
@@ -42,7 +42,7 @@ export function startFallbacks(
       // The tenant's settings as they are now: its templates, brand and send quotas.
       const tenant = await adminParts.admin.getTenant(timer.tenantId);
       const settings = effectiveSettings(tenant?.settings);
-      await runAsTenant(timer.tenantId, () => domains.challenges.runFallback(timer, settings));
+      await domains.challenges.runFallback(timer, settings);
     },
     pollMs: Math.min(250, app.config.webhooks.pollMs),
     now: app.now,
@@ -61,11 +61,10 @@ export function startCodeExpiries(app: AppContext, domains: Domains): { stop(): 
     queue: app.events.codeExpiries,
     run: async (body) => {
       const timer = JSON.parse(body) as { challengeId: string; tenantId: string };
-      await runAsTenant(timer.tenantId, async () => {
-        const record = await app.store.getChallenge(timer.challengeId, app.now());
-        const unused = record?.state === "pending" && app.now() >= record.expiresAtMs;
-        if (record !== undefined && unused) domains.withdrawSent(record);
-      });
+      const store = app.stores.scoped(newTenantScope(timer.tenantId));
+      const record = await store.getChallenge(timer.challengeId, app.now());
+      const unused = record?.state === "pending" && app.now() >= record.expiresAtMs;
+      if (record !== undefined && unused) domains.withdrawSent(record);
     },
     pollMs: Math.min(250, app.config.webhooks.pollMs),
     now: app.now,

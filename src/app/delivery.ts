@@ -1,5 +1,5 @@
 import type { ChannelKind } from "../core/channel-kind.js";
-import { currentTenant } from "../core/tenant-scope.js";
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { Channel } from "../delivery/channel.js";
 import {
   type Admission,
@@ -86,22 +86,23 @@ export async function buildDelivery(app: AppContext, fraud?: FraudGuard): Promis
     channels,
     outboxStandIns: standIns,
     store,
+    scoped: app.stores.scoped,
     templates,
     retentionMs: d.retentionSeconds * 1000,
     fallbackBudgetMs: d.fallbackBudgetMs,
-    observe: (channel, outcome, target, deliveryId, challengeId) => {
-      metrics.delivery(channel, outcome);
-      app.activity.delivered(channel, outcome, target, deliveryId);
-      if (outcome === "accepted") countUsage(`sends:${channel}`);
+    observe: (channel, outcome, target, deliveryId, challengeId, tenantId) => {
+      metrics.delivery(channel, outcome, tenantId);
+      app.activity.delivered(channel, outcome, target, deliveryId, tenantId);
+      if (outcome === "accepted") countUsage(`sends:${channel}`, tenantId);
       // Codes of challenges are what the guard weighs against verifications.
       if (outcome === "accepted" && challengeId !== "") {
-        fraud?.sent(currentTenant() ?? fraudFallbackTenant, target.recipient);
+        fraud?.sent(tenantId ?? fraudFallbackTenant, target.recipient);
       }
     },
     onError: (channel, err) => logger.warn({ channel, err }, "delivery failed"),
     onRetry: (channel, err, attempt, delayMs) =>
       logger.info({ channel, attempt, delay_ms: delayMs, reason: err.reason }, "delivery retry"),
-    admit: (target, quotas) => admitSend(app, target, quotas, fraud),
+    admit: (target, quotas, scope) => admitSend(app, target, quotas, scope, fraud),
     now,
   });
   const targetRules = {
@@ -122,18 +123,21 @@ async function admitSend(
   app: AppContext,
   target: TargetRecord,
   quotas: SendQuotas | undefined,
+  scope: TenantScope | undefined,
   fraud: FraudGuard | undefined,
 ): Promise<Admission> {
   // First the fraud guard: process memory only, and a refused send spends no quota.
   const refusal = fraud?.check(
-    currentTenant() ?? fraudFallbackTenant,
+    scope?.tenantId ?? fraudFallbackTenant,
     target.recipient,
     target.channel,
   );
   if (refusal !== undefined) {
     return { allowed: false, retryAfterMs: refusal.retryAfterMs ?? 0, refusal };
   }
-  const { config, store, vault } = app;
+  const { config, vault } = app;
+  // The tenant's buckets: the scoped store keys them by tenant.
+  const store = app.stores.scoped(scope);
   // A tenant's own quotas (its settings) in place of the service's.
   const sendsPerRecipient = quotas?.sendsPerRecipient ?? config.rateLimits.sendsPerRecipient;
   const tenantSendsPerChannel =

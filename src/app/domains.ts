@@ -1,7 +1,7 @@
 import type { AuditRecorder, SecurityEvent } from "../audit/audit-recorder.js";
 import { createCodeSeal } from "../core/code-seal.js";
 import { createSecretBox } from "../core/secret-box.js";
-import { currentTenant } from "../core/tenant-scope.js";
+import { newTenantScope, type TenantScope } from "../core/tenant-scope.js";
 import { createDeliveryService, type DeliveryService } from "../delivery/delivery-service.js";
 import type { FraudGuard } from "../fraud/fraud-guard.js";
 import {
@@ -44,6 +44,7 @@ export async function buildDomains(
   const geoReported = geoReporter(app, options.audit);
   const deliveries = createDeliveryService({
     store,
+    scoped: app.stores.scoped,
     dispatcher,
     hasher,
     targetRules,
@@ -52,13 +53,14 @@ export async function buildDomains(
     watchPollMs: options.watchPollMs,
     watchMaxMs: d.watchMaxSeconds * 1000,
     shutdown: options.shutdown,
-    onRateLimited: (limit) => metrics.rateLimited(limit),
+    onRateLimited: (limit, tenantId) => metrics.rateLimited(limit, tenantId),
     onGeoReport: geoReported,
     now,
   });
   const withdrawSent = withdrawSentMessages(app, delivery, deliveries);
   const challenges = createChallengeService({
     store,
+    scoped: app.stores.scoped,
     hasher,
     dispatcher,
     targetRules,
@@ -87,6 +89,7 @@ export async function buildDomains(
   });
   const totp = createTotpService({
     store,
+    scoped: app.stores.scoped,
     box: createSecretBox(config.totp.encryptionKeys),
     hasher,
     defaultIssuer: config.totp.issuer,
@@ -166,7 +169,7 @@ function challengeObserver(
       }
     },
     canceled: (record) => withdrawSent(record),
-    rateLimited: (limit) => metrics.rateLimited(limit),
+    rateLimited: (limit, tenantId) => metrics.rateLimited(limit, tenantId),
   };
 }
 
@@ -184,9 +187,12 @@ function withdrawSentMessages(
   const failed = (channel: string, cause: string) =>
     app.logger.warn({ channel, cause }, "message not withdrawn");
   return (record) => {
+    // The challenge's own tenant: its deliveries, and the events their withdrawal emits.
+    let scope: TenantScope | undefined;
     for (const sent of record.sentDeliveries ?? []) {
       if (!withdrawable.has(sent.channel)) continue;
-      deliveries.withdraw(sent.deliveryId).then(
+      scope ??= newTenantScope(record.tenantId ?? "default");
+      deliveries.withdraw(sent.deliveryId, undefined, scope).then(
         (outcome) => {
           if (outcome.kind === "failed") failed(sent.channel, outcome.reason);
         },
@@ -213,9 +219,8 @@ function lockedOut(kind: "challenge" | "totp", id: string, tenantId: string): Se
  * and an audit entry at most once a minute per tenant, channel and country.
  */
 function geoReporter(app: AppContext, audit: AuditRecorder) {
-  return (channel: string, country: string) => {
+  return (channel: string, country: string, tenantId: string) => {
     app.metrics.geoReported(channel, country);
-    const tenantId = currentTenant() ?? "";
     audit.recordSecurityEvent({
       actor: { kind: "system", id: "geo-permissions" },
       tenantId,

@@ -1,4 +1,3 @@
-import { currentTenant } from "../core/tenant-scope.js";
 import { maskRecipient } from "../delivery/mask.js";
 import type { EventSink } from "../events/event-emitter.js";
 import type { Store } from "../store/store.js";
@@ -14,13 +13,16 @@ const isQuota = (refusal: LimitRefusal) => refusal.bucket.startsWith("tenant_");
  * the process's event buffer after the store step returns. It adds no store
  * command and no await to any call: the buffer is written in batches on a
  * timer (events/event-emitter.ts). Payloads hold ids, the channel and
- * masked recipients, never a code or a secret.
+ * masked recipients, never a code or a secret. It sits under the
+ * tenant-scoped store (store/tenant-store.ts), which stamps records and
+ * passes its call's tenant down, so each event names the call's tenant.
  */
 export function withEvents(store: Store, sink: EventSink): Store {
   return { ...store, ...challengeEvents(store, sink), ...otherEvents(store, sink) };
 }
 
-const tenant = () => currentTenant() ?? "default";
+// Records made before tenants existed, and anonymous development callers.
+const tenantOr = (tenantId: string | undefined) => tenantId ?? "default";
 
 // Generate, Verify and Cancel: created, verified, failed, canceled, and quota refusals.
 function challengeEvents(
@@ -29,47 +31,50 @@ function challengeEvents(
 ): Pick<Store, "createChallenge" | "verify" | "cancel"> {
   // Once per tenant, quota and window in this process, however many calls the quota refuses.
   const exhaustedUntil = new Map<string, number>();
-  const quota = (refusal: LimitRefusal) => {
+  const quota = (refusal: LimitRefusal, tenantId: string | undefined) => {
     if (!isQuota(refusal)) return;
-    const key = `${tenant()}\0${refusal.bucket}`;
+    const tenant = tenantOr(tenantId);
+    const key = `${tenant}\0${refusal.bucket}`;
     const nowMs = Date.now();
     if ((exhaustedUntil.get(key) ?? 0) > nowMs) return;
     if (exhaustedUntil.size >= 10_000) exhaustedUntil.clear();
     exhaustedUntil.set(key, nowMs + refusal.retryAfterMs);
-    sink.emit("quota.exhausted", tenant(), { bucket: refusal.bucket });
+    sink.emit("quota.exhausted", tenant, { bucket: refusal.bucket });
   };
   return {
     async createChallenge(input) {
       const result = await store.createChallenge(input);
+      const tenant = tenantOr(input.record.tenantId);
       if (result.kind === "created") {
         for (const bucket of result.nearLimit ?? []) {
           if (bucket.startsWith("tenant_")) {
-            sink.emit("quota.warning", tenant(), { bucket, percent: 80 });
+            sink.emit("quota.warning", tenant, { bucket, percent: 80 });
           }
         }
         const { record } = input;
         const first = record.targets[0];
-        sink.emit("challenge.created", tenant(), {
+        sink.emit("challenge.created", tenant, {
           challenge_id: record.id,
           channel: first?.channel ?? "",
           recipient: first === undefined ? "" : maskRecipient(first.recipient),
           expires_at_ms: record.expiresAtMs,
         });
-      } else if (result.kind === "refused") quota(result.refusal);
+      } else if (result.kind === "refused") quota(result.refusal, tenant);
       return result;
     },
     async verify(id, input) {
       const result = await store.verify(id, input);
-      if (result?.refused !== undefined) quota(result.refused);
+      if (result?.refused !== undefined) quota(result.refused, input.tenantId);
       else if (result !== undefined) {
         const { record, outcome } = result;
+        const tenant = tenantOr(record.tenantId);
         const data = { challenge_id: id, attempts: record.attempts };
-        if (outcome === "verified") sink.emit("challenge.verified", tenant(), data);
+        if (outcome === "verified") sink.emit("challenge.verified", tenant, data);
         else if (
           (outcome === "invalid_code" || outcome === "binding_mismatch") &&
           record.attempts >= record.maxAttempts
         ) {
-          sink.emit("challenge.failed", tenant(), data);
+          sink.emit("challenge.failed", tenant, data);
         }
       }
       return result;
@@ -77,7 +82,7 @@ function challengeEvents(
     async cancel(id, nowMs) {
       const record = await store.cancel(id, nowMs);
       if (record?.state === "canceled")
-        sink.emit("challenge.canceled", tenant(), { challenge_id: id });
+        sink.emit("challenge.canceled", tenantOr(record.tenantId), { challenge_id: id });
       return record;
     },
   };
@@ -89,7 +94,7 @@ function otherEvents(
   sink: EventSink,
 ): Pick<Store, "appendDeliveryEvent" | "useTotpStep" | "recordTotpFailure" | "deleteTotpFactor"> {
   return {
-    async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
+    async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs, inCall) {
       const found = await store.appendDeliveryEvent(id, event, providerMessageId, deleteAtMs);
       if (!found) return found;
       const data = {
@@ -98,7 +103,6 @@ function otherEvents(
         reason: event.reason,
         attempt: event.attempt,
       };
-      const inCall = currentTenant();
       if (inCall !== undefined) sink.emit("delivery.status_changed", inCall, data);
       else {
         // A provider's status report arrives outside any call: the delivery names its tenant.
@@ -117,23 +121,23 @@ function otherEvents(
     async useTotpStep(id, input) {
       const result = await store.useTotpStep(id, input);
       if (result.kind === "ok" && input.requireState === "pending") {
-        sink.emit("totp.confirmed", tenant(), { factor_id: id });
+        sink.emit("totp.confirmed", tenantOr(result.record.tenantId), { factor_id: id });
       }
       return result;
     },
     async recordTotpFailure(id, input) {
       const result = await store.recordTotpFailure(id, input);
       if (result.kind === "counted" && result.lockedUntilMs > input.nowMs) {
-        sink.emit("totp.locked", tenant(), {
+        sink.emit("totp.locked", tenantOr(input.tenantId), {
           factor_id: id,
           locked_until_ms: result.lockedUntilMs,
         });
       }
       return result;
     },
-    async deleteTotpFactor(id) {
+    async deleteTotpFactor(id, tenantId) {
       const deleted = await store.deleteTotpFactor(id);
-      if (deleted) sink.emit("totp.deleted", tenant(), { factor_id: id });
+      if (deleted) sink.emit("totp.deleted", tenantOr(tenantId), { factor_id: id });
       return deleted;
     },
   };

@@ -1,7 +1,7 @@
 import type { AuditRecorder } from "../audit/audit-recorder.js";
 import type { Config } from "../config/index.js";
 import { createSecretBox, type SecretBox } from "../core/secret-box.js";
-import { runAsTenant } from "../core/tenant-scope.js";
+import { newTenantScope, type TenantScope } from "../core/tenant-scope.js";
 import type { DueQueue } from "../events/due-queue.js";
 import { createEventEmitter, type EventEmitter } from "../events/event-emitter.js";
 import type { EventFeed } from "../events/event-feed.js";
@@ -106,8 +106,8 @@ export function startWebhookWorker(
     events: EventParts;
     config: Config;
     logger: Logger;
-    /** The tenant-scoped store: timers read their challenge as its tenant. */
-    store: Pick<ChallengeStore, "getChallenge">;
+    /** The tenant-scoped stores: timers read their challenge as its tenant. */
+    stores: { scoped(scope: TenantScope): Pick<ChallengeStore, "getChallenge"> };
     now: () => number;
   },
   audit: AuditRecorder,
@@ -132,9 +132,8 @@ export function startWebhookWorker(
     attemptsKept: 100,
     events: parts.emitter,
     stillPending: async (tenantId, challengeId) => {
-      const record = await runAsTenant(tenantId, () =>
-        deps.store.getChallenge(challengeId, deps.now()),
-      );
+      const store = deps.stores.scoped(newTenantScope(tenantId));
+      const record = await store.getChallenge(challengeId, deps.now());
       return record?.state === "pending";
     },
     onDisabled: (endpoint) => {

@@ -154,7 +154,7 @@ function routeDeps(
     signer,
     now,
     delivery: {
-      store,
+      outbox: app.stores.scoped,
       dispatcher,
       service: deliveries,
       outboxEnabled: config.outboxEnabled,
@@ -163,6 +163,7 @@ function routeDeps(
     health,
     logger,
     store,
+    scoped: app.stores.scoped,
     admin,
     activity: {
       service: app.activity.service,
@@ -176,7 +177,7 @@ function routeDeps(
     auth: authDeps(app, adminParts),
     limits: config.rateLimits,
     quotas: tenantQuotas(config.rateLimits, delivery.channels),
-    onRateLimited: (limit: string) => metrics.rateLimited(limit),
+    onRateLimited: (limit, tenantId) => metrics.rateLimited(limit, tenantId),
     // Caller-supplied rate-limit keys name counters only as a keyed hash.
     hashRateLimitKey: (bucket, key) => app.hasher.digest("rate-limit-key", `${bucket}\0${key}`),
     // The driver's message only: its error object carries the command's keys, which
@@ -198,9 +199,6 @@ function routeDeps(
 function authDeps(app: AppContext, adminParts: AdminParts): RouteDeps["auth"] {
   const { config, now, countUsage } = app;
   const { audit, keyUses } = adminParts;
-  const countDeferredUsage = () => {
-    for (const counter of takeDeferredUsage()) countUsage(counter);
-  };
   return {
     requireKey: config.requireApiKey,
     adminToken: config.adminToken,
@@ -214,13 +212,22 @@ function authDeps(app: AppContext, adminParts: AdminParts): RouteDeps["auth"] {
       audit.recordSecurityEvent(refusedAdminEvent(procedure, values)),
     // Counted by the call's store step when it makes one (Generate, Verify),
     // so the count costs no round trip; otherwise when the call ends.
-    onCall: (procedure: string) => {
-      const counter = `rpc:${procedure.split("/")[1]}`;
-      if (deferUsage(counter)) return countDeferredUsage;
-      countUsage(counter);
-      return undefined;
+    onCall: (procedure, scope) => deferUsage(scope, usageCounterOf(procedure)),
+    onCallDone: (scope) => {
+      for (const counter of takeDeferredUsage(scope)) countUsage(counter, scope.tenantId);
     },
   };
+}
+
+// "rpc:Generate" for "otp.v1.OtpService/Generate": made once per procedure.
+const usageCounters = new Map<string, string>();
+function usageCounterOf(procedure: string): string {
+  let counter = usageCounters.get(procedure);
+  if (counter === undefined) {
+    counter = `rpc:${procedure.split("/")[1]}`;
+    usageCounters.set(procedure, counter);
+  }
+  return counter;
 }
 
 /** The quotas every tenant has, named by their limit bucket, with the usage counters they count. */

@@ -1,5 +1,4 @@
 import type { TelegramGatewayConfig } from "../config/index.js";
-import { runAsTenant } from "../core/tenant-scope.js";
 import { advancesStatus, deliveryStatusOf } from "../delivery/delivery-view.js";
 import type { GatewayReport } from "../delivery/telegram-gateway/gateway-report.js";
 import type { ProviderParts, ProvidersOptions } from "./provider-parts.js";
@@ -76,9 +75,7 @@ async function recordReport(
   });
   if (report.status === "delivered" || report.status === "failed") {
     const outcome = report.status === "delivered" ? "delivered" : "undelivered";
-    runAsTenant(current.tenantId ?? defaultTenant, () =>
-      metrics.delivery("telegram_gateway", outcome),
-    );
+    metrics.delivery("telegram_gateway", outcome, current.tenantId ?? defaultTenant);
   }
   onStatusReport?.(current, report.status);
 }

@@ -5,7 +5,7 @@ import { maskRecipient } from "../delivery/mask.js";
 import type { DeletionQueue } from "../delivery/telegram/deletion-queue.js";
 import type { DeletionOutcome, SelfDestruct } from "../delivery/telegram/self-destruct.js";
 import type { TelegramPolling } from "../delivery/telegram/telegram-bot.js";
-import { scopeAccountsToTenant, type TelegramLinks } from "../delivery/telegram/telegram-links.js";
+import { type TelegramLinks, tenantAccountId } from "../delivery/telegram/telegram-links.js";
 import { createMemoryDeletionQueue } from "../store/memory/deletion-queue.js";
 import { createMemoryTelegramLinks } from "../store/memory/telegram-links.js";
 import { createRedisDeletionQueue } from "../store/redis/deletion-queue.js";
@@ -83,10 +83,10 @@ export async function wireTelegram(
   parts.stops.push(() => selfDestruct.stop());
 
   parts.telegramLinker = {
-    async create(accountId) {
+    async create(accountId, tenantId) {
       if (!bot.isInited()) await bot.init();
       const ttlMs = tg.linkTokenTtlSeconds * 1000;
-      const token = await links.createLinkToken(accountId, ttlMs);
+      const token = await links.createLinkToken(tenantAccountId(tenantId, accountId), ttlMs);
       return {
         url: botModule.telegramDeepLink(bot.botInfo.username, token),
         expiresAtMs: now() + ttlMs,
@@ -173,7 +173,7 @@ function telegramState(
           keyPrefix: options.redis.keyPrefix,
           leaseMs: tg.deleteLeaseMs,
         });
-  const links: TelegramLinks = scopeAccountsToTenant(
+  const links: TelegramLinks =
     options.redis === undefined
       ? createMemoryTelegramLinks({ linkTtlMs: tg.linkTtlMs, now })
       : createRedisTelegramLinks({
@@ -185,8 +185,7 @@ function telegramState(
             ...options.hasher.digests("telegram-phone", phone),
           ],
           chatBox,
-        }),
-  );
+        });
   return { queue, links };
 }
 

@@ -1,5 +1,4 @@
 import type { TwilioConfig } from "../config/index.js";
-import { runAsTenant } from "../core/tenant-scope.js";
 import { advancesStatus, deliveryStatusOf } from "../delivery/delivery-view.js";
 import type { TwilioStatusEvent } from "../delivery/twilio/twilio-status.js";
 import type { ProviderParts, ProvidersOptions } from "./provider-parts.js";
@@ -117,7 +116,7 @@ async function recordStatus(
   if (e.status === "delivered" || e.status === "failed") {
     const outcome = e.status === "delivered" ? "delivered" : "undelivered";
     // Counted for the delivery's tenant, as the send was.
-    runAsTenant(current.tenantId ?? defaultTenant, () => metrics.delivery(e.channel, outcome));
+    metrics.delivery(e.channel, outcome, current.tenantId ?? defaultTenant);
   }
   onStatusReport?.(current, e.status);
 }

@@ -41,6 +41,11 @@ export interface OutgoingMessage {
   code?: CodeContent;
   /** The email subject of a free-text message. */
   subject?: string;
+  /**
+   * The tenant of the call that sends it (undefined in work without one):
+   * the outbox files the message under it, Telegram finds the tenant's account links.
+   */
+  tenantId?: string;
 }
 
 /**

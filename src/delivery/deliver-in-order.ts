@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { OtpError } from "../core/otp-error.js";
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { DeliveryAttemptRecord, TargetRecord } from "../otp/challenge-store.js";
 import type { RateLimit } from "../tenancy/limit-store.js";
 import type { Channel, CodeContent } from "./channel.js";
@@ -16,6 +17,8 @@ export interface DeliverOptions {
   timeoutMs?: number;
   /** The tenant's own send quotas (its settings), in place of the service's; see {@link SendQuotas}. */
   settings?: { limits: SendQuotas };
+  /** The caller's tenant: its delivery records, quotas and fraud counts. */
+  scope?: TenantScope;
 }
 
 /**
@@ -41,7 +44,11 @@ export interface Admission {
 }
 
 /** Asks whether one more message may go to a target, under the given quotas. */
-export type Admit = (target: TargetRecord, quotas?: SendQuotas) => Promise<Admission>;
+export type Admit = (
+  target: TargetRecord,
+  quotas: SendQuotas | undefined,
+  scope: TenantScope | undefined,
+) => Promise<Admission>;
 
 /** What `Dispatcher.deliver` did. */
 export interface DeliveryResult {
@@ -111,7 +118,7 @@ export async function deliverInOrder(
       continue;
     }
     if (deps.admit !== undefined) {
-      const admission = await deps.admit(target, options.settings?.limits);
+      const admission = await deps.admit(target, options.settings?.limits, deps.scope);
       if (!admission.allowed) {
         retryAfterMs =
           retryAfterMs === 0

@@ -1,16 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type { ChannelKind } from "../core/channel-kind.js";
 import { OtpError } from "../core/otp-error.js";
-import { canonicalJson } from "../otp/binding-hash.js";
+import { idempotencySpace, type TenantScope } from "../core/tenant-scope.js";
 import type { TargetRecord } from "../otp/challenge-store.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { validateIdempotencyKey } from "../otp/validate.js";
-import type { CodeContent, MessageStyle } from "./channel.js";
+import type { MessageStyle } from "./channel.js";
 import type { DeliveryEventRecord, DeliveryRecord, DeliveryStore } from "./delivery-store.js";
 import { type DeliveryView, deliveryIdOf, sendFailureOf, viewOf } from "./delivery-view.js";
-import { type Dispatcher, type MessageContent, type SendQuotas, timeLeft } from "./dispatcher.js";
+import { type Dispatcher, type SendQuotas, timeLeft } from "./dispatcher.js";
 import { deliveryErrors } from "./errors.js";
 import { accountIdPattern, openRecipientPolicy } from "./recipients.js";
+import { fingerprintOf, type SendInput, validateContent } from "./send-content.js";
 import {
   type GeoReport,
   type TargetRules,
@@ -21,36 +22,27 @@ import {
 import { watchDelivery } from "./watch-delivery.js";
 import { type WithdrawOutcome, withdrawDelivery } from "./withdraw.js";
 
-// How a delivery reads (its view and status) and how it is watched live in
-// delivery-view.ts and watch-delivery.ts; this module is Send and the wiring.
 export {
   advancesStatus,
   type DeliveryView,
   deliveryStatusOf,
 } from "./delivery-view.js";
-
-/** Send's input in plain types; "invalid" marks an enum value the service does not know. */
-export interface SendInput {
-  channel: ChannelKind | "invalid";
-  recipient: string;
-  content:
-    | { kind: "text"; text: string }
-    | { kind: "otp"; code: string; ttlSeconds: number }
-    | { kind: "none" };
-  selfDestructSeconds: number;
-  idempotencyKey: string;
-  locale: string;
-}
+// How a delivery reads (its view and status) and how it is watched live in
+// delivery-view.ts and watch-delivery.ts; this module is Send and the wiring.
+export type { SendInput } from "./send-content.js";
 
 /** Makes Telegram deep links that link a chat to an account id. */
 export interface TelegramLinker {
   /** A single-use `https://t.me/<bot>?start=<token>` link for `accountId`, and when it expires. */
-  create(accountId: string): Promise<{ url: string; expiresAtMs: number }>;
+  create(accountId: string, tenantId: string): Promise<{ url: string; expiresAtMs: number }>;
 }
 
 /** Options for {@link createDeliveryService}. */
 export interface DeliveryServiceOptions {
+  /** The store of calls without a scope, and of every call unless `scoped` is given. */
   store: DeliveryStore;
+  /** The store as one call's tenant sees it (store/tenant-store.ts). */
+  scoped?: (scope: TenantScope) => DeliveryStore;
   dispatcher: Dispatcher;
   hasher: CodeHasher;
   /** Which recipients this service sends to, and defaults for targets. */
@@ -68,9 +60,9 @@ export interface DeliveryServiceOptions {
   watchMaxMs?: number;
   /** Aborts when the server shuts down: open watches then end with SHUTTING_DOWN, so clients reconnect elsewhere. */
   shutdown?: AbortSignal;
-  onRateLimited?: (limit: string) => void;
+  onRateLimited?: (limit: string, tenantId: string | undefined) => void;
   /** Told of a number a tenant's report-only geo permission let through. */
-  onGeoReport?: GeoReport;
+  onGeoReport?: (channel: ChannelKind, country: string, tenantId: string) => void;
   now?: () => number;
 }
 
@@ -82,7 +74,8 @@ export interface DeliveryService {
    * provider failure is a `DELIVERY_FAILED` error naming the delivery.
    */
   send(input: SendInput, limits?: SendLimits): Promise<DeliveryView>;
-  get(id: string): Promise<DeliveryView>;
+  /** `scope`, here and below: the caller's tenant, whose deliveries alone it finds. */
+  get(id: string, scope?: TenantScope): Promise<DeliveryView>;
   /**
    * Yields the delivery's events, the past ones first, then new ones as the
    * store records them (read every `watchPollMs`, so events recorded by any
@@ -90,30 +83,31 @@ export interface DeliveryService {
    * more can happen to it, `signal` aborts or `watchMaxMs` passes; at
    * shutdown it fails with SHUTTING_DOWN.
    */
-  watch(id: string, signal: AbortSignal): AsyncGenerator<DeliveryEventRecord>;
-  /** A deep link that links a Telegram chat to `accountId`. */
-  createTelegramLink(accountId: string): Promise<{ url: string; expiresAtMs: number }>;
+  watch(id: string, signal: AbortSignal, scope?: TenantScope): AsyncGenerator<DeliveryEventRecord>;
+  /** A deep link that links a Telegram chat to `accountId` of the caller's tenant. */
+  createTelegramLink(
+    accountId: string,
+    scope?: TenantScope,
+  ): Promise<{ url: string; expiresAtMs: number }>;
   /**
    * Takes back the message of a delivery where its channel can (the
    * Telegram Gateway revokes it) and records a "deleted" event; for when
    * the challenge is verified, canceled or expires.
    */
-  withdraw(id: string, signal?: AbortSignal): Promise<WithdrawOutcome>;
+  withdraw(id: string, signal?: AbortSignal, scope?: TenantScope): Promise<WithdrawOutcome>;
 }
 
 export type { WithdrawOutcome } from "./withdraw.js";
 
-const maxTextLength = 4096;
-
 // What Send needs, resolved from the options once.
 interface SendState {
-  store: DeliveryStore;
+  storeFor: (scope: TenantScope | undefined) => DeliveryStore;
   dispatcher: Dispatcher;
   hasher: CodeHasher;
   rules: TargetRules;
   now: () => number;
-  onRateLimited?: (limit: string) => void;
-  onGeoReport?: GeoReport | undefined;
+  onRateLimited?: ((limit: string, tenantId: string | undefined) => void) | undefined;
+  onGeoReport?: DeliveryServiceOptions["onGeoReport"];
 }
 
 /**
@@ -123,14 +117,18 @@ interface SendState {
 export interface SendLimits {
   timeoutMs?: number;
   settings?: TenantTargetPolicy & MessageStyle & { limits: SendQuotas };
+  /** The caller's tenant (core/tenant-scope.ts); undefined: a call that sees every tenant. */
+  scope?: TenantScope;
 }
 
 /** Creates the {@link DeliveryService}. */
 export function createDeliveryService(options: DeliveryServiceOptions): DeliveryService {
-  const { store, dispatcher, hasher } = options;
+  const { store, scoped, dispatcher, hasher } = options;
   const now = options.now ?? Date.now;
+  const storeFor = (scope: TenantScope | undefined) =>
+    scope === undefined || scoped === undefined ? store : scoped(scope);
   const state: SendState = {
-    store,
+    storeFor,
     dispatcher,
     hasher,
     now,
@@ -143,34 +141,34 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
       usable: (channel) => dispatcher.has(channel),
     },
   };
-  const watchDeps = {
-    store,
+  const watchDeps = (scope: TenantScope | undefined) => ({
+    store: storeFor(scope),
     now,
     pollMs: options.watchPollMs ?? 200,
     maxMs: options.watchMaxMs ?? 300_000,
     shutdown: options.shutdown,
     reportsStatus: options.reportsStatus,
-  };
+  });
   return {
     send: (input, limits = {}) => sendMessage(state, input, limits),
-    async get(rawId) {
-      const record = await store.getDelivery(deliveryIdOf(rawId), now());
+    async get(rawId, scope) {
+      const record = await storeFor(scope).getDelivery(deliveryIdOf(rawId), now());
       if (record === undefined) throw deliveryErrors.notFound();
       return viewOf(record);
     },
-    watch: (rawId, signal) => watchDelivery(watchDeps, rawId, signal),
-    withdraw: (rawId, signal) =>
+    watch: (rawId, signal, scope) => watchDelivery(watchDeps(scope), rawId, signal),
+    withdraw: (rawId, signal, scope) =>
       withdrawDelivery(
-        { store, channels: () => dispatcher.channels(), now },
+        { store: storeFor(scope), channels: () => dispatcher.channels(), now },
         deliveryIdOf(rawId),
         signal,
       ),
-    async createTelegramLink(accountId) {
+    async createTelegramLink(accountId, scope) {
       if (!accountIdPattern.test(accountId)) throw deliveryErrors.accountIdInvalid();
       if (options.telegramLinker === undefined) {
         throw deliveryErrors.channelNotConfigured("account_id", "telegram");
       }
-      return options.telegramLinker.create(accountId);
+      return options.telegramLinker.create(accountId, scope?.tenantId ?? "default");
     },
   };
 }
@@ -182,38 +180,46 @@ async function sendMessage(
   input: SendInput,
   limits: SendLimits,
 ): Promise<DeliveryView> {
-  const { store, dispatcher, now } = state;
+  const { dispatcher, now } = state;
+  const { settings, scope } = limits;
+  const store = state.storeFor(scope);
   const deadline =
     limits.timeoutMs === undefined ? undefined : performance.now() + limits.timeoutMs;
-  const { settings } = limits;
-  const target: TargetRecord = validateTarget(input, state.rules, "", settings, state.onGeoReport);
+  const target: TargetRecord = validateTarget(
+    input,
+    state.rules,
+    "",
+    settings,
+    geoReportOf(state, scope),
+  );
   validateLocale(input.locale);
   const content = validateContent(input, settings);
   validateIdempotencyKey(input.idempotencyKey);
   const key = input.idempotencyKey;
-  const id = key === "" ? randomUUID() : state.hasher.deliveryIdForIdempotencyKey(key);
+  const id =
+    key === ""
+      ? randomUUID()
+      : state.hasher.deliveryIdForIdempotencyKey(key, idempotencySpace(scope));
   const fingerprint = key === "" ? "" : fingerprintOf(state.hasher, target, content);
   if (key !== "") {
     const existing = await store.getDelivery(id, now());
     if (existing !== undefined) return replayOrConflict(existing, fingerprint);
   }
   // The same quotas as a code's delivery: per recipient, and the tenant's per channel.
-  const admission = await dispatcher.admit(target, settings?.limits);
+  const admission = await dispatcher.admit(target, settings?.limits, scope);
   // A refusal with its own error (the fraud guard's) answers with it.
   if (!admission.allowed && admission.refusal !== undefined) throw admission.refusal;
   if (!admission.allowed) {
-    state.onRateLimited?.("sends");
+    state.onRateLimited?.("sends", scope?.tenantId);
     throw new OtpError("RATE_LIMITED", "too many messages; retry later", {
       retryAfterMs: admission.retryAfterMs,
       metadata: { limit: "sends" },
     });
   }
-  const created = await dispatcher.begin({
-    id,
-    target,
-    challengeId: "",
-    idempotencyFingerprint: fingerprint,
-  });
+  const created = await dispatcher.begin(
+    { id, target, challengeId: "", idempotencyFingerprint: fingerprint },
+    scope,
+  );
   if (created.kind === "conflict") throw deliveryErrors.idempotencyKeyConflict();
   if (created.kind === "replay") return replayOrConflict(created.record, fingerprint);
   const budget = timeLeft(deadline);
@@ -223,6 +229,7 @@ async function sendMessage(
     content,
     "",
     budget === undefined ? {} : { maxTotalMs: budget },
+    scope,
   );
   if (!outcome.ok) throw deliveryErrors.deliveryFailed(target.channel, outcome.reason, id);
   const record = await store.getDelivery(id, now());
@@ -230,15 +237,12 @@ async function sendMessage(
   return viewOf(record);
 }
 
-// Keyed, so a stolen store cannot reverse it into the code it covers.
-function fingerprintOf(hasher: CodeHasher, target: TargetRecord, content: MessageContent): string {
-  return hasher.digest(
-    "send-request",
-    canonicalJson({
-      target: { ...target },
-      content: content.kind === "text" ? { ...content } : withoutStyle(content.code),
-    }),
-  );
+// The geo report of the caller's tenant; Send is not on the hot path, so one closure is fine.
+function geoReportOf(state: SendState, scope: TenantScope | undefined): GeoReport | undefined {
+  const report = state.onGeoReport;
+  if (report === undefined) return undefined;
+  const tenantId = scope?.tenantId ?? "default";
+  return (channel, country) => report(channel, country, tenantId);
 }
 
 function replayOrConflict(record: DeliveryRecord, fingerprint: string): DeliveryView {
@@ -248,40 +252,4 @@ function replayOrConflict(record: DeliveryRecord, fingerprint: string): Delivery
   if (failure !== undefined)
     throw deliveryErrors.deliveryFailed(record.channel, failure, record.id);
   return viewOf(record);
-}
-
-function validateContent(input: SendInput, style?: MessageStyle): MessageContent {
-  const { content } = input;
-  if (
-    content.kind === "text" &&
-    content.text.trim() !== "" &&
-    [...content.text].length <= maxTextLength
-  ) {
-    return { kind: "text", text: content.text };
-  }
-  if (
-    content.kind === "otp" &&
-    /^[\x21-\x7e]{4,64}$/.test(content.code) &&
-    Number.isInteger(content.ttlSeconds) &&
-    content.ttlSeconds >= 1 &&
-    content.ttlSeconds <= 86_400
-  ) {
-    const locale = validateLocale(input.locale);
-    return {
-      kind: "code",
-      code: {
-        code: content.code,
-        ttlSeconds: content.ttlSeconds,
-        ...(locale === "" ? {} : { locale }),
-        ...(style === undefined ? {} : { style }),
-      },
-    };
-  }
-  throw deliveryErrors.contentInvalid(maxTextLength);
-}
-
-// The code content as fingerprinted before tenants had styles: the same requests keep the same fingerprint.
-function withoutStyle(code: CodeContent): { code: string; ttlSeconds: number; locale?: string } {
-  const { style: _style, ...rest } = code;
-  return rest;
 }

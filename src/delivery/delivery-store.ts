@@ -73,6 +73,8 @@ export interface DeliveryStore {
     event: DeliveryEventRecord,
     providerMessageId?: string,
     deleteAtMs?: number,
+    /** The tenant of the call making the change, for the event it emits; stores ignore it. */
+    tenantId?: string,
   ): Promise<boolean>;
   /** The delivery a provider's message id belongs to, for status callbacks. */
   findDeliveryByProviderId(

@@ -1,5 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import type { ChannelKind } from "../core/channel-kind.js";
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { TargetRecord } from "../otp/challenge-store.js";
 import type { Channel, CodeContent, SendOptions } from "./channel.js";
 import {
@@ -39,8 +40,10 @@ export interface DispatcherOptions {
   channels: readonly Channel[];
   /** Channels served by the development outbox instead of a provider. */
   outboxStandIns?: readonly ChannelKind[];
-  /** Where every delivery and its status history is recorded. */
+  /** Where every delivery and its status history is recorded (by calls without a scope). */
   store: DeliveryStore;
+  /** The store as one call's tenant sees it (store/tenant-store.ts); `store` for every call without it. */
+  scoped?: (scope: TenantScope) => DeliveryStore;
   /** Renders the text of code messages for channels without templates of their own (the outbox); the built-in ones by default. */
   templates?: Templates;
   /** How long a delivery record stays readable, in milliseconds (plus any self-destruct delay); a day by default. */
@@ -69,7 +72,7 @@ export interface DispatcherOptions {
 /** Sends messages over channels and records what became of each. */
 export interface Dispatcher {
   /** Asks the fraud guard and the per-recipient and per-tenant quotas whether a target may be sent to now. */
-  admit(target: TargetRecord, quotas?: SendQuotas): Promise<Admission>;
+  admit(target: TargetRecord, quotas?: SendQuotas, scope?: TenantScope): Promise<Admission>;
   /** Tells whether a channel can be used at all. */
   has(kind: ChannelKind): boolean;
   /** The registered channels. */
@@ -92,12 +95,15 @@ export interface Dispatcher {
    * Stores a new, queued delivery record, unless one with its id exists
    * (then "replay" for the same fingerprint, "conflict" otherwise).
    */
-  begin(input: {
-    id: string;
-    target: TargetRecord;
-    challengeId: string;
-    idempotencyFingerprint: string;
-  }): ReturnType<DeliveryStore["createDelivery"]>;
+  begin(
+    input: {
+      id: string;
+      target: TargetRecord;
+      challengeId: string;
+      idempotencyFingerprint: string;
+    },
+    scope?: TenantScope,
+  ): ReturnType<DeliveryStore["createDelivery"]>;
   /** Sends over the target's channel and records the outcome on the delivery `deliveryId`. */
   attempt(
     deliveryId: string,
@@ -105,6 +111,7 @@ export interface Dispatcher {
     content: MessageContent,
     challengeId: string,
     options?: Pick<SendOptions, "maxTotalMs" | "maxAttempts" | "signal">,
+    scope?: TenantScope,
   ): Promise<AttemptOutcome>;
 }
 
@@ -120,6 +127,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const deps: DeliverDeps = {
     byKind,
     store: options.store,
+    scope: undefined,
     templates: options.templates ?? createTemplates(),
     retentionMs: options.retentionMs ?? 86_400_000,
     tracer: trace.getTracer("otp-service"),
@@ -131,18 +139,27 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     admit: options.admit,
     fallbackBudgetMs: options.fallbackBudgetMs,
   };
+  const { scoped } = options;
+  // A call's deps: the shared ones with its scope and its tenant's store on top.
+  const forCall = (scope: TenantScope | undefined): DeliverDeps => {
+    if (scope === undefined) return deps;
+    const call: DeliverDeps = Object.create(deps);
+    call.scope = scope;
+    if (scoped !== undefined) call.store = scoped(scope);
+    return call;
+  };
   return {
-    admit: (target, quotas) =>
+    admit: (target, quotas, scope) =>
       options.admit === undefined
         ? Promise.resolve({ allowed: true, retryAfterMs: 0 })
-        : options.admit(target, quotas),
+        : options.admit(target, quotas, scope),
     has: (kind) => byKind.has(kind),
     channels: () => [...byKind.values()],
     viaOutbox,
-    begin: (input) => beginDelivery(deps, input),
-    attempt: (deliveryId, target, content, challengeId, limits) =>
-      attemptSend(deps, deliveryId, target, content, challengeId, limits),
+    begin: (input, scope) => beginDelivery(forCall(scope), input),
+    attempt: (deliveryId, target, content, challengeId, limits, scope) =>
+      attemptSend(forCall(scope), deliveryId, target, content, challengeId, limits),
     deliver: (targets, code, challengeId, deliverOptions) =>
-      deliverInOrder(deps, targets, code, challengeId, deliverOptions),
+      deliverInOrder(forCall(deliverOptions?.scope), targets, code, challengeId, deliverOptions),
   };
 }

@@ -1,5 +1,6 @@
 import { type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { ChannelKind } from "../core/channel-kind.js";
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { TargetRecord } from "../otp/challenge-store.js";
 import type { Channel, CodeContent, OutgoingMessage, SendOptions, SendReceipt } from "./channel.js";
 import { type DeliveryError, failureReasonOf, isDeliveryError } from "./delivery-error.js";
@@ -19,8 +20,9 @@ export type AttemptOutcome =
 
 /**
  * Told of each send's outcome over a channel, with its target (holding the
- * full recipient: mask it before it goes anywhere), delivery id, and the
- * challenge whose code it carried ("" for a Send).
+ * full recipient: mask it before it goes anywhere), delivery id, the
+ * challenge whose code it carried ("" for a Send), and the caller's tenant
+ * (undefined for background work without one).
  */
 export type DeliveryObserver = (
   channel: ChannelKind,
@@ -28,12 +30,16 @@ export type DeliveryObserver = (
   target: TargetRecord,
   deliveryId: string,
   challengeId: string,
+  tenantId: string | undefined,
 ) => void;
 
 /** What a single send needs from the dispatcher that makes it. */
 export interface SendDeps {
   byKind: ReadonlyMap<ChannelKind, Channel>;
+  /** The store as the call's tenant sees it. */
   store: Pick<DeliveryStore, "createDelivery" | "appendDeliveryEvent">;
+  /** The call's tenant; undefined for work that sees every tenant. */
+  scope: TenantScope | undefined;
   templates: Templates;
   /** How long a delivery record stays readable, in milliseconds (plus any self-destruct delay). */
   retentionMs: number;
@@ -88,7 +94,7 @@ export function attemptSend(
   challengeId: string,
   limits?: AttemptLimits,
 ): Promise<AttemptOutcome> {
-  const message = messageFor(deps.templates, target, content, challengeId);
+  const message = messageFor(deps.templates, target, content, challengeId, deps.scope);
   return deps.tracer.startActiveSpan(
     "delivery.send",
     {
@@ -107,6 +113,7 @@ export function attemptSend(
         target,
         deliveryId,
         challengeId,
+        deps.scope?.tenantId,
       );
       describeOutcome(span, outcome);
       try {
@@ -130,9 +137,11 @@ function messageFor(
   target: TargetRecord,
   content: MessageContent,
   challengeId: string,
+  scope: TenantScope | undefined,
 ): OutgoingMessage {
   return {
     recipient: target.recipient,
+    ...(scope === undefined ? {} : { tenantId: scope.tenantId }),
     text:
       content.kind === "text" ? content.text : templates.render(target.channel, content.code).text,
     challengeId,

@@ -1,5 +1,6 @@
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { Dispatcher } from "../delivery/dispatcher.js";
-import type { GeoReport, TargetRules } from "../delivery/targets.js";
+import type { TargetRules } from "../delivery/targets.js";
 import type { LimitRefusal, LimitStore, RateLimit } from "../tenancy/limit-store.js";
 import type { ChallengeStore } from "./challenge-store.js";
 import type { ExpiryWithdrawals, FallbackTimers, OtpObserver } from "./challenge-types.js";
@@ -12,7 +13,10 @@ import { otpErrors } from "./errors.js";
  * `createChallengeService` and shared by all its calls.
  */
 export interface ChallengeDeps {
+  /** The store as the call's tenant sees it. */
   store: ChallengeStore;
+  /** The call's tenant; undefined for background work and for a service without tenants. */
+  scope: TenantScope | undefined;
   hasher: CodeHasher;
   dispatcher: Dispatcher;
   /** Which targets Generate accepts, with the dispatcher's channels as the usable ones. */
@@ -33,7 +37,7 @@ export interface ChallengeDeps {
    */
   limits?: LimitStore | undefined;
   /** The observer's `geoReported`, bound once; undefined without one. */
-  geoReport?: GeoReport | undefined;
+  geoReport?: ((channel: string, country: string, tenantId: string) => void) | undefined;
   /** Seals codes of challenges with targets, so a Resend can send the same one; undefined: never. */
   codeSeal: CodeSeal | undefined;
   /** A new code for every send instead of the same code while it is valid. */
@@ -56,6 +60,6 @@ export interface CodeSeal {
  * limits always have: `RATE_LIMITED` with the bucket's name and retry delay.
  */
 export function rateLimitedBy(deps: ChallengeDeps, refusal: LimitRefusal) {
-  deps.observer?.rateLimited(refusal.bucket);
+  deps.observer?.rateLimited(refusal.bucket, deps.scope?.tenantId);
   return otpErrors.rateLimited(refusal.bucket, refusal.retryAfterMs);
 }

@@ -1,3 +1,4 @@
+import { newTenantScope, type TenantScope } from "../core/tenant-scope.js";
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { openRecipientPolicy } from "../delivery/recipients.js";
 import type { TargetRules } from "../delivery/targets.js";
@@ -39,7 +40,14 @@ export type {
 
 /** Options for {@link createChallengeService}. */
 export interface ChallengeServiceOptions {
+  /** The store of calls without a scope, and of every call unless `scoped` is given. */
   store: ChallengeStore;
+  /**
+   * The store as one call's tenant sees it (store/tenant-store.ts), for the
+   * calls that carry a scope (`CallLimits.scope`); it also charges the
+   * limits of Verify by recipient when `limitStore` is given.
+   */
+  scoped?: (scope: TenantScope) => ChallengeStore & LimitStore;
   hasher: CodeHasher;
   dispatcher: Dispatcher;
   /**
@@ -76,10 +84,11 @@ export interface ChallengeServiceOptions {
 export interface ChallengeService {
   generate(input: GenerateInput, limits?: CallLimits): Promise<IssuedCode>;
   verify(input: VerifyInput, limits?: CallLimits): Promise<VerifyResult>;
-  get(id: string): Promise<ChallengeView>;
-  cancel(id: string): Promise<ChallengeStatusName>;
+  /** `scope`: the caller's tenant, whose challenges alone it finds. */
+  get(id: string, scope?: TenantScope): Promise<ChallengeView>;
+  cancel(id: string, scope?: TenantScope): Promise<ChallengeStatusName>;
   resend(id: string, limits?: CallLimits): Promise<IssuedCode>;
-  /** Acts on a fallback timer that came due (see fallback.ts); run as the timer's tenant. */
+  /** Acts on a fallback timer that came due (see fallback.ts), as the timer's tenant. */
   runFallback(
     timer: FallbackTimer,
     settings?: EffectiveSettings,
@@ -92,14 +101,29 @@ export interface ChallengeService {
  */
 export function createChallengeService(options: ChallengeServiceOptions): ChallengeService {
   const deps = challengeDeps(options);
-  // Each method hands its call straight on: no extra await or allocation per call.
+  const { scoped } = options;
+  // A call's deps: the shared ones with its scope and its tenant's store on
+  // top, one small object per call (no AsyncLocalStorage: see core/tenant-scope.ts).
+  const forCall = (scope: TenantScope | undefined): ChallengeDeps => {
+    if (scope === undefined) return deps;
+    const call: ChallengeDeps = Object.create(deps);
+    call.scope = scope;
+    if (scoped !== undefined) {
+      const store = scoped(scope);
+      call.store = store;
+      if (deps.limits !== undefined) call.limits = store;
+    }
+    return call;
+  };
+  // Each method hands its call straight on: no extra await per call.
   return {
-    generate: (raw, limits = {}) => generateChallenge(deps, raw, limits),
-    verify: (input, limits = {}) => verifyChallenge(deps, input, limits),
-    get: (rawId) => getChallenge(deps, rawId),
-    cancel: (rawId) => cancelChallenge(deps, rawId),
-    resend: (rawId, limits = {}) => resendChallenge(deps, rawId, limits),
-    runFallback: (timer, settings) => runFallback(deps, timer, settings),
+    generate: (raw, limits = {}) => generateChallenge(forCall(limits.scope), raw, limits),
+    verify: (input, limits = {}) => verifyChallenge(forCall(limits.scope), input, limits),
+    get: (rawId, scope) => getChallenge(forCall(scope), rawId),
+    cancel: (rawId, scope) => cancelChallenge(forCall(scope), rawId),
+    resend: (rawId, limits = {}) => resendChallenge(forCall(limits.scope), rawId, limits),
+    runFallback: (timer, settings) =>
+      runFallback(forCall(newTenantScope(timer.tenantId)), timer, settings),
   };
 }
 
@@ -108,6 +132,7 @@ function challengeDeps(options: ChallengeServiceOptions): ChallengeDeps {
   const { store, hasher, dispatcher } = options;
   return {
     store,
+    scope: undefined,
     hasher,
     dispatcher,
     rules: {

@@ -1,4 +1,5 @@
 import type { ChannelKind } from "../core/channel-kind.js";
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { EffectiveSettings } from "../tenancy/effective-settings.js";
 import type { CallCharges } from "../tenancy/limit-store.js";
 import type { JsonValue } from "./binding-hash.js";
@@ -21,9 +22,10 @@ export interface OtpObserver {
   verified(outcome: VerifyOutcome, record: ChallengeRecord): void;
   /** A Cancel found the challenge; `record` is as the cancel left it. */
   canceled?(record: ChallengeRecord): void;
-  rateLimited(limit: string): void;
+  /** A limit refused a call of `tenantId` (undefined: a call without a tenant). */
+  rateLimited(limit: string, tenantId: string | undefined): void;
   /** A number a tenant's report-only geo permission would have refused (channel, country or ""). */
-  geoReported?(channel: string, country: string): void;
+  geoReported?(channel: string, country: string, tenantId: string): void;
 }
 
 /** How long the caller waits, so that sends are cut short in time for the answer. */
@@ -41,6 +43,8 @@ export interface CallLimits {
    * channels, countries, brand and templates. Undefined: the service's.
    */
   settings?: EffectiveSettings;
+  /** The caller's tenant (core/tenant-scope.ts); undefined: a call that sees every tenant. */
+  scope?: TenantScope;
 }
 
 /** What Generate and Resend return. */

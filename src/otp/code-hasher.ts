@@ -14,14 +14,16 @@ export interface CodeHasher {
    * The challenge id for an idempotency key: a UUID v4 in form, derived with
    * the current secret so that nobody can predict it, and the same for the
    * same key, which is what lets a store find the first challenge atomically.
+   * `space` names the caller's idempotency space (core/tenant-scope.ts
+   * `idempotencySpace`): two tenants using one key get two ids.
    */
-  idForIdempotencyKey(key: string): string;
+  idForIdempotencyKey(key: string, space?: string): string;
   /**
    * The delivery id for a `DeliveryService.Send` idempotency key: like
    * {@link idForIdempotencyKey}, under a distinct prefix, so the same key
    * used for Generate and for Send names two different records.
    */
-  deliveryIdForIdempotencyKey(key: string): string;
+  deliveryIdForIdempotencyKey(key: string, space?: string): string;
   /**
    * A keyed hash of `data` for `purpose`, under the current secret: for
    * request fingerprints and store keys that must not reveal what they hash
@@ -39,34 +41,24 @@ export interface CodeHasher {
  * @example
  * const hasher = createCodeHasher([process.env.OTP_HMAC_SECRET, ...previous]);
  */
-export function createCodeHasher(
-  secrets: readonly string[],
-  options: {
-    /**
-     * Names the idempotency space of the call in progress (its tenant, and
-     * whether the caller holds a publishable key), so that ids derived from
-     * idempotency keys differ per space.
-     */
-    scope?: () => string | undefined;
-  } = {},
-): CodeHasher {
+export function createCodeHasher(secrets: readonly string[]): CodeHasher {
   if (secrets.length === 0) throw new Error("createCodeHasher needs at least one secret");
   // Imported once: a string key is copied into a new buffer on every HMAC.
   const keys = secrets.map((s) => createSecretKey(Buffer.from(s, "utf8")));
   const current = keys[0] as KeyObject;
   // Two tenants (or a tenant's servers and its browser keys) using the same
   // idempotency key get two ids, never each other's record.
-  const scoped = (key: string) => {
-    const space = options.scope?.();
-    return space === undefined ? key : `${space}\0${key}`;
-  };
+  const scoped = (key: string, space: string | undefined) =>
+    space === undefined ? key : `${space}\0${key}`;
   const mac = (secret: KeyObject, id: string, code: string) =>
     createHmac("sha256", secret).update(`otp-code\0${id}\0${code}`).digest("base64url");
   return {
     hash: (id, code) => mac(current, id, code),
     candidates: (id, code) => keys.map((k) => mac(k, id, code)),
-    idForIdempotencyKey: (key) => uuidFrom(current, `otp-idempotency\0${scoped(key)}`),
-    deliveryIdForIdempotencyKey: (key) => uuidFrom(current, `otp-send-idempotency\0${scoped(key)}`),
+    idForIdempotencyKey: (key, space) =>
+      uuidFrom(current, `otp-idempotency\0${scoped(key, space)}`),
+    deliveryIdForIdempotencyKey: (key, space) =>
+      uuidFrom(current, `otp-send-idempotency\0${scoped(key, space)}`),
     digest: (purpose, data) => keyed(current, purpose, data),
     digests: (purpose, data) => keys.map((k) => keyed(k, purpose, data)),
   };

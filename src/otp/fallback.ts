@@ -1,4 +1,3 @@
-import { currentTenant } from "../core/tenant-scope.js";
 import type { EffectiveSettings } from "../tenancy/effective-settings.js";
 import type { ChallengeDeps } from "./challenge-deps.js";
 import type { ChallengeRecord, DeliveryAttemptRecord } from "./challenge-store.js";
@@ -26,7 +25,7 @@ export async function setFallbackTimer(
   if (waitSeconds === 0 || index + 1 >= record.targets.length) return;
   const timer: FallbackTimer = {
     challengeId: record.id,
-    tenantId: record.tenantId ?? currentTenant() ?? "default",
+    tenantId: record.tenantId ?? deps.scope?.tenantId ?? "default",
     gen: record.fallbackGen ?? 0,
     from: index + 1,
   };
@@ -46,7 +45,7 @@ export async function setExpiryWithdrawal(
   const timers = deps.expiryWithdrawals;
   if (timers === undefined) return;
   if (!attempts.some((a) => a.status === "accepted" && timers.needed(a.channel))) return;
-  const tenantId = record.tenantId ?? currentTenant() ?? "default";
+  const tenantId = record.tenantId ?? deps.scope?.tenantId ?? "default";
   await timers.set({ challengeId: record.id, tenantId }, record.expiresAtMs);
 }
 
@@ -79,7 +78,10 @@ export async function runFallback(
       ...(settings === undefined ? {} : { style: settings }),
     },
     record.id,
-    settings === undefined ? {} : { settings },
+    {
+      ...(settings === undefined ? {} : { settings }),
+      ...(deps.scope === undefined ? {} : { scope: deps.scope }),
+    },
   );
   const all = [...record.deliveryAttempts.slice(0, timer.from), ...attempts];
   await deps.store.setDeliveryAttempts(record.id, all, deps.now());

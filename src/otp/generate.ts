@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { idempotencySpace } from "../core/tenant-scope.js";
 import { bindingHash, canonicalJson, type JsonValue } from "./binding-hash.js";
 import { type ChallengeDeps, rateLimitedBy } from "./challenge-deps.js";
 import type { ChallengeRecord } from "./challenge-store.js";
@@ -22,10 +23,12 @@ export async function generateChallenge(
   limits: CallLimits,
 ): Promise<IssuedCode> {
   const { hasher } = deps;
-  const input = validateGenerate(raw, deps.rules, limits.settings, deps.geoReport);
+  const input = validateGenerate(raw, deps.rules, limits.settings, geoReportOf(deps, limits));
   const nowMs = deps.now();
   const id =
-    input.idempotencyKey === "" ? randomUUID() : hasher.idForIdempotencyKey(input.idempotencyKey);
+    input.idempotencyKey === ""
+      ? randomUUID()
+      : hasher.idForIdempotencyKey(input.idempotencyKey, idempotencySpace(deps.scope));
   const { code, codeHmac } = newCode(hasher, { id, ...input });
   const record = firstRecord(deps, input, id, codeHmac, nowMs);
   // Kept sealed for Resend to send the same code again; nothing to resend without targets.
@@ -40,7 +43,7 @@ export async function generateChallenge(
       ? {}
       : {
           recipientIndex: record.targets.map((t) =>
-            recipientIndexKey(hasher, t.channel, t.recipient),
+            recipientIndexKey(hasher, deps.scope, t.channel, t.recipient),
           ),
         }),
   });
@@ -56,6 +59,14 @@ export async function generateChallenge(
   }
   deps.observer?.generated(input.alphabet, record);
   return sendOrFail(deps, record, code, true, limits);
+}
+
+// What a tenant's report-only geo permission reports to: made only for such a tenant.
+function geoReportOf(deps: ChallengeDeps, limits: CallLimits) {
+  const report = deps.geoReport;
+  if (report === undefined || limits.settings?.geoReportOnly !== true) return undefined;
+  const tenantId = deps.scope?.tenantId ?? "default";
+  return (channel: string, country: string) => report(channel, country, tenantId);
 }
 
 // A challenge as Generate creates it: pending, no attempt made, its first code sent now.
@@ -85,6 +96,8 @@ function firstRecord(
     retainUntilMs: expiresAtMs + deps.retentionMs,
     targets: input.targets,
     deliveryAttempts: [],
+    // The call's tenant: what the store stamps anyway, and the observer reads.
+    ...(deps.scope === undefined ? {} : { tenantId: deps.scope.tenantId }),
     ...(input.locale === "" ? {} : { locale: input.locale }),
     idempotencyFingerprint: input.idempotencyKey === "" ? "" : fingerprint(deps.hasher, input),
   };

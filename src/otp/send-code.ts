@@ -68,7 +68,7 @@ export async function sendOrFail(
     }
     if (delivered.deliveryAttempts.every((a) => a.errorReason === "RATE_LIMITED")) {
       // The per-recipient or the tenant's per-channel quota: both are send quotas.
-      deps.observer?.rateLimited("sends");
+      deps.observer?.rateLimited("sends", deps.scope?.tenantId);
       throw otpErrors.rateLimited("sends", retryAfterMs);
     }
     throw otpErrors.deliveryFailed(delivered.targets.map((t) => t.channel));

@@ -1,4 +1,5 @@
 import { isStoreUnreachable } from "../core/store-unavailable.js";
+import { idempotencySpace } from "../core/tenant-scope.js";
 import { deliveryErrors } from "../delivery/errors.js";
 import { checkRecipient, openRecipientPolicy } from "../delivery/recipients.js";
 import type { LimitCharge, LimitRefusal } from "../tenancy/limit-store.js";
@@ -33,7 +34,7 @@ export async function challengeOf(
   if (input.channel === "invalid") throw deliveryErrors.channelInvalid("channel");
   const checked = checkRecipient(input.channel, recipient, openRecipientPolicy);
   if (!checked.ok) throw deliveryErrors.recipientInvalid("recipient", input.channel);
-  const key = recipientIndexKey(deps.hasher, input.channel, checked.recipient);
+  const key = recipientIndexKey(deps.hasher, deps.scope, input.channel, checked.recipient);
   const charges = limits.charges;
   const ahead = deps.limits === undefined ? [] : (charges?.limits ?? []);
   const [found, refusal] = await Promise.all([
@@ -41,7 +42,9 @@ export async function challengeOf(
     chargeAll(deps, ahead, charges?.onFailedOpen),
   ]);
   if (refusal !== undefined) throw rateLimitedBy(deps, refusal);
-  const id = found ?? deps.hasher.idForIdempotencyKey(`\0recipient-index-miss\0${key}`);
+  const id =
+    found ??
+    deps.hasher.idForIdempotencyKey(`\0recipient-index-miss\0${key}`, idempotencySpace(deps.scope));
   if (ahead.length === 0 || charges === undefined) return { id, limits };
   // Charged already: the verify step keeps the usage and the per-challenge limit.
   return { id, limits: { ...limits, charges: { ...charges, limits: [] } } };

@@ -1,4 +1,5 @@
 import { createContextKey } from "@connectrpc/connect";
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { ScopeName } from "../tenancy/admin-store.js";
 import type { ApiKeyKind } from "../tenancy/api-key.js";
 import type { EffectiveSettings } from "../tenancy/effective-settings.js";
@@ -24,3 +25,12 @@ export const defaultTenantId = "default";
 
 /** The context key under which the auth interceptor stores the {@link Caller}. */
 export const callerKey = createContextKey<Caller | undefined>(undefined, { description: "caller" });
+
+/**
+ * The tenant of the call (core/tenant-scope.ts), set by the auth interceptor
+ * for every call of a tenant; handlers hand it to the domains. Undefined for
+ * the admin credential and for procedures that need no key.
+ */
+export const tenantScopeKey = createContextKey<TenantScope | undefined>(undefined, {
+  description: "tenant scope",
+});

@@ -6,6 +6,7 @@ import {
   type SendRequest,
 } from "../../gen/otp/v1/delivery_pb.js";
 import type { ChannelKind } from "../core/channel-kind.js";
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { DeliveryStatus as StatusName } from "../delivery/channel.js";
 import type {
   DeliveryView,
@@ -16,12 +17,13 @@ import type { DeliveryEventRecord, OutboxStore } from "../delivery/delivery-stor
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { deliveryErrors } from "../delivery/errors.js";
 import type { EffectiveSettings } from "../tenancy/effective-settings.js";
-import { callerKey } from "./caller.js";
+import { callerKey, tenantScopeKey } from "./caller.js";
 import { channelFromProto, channelToProto, optionalTimestamp } from "./convert.js";
 
 /** Options for {@link createDeliveryHandlers}. */
 export interface DeliveryHandlerOptions {
-  store: OutboxStore;
+  /** The outbox as a call's tenant sees it (store/tenant-store.ts): its own messages only. */
+  outbox: (scope: TenantScope | undefined) => OutboxStore;
   dispatcher: Dispatcher;
   /** Send, GetDelivery, WatchDelivery and CreateTelegramLink. */
   service: Service;
@@ -90,23 +92,28 @@ function deliveryHandlers(
         sendInputFrom(req),
         // Sends are cut short in time for the answer to reach the caller; the
         // tenant's settings come from the cached credential.
-        withSettings(ctx.values.get(callerKey)?.settings, { timeoutMs: ctx.timeoutMs() }),
+        withSettings(ctx.values.get(callerKey)?.settings, {
+          timeoutMs: ctx.timeoutMs(),
+          scope: ctx.values.get(tenantScopeKey),
+        }),
       );
       return { delivery: deliveryToProto(delivery) };
     },
 
-    async getDelivery(req) {
-      return { delivery: deliveryToProto(await service.get(req.id)) };
+    async getDelivery(req, ctx) {
+      const view = await service.get(req.id, ctx.values.get(tenantScopeKey));
+      return { delivery: deliveryToProto(view) };
     },
 
     async *watchDelivery(req, ctx) {
-      for await (const event of service.watch(req.id, ctx.signal)) {
+      const scope = ctx.values.get(tenantScopeKey);
+      for await (const event of service.watch(req.id, ctx.signal, scope)) {
         yield { event: eventToProto(event) };
       }
     },
 
-    async createTelegramLink(req) {
-      const link = await service.createTelegramLink(req.accountId);
+    async createTelegramLink(req, ctx) {
+      const link = await service.createTelegramLink(req.accountId, ctx.values.get(tenantScopeKey));
       return { url: link.url, expiresAt: optionalTimestamp(link.expiresAtMs) };
     },
   };
@@ -122,12 +129,12 @@ function channelHandlers(
       return { channels: await listChannelInfo(options.dispatcher) };
     },
 
-    async listOutbox(req) {
+    async listOutbox(req, ctx) {
       if (!options.outboxEnabled) throw deliveryErrors.outboxDisabled();
       if (req.pageSize < 0 || req.pageSize > maxPageSize) {
         throw deliveryErrors.pageSizeInvalid(maxPageSize);
       }
-      const entries = await options.store.listOutbox(
+      const entries = await options.outbox(ctx.values.get(tenantScopeKey)).listOutbox(
         {
           recipient: req.recipient === "" ? undefined : req.recipient,
           challengeId: req.challengeId === "" ? undefined : req.challengeId.toLowerCase(),
@@ -170,10 +177,10 @@ function sendInputFrom(req: SendRequest): SendInput {
   };
 }
 
-function withSettings(
+function withSettings<L extends { timeoutMs?: number; scope?: TenantScope | undefined }>(
   settings: EffectiveSettings | undefined,
-  limits: { timeoutMs?: number },
-): { timeoutMs?: number; settings?: EffectiveSettings } {
+  limits: L,
+): L & { settings?: EffectiveSettings } {
   return settings === undefined ? limits : { ...limits, settings };
 }
 

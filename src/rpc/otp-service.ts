@@ -7,7 +7,7 @@ import type { CallLimits, ChallengeService, IssuedCode } from "../otp/challenge-
 import type { GenerateInput } from "../otp/validate.js";
 import type { TokenSigner } from "../tokens/token-signer.js";
 import type { TotpCheck, TotpOutcome, TotpService } from "../totp/totp-service.js";
-import { callerKey, defaultTenantId } from "./caller.js";
+import { callerKey, defaultTenantId, tenantScopeKey } from "./caller.js";
 import {
   alphabetFromProto,
   alphabetToProto,
@@ -28,12 +28,15 @@ const totpResults: Record<TotpOutcome, TotpResult> = {
 };
 
 // The limits the rate-limit interceptor left for the store step to charge,
-// and the caller's tenant settings (from the cached credential: no store read).
+// the caller's tenant settings (from the cached credential: no store read)
+// and the call's tenant scope.
 const withCharges = (ctx: HandlerContext, limits: CallLimits): CallLimits => {
   const charges = ctx.values.get(callChargesKey);
   const settings = ctx.values.get(callerKey)?.settings;
+  const scope = ctx.values.get(tenantScopeKey);
   if (charges !== undefined) limits.charges = charges;
   if (settings !== undefined) limits.settings = settings;
+  if (scope !== undefined) limits.scope = scope;
   return limits;
 };
 
@@ -104,12 +107,15 @@ function challengeHandlers(
       };
     },
 
-    async getChallenge(req) {
-      return { challenge: challengeToProto(await service.get(req.id)) };
+    async getChallenge(req, ctx) {
+      const view = await service.get(req.id, ctx.values.get(tenantScopeKey));
+      return { challenge: challengeToProto(view) };
     },
 
-    async cancel(req) {
-      return { status: statusToProto(await service.cancel(req.id)) };
+    async cancel(req, ctx) {
+      return {
+        status: statusToProto(await service.cancel(req.id, ctx.values.get(tenantScopeKey))),
+      };
     },
 
     async resend(req, ctx) {
@@ -146,8 +152,11 @@ function totpHandlers(
   now: () => number,
 ): Pick<OtpHandlers, "enrollTotp" | "confirmTotp" | "verifyTotp" | "deleteTotp"> {
   return {
-    async enrollTotp(req) {
-      const e = await totp.enroll({ accountName: req.accountName, issuer: req.issuer });
+    async enrollTotp(req, ctx) {
+      const e = await totp.enroll(
+        { accountName: req.accountName, issuer: req.issuer },
+        ctx.values.get(tenantScopeKey),
+      );
       return {
         factorId: e.factorId,
         otpauthUri: e.otpauthUri,
@@ -158,13 +167,19 @@ function totpHandlers(
       };
     },
 
-    async confirmTotp(req) {
-      const check = await totp.confirm({ factorId: req.factorId, code: req.code });
+    async confirmTotp(req, ctx) {
+      const check = await totp.confirm(
+        { factorId: req.factorId, code: req.code },
+        ctx.values.get(tenantScopeKey),
+      );
       return { ...totpResponse(check), recoveryCodes: check.recoveryCodes };
     },
 
     async verifyTotp(req, ctx) {
-      const check = await totp.verify({ factorId: req.factorId, code: req.code });
+      const check = await totp.verify(
+        { factorId: req.factorId, code: req.code },
+        ctx.values.get(tenantScopeKey),
+      );
       const token =
         req.issueToken && check.outcome === "verified"
           ? await signer.sign({
@@ -183,8 +198,8 @@ function totpHandlers(
       };
     },
 
-    async deleteTotp(req) {
-      await totp.remove(req.factorId);
+    async deleteTotp(req, ctx) {
+      await totp.remove(req.factorId, ctx.values.get(tenantScopeKey));
       return {};
     },
   };

@@ -11,6 +11,7 @@ import { file_otp_v1_otp, OtpService } from "../../gen/otp/v1/otp_pb.js";
 import { file_otp_v1_settings } from "../../gen/otp/v1/settings_pb.js";
 import { file_otp_v1_totp } from "../../gen/otp/v1/totp_pb.js";
 import type { Reason } from "../core/reasons.js";
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { ChallengeService } from "../otp/challenge-service.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { AdminStore } from "../tenancy/admin-store.js";
@@ -39,6 +40,8 @@ export interface RouteDeps {
   health: HealthService;
   logger: Logger;
   store: LimitStore & UsageStore;
+  /** The limit counters as a call's tenant sees them (store/tenant-store.ts). */
+  scoped: (scope: TenantScope | undefined) => LimitStore;
   admin: AdminStore;
   /** The audit trail, its recorder and the pending last uses of keys, for AdminService. */
   adminExtras: AdminExtras;
@@ -54,7 +57,7 @@ export interface RouteDeps {
   };
   /** Every tenant's quotas, which GetUsage reports beside the counters. */
   quotas?: readonly TenantQuota[];
-  onRateLimited: (limit: string) => void;
+  onRateLimited: (limit: string, tenantId: string | undefined) => void;
   /** The keyed hash naming a caller-supplied rate-limit key's counter (the code hasher's digest). */
   hashRateLimitKey: (bucket: string, key: string) => string;
   /** Told when a per-IP limit let a call through because its counter's node was unreachable. */
@@ -123,6 +126,7 @@ export function createInterceptors(
     | "logger"
     | "observeRpc"
     | "store"
+    | "scoped"
     | "limits"
     | "onRateLimited"
     | "hashRateLimitKey"
@@ -141,6 +145,7 @@ export function createInterceptors(
     createAuthInterceptor({ admin: deps.admin, ...deps.auth }),
     createRateLimitInterceptor({
       store: deps.store,
+      scoped: deps.scoped,
       limits: deps.limits,
       chargeInStore: true,
       hashKey: deps.hashRateLimitKey,

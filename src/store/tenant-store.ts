@@ -1,13 +1,37 @@
+// Over 300 lines because: the store's every method is listed here, each
+// with the tenant rule it follows, so that a new store method cannot slip
+// past the tenant check without being written here first.
 import {
-  currentTenant,
   knownOwned,
   rememberOwned,
+  type TenantScope,
   takeDeferredUsage,
 } from "../core/tenant-scope.js";
-import type { DeliveryStore, OutboxStore } from "../delivery/delivery-store.js";
-import type { ChallengeStore } from "../otp/challenge-store.js";
-import type { TotpStore } from "../totp/totp-store.js";
-import type { CallCharges, Store } from "./store.js";
+import type {
+  DeliveryEventRecord,
+  DeliveryRecord,
+  OutboxEntry,
+  OutboxFilter,
+} from "../delivery/delivery-store.js";
+import type {
+  ChallengeRecord,
+  CreateChallengeInput,
+  CreateChallengeResult,
+  DeliveryAttemptRecord,
+  ReplaceCodeInput,
+  ReplaceCodeResult,
+  VerifyInput,
+  VerifyStepResult,
+} from "../otp/challenge-store.js";
+import type { ConsumeOptions, RateLimit, RateLimitResult } from "../tenancy/limit-store.js";
+import type {
+  TotpFactorRecord,
+  TotpFailureResult,
+  TotpRecoveryResult,
+  TotpUseResult,
+  UseTotpStepInput,
+} from "../totp/totp-store.js";
+import type { CallCharges, ChannelKind, Store } from "./store.js";
 
 /** Records made before tenants existed, and anonymous development callers, belong here. */
 const fallbackTenant = "default";
@@ -18,210 +42,305 @@ export interface TenantStoreOptions {
   onUsageError?: (err: unknown) => void;
 }
 
+/** The store as each call sees it, and as background work sees it. */
+export interface TenantStores {
+  /** The store of background work (deletions, callbacks, timers): every record, nothing stamped. */
+  readonly unscoped: Store;
+  /**
+   * The store of one call: new records stamped with its tenant, another
+   * tenant's records missing. One small object per call; undefined gives
+   * {@link unscoped}.
+   */
+  scoped(scope: TenantScope | undefined): Store;
+}
+
 /**
- * Scopes a store to the tenant of the call in progress ({@link currentTenant}).
- * New records are stamped with that tenant; a record of another tenant reads
- * as missing, and a change to one is refused as if the id did not exist, so
- * another tenant's id answers `not_found` exactly as an unknown one does.
- * Rate-limit buckets get the tenant in their key. Background work
- * (self-destruct deletions, provider callbacks) runs outside any call and
- * sees every record, as it must.
+ * Scopes a store to the tenant of a call ({@link TenantScope}). New records
+ * are stamped with that tenant; a record of another tenant reads as missing,
+ * and a change to one is refused as if the id did not exist, so another
+ * tenant's id answers `not_found` exactly as an unknown one does. Rate-limit
+ * buckets get the tenant in their key. Background work (self-destruct
+ * deletions, provider callbacks) has no scope and sees every record, as it must.
  *
  * @example
- * const store = createTenantStore(createMemoryStore());
+ * const stores = createTenantStore(createMemoryStore());
+ * const store = stores.scoped(newTenantScope("ten_a"));
  */
-export function createTenantStore(inner: Store, options: TenantStoreOptions = {}): Store {
+export function createTenantStore(inner: Store, options: TenantStoreOptions = {}): TenantStores {
+  const unscoped = new ScopedStore(inner, undefined, options);
   return {
-    ...inner,
-    description: inner.description,
-    ...tenantChallenges(inner, options),
-    consume(bucket, key, limit, consumeOptions) {
-      return inner.consume(
-        bucket,
-        `${currentTenant() ?? fallbackTenant}:${key}`,
-        limit,
-        consumeOptions,
-      );
-    },
-    ...tenantDeliveries(inner),
-    ...tenantTotpFactors(inner),
-    ...tenantOutbox(inner),
+    unscoped,
+    scoped: (scope) => (scope === undefined ? unscoped : new ScopedStore(inner, scope, options)),
   };
 }
 
-/** Whether the record exists and belongs to the call's tenant (any record outside a call). */
-function owns(record: { tenantId?: string } | undefined): boolean {
-  const tenant = currentTenant();
-  return (
-    record !== undefined && (tenant === undefined || (record.tenantId ?? fallbackTenant) === tenant)
-  );
-}
+/** The tenant a record belongs to; records from before tenants are the fallback's. */
+const tenantOf = (record: { tenantId?: string }) => record.tenantId ?? fallbackTenant;
 
-/** The record stamped with the call's tenant (unchanged outside a call). */
-function stamp<T extends { tenantId?: string }>(record: T): T {
-  const tenant = currentTenant();
-  return tenant === undefined ? record : { ...record, tenantId: tenant };
-}
+// One per call: its methods live on the prototype, so a call allocates the
+// object and nothing else. Tenant ids stamped and passed on are the scope's.
+class ScopedStore implements Store {
+  readonly description: string;
 
-/**
- * A call's limits count in its tenant's buckets, and the usage counters it
- * deferred (deferUsage) ride along with its one store step.
- */
-function scopeCharges(
-  charges: CallCharges | undefined,
-  atMs: number,
-  options: TenantStoreOptions,
-): CallCharges | undefined {
-  const tenant = currentTenant();
-  const counters = takeDeferredUsage();
-  if (charges === undefined && counters.length === 0) return undefined;
-  const prefix = `${tenant ?? fallbackTenant}:`;
-  return {
-    ...charges,
-    limits: (charges?.limits ?? []).map((l) => ({ ...l, key: prefix + l.key })),
-    ...(tenant === undefined || counters.length === 0
-      ? {}
-      : {
-          usage: {
-            tenantId: tenant,
-            counters,
-            atMs,
-            ...(options.onUsageError === undefined ? {} : { onError: options.onUsageError }),
-          },
-        }),
-  };
-}
+  constructor(
+    private readonly inner: Store,
+    private readonly scope: TenantScope | undefined,
+    private readonly options: TenantStoreOptions,
+  ) {
+    this.description = inner.description;
+  }
 
-/** Challenges: stamped, read as missing across tenants, changed only by their tenant. */
-function tenantChallenges(inner: Store, options: TenantStoreOptions): ChallengeStore {
+  // The store and its usage counters are not a tenant's.
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  incrementUsage(tenantId: string, counter: string, atMs: number): Promise<void> {
+    return this.inner.incrementUsage(tenantId, counter, atMs);
+  }
+  getUsage(tenantId: string, days: string[]) {
+    return this.inner.getUsage(tenantId, days);
+  }
+
+  /** Rate-limit buckets are the tenant's own. */
+  consume(
+    bucket: string,
+    key: string,
+    limit: RateLimit,
+    options?: ConsumeOptions,
+  ): Promise<RateLimitResult> {
+    return this.inner.consume(bucket, `${this.tenant}:${key}`, limit, options);
+  }
+
+  // ---- Challenges: stamped, read as missing across tenants, changed only by their tenant.
+
+  async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
+    const charges = this.charges(input.charges, input.record.createdAtMs);
+    const result = await this.inner.createChallenge({
+      record: this.stamp(input.record),
+      ...(charges === undefined ? {} : { charges }),
+      ...(input.recipientIndex === undefined ? {} : { recipientIndex: input.recipientIndex }),
+    });
+    // Ids of idempotent requests are derived per tenant, so a clash here is the caller's own.
+    if (result.kind === "replay" && !this.owns(result.record)) return { kind: "conflict" };
+    if (result.kind !== "conflict") rememberOwned(this.scope, "challenge", input.record.id);
+    return result;
+  }
+
+  async getChallenge(id: string, nowMs: number): Promise<ChallengeRecord | undefined> {
+    const record = await this.inner.getChallenge(id, nowMs);
+    if (!this.owns(record)) return undefined;
+    rememberOwned(this.scope, "challenge", id);
+    return record;
+  }
+
+  /** Index keys carry the tenant (otp/recipient-index.ts), and Verify checks ownership again. */
+  findByRecipient(indexKey: string, nowMs: number): Promise<string | undefined> {
+    return this.inner.findByRecipient(indexKey, nowMs);
+  }
+
+  /** Ownership is checked inside the store's verify step: no read first. */
+  verify(id: string, input: VerifyInput): Promise<VerifyStepResult | undefined> {
+    const charges = this.charges(input.charges, input.nowMs);
+    const { charges: _unscoped, ...rest } = input;
+    return this.inner.verify(id, {
+      ...rest,
+      ...(this.scope === undefined ? {} : { tenantId: this.scope.tenantId }),
+      ...(charges === undefined ? {} : { charges }),
+    });
+  }
+
+  async cancel(id: string, nowMs: number): Promise<ChallengeRecord | undefined> {
+    return (await this.ownsChallenge(id, nowMs)) ? this.inner.cancel(id, nowMs) : undefined;
+  }
+
+  async replaceCode(id: string, input: ReplaceCodeInput): Promise<ReplaceCodeResult> {
+    return (await this.ownsChallenge(id, input.nowMs))
+      ? this.inner.replaceCode(id, input)
+      : { kind: "not_found" };
+  }
+
+  async setDeliveryAttempts(
+    id: string,
+    attempts: DeliveryAttemptRecord[],
+    nowMs: number,
+  ): Promise<void> {
+    if (await this.ownsChallenge(id, nowMs)) {
+      await this.inner.setDeliveryAttempts(id, attempts, nowMs);
+    }
+  }
+
+  async claimFallback(id: string, gen: number, nowMs: number) {
+    return (await this.ownsChallenge(id, nowMs))
+      ? this.inner.claimFallback(id, gen, nowMs)
+      : undefined;
+  }
+
+  // ---- Deliveries: stamped, read as missing across tenants; provider lookups stay global.
+
+  async createDelivery(record: DeliveryRecord) {
+    const result = await this.inner.createDelivery(this.stamp(record));
+    if (result.kind === "replay" && !this.owns(result.record)) return { kind: "conflict" as const };
+    if (result.kind !== "conflict") rememberOwned(this.scope, "delivery", record.id);
+    return result;
+  }
+
+  async getDelivery(id: string, nowMs: number): Promise<DeliveryRecord | undefined> {
+    const record = await this.inner.getDelivery(id, nowMs);
+    if (!this.owns(record)) return undefined;
+    rememberOwned(this.scope, "delivery", id);
+    return record;
+  }
+
+  async appendDeliveryEvent(
+    id: string,
+    event: DeliveryEventRecord,
+    providerMessageId?: string,
+    deleteAtMs?: number,
+  ): Promise<boolean> {
+    const { scope } = this;
+    if (
+      scope !== undefined &&
+      !knownOwned(scope, "delivery", id) &&
+      !this.owns(await this.inner.getDelivery(id, event.atMs))
+    ) {
+      return false;
+    }
+    return this.inner.appendDeliveryEvent(
+      id,
+      event,
+      providerMessageId,
+      deleteAtMs,
+      scope?.tenantId,
+    );
+  }
+
+  findDeliveryByProviderId(channel: ChannelKind, providerMessageId: string) {
+    return this.inner.findDeliveryByProviderId(channel, providerMessageId);
+  }
+
+  // ---- TOTP factors: stamped, read as missing across tenants, changed only by their tenant.
+
+  async createTotpFactor(record: TotpFactorRecord): Promise<void> {
+    await this.inner.createTotpFactor(this.stamp(record));
+    rememberOwned(this.scope, "factor", record.id);
+  }
+
+  async getTotpFactor(id: string, nowMs: number): Promise<TotpFactorRecord | undefined> {
+    const record = await this.inner.getTotpFactor(id, nowMs);
+    if (!this.owns(record)) return undefined;
+    rememberOwned(this.scope, "factor", id);
+    return record;
+  }
+
+  async useTotpStep(id: string, input: UseTotpStepInput): Promise<TotpUseResult> {
+    return (await this.ownsFactor(id, input.nowMs))
+      ? this.inner.useTotpStep(id, input)
+      : { kind: "not_found" };
+  }
+
+  async recordTotpFailure(
+    id: string,
+    input: { nowMs: number; maxFailures: number; lockoutMs: number },
+  ): Promise<TotpFailureResult> {
+    if (!(await this.ownsFactor(id, input.nowMs))) return { kind: "not_found" };
+    return this.inner.recordTotpFailure(
+      id,
+      this.scope === undefined ? input : { ...input, tenantId: this.scope.tenantId },
+    );
+  }
+
+  async useTotpRecoveryCode(
+    id: string,
+    input: { candidateHashes: string[]; nowMs: number; retainUntilMs: number },
+  ): Promise<TotpRecoveryResult> {
+    return (await this.ownsFactor(id, input.nowMs))
+      ? this.inner.useTotpRecoveryCode(id, input)
+      : { kind: "not_found" };
+  }
+
+  async deleteTotpFactor(id: string): Promise<boolean> {
+    return (await this.ownsFactor(id, Date.now()))
+      ? this.inner.deleteTotpFactor(id, this.scope?.tenantId)
+      : false;
+  }
+
+  // ---- The outbox: entries stamped, and a call lists only its tenant's.
+
+  appendOutbox(entry: OutboxEntry, retentionMs: number): Promise<void> {
+    return this.inner.appendOutbox(this.stamp(entry), retentionMs);
+  }
+
+  listOutbox(filter: OutboxFilter, nowMs: number): Promise<OutboxEntry[]> {
+    const { scope } = this;
+    return this.inner.listOutbox(
+      scope === undefined ? filter : { ...filter, tenantId: scope.tenantId },
+      nowMs,
+    );
+  }
+
+  // ---- The tenant rules.
+
+  private get tenant(): string {
+    return this.scope?.tenantId ?? fallbackTenant;
+  }
+
+  /** Whether the record exists and belongs to the call's tenant (any record outside a call). */
+  private owns(record: { tenantId?: string } | undefined): boolean {
+    return (
+      record !== undefined && (this.scope === undefined || tenantOf(record) === this.scope.tenantId)
+    );
+  }
+
+  /**
+   * The record stamped with the call's tenant (unchanged outside a call, and
+   * when the domain made it with the tenant already: no copy).
+   */
+  private stamp<T extends { tenantId?: string }>(record: T): T {
+    const { scope } = this;
+    return scope === undefined || record.tenantId === scope.tenantId
+      ? record
+      : { ...record, tenantId: scope.tenantId };
+  }
+
   // A change checks ownership with a read, unless this call has just read the record.
-  const ownedChallenge = async (id: string, nowMs: number) =>
-    knownOwned("challenge", id) || owns(await inner.getChallenge(id, nowMs));
-  return {
-    async createChallenge(input) {
-      const charges = scopeCharges(input.charges, input.record.createdAtMs, options);
-      const result = await inner.createChallenge({
-        record: stamp(input.record),
-        ...(charges === undefined ? {} : { charges }),
-        ...(input.recipientIndex === undefined ? {} : { recipientIndex: input.recipientIndex }),
-      });
-      // Ids of idempotent requests are derived per tenant, so a clash here is the caller's own.
-      if (result.kind === "replay" && !owns(result.record)) return { kind: "conflict" };
-      if (result.kind !== "conflict") rememberOwned("challenge", input.record.id);
-      return result;
-    },
-    async getChallenge(id, nowMs) {
-      const record = await inner.getChallenge(id, nowMs);
-      if (!owns(record)) return undefined;
-      rememberOwned("challenge", id);
-      return record;
-    },
-    // Index keys carry the tenant (otp/recipient-index.ts), and Verify checks ownership again.
-    findByRecipient: (indexKey, nowMs) => inner.findByRecipient(indexKey, nowMs),
-    // Ownership is checked inside the store's verify step: no read first.
-    async verify(id, input) {
-      const tenant = currentTenant();
-      const charges = scopeCharges(input.charges, input.nowMs, options);
-      const { charges: _unscoped, ...rest } = input;
-      return inner.verify(id, {
-        ...rest,
-        ...(tenant === undefined ? {} : { tenantId: tenant }),
-        ...(charges === undefined ? {} : { charges }),
-      });
-    },
-    async cancel(id, nowMs) {
-      return (await ownedChallenge(id, nowMs)) ? inner.cancel(id, nowMs) : undefined;
-    },
-    async replaceCode(id, input) {
-      return (await ownedChallenge(id, input.nowMs))
-        ? inner.replaceCode(id, input)
-        : { kind: "not_found" };
-    },
-    async setDeliveryAttempts(id, attempts, nowMs) {
-      if (await ownedChallenge(id, nowMs)) await inner.setDeliveryAttempts(id, attempts, nowMs);
-    },
-    async claimFallback(id, gen, nowMs) {
-      return (await ownedChallenge(id, nowMs)) ? inner.claimFallback(id, gen, nowMs) : undefined;
-    },
-  };
-}
+  private async ownsChallenge(id: string, nowMs: number): Promise<boolean> {
+    return (
+      knownOwned(this.scope, "challenge", id) || this.owns(await this.inner.getChallenge(id, nowMs))
+    );
+  }
 
-/** Deliveries: stamped, read as missing across tenants; provider lookups stay global. */
-function tenantDeliveries(inner: Store): Omit<DeliveryStore, "findDeliveryByProviderId"> {
-  return {
-    async createDelivery(record) {
-      const result = await inner.createDelivery(stamp(record));
-      if (result.kind === "replay" && !owns(result.record)) return { kind: "conflict" };
-      if (result.kind !== "conflict") rememberOwned("delivery", record.id);
-      return result;
-    },
-    async getDelivery(id, nowMs) {
-      const record = await inner.getDelivery(id, nowMs);
-      if (!owns(record)) return undefined;
-      rememberOwned("delivery", id);
-      return record;
-    },
-    async appendDeliveryEvent(id, event, providerMessageId, deleteAtMs) {
-      if (
-        currentTenant() !== undefined &&
-        !knownOwned("delivery", id) &&
-        !owns(await inner.getDelivery(id, event.atMs))
-      ) {
-        return false;
-      }
-      return inner.appendDeliveryEvent(id, event, providerMessageId, deleteAtMs);
-    },
-  };
-}
+  private async ownsFactor(id: string, nowMs: number): Promise<boolean> {
+    return (
+      knownOwned(this.scope, "factor", id) || this.owns(await this.inner.getTotpFactor(id, nowMs))
+    );
+  }
 
-/** TOTP factors: stamped, read as missing across tenants, changed only by their tenant. */
-function tenantTotpFactors(inner: Store): TotpStore {
-  const ownedFactor = async (id: string, nowMs: number) =>
-    knownOwned("factor", id) || owns(await inner.getTotpFactor(id, nowMs));
-  return {
-    async createTotpFactor(record) {
-      await inner.createTotpFactor(stamp(record));
-      rememberOwned("factor", record.id);
-    },
-    async getTotpFactor(id, nowMs) {
-      const record = await inner.getTotpFactor(id, nowMs);
-      if (!owns(record)) return undefined;
-      rememberOwned("factor", id);
-      return record;
-    },
-    async useTotpStep(id, input) {
-      return (await ownedFactor(id, input.nowMs))
-        ? inner.useTotpStep(id, input)
-        : { kind: "not_found" };
-    },
-    async recordTotpFailure(id, input) {
-      return (await ownedFactor(id, input.nowMs))
-        ? inner.recordTotpFailure(id, input)
-        : { kind: "not_found" };
-    },
-    async useTotpRecoveryCode(id, input) {
-      return (await ownedFactor(id, input.nowMs))
-        ? inner.useTotpRecoveryCode(id, input)
-        : { kind: "not_found" };
-    },
-    async deleteTotpFactor(id) {
-      return (await ownedFactor(id, Date.now())) ? inner.deleteTotpFactor(id) : false;
-    },
-  };
-}
-
-/** The outbox: entries stamped, and a call lists only its tenant's. */
-function tenantOutbox(inner: Store): OutboxStore {
-  return {
-    appendOutbox(entry, retentionMs) {
-      return inner.appendOutbox(stamp(entry), retentionMs);
-    },
-    listOutbox(filter, nowMs) {
-      const tenant = currentTenant();
-      return inner.listOutbox(
-        tenant === undefined ? filter : { ...filter, tenantId: tenant },
-        nowMs,
-      );
-    },
-  };
+  /**
+   * A call's limits count in its tenant's buckets, and the usage counters it
+   * deferred (deferUsage) ride along with its one store step.
+   */
+  private charges(charges: CallCharges | undefined, atMs: number): CallCharges | undefined {
+    const { scope } = this;
+    const counters = takeDeferredUsage(scope);
+    if (charges === undefined && counters.length === 0) return undefined;
+    const prefix = `${this.tenant}:`;
+    const onError = this.options.onUsageError;
+    return {
+      ...charges,
+      limits: (charges?.limits ?? []).map((l) => ({ ...l, key: prefix + l.key })),
+      ...(scope === undefined || counters.length === 0
+        ? {}
+        : {
+            usage: {
+              tenantId: scope.tenantId,
+              counters,
+              atMs,
+              ...(onError === undefined ? {} : { onError }),
+            },
+          }),
+    };
+  }
 }

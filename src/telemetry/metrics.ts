@@ -12,10 +12,13 @@ export interface Metrics {
   challengeGenerated(alphabet: string): void;
   /** A verification finished with `result`, e.g. `verified` or `invalid_code`. */
   verification(result: string): void;
-  /** A delivery attempt over `channel` ended with `outcome`, `accepted` or `failed`. */
-  delivery(channel: string, outcome: string): void;
-  /** A request was refused by the rate limit named `limit`. */
-  rateLimited(limit: string): void;
+  /**
+   * A delivery attempt over `channel` ended with `outcome`, `accepted` or
+   * `failed`; `tenantId` is for the console's counters, never a label.
+   */
+  delivery(channel: string, outcome: string, tenantId?: string): void;
+  /** A request of `tenantId` was refused by the rate limit named `limit` (the tenant: as above). */
+  rateLimited(limit: string, tenantId?: string): void;
   /** A tenant's report-only geo permission let a number through that it would have refused. */
   geoReported(channel: string, country: string): void;
   /** A call passed the per-IP limit named `limit` unchecked, because its counter's node was unreachable. */

@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { verify as verifyTotpCode } from "otplib";
 import type { SecretBox } from "../core/secret-box.js";
+import type { TenantScope } from "../core/tenant-scope.js";
 import type { CodeHasher } from "../otp/code-hasher.js";
 import { isUuid } from "../otp/validate.js";
 import { totpErrors } from "./errors.js";
@@ -12,7 +13,10 @@ export { type Enrolment, totpLimits } from "./totp-enrolment.js";
 
 /** Options for {@link createTotpService}. */
 export interface TotpServiceOptions {
+  /** The store of calls without a scope, and of every call unless `scoped` is given. */
   store: TotpStore;
+  /** The store as one call's tenant sees it (store/tenant-store.ts). */
+  scoped?: (scope: TenantScope) => TotpStore;
   box: SecretBox;
   /** Hashes recovery codes, as it hashes one-time codes. */
   hasher: CodeHasher;
@@ -45,10 +49,11 @@ export interface TotpCheck {
 
 /** Authenticator-app factors: enrolment with proof of possession, checks, recovery codes. */
 export interface TotpService {
-  enroll(input: { accountName: string; issuer: string }): Promise<Enrolment>;
-  confirm(input: { factorId: string; code: string }): Promise<TotpCheck>;
-  verify(input: { factorId: string; code: string }): Promise<TotpCheck>;
-  remove(factorId: string): Promise<void>;
+  /** `scope`, here and below: the caller's tenant, whose factors alone it finds. */
+  enroll(input: { accountName: string; issuer: string }, scope?: TenantScope): Promise<Enrolment>;
+  confirm(input: { factorId: string; code: string }, scope?: TenantScope): Promise<TotpCheck>;
+  verify(input: { factorId: string; code: string }, scope?: TenantScope): Promise<TotpCheck>;
+  remove(factorId: string, scope?: TenantScope): Promise<void>;
 }
 
 const recoveryAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -77,13 +82,17 @@ export function createTotpService(options: TotpServiceOptions): TotpService {
     options,
     now: options.now ?? Date.now,
   };
+  const { scoped } = options;
+  const forCall = (scope: TenantScope | undefined): TotpState =>
+    scope === undefined || scoped === undefined ? state : { ...state, store: scoped(scope) };
   return {
-    enroll: (input) => enrollFactor({ ...options, now: state.now }, input),
-    confirm: (input) => confirmFactor(state, input),
-    verify: (input) => verifyFactor(state, input),
-    async remove(factorId) {
+    enroll: (input, scope) =>
+      enrollFactor({ ...options, store: forCall(scope).store, now: state.now }, input),
+    confirm: (input, scope) => confirmFactor(forCall(scope), input),
+    verify: (input, scope) => verifyFactor(forCall(scope), input),
+    async remove(factorId, scope) {
       if (!isUuid(factorId)) throw totpErrors.factorIdInvalid();
-      if (!(await state.store.deleteTotpFactor(factorId.toLowerCase()))) {
+      if (!(await forCall(scope).store.deleteTotpFactor(factorId.toLowerCase()))) {
         throw totpErrors.notFound();
       }
     },

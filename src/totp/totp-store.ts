@@ -70,12 +70,19 @@ export interface TotpStore {
   /** Counts a wrong code; the `maxFailures`-th starts a lock-out of `lockoutMs`. */
   recordTotpFailure(
     id: string,
-    input: { nowMs: number; maxFailures: number; lockoutMs: number },
+    input: {
+      nowMs: number;
+      maxFailures: number;
+      lockoutMs: number;
+      /** The tenant of the call, for the event a lock-out emits; stores ignore it. */
+      tenantId?: string;
+    },
   ): Promise<TotpFailureResult>;
   /** Uses up a recovery code if one of `candidateHashes` is unused; each works once. */
   useTotpRecoveryCode(
     id: string,
     input: { candidateHashes: string[]; nowMs: number; retainUntilMs: number },
   ): Promise<TotpRecoveryResult>;
-  deleteTotpFactor(id: string): Promise<boolean>;
+  /** `tenantId`: the tenant of the call, for the event it emits; stores ignore it. */
+  deleteTotpFactor(id: string, tenantId?: string): Promise<boolean>;
 }

@@ -35,6 +35,8 @@ export function createOutboxChannel(options: OutboxChannelOptions): Channel {
           text: message.text,
           challengeId: message.challengeId,
           createdAtMs: now(),
+          // Listed to its tenant alone (store/tenant-store.ts).
+          ...(message.tenantId === undefined ? {} : { tenantId: message.tenantId }),
         },
         options.retentionMs,
       );

@@ -8,7 +8,7 @@ import { telegramAccountPrefix } from "../recipients.js";
 import { defaultRetryPolicy, narrowPolicy, type RetryPolicy, withRetry } from "../retry.js";
 import { createTemplates, type Templates } from "../templates.js";
 import type { DeletionItem, DeletionQueue } from "./deletion-queue.js";
-import type { TelegramLinks } from "./telegram-links.js";
+import { type TelegramLinks, tenantAccountId } from "./telegram-links.js";
 
 /** grammy types its signals with the abort-controller polyfill; the native one works the same. */
 type GrammySignal = Parameters<Api["deleteMessage"]>[2];
@@ -144,7 +144,7 @@ async function sendMessage(
   if (message.selfDestructSeconds > 0 && options.deletionQueue === undefined) {
     throw new DeliveryError("telegram", "SELF_DESTRUCT_UNAVAILABLE", { retryable: false });
   }
-  const chatId = await resolveChat(options.links, message.recipient);
+  const chatId = await resolveChat(options.links, message.recipient, message.tenantId);
   const text =
     message.code === undefined
       ? message.text
@@ -213,7 +213,12 @@ async function scheduleDeletion(
 }
 
 // A phone number or `account:<id>` becomes its linked chat; anything else is a chat already.
-async function resolveChat(links: TelegramLinks | undefined, recipient: string): Promise<string> {
+// An account is the sending tenant's own (telegram-links.ts).
+async function resolveChat(
+  links: TelegramLinks | undefined,
+  recipient: string,
+  tenantId: string | undefined,
+): Promise<string> {
   const account = recipient.startsWith(telegramAccountPrefix)
     ? recipient.slice(telegramAccountPrefix.length)
     : undefined;
@@ -223,7 +228,7 @@ async function resolveChat(links: TelegramLinks | undefined, recipient: string):
     chatId =
       account === undefined
         ? await links?.chatFor(recipient)
-        : await links?.chatForAccount(account);
+        : await links?.chatForAccount(tenantAccountId(tenantId, account));
   } catch {
     throw new DeliveryError("telegram", "RECIPIENT_LOOKUP_FAILED", { retryable: true });
   }

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from "node:crypto";
-import { currentTenant } from "../../core/tenant-scope.js";
 
 /**
  * Who a Telegram chat belongs to: phone numbers (from a contact the user
@@ -25,22 +24,17 @@ export interface TelegramLinks {
 }
 
 /**
- * Makes account links belong to the tenant of the call: an account id is
- * stored as `<tenant>/<id>`, so `account:<id>` of one tenant never reaches a
+ * The account id as links store it, so that account links belong to a
+ * tenant: `<tenant>/<id>`, so `account:<id>` of one tenant never reaches a
  * chat another tenant linked, and no tenant can replace another's link. The
- * token carries the scoped id, so the bot links it without knowing the
+ * deep link's token carries this id, so the bot links it without knowing the
  * tenant. Phone links stay global: a phone number is its owner's, whoever asks.
+ *
+ * @example
+ * links.chatForAccount(tenantAccountId("ten_123", "user-1"));
  */
-export function scopeAccountsToTenant(inner: TelegramLinks): TelegramLinks {
-  const scoped = (accountId: string) => `${currentTenant() ?? "default"}/${accountId}`;
-  return {
-    link: (phone, chatId) => inner.link(phone, chatId),
-    chatFor: (phone) => inner.chatFor(phone),
-    createLinkToken: (accountId, ttlMs) => inner.createLinkToken(scoped(accountId), ttlMs),
-    redeemLinkToken: (token) => inner.redeemLinkToken(token),
-    linkAccount: (accountId, chatId) => inner.linkAccount(accountId, chatId),
-    chatForAccount: (accountId) => inner.chatForAccount(scoped(accountId)),
-  };
+export function tenantAccountId(tenantId: string | undefined, accountId: string): string {
+  return `${tenantId ?? "default"}/${accountId}`;
 }
 
 /** How long a link lives unless refreshed, unless configured otherwise: 365 days. */

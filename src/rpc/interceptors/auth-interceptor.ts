@@ -1,12 +1,12 @@
 import { timingSafeEqual } from "node:crypto";
 import type { ContextValues, Interceptor } from "@connectrpc/connect";
 import { OtpError } from "../../core/otp-error.js";
-import { type CallerSide, runAsTenant } from "../../core/tenant-scope.js";
+import { newTenantScope, type TenantScope } from "../../core/tenant-scope.js";
 import type { AdminStore, ApiKeyRecord, Credential, ScopeName } from "../../tenancy/admin-store.js";
 import { hashApiKey, parseApiKey } from "../../tenancy/api-key.js";
 import { effectiveSettings } from "../../tenancy/effective-settings.js";
 import type { KeyRefusal } from "../audit-context.js";
-import { type Caller, callerKey, defaultTenantId } from "../caller.js";
+import { type Caller, callerKey, defaultTenantId, tenantScopeKey } from "../caller.js";
 import { procedureName } from "../procedure-name.js";
 import {
   anonymousScopes,
@@ -26,11 +26,12 @@ export interface AuthOptions {
   /** The credential AdminService takes; undefined disables AdminService. */
   adminToken: string | undefined;
   /**
-   * Told of every call a tenant makes, inside the tenant's scope, for usage
-   * counters; the function it may return runs, in that scope, when the
-   * handler is done (to count what the call's store step did not).
+   * Told of every call a tenant makes, with its scope, for usage counters
+   * (which the call's store step may count: see `deferUsage`).
    */
-  onCall?: (procedure: string) => (() => void) | undefined;
+  onCall?: (procedure: string, scope: TenantScope) => void;
+  /** Told when the handler of a call {@link onCall} heard of is done, to count what its store step did not. */
+  onCallDone?: (scope: TenantScope) => void;
   /** Told of every key that passed, for its last use (a map write: see tenancy/key-use.ts). */
   onKeyUsed?: (keyId: string) => void;
   /** Told of a key that exists but was refused (revoked, expired, deleted, its tenant suspended or gone), for the audit trail. */
@@ -205,7 +206,7 @@ function callerOf(key: ApiKeyRecord, tenant: Credential["tenant"]): Caller {
 }
 
 /**
- * Authorises every call and runs it as its tenant. The caller comes from
+ * Authorises every call and gives it its tenant scope ({@link tenantScopeKey}). The caller comes from
  * {@link callerKey} when the RPC handler has authenticated it from the headers
  * already, or is authenticated here. What needs the request message is
  * checked here: a publishable key may only Generate with a delivery target,
@@ -235,41 +236,20 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
       if (recipient !== undefined && recipient !== "") throw denied("challenge id");
     }
     if (caller.kind === "admin") return next(req);
-    // Everything the call does, a streamed response included, runs as its tenant.
-    const tenantId = caller.tenantId;
-    const side: CallerSide = caller.kind === "publishable" ? "publishable" : "server";
-    const res = await runAsTenant(
-      tenantId,
-      async () => {
-        const done = options.onCall?.(procedure);
-        try {
-          return await next(req);
-        } finally {
-          done?.();
-        }
-      },
-      side,
+    // Everything the call does, a streamed response included, is its tenant's:
+    // the handlers hand this scope to the domains and the store.
+    const scope = newTenantScope(
+      caller.tenantId,
+      caller.kind === "publishable" ? "publishable" : "server",
     );
-    if (!res.stream) return res;
-    return { ...res, message: asTenant(tenantId, side, res.message) };
-  };
-}
-
-// Resumes a response stream inside the tenant's scope at every step.
-function asTenant<T>(
-  tenantId: string,
-  side: CallerSide,
-  source: AsyncIterable<T>,
-): AsyncIterable<T> {
-  const run = <R>(fn: () => R) => runAsTenant(tenantId, fn, side);
-  return {
-    [Symbol.asyncIterator]() {
-      const it = source[Symbol.asyncIterator]();
-      return {
-        next: (...args) => run(() => it.next(...args)),
-        return: (value) => run(() => it.return?.(value) ?? Promise.resolve({ done: true, value })),
-        throw: (err) => run(() => it.throw?.(err) ?? Promise.reject(err)),
-      };
-    },
+    req.contextValues.set(tenantScopeKey, scope);
+    const { onCall, onCallDone } = options;
+    onCall?.(procedure, scope);
+    if (onCallDone === undefined) return next(req);
+    try {
+      return await next(req);
+    } finally {
+      onCallDone(scope);
+    }
   };
 }

@@ -2,15 +2,21 @@ import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import { ipLimitKey } from "../../core/ip-limit-key.js";
 import { OtpError } from "../../core/otp-error.js";
 import { isStoreUnreachable } from "../../core/store-unavailable.js";
+import type { TenantScope } from "../../core/tenant-scope.js";
 import { clientIpKey } from "../../http/client-ip.js";
 import type { CallCharges, LimitCharge, LimitStore, RateLimit } from "../../tenancy/limit-store.js";
-import { callerKey } from "../caller.js";
+import { callerKey, tenantScopeKey } from "../caller.js";
 import { procedureName } from "../procedure-name.js";
 
 /** Options for {@link createRateLimitInterceptor}. */
 export interface RateLimitInterceptorOptions {
   /** Where the counters live; shared by every instance when it is Redis. */
   store: LimitStore;
+  /**
+   * The counters as the call's tenant sees them (store/tenant-store.ts keys
+   * them by tenant); `store` for every call without it.
+   */
+  scoped?: (scope: TenantScope | undefined) => LimitStore;
   limits: {
     /** Generate and Resend calls per caller IP (`RATE_LIMIT_GENERATE_PER_IP`). */
     generatePerIp: RateLimit | "off";
@@ -37,8 +43,8 @@ export interface RateLimitInterceptorOptions {
    * counter in the clear: in the service, the code hasher's digest.
    */
   hashKey: (bucket: string, key: string) => string;
-  /** Told the bucket name ("generate_ip" or "verify_ip") of each refused call, for metrics. */
-  onRefused?: (limit: string) => void;
+  /** Told the bucket name ("generate_ip" or "verify_ip") and tenant of each refused call, for metrics. */
+  onRefused?: (limit: string, tenantId: string | undefined) => void;
   /**
    * Told the bucket name and the store's error each time a per-IP limit let a
    * call through because the node holding its counter could not be reached,
@@ -114,15 +120,21 @@ const failOpenBuckets = new Set([
  * });
  */
 export function createRateLimitInterceptor(options: RateLimitInterceptorOptions): Interceptor {
-  const { store, limits, onRefused, onFailedOpen } = options;
+  const { limits, onRefused, onFailedOpen, scoped } = options;
   const buckets = new Map<string, { name: string; limit: RateLimit | "off" }>([
     ["otp.v1.OtpService/Generate", { name: "generate_ip", limit: limits.generatePerIp }],
     ["otp.v1.OtpService/Resend", { name: "generate_ip", limit: limits.generatePerIp }],
     ["otp.v1.OtpService/Verify", { name: "verify_ip", limit: limits.verifyPerIp }],
   ]);
 
-  const check = async (name: string, key: string, limit: RateLimit | "off" | undefined) => {
+  const check = async (
+    scope: TenantScope | undefined,
+    name: string,
+    key: string,
+    limit: RateLimit | "off" | undefined,
+  ) => {
     if (limit === undefined || limit === "off") return;
+    const store = scoped === undefined ? options.store : scoped(scope);
     let result: Awaited<ReturnType<LimitStore["consume"]>>;
     try {
       result = await store.consume(name, key, limit);
@@ -135,7 +147,7 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
       throw err;
     }
     if (!result.allowed) {
-      onRefused?.(name);
+      onRefused?.(name, scope?.tenantId);
       // Says nothing about any challenge or recipient: the caller only learns to wait.
       throw new OtpError("RATE_LIMITED", "too many requests; retry later", {
         retryAfterMs: result.retryAfterMs,
@@ -180,7 +192,8 @@ export function createRateLimitInterceptor(options: RateLimitInterceptorOptions)
       });
       return next(req);
     }
-    for (const c of charges) await check(c.bucket, c.key, c.limit);
+    const scope = req.contextValues.get(tenantScopeKey);
+    for (const c of charges) await check(scope, c.bucket, c.key, c.limit);
     return next(req);
   };
 }
