@@ -46,6 +46,8 @@ export async function sendOrFail(
   cancelOnFailure: boolean,
   limits: CallLimits,
 ): Promise<IssuedCode> {
+  // Nothing to send (the code is in the answer): no delivery, no timers, no extra turn.
+  if (record.targets.length === 0) return issuedCode(deps, record, code);
   const {
     record: delivered,
     retryAfterMs,

@@ -144,12 +144,12 @@ class ScopedStore implements Store {
   /** Ownership is checked inside the store's verify step: no read first. */
   verify(id: string, input: VerifyInput): Promise<VerifyStepResult | undefined> {
     const charges = this.charges(input.charges, input.nowMs);
-    const { charges: _unscoped, ...rest } = input;
-    return this.inner.verify(id, {
-      ...rest,
-      ...(this.scope === undefined ? {} : { tenantId: this.scope.tenantId }),
-      ...(charges === undefined ? {} : { charges }),
-    });
+    // One copy of the input, its charges replaced by the scoped ones (none
+    // are made only when the input had none).
+    const scoped: VerifyInput = { ...input };
+    if (charges !== undefined) scoped.charges = charges;
+    if (this.scope !== undefined) scoped.tenantId = this.scope.tenantId;
+    return this.inner.verify(id, scoped);
   }
 
   async cancel(id: string, nowMs: number): Promise<ChallengeRecord | undefined> {

@@ -79,8 +79,10 @@ export function createCharger(ctx: RedisContext): ChargedScript {
         indexed = writeIndexApart(ctx, index, id);
       }
     }
+    // The script's arguments: the head, then the call's own (one array, not a copy of both).
+    for (const arg of args) head.push(arg);
     const [reply] = await Promise.all([
-      run(topology.forChallenge(id), script, keys, [...head, ...args]),
+      run(topology.forChallenge(id), script, keys, head),
       indexed,
     ]);
     if (reply[0] === "created") return createdReply(reply, inScript, near);
