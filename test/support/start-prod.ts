@@ -7,11 +7,13 @@ const packageJson = fileURLToPath(new URL("../../package.json", import.meta.url)
  * What `npm run start:prod` gives node, entry last: the production command
  * line the Dockerfile, the bench and the compiled-service test all run.
  *
+ * `from`: another checkout's package.json (the bench's A/B); this one's by default.
+ *
  * @example
  * startProdArgs(); // ["--max-semi-space-size=8", ..., "dist/src/main.js"]
  */
-export function startProdArgs(): string[] {
-  const { scripts } = JSON.parse(readFileSync(packageJson, "utf8")) as {
+export function startProdArgs(from: string = packageJson): string[] {
+  const { scripts } = JSON.parse(readFileSync(from, "utf8")) as {
     scripts: Record<string, string>;
   };
   const words = (scripts["start:prod"] ?? "").trim().split(/\s+/);
