@@ -104,17 +104,19 @@ async function startRedisOnFreePort(extra: string[], cluster: boolean): Promise<
 
 async function isFree(port: number): Promise<boolean> {
   const server = createServer();
-  server.on("error", () => {});
-  server.listen(port, "127.0.0.1");
-  const [ok] = await Promise.race([
-    once(server, "listening").then(() => [true]),
-    once(server, "error").then(() => [false]),
-  ]);
+  // Plain listeners, not events.once: once(server, "listening") rejects on
+  // "error", and raced against once(server, "error") that rejection won, so a
+  // taken port threw EADDRINUSE out of the harness instead of answering false.
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once("listening", () => resolve(true));
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1");
+  });
   if (ok) {
     server.close();
     await once(server, "close");
   }
-  return ok as boolean;
+  return ok;
 }
 
 /** Starts one redis-server; `extra` adds command-line options. */
