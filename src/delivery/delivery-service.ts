@@ -33,7 +33,7 @@ export type { SendInput } from "./send-content.js";
 
 /** Makes Telegram deep links that link a chat to an account id. */
 export interface TelegramLinker {
-  /** A single-use `https://t.me/<bot>?start=<token>` link for `accountId`, and when it expires. */
+  /** A single-use `https://t.me/<bot>?start=<token>` link for `accountId` of `tenantId` (see telegram-links.ts), and when it expires. */
   create(accountId: string, tenantId: string): Promise<{ url: string; expiresAtMs: number }>;
 }
 
