@@ -1,23 +1,17 @@
-// `npm run bench:ab -- --base <git ref>`: the CPU per call of the working tree
-// (B) against an earlier commit (A), both compiled and started as production
-// starts them, each on its own Redis, loaded in alternating windows. See
-// bench/README.md ("A/B of two builds").
-import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type RedisInstance, startRedis } from "../test/support/redis-harness.js";
-import { sharedKeys, testAdminToken } from "../test/support/secrets.js";
 import { startProdArgs } from "../test/support/start-prod.js";
 import { type AbRound, roundOrder, summarizeAb, treeCommand } from "./ab-summary.js";
 import { createApiKeyHeaders, generateCall, healthCall, verifyCall } from "./calls.js";
 import { createCleanup } from "./cleanup.js";
 import { runCommand } from "./commands.js";
-import { raisedLimits } from "./configs.js";
+import { allConfigs } from "./configs.js";
 import { grpcDriver } from "./grpc-load.js";
 import type { LoadCall, LoadDriver, LoadTarget } from "./load.js";
-import { cpuMsBetween, procAvailable, sampleTree } from "./proc.js";
+import { clockTicksPerSecond, cpuMsBetween, procAvailable, sampleTree } from "./proc.js";
 import { type ServiceProcess, startService } from "./service.js";
 import { wrkDriver } from "./wrk-load.js";
 
@@ -95,6 +89,12 @@ async function build(tree: string): Promise<void> {
   if (built.code !== 0) throw new Error(`build failed in ${tree}: ${built.stderr}`);
 }
 
+function productionRow() {
+  const row = allConfigs().find((c) => c.name === "redis-prod");
+  if (row === undefined) throw new Error("bench/configs.ts has no redis-prod configuration");
+  return row;
+}
+
 // A tree's production command line, from its own package.json.
 function prodArgs(tree: string): string[] {
   return treeCommand(startProdArgs(join(tree, "package.json")), tree);
@@ -108,17 +108,8 @@ async function startSide(
   const redis: RedisInstance = await startRedis();
   cleanup.add(() => redis.stop());
   const service = await startService(
-    {
-      NODE_ENV: "production",
-      WORKERS: "1",
-      LOG_LEVEL: "warn",
-      SHUTDOWN_GRACE_SECONDS: "1",
-      REDIS_URL: redis.url,
-      OTP_HMAC_SECRET: randomBytes(32).toString("base64url"),
-      ADMIN_TOKEN: testAdminToken,
-      ...sharedKeys,
-      ...raisedLimits,
-    },
+    // The bench's own production row, one process: the same limits, keys and log level.
+    { ...productionRow().env, REDIS_URL: redis.url },
     prodArgs(tree),
   );
   cleanup.add(() => service.stop());
@@ -166,7 +157,7 @@ async function compare(
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   if (!(await procAvailable())) throw new Error("bench:ab needs Linux /proc");
-  const ticks = Number((await runCommand("getconf", ["CLK_TCK"], 10_000)).stdout.trim()) || 100;
+  const ticks = await clockTicksPerSecond();
   const cleanup = createCleanup();
   try {
     const baseTree = await buildBase(options.base, cleanup);

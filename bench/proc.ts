@@ -1,4 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
+import { runCommand } from "./commands.js";
 
 /** What `/proc/<pid>/stat` says about one process. */
 export interface ProcStat {
@@ -112,6 +113,11 @@ export async function sampleTree(root: number): Promise<TreeSample> {
 /** True when this machine has a Linux `/proc` the bench can read. */
 export async function procAvailable(): Promise<boolean> {
   return (await readStat("self")) !== undefined;
+}
+
+/** Clock ticks per second, the unit of /proc's CPU times (`getconf CLK_TCK`, 100 if it says nothing). */
+export async function clockTicksPerSecond(): Promise<number> {
+  return Number((await runCommand("getconf", ["CLK_TCK"], 10_000)).stdout.trim()) || 100;
 }
 
 /** The CPU milliseconds a process tree used between two samples. */

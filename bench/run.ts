@@ -6,7 +6,7 @@ import { startFloorProbe } from "./floor-probe.js";
 import { grpcDriver, h2loadInstallHint } from "./grpc-load.js";
 import type { LoadDriver } from "./load.js";
 import { parseOptions } from "./options.js";
-import { procAvailable } from "./proc.js";
+import { clockTicksPerSecond, procAvailable } from "./proc.js";
 import { type BenchReport, renderMarkdown, writeReport } from "./report.js";
 import { type FloorProbe, runConfig } from "./suite.js";
 import { wrkDriver, wrkInstallHint } from "./wrk-load.js";
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     process.stderr.write("bench: needs Linux /proc to read the service's CPU time\n");
     process.exit(69);
   }
-  const ticks = Number((await runCommand("getconf", ["CLK_TCK"], 10_000)).stdout.trim()) || 100;
+  const ticks = await clockTicksPerSecond();
   // Production runs compiled JavaScript (npm run build:service); so does the bench,
   // unless BENCH_SERVICE_ENTRY names another entry.
   if (process.env.BENCH_SERVICE_ENTRY === undefined) {

@@ -8,7 +8,8 @@ import { setExpiryWithdrawal, setFallbackTimer } from "./fallback.js";
 
 /**
  * Sends a code to the challenge's targets, in order, and records every
- * attempt with the challenge. A challenge without targets sends nothing.
+ * attempt with the challenge. Only for a challenge with targets: sendOrFail
+ * answers one without any before calling it.
  */
 export async function deliverCode(
   deps: ChallengeDeps,
@@ -16,7 +17,6 @@ export async function deliverCode(
   code: string,
   limits: CallLimits,
 ): Promise<{ record: ChallengeRecord; retryAfterMs: number; refusal?: OtpError }> {
-  if (record.targets.length === 0) return { record, retryAfterMs: 0 };
   const { attempts, retryAfterMs, refusal } = await deps.dispatcher.deliver(
     record.targets,
     {
