@@ -29,15 +29,20 @@ export async function startFloorProbe(
     throw err;
   }
   return {
-    async slice(protocol, seconds, sliceConnections) {
+    async slice(protocol, seconds, sliceConnections, rate) {
       const target = targets.get(protocol);
       if (target === undefined) throw new Error(`the floor has no ${protocol} driver`);
       const before = await sampleTree(proc.pid);
-      const load = await target.run({ seconds, connections: sliceConnections });
+      const load = await target.run({
+        seconds,
+        connections: sliceConnections,
+        ...(rate === undefined ? {} : { rate }),
+      });
       const after = await sampleTree(proc.pid);
       return {
         calls: load.calls,
         cpuMs: cpuMsBetween(before, after, ticksPerSecond),
+        p99Ms: load.p99Ms,
       };
     },
     async stop() {

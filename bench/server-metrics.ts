@@ -94,3 +94,27 @@ export function shareWithin(
   );
   return all > 0 ? within / all : undefined;
 }
+
+/**
+ * The service's garbage collection between two snapshots, from the runtime
+ * metrics' `v8js_gc_duration` histogram: how many full (major) collections
+ * ran, and the milliseconds of GC of every kind per 1,000 of `calls`.
+ * Undefined when the service exports no GC metric.
+ *
+ * @example
+ * gcDuring(before, after, 12_000); // { majorGcs: 3, gcMsPerThousand: 8.4 }
+ */
+export function gcDuring(
+  before: Snapshot,
+  after: Snapshot,
+  calls: number,
+): { majorGcs: number; gcMsPerThousand: number } | undefined {
+  if (!after.some((s) => s.name === "v8js_gc_duration_count")) return undefined;
+  const total = (byType: Record<string, number>) =>
+    Object.values(byType).reduce((a, b) => a + b, 0);
+  const majorGcs = total(
+    growth(before, after, "v8js_gc_duration_count", { v8js_gc_type: "major" }, "v8js_gc_type"),
+  );
+  const seconds = total(growth(before, after, "v8js_gc_duration_sum", {}, "v8js_gc_type"));
+  return { majorGcs, gcMsPerThousand: calls > 0 ? (seconds * 1000 * 1000) / calls : 0 };
+}

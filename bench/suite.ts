@@ -18,7 +18,7 @@ import {
   traceSingleCalls,
 } from "./redis-counts.js";
 import { startTurnCountingProxy } from "./redis-proxy.js";
-import { growth, scrapeMetrics, shareWithin } from "./server-metrics.js";
+import { gcDuring, growth, scrapeMetrics, shareWithin } from "./server-metrics.js";
 import { bareServerArgs, startService } from "./service.js";
 
 /** How long each phase runs, in seconds. */
@@ -78,6 +78,17 @@ export interface ResultRow {
      * service's, and what the load tool's and the shared cores'.
      */
     inServiceWithin10Ms?: number;
+    /**
+     * The service's garbage collection over the paced window, from
+     * `v8js_gc_duration` on /metrics (single process only): full (major)
+     * collections, and milliseconds of GC of every kind per 1,000 calls.
+     * A full collection holds up every call in flight, so these drive the
+     * tail; unlike the p99 they barely depend on what else the cores run.
+     */
+    majorGcs?: number;
+    gcMsPerThousand?: number;
+    /** The bare floor's p99 at the same rate, paced right after: what a server doing nothing shows on this machine at this load. */
+    floorP99Ms?: number;
   };
   /** Calls by Connect code from the service's /metrics (single process only). */
   serverCodes?: Record<string, number>;
@@ -85,12 +96,16 @@ export interface ResultRow {
 
 /** A bare server kept running for the whole bench, to measure around each window. */
 export interface FloorProbe {
-  /** Loads its Health over `protocol` for `seconds` and reads its calls and CPU milliseconds. */
+  /**
+   * Loads its Health over `protocol` for `seconds` (at `rate` calls a second
+   * when given, else at full speed) and reads its calls, CPU milliseconds and p99.
+   */
   slice(
     protocol: string,
     seconds: number,
     connections: number,
-  ): Promise<{ calls: number; cpuMs: number }>;
+    rate?: number,
+  ): Promise<{ calls: number; cpuMs: number; p99Ms: number }>;
 }
 
 /** What one configuration measured beyond its rows. */
@@ -388,10 +403,20 @@ async function measure(
   const pacedBefore = singleProcess ? await scrapeMetrics(baseUrl) : undefined;
   const paced = await target.run({ ...shape, seconds: timing.paced, rate: targetRate });
   const pacedAfter = singleProcess ? await scrapeMetrics(baseUrl) : undefined;
+  const floorPaced = await input.floorProbe?.slice(
+    driver.protocol,
+    timing.paced,
+    shape.connections,
+    targetRate,
+  );
   const within10Ms =
     pacedBefore === undefined || pacedAfter === undefined
       ? undefined
       : shareWithin(pacedBefore, pacedAfter, call.procedure, 0.01);
+  const gc =
+    pacedBefore === undefined || pacedAfter === undefined
+      ? undefined
+      : gcDuring(pacedBefore, pacedAfter, paced.calls);
   row.paced = {
     targetRate,
     callsPerSecond: paced.callsPerSecond,
@@ -399,6 +424,8 @@ async function measure(
     p99Ms: paced.p99Ms,
     errors: paced.clientErrors,
     ...(within10Ms === undefined ? {} : { inServiceWithin10Ms: within10Ms }),
+    ...(gc ?? {}),
+    ...(floorPaced === undefined ? {} : { floorP99Ms: floorPaced.p99Ms }),
   };
   return row;
 }

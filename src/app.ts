@@ -139,6 +139,7 @@ export async function startServer(
         // The last counts and events go out before the store closes.
         await app.activity.close();
         await store.close();
+        app.metrics.stop();
       })();
       return closing;
     },
@@ -168,7 +169,7 @@ async function openContext(config: Config, overrides: ServerOverrides): Promise<
       : { store: overrides.store, redis: undefined };
   const activity = openActivity(opened, { logger, now, flushMs: overrides.activityFlushMs });
   // Deliveries and refusals are counted for the console at the same calls as for /metrics.
-  const metrics = withActivity(overrides.metrics ?? createMetrics(), activity);
+  const metrics = withActivity(overrides.metrics ?? createMetrics({ runtime: true }), activity);
   const events = openEvents(opened, config, logger, now);
   // Every call sees only its own tenant's records (see tenant-store.ts); each
   // state change is handed to the event buffer (see app/event-emission.ts).

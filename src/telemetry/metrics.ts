@@ -1,5 +1,6 @@
 import type { Attributes, Counter, Histogram } from "@opentelemetry/api";
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
+import { RuntimeNodeInstrumentation } from "@opentelemetry/instrumentation-runtime-node";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { latencyBucketBounds } from "../core/latency-buckets.js";
 
@@ -36,6 +37,19 @@ export interface Metrics {
   rpcCompleted(method: string, code: string, seconds: number): void;
   /** The current values in the Prometheus text format, for `GET /metrics`. */
   render(): Promise<{ contentType: string; body: string }>;
+  /** Stops the runtime collectors (the GC observer, the event-loop delay monitor); safe to call twice. */
+  stop(): void;
+}
+
+/** What {@link createMetrics} collects beyond the service's own counters. */
+export interface MetricsOptions {
+  /**
+   * The Node.js runtime's metrics: garbage collections by kind and pause
+   * (`v8js_gc_duration_seconds`), event-loop delay and utilization, heap
+   * spaces. The collectors run per GC and on a timer, never per call. The
+   * service turns them on; tests that build many services leave them off.
+   */
+  runtime?: boolean;
 }
 
 const contentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -50,13 +64,15 @@ const durationBuckets = [...latencyBucketBounds];
  * appends it, so `otp_verifications` is scraped as `otp_verifications_total`.
  *
  * @example
- * const metrics = createMetrics();
+ * const metrics = createMetrics({ runtime: true });
  * metrics.verification("verified");
  * const { contentType, body } = await metrics.render();
+ * metrics.stop();
  */
-export function createMetrics(): Metrics {
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const provider = new MeterProvider({ readers: [exporter] });
+  const runtime = options.runtime === true ? startRuntimeMetrics(provider) : undefined;
   const meter = provider.getMeter("otp-service");
   const serializer = new PrometheusSerializer();
 
@@ -115,7 +131,20 @@ export function createMetrics(): Metrics {
       }
       return { contentType, body: serializer.serialize(resourceMetrics) };
     },
+    stop: () => runtime?.disable(),
   };
+}
+
+/**
+ * The runtime collectors of `@opentelemetry/instrumentation-runtime-node`,
+ * reporting to `provider` rather than the global one. Built disabled so that
+ * nothing is observed before the provider is set.
+ */
+function startRuntimeMetrics(provider: MeterProvider): RuntimeNodeInstrumentation {
+  const runtime = new RuntimeNodeInstrumentation({ enabled: false });
+  runtime.setMeterProvider(provider);
+  runtime.enable();
+  return runtime;
 }
 
 /** {@link Metrics} that record nothing, for tests and tools. */
@@ -132,6 +161,7 @@ export function createNoopMetrics(): Metrics {
     fraudDecision: nothing,
     rpcCompleted: nothing,
     render: async () => ({ contentType, body: "" }),
+    stop: nothing,
   };
 }
 
