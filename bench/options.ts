@@ -7,14 +7,18 @@ export interface BenchOptions {
   /** Configuration names to run (`--only`); undefined for all. */
   only?: string[];
   quick: boolean;
+  /** `--node MAJOR`: run under that Node.js major (the Docker image's), fetched by scripts/node-runtime.ts. */
+  node?: string;
 }
 
-export const usage = `usage: npm run bench -- [--quick] [--only NAME[,NAME...]]
+export const usage = `usage: npm run bench -- [--quick] [--only NAME[,NAME...]] [--node MAJOR]
 
   --quick   short windows (about 3 minutes in all) for a quick look, no settled-memory reading;
             the full run takes about 10
   --only    run only these configurations: bare, memory-dev, redis-dev, redis-prod, redis-prod-auto
-            (the bare floor always runs, since every ratio divides by it)`;
+            (the bare floor always runs, since every ratio divides by it)
+  --node    run the bench, the service and the floor under this Node.js major, e.g. 24 (the
+            Docker image's); fetched once from the npm registry into node_modules/.cache`;
 
 /**
  * Reads the command line; throws with the usage text on anything unknown.
@@ -28,6 +32,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     options: {
       quick: { type: "boolean" },
       only: { type: "string", multiple: true },
+      node: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -55,5 +60,13 @@ export function parseOptions(argv: string[]): BenchOptions {
         singleCalls: 5,
         settle: 30,
       };
-  return { timing, quick, ...(only === undefined ? {} : { only }) };
+  const node = values.node;
+  if (node !== undefined && !/^\d+$/.test(node))
+    throw new Error(`--node takes a major version such as 24\n${usage}`);
+  return {
+    timing,
+    quick,
+    ...(only === undefined ? {} : { only }),
+    ...(node === undefined ? {} : { node }),
+  };
 }

@@ -1,4 +1,8 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { availableParallelism, cpus, loadavg, platform, release } from "node:os";
+import { fileURLToPath } from "node:url";
+import { nodeRuntime } from "../scripts/node-runtime.js";
 import { createCleanup } from "./cleanup.js";
 import { commandAvailable, runCommand } from "./commands.js";
 import { allConfigs, raisedLimits } from "./configs.js";
@@ -28,6 +32,10 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
+  }
+  if (options.node !== undefined && process.versions.node.split(".")[0] !== options.node) {
+    await rerunUnder(options.node);
+    return;
   }
   if (!(await procAvailable())) {
     process.stderr.write("bench: needs Linux /proc to read the service's CPU time\n");
@@ -138,6 +146,23 @@ async function main(): Promise<void> {
   report.machine.loadAverageAtEnd = loadavg()[0] ?? 0;
   await writeReport(report, new URL("./results/", import.meta.url));
   process.stdout.write(renderMarkdown(report));
+}
+
+/**
+ * Runs this same bench under Node.js `major` and exits with its code: every
+ * process it starts (the build, the service, the floor) then runs on it too,
+ * since they are started with `process.execPath`.
+ */
+async function rerunUnder(major: string): Promise<void> {
+  const node = await nodeRuntime(major);
+  progress(`running under Node ${major}: ${node}`);
+  const child = spawn(
+    node,
+    ["--import", "tsx", fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: "inherit" },
+  );
+  const [code] = (await once(child, "exit")) as [number | null];
+  process.exit(code ?? 1);
 }
 
 await main();
