@@ -197,8 +197,10 @@ export async function runConfig(
             ["Verify", () => verifyCall(proc.url, headers, true)],
           ] as [RpcName, () => Promise<LoadCall>][])),
     ];
+    // Node 24 names its main thread, and so the process, "MainThread".
     const singleProcess =
-      idle.names.filter((n) => n === "node").length === 1 && config.kind === "service";
+      idle.names.filter((n) => n === "node" || n === "MainThread").length === 1 &&
+      config.kind === "service";
 
     for (const driver of input.drivers) {
       try {
