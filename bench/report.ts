@@ -90,7 +90,7 @@ export function renderHeadline(report: BenchReport): string[] {
         fixed(json?.cpuMsPerCall, 3),
         times(json?.cpuVsBare),
         fixed(json?.paced?.p99Ms, 2),
-        json?.config === "bare" ? "–" : fixed(json?.paced?.floorP99Ms, 2),
+        fixed(json?.paced?.floorP99Ms, 2),
         fixed(grpc?.cpuMsPerCall, 3),
         times(grpc?.cpuVsBare),
         roundTrips(report, config, rpc),

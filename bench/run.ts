@@ -33,9 +33,10 @@ async function main(): Promise<void> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
   }
-  if (options.node !== undefined && process.versions.node.split(".")[0] !== options.node) {
-    await rerunUnder(options.node);
-    return;
+  if (options.node !== undefined) {
+    // nodeRuntime answers this process's own node when it already is that major.
+    const node = await nodeRuntime(options.node);
+    if (node !== process.execPath) await rerunUnder(options.node, node);
   }
   if (!(await procAvailable())) {
     process.stderr.write("bench: needs Linux /proc to read the service's CPU time\n");
@@ -149,12 +150,11 @@ async function main(): Promise<void> {
 }
 
 /**
- * Runs this same bench under Node.js `major` and exits with its code: every
+ * Runs this same bench under `node` (Node.js `major`) and exits with its code: every
  * process it starts (the build, the service, the floor) then runs on it too,
  * since they are started with `process.execPath`.
  */
-async function rerunUnder(major: string): Promise<void> {
-  const node = await nodeRuntime(major);
+async function rerunUnder(major: string, node: string): Promise<never> {
   progress(`running under Node ${major}: ${node}`);
   const child = spawn(
     node,

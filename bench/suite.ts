@@ -197,10 +197,8 @@ export async function runConfig(
             ["Verify", () => verifyCall(proc.url, headers, true)],
           ] as [RpcName, () => Promise<LoadCall>][])),
     ];
-    // Node 24 names its main thread, and so the process, "MainThread".
-    const singleProcess =
-      idle.names.filter((n) => n === "node" || n === "MainThread").length === 1 &&
-      config.kind === "service";
+    // One process in the tree, whatever it is called (Node 24 names itself "MainThread").
+    const singleProcess = idle.pids.length === 1 && config.kind === "service";
 
     for (const driver of input.drivers) {
       try {

@@ -45,9 +45,9 @@ export interface Metrics {
 export interface MetricsOptions {
   /**
    * The Node.js runtime's metrics: garbage collections by kind and pause
-   * (`v8js_gc_duration_seconds`), event-loop delay and utilization, heap
-   * spaces. The collectors run per GC and on a timer, never per call. The
-   * service turns them on; tests that build many services leave them off.
+   * (`v8js_gc_duration`), event-loop delay and utilization, heap spaces. The
+   * collectors run per GC and on a timer, never per call, until `stop()`.
+   * The service turns them on and stops them when it closes.
    */
   runtime?: boolean;
 }
