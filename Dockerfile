@@ -17,30 +17,25 @@
 # .ci/run runs the compiled service on whatever major this line names.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# --- dependencies: production node_modules only ------------------------------------------
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
-ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
-COPY package.json package-lock.json ./
-COPY sdk/package.json sdk/
-RUN npm ci --omit=dev && npm cache clean --force
-
-# --- build: the service compiled to dist/ --------------------------------------------------
+# --- build: the service compiled to dist/, then production node_modules only ------------
+# npm ci runs the postinstall, which applies patches/ (patch-package, a dev dependency);
+# pruning afterwards keeps the patched production packages.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
 COPY sdk/package.json sdk/
+COPY patches patches/
 RUN npm ci
 COPY . .
-RUN npm run build:service
+RUN npm run build:service && npm prune --omit=dev && npm cache clean --force
 
 # --- runtime -------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0
 WORKDIR /app
 # Sources stay owned by root (read-only for the service); the app runs as `node`.
-COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist ./dist
 USER node

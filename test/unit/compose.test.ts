@@ -58,4 +58,18 @@ describe("Dockerfile", () => {
       expect(existsSync(source) || existsSync(file.replace(/^(\.\/)?dist\//, ""))).toBe(true);
     }
   });
+
+  it("ships node_modules with patches/ applied, as npm ci applies them here", () => {
+    const dockerfile = readFileSync("Dockerfile", "utf8");
+    const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(scripts.postinstall).toMatch(/^patch-package\b/);
+    // The patches are in the image's context before the install that runs the postinstall...
+    expect(dockerfile).toMatch(/COPY patches patches\/\nRUN npm ci\n/);
+    expect(readFileSync(".dockerignore", "utf8").split("\n")).not.toContain("patches");
+    // ...and the runtime takes node_modules from that install, never from one without scripts.
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/node_modules \.\/node_modules$/m);
+    expect(dockerfile).not.toMatch(/--ignore-scripts/);
+  });
 });

@@ -47,7 +47,6 @@ export function createErrorInterceptor(
     procedure: string,
     call: { signal: AbortSignal; contextValues: ContextValues },
   ): ConnectError => {
-    const { signal } = call;
     let out: ConnectError;
     if (isOtpError(err)) {
       onReason?.(err.reason, procedure, call.contextValues.get(callerKey)?.tenantId);
@@ -62,10 +61,11 @@ export function createErrorInterceptor(
       out = toConnectError(err);
     } else if (err instanceof ConnectError && err.code !== Code.Unknown) {
       out = err;
-    } else if (signal.aborted) {
+    } else if (call.signal.aborted) {
       // The deadline passed or the client went away mid-call; nothing failed on our side.
+      // (Read only here: a call's signal is made when first read; docs/hot-path.md.)
       logger.debug({ request_id: requestId, procedure }, "call ended early");
-      out = endedBy(signal.reason, requestId);
+      out = endedBy(call.signal.reason, requestId);
     } else {
       logger.error({ err, request_id: requestId, procedure }, "unexpected failure");
       out = connectErrorFor("INTERNAL", `internal error (request id ${requestId})`, {
