@@ -98,7 +98,7 @@ async function child(name: string): Promise<void> {
 async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   // The children run under tsx, whose loader adds about 1 KB a call of its
-  // own; the last column takes the source alone as the zero.
+  // own; the last column takes the source alone (measured first) as the zero.
   process.stdout.write(
     "| each call drains | promoted per call | beyond the source alone |\n| --- | ---: | ---: |\n",
   );
@@ -112,9 +112,10 @@ async function main(): Promise<void> {
     );
     const calls = Number(/calls=(\d+)/.exec(run.stdout)?.[1] ?? 0);
     const perCall = promotedPerCall(run.stdout, calls);
-    base ??= perCall;
+    if (name === "source") base = perCall;
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(2)} KB`;
-    process.stdout.write(`| ${label} | ${kb(perCall)} | ${kb(perCall - base)} |\n`);
+    const beyond = base === undefined ? "–" : kb(perCall - base);
+    process.stdout.write(`| ${label} | ${kb(perCall)} | ${beyond} |\n`);
   }
 }
 

@@ -1,5 +1,3 @@
-import * as http from "node:http";
-import * as http2 from "node:http2";
 import { createClient } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -8,6 +6,8 @@ import {
 } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OtpService } from "../../gen/otp/v1/otp_pb.js";
+import { countAbortControllers } from "../../test/support/abort-controllers.js";
+import { grpcFrame, rawHttp1, rawHttp2 } from "../../test/support/raw-rpc.js";
 import { startTestServer } from "../../test/support/test-server.js";
 import type { RunningServer } from "../app.js";
 import { linkedUnaryCalls } from "./universal-request.js";
@@ -43,67 +43,44 @@ describe("the shared signal of unary calls", () => {
   });
 });
 
-// Clients of node:http and node:http2 alone, which make no AbortController of
-// their own, so that every one made while they call is the server's.
-async function postJson(url: string, path: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${url}${path}`,
-      { method: "POST", headers: { "content-type": "application/json" } },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-async function grpcCall(session: http2.ClientHttp2Session, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({
-      ":method": "POST",
-      ":path": path,
-      "content-type": "application/grpc",
-      te: "trailers",
-    });
-    stream.on("trailers", (trailers) => resolve(String(trailers["grpc-status"])));
-    stream.on("error", reject);
-    stream.resume();
-    stream.end(Buffer.from([0, 0, 0, 0, 0])); // one uncompressed, empty message
-  });
-}
-
 describe("a unary call's own signal", () => {
   it("is never made when nothing reads it: no AbortController per call, over Connect JSON and gRPC", async () => {
-    const session = http2.connect(server.url);
-    const Real = globalThis.AbortController;
-    let made = 0;
-    globalThis.AbortController = class extends Real {
-      constructor() {
-        super();
-        made++;
-      }
-    };
+    // Clients of node:http and node:http2 alone, which make no AbortController
+    // through the global, so that every one counted is the server's.
+    const json = { "content-type": "application/json" };
+    const grpc = { "content-type": "application/grpc" };
+    const count = countAbortControllers();
     try {
-      const statuses: (number | string)[] = [];
+      const statuses: string[] = [];
       for (let i = 0; i < 10; i++) {
-        statuses.push(await postJson(server.url, "/otp.v1.OtpService/Generate", "{}"));
-        statuses.push(
-          await postJson(
-            server.url,
-            "/otp.v1.OtpService/Verify",
-            `{"id":"${crypto.randomUUID()}","code":"123456"}`,
-          ),
+        const generate = await rawHttp1(
+          server.url,
+          "/otp.v1.OtpService/Generate",
+          json,
+          Buffer.from("{}"),
         );
-        statuses.push(await grpcCall(session, "/otp.v1.OtpService/Generate"));
+        const verify = await rawHttp1(
+          server.url,
+          "/otp.v1.OtpService/Verify",
+          json,
+          Buffer.from(`{"id":"${crypto.randomUUID()}","code":"123456"}`),
+        );
+        const overGrpc = await rawHttp2(
+          server.url,
+          "/otp.v1.OtpService/Generate",
+          grpc,
+          grpcFrame(new Uint8Array()),
+        );
+        statuses.push(
+          `${generate.status}`,
+          `${verify.status}`,
+          `grpc ${overGrpc.headers["grpc-status"]}`,
+        );
       }
-      expect(new Set(statuses)).toEqual(new Set([200, 404, "0"]));
-      expect(made).toBe(0);
+      expect(new Set(statuses)).toEqual(new Set(["200", "404", "grpc 0"]));
+      expect(count.made()).toBe(0);
     } finally {
-      globalThis.AbortController = Real;
-      session.close();
+      count.restore();
     }
   });
 });

@@ -1,25 +1,23 @@
 import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { OtpService } from "../../gen/otp/v1/otp_pb.js";
+import {
+  type AbortControllerCount,
+  countAbortControllers,
+  RealAbortController,
+} from "../support/abort-controllers.js";
 
 // patches/@connectrpc+connect+2.1.2.patch: a handler context makes its signal
 // (and the deadline timer and links behind it) when the signal is first read.
 // These are the promises Connect's own contexts keep, checked on the patched
 // one; docs/hot-path.md says why the patch exists.
 
-let made = 0;
-const RealAbortController = globalThis.AbortController;
+let count: AbortControllerCount;
 beforeEach(() => {
-  made = 0;
-  globalThis.AbortController = class extends RealAbortController {
-    constructor() {
-      super();
-      made++;
-    }
-  };
+  count = countAbortControllers();
 });
 afterEach(() => {
-  globalThis.AbortController = RealAbortController;
+  count.restore();
   vi.useRealTimers();
 });
 
@@ -41,7 +39,7 @@ describe("a call's signal, made when first read", () => {
     const ctx = context({ timeoutMs: 5_000 });
     ctx.responseHeader.set("x-a", "1");
     ctx.abort();
-    expect(made).toBe(0);
+    expect(count.made()).toBe(0);
   });
 
   it("is live during the call and aborted with an AbortError when the call ends", () => {
