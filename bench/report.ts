@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import type { BenchConfig } from "./configs.js";
+import { type MachinePauses, pausesLine } from "./machine-pauses.js";
 import type { ConfigResult, ResultRow, Timing } from "./suite.js";
 
 /** Everything one run measured, as written to bench/results/latest.json. */
@@ -14,6 +15,8 @@ export interface BenchReport {
     /** 1-minute load averages: other work on the box skews calls/s, CPU per call much less. */
     loadAverageAtStart: number;
     loadAverageAtEnd: number;
+    /** What busy threads, one per core, lost to the machine before the run; absent when not measured. */
+    pauses?: MachinePauses;
   };
   timing: Timing;
   drivers: { protocol: string; description: string }[];
@@ -156,6 +159,7 @@ export function renderMarkdown(report: BenchReport): string {
     `- ${report.date}${report.quick ? " · **--quick run**" : ""} · node ${machine.node} · nproc ${machine.nproc} (${machine.cpu}) · ${machine.os}`,
     `- 1-minute load average ${machine.loadAverageAtStart.toFixed(2)} at start, ${machine.loadAverageAtEnd.toFixed(2)} at end (above ~0 means other work shared the cores: calls/s suffer, CPU per call much less)`,
     `- a fresh process (and a fresh private redis-server) per configuration, warmed up with ${timing.startupWarmup} s of Health per protocol; then per RPC: ${timing.warmup} s warm-up (MONITOR counts commands here), ${timing.measure} s measured at full speed (the floor's ${Math.max(1, Math.round(timing.measure / 2))} s right before and after it), ${timing.paced} s paced at half the measured rate, then the floor paced at that same rate for as long; ${timing.connections} connections throughout; load tools share the 2 cores with the service`,
+    ...(machine.pauses === undefined ? [] : [pausesLine(machine.pauses)]),
     ...report.drivers.map((d) => `- ${d.protocol}: ${d.description}`),
     "- × bare: the row's calls/s, or its CPU per call, divided by a bare Connect-node server's (bench/bare-server.ts: one constant unary method, no interceptors) on the same protocol, measured for half a window right before and half right after the row's window: a second bare server stays up beside the service for that; the floor rows are the first bare server's own run",
     "- CPU ms/call: utime+stime of the service's processes (primary and workers) from /proc over the measured window, ÷ calls",

@@ -9,6 +9,7 @@ import { allConfigs, raisedLimits } from "./configs.js";
 import { startFloorProbe } from "./floor-probe.js";
 import { grpcDriver, h2loadInstallHint } from "./grpc-load.js";
 import type { LoadDriver } from "./load.js";
+import { measureMachinePauses } from "./machine-pauses.js";
 import { parseOptions } from "./options.js";
 import { clockTicksPerSecond, procAvailable } from "./proc.js";
 import { type BenchReport, renderMarkdown, writeReport } from "./report.js";
@@ -105,6 +106,9 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k}=${v}`)
       .join(", ")}. Development rows turn limits and quotas off.`,
   );
+
+  progress("the machine's own pauses: one busy thread per core for 5 s");
+  report.machine.pauses = await measureMachinePauses(5);
 
   const cleanup = createCleanup();
   const bare = configs.find((c) => c.kind === "bare");
