@@ -11,10 +11,9 @@
 // `for await` loops (TypeScript's __asyncValues, iterated by hand) are left
 // as they are: inside a native generator they iterate exactly as before.
 //
-// It made the generator part of patches/@connectrpc+connect+2.1.2.patch and
-// patches/@connectrpc+connect-node+2.1.2.patch (docs/hot-path.md says why).
-// On an upgrade of Connect: run it on the new package's dist, then
-// `npx patch-package @connectrpc/connect @connectrpc/connect-node`.
+// It made the generator part of patches/@connectrpc+connect+2.1.2.patch
+// (docs/hot-path.md says why). On an upgrade of Connect: run it on the new
+// package's dist, then `npx patch-package @connectrpc/connect`.
 //
 //   npx tsx scripts/native-async-generators.ts node_modules/@connectrpc/connect/dist/esm/protocol/async-iterable.js ...
 import { readFileSync, writeFileSync } from "node:fs";

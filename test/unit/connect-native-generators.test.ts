@@ -2,10 +2,10 @@ import { createAsyncIterable, pipe, transformSplitEnvelope } from "@connectrpc/c
 import { describe, expect, it } from "vitest";
 import { nativeAsyncGenerators } from "../../scripts/native-async-generators.js";
 
-// patches/@connectrpc+connect+2.1.2.patch and @connectrpc+connect-node+2.1.2.patch:
-// Connect's async generators run natively instead of on TypeScript's ES2017
-// emulation, which cost a gRPC call a quarter of its CPU (docs/hot-path.md).
-// scripts/native-async-generators.ts made that part of the patches.
+// patches/@connectrpc+connect+2.1.2.patch: Connect's async generators run
+// natively instead of on TypeScript's ES2017 emulation, which cost a gRPC
+// call a quarter of its CPU (docs/hot-path.md).
+// scripts/native-async-generators.ts made that part of the patch.
 
 const tag = (value: unknown) => Object.prototype.toString.call(value);
 
