@@ -42,18 +42,40 @@ function closingBrace(src: string, from: number): number {
   throw new Error(`no closing brace for the block at ${from}`);
 }
 
-/** Replaces each `__asyncGenerator(...)` call with a native async generator, called the same way. */
-function nativeGenerators(src: string): string {
+/**
+ * Rewrites each block whose opening `head` matches: `rewrite` gets the match,
+ * the block's body and the index of its closing brace, and returns the text
+ * that replaces everything from the match up to `next`, or undefined to
+ * leave the match as it is (its body is still scanned).
+ */
+function rewriteBlocks(
+  src: string,
+  head: RegExp,
+  rewrite: (
+    m: RegExpExecArray,
+    body: string,
+    end: number,
+  ) => { text: string; next: number } | undefined,
+): string {
   let out = "";
   let i = 0;
   for (;;) {
-    generatorHead.lastIndex = i;
-    const m = generatorHead.exec(src);
+    head.lastIndex = i;
+    const m = head.exec(src);
     if (m === null) return out + src.slice(i);
     const start = m.index + m[0].length;
     const end = closingBrace(src, start);
+    const done = rewrite(m, src.slice(start, end), end);
+    out += src.slice(i, done === undefined ? start : m.index) + (done?.text ?? "");
+    i = done?.next ?? start;
+  }
+}
+
+/** Replaces each `__asyncGenerator(...)` call with a native async generator, called the same way. */
+function nativeGenerators(src: string): string {
+  return rewriteBlocks(src, generatorHead, (m, inner, end) => {
     if (src[end + 1] !== ")") throw new Error(`no ")" after the generator ending at ${end}`);
-    const body = nativeGenerators(src.slice(start, end))
+    const body = nativeGenerators(inner)
       .replaceAll("yield __await(yield* __asyncDelegator(__asyncValues(", "yield* (((")
       .replaceAll("yield yield __await(", "yield (")
       .replaceAll("yield __await(", "await (")
@@ -61,30 +83,20 @@ function nativeGenerators(src: string): string {
     if (/__await\(|__asyncDelegator\(/.test(body)) {
       throw new Error(`a helper call this rewrite does not know is left in:\n${body}`);
     }
-    out += `${src.slice(i, m.index)}(async function* ${m[1] ?? ""}() {${body}}).call(this)`;
-    i = end + 2;
-  }
+    return { text: `(async function* ${m[1] ?? ""}() {${body}}).call(this)`, next: end + 2 };
+  });
 }
 
 /** Turns `function (a) { return (async function* () { ... }).call(this); }` into `async function* (a) { ... }`. */
 function unwrapped(src: string): string {
-  let out = "";
-  let i = 0;
-  for (;;) {
-    wrapperHead.lastIndex = i;
-    const m = wrapperHead.exec(src);
-    if (m === null) return out + src.slice(i);
-    const start = m.index + m[0].length;
-    const end = closingBrace(src, start);
+  return rewriteBlocks(src, wrapperHead, (m, body, end) => {
     const tail = wrapperTail.exec(src.slice(end));
-    if (tail === null) {
-      out += src.slice(i, start);
-      i = start;
-      continue;
-    }
-    out += `${src.slice(i, m.index)}async function*${m[1] ?? " "}(${m[2]}) {${src.slice(start, end)}}`;
-    i = end + tail[0].length;
-  }
+    if (tail === null) return undefined;
+    return {
+      text: `async function*${m[1] ?? " "}(${m[2] ?? ""}) {${body}}`,
+      next: end + tail[0].length,
+    };
+  });
 }
 
 /**
