@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { sha256 } from "../core/sha256.js";
 
 /** The two kinds of key, told apart by their prefix. */
 export type ApiKeyKind = "secret" | "publishable";
@@ -32,7 +33,7 @@ export function generateApiKey(kind: ApiKeyKind): NewApiKey {
 
 /** The stored form of a key. */
 export function hashApiKey(secret: string): string {
-  return createHash("sha256").update(secret).digest("base64url");
+  return sha256(secret, "base64url");
 }
 
 /** Reads the kind and id from a presented key, or undefined when it is not one of ours. */

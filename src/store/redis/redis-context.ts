@@ -20,6 +20,7 @@ import {
   verifyScript,
 } from "./scripts.js";
 import type { RedisClient, RedisTopology } from "./topology.js";
+import { evalScript, luaScript } from "./script-command.js";
 import { isUnreachableError } from "./unreachable.js";
 
 /** A script's reply, as the record modules read it. */
@@ -41,13 +42,12 @@ export interface RedisContext {
   ): Promise<Reply>;
 }
 
-/** Defines the scripts on every connection and builds the shared context. */
+/** The context every record kind of the Redis store shares. */
 export function createRedisContext(options: {
   topology: RedisTopology;
   keyPrefix: string;
   vault: RecipientVault;
 }): RedisContext {
-  for (const client of options.topology.clients) defineScripts(client);
   return {
     ...options,
     codec: createRecipientCodec(options.vault),
@@ -62,63 +62,32 @@ export function createRedisContext(options: {
 }
 
 const scripts = {
-  otpCreate: createScript,
-  otpVerify: verifyScript,
-  otpCancel: cancelScript,
-  otpReplaceCode: replaceCodeScript,
-  otpFallbackClaim: fallbackClaimScript,
-  otpSetDeliveryAttempts: setDeliveryAttemptsScript,
-  otpAppendOutbox: appendOutboxScript,
-  otpTotpCreate: totpCreateScript,
-  otpTotpUseStep: totpUseStepScript,
-  otpTotpFailure: totpFailureScript,
-  otpTotpRecovery: totpRecoveryScript,
-  otpDeliveryCreate: deliveryCreateScript,
-  otpDeliveryEvent: deliveryEventScript,
-  otpLimit: limitScript,
-  otpRefund: refundScript,
+  otpCreate: luaScript(createScript),
+  otpVerify: luaScript(verifyScript),
+  otpCancel: luaScript(cancelScript),
+  otpReplaceCode: luaScript(replaceCodeScript),
+  otpFallbackClaim: luaScript(fallbackClaimScript),
+  otpSetDeliveryAttempts: luaScript(setDeliveryAttemptsScript),
+  otpAppendOutbox: luaScript(appendOutboxScript),
+  otpTotpCreate: luaScript(totpCreateScript),
+  otpTotpUseStep: luaScript(totpUseStepScript),
+  otpTotpFailure: luaScript(totpFailureScript),
+  otpTotpRecovery: luaScript(totpRecoveryScript),
+  otpDeliveryCreate: luaScript(deliveryCreateScript),
+  otpDeliveryEvent: luaScript(deliveryEventScript),
+  otpLimit: luaScript(limitScript),
+  otpRefund: luaScript(refundScript),
 } as const;
 export type ScriptName = keyof typeof scripts;
 
-// ioredis sends each script by SHA and falls back to EVAL when Redis lacks it.
-// Scripts that touch a factor and its recovery set take two keys; the rest one.
-const twoKeyScripts = new Set<ScriptName>([
-  "otpTotpUseStep",
-  "otpTotpRecovery",
-  "otpDeliveryCreate",
-  "otpDeliveryEvent",
-]);
-
-// The hot path's scripts take the challenge, then the counters charged with it.
-const variableKeyScripts = new Set<ScriptName>(["otpCreate", "otpVerify"]);
-
-function defineScripts(client: RedisClient): void {
-  for (const [name, lua] of Object.entries(scripts)) {
-    const script = name as ScriptName;
-    client.defineCommand(
-      name,
-      variableKeyScripts.has(script)
-        ? { lua }
-        : { numberOfKeys: twoKeyScripts.has(script) ? 2 : 1, lua },
-    );
-  }
-}
-
-/** Runs a script by name on a connection it was defined on. */
+/** Runs one of our scripts by name on `client`, by its SHA-1 (see script-command.ts). */
 export function callScript(
   client: RedisClient,
   name: ScriptName,
-  keys: string | string[],
-  args: string[],
+  keys: string | readonly string[],
+  args: readonly string[],
 ): Promise<unknown> {
-  const command = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name];
-  if (command === undefined) throw new Error(`script ${name} is not defined`);
-  const keyList = typeof keys === "string" ? [keys] : keys;
-  // A script without a fixed key count takes the count first.
-  if (variableKeyScripts.has(name)) {
-    return command.call(client, String(keyList.length), ...keyList, ...args);
-  }
-  return command.call(client, ...keyList, ...args);
+  return evalScript(client, scripts[name], typeof keys === "string" ? [keys] : keys, args);
 }
 
 /** A Redis failure as the error callers see: `STORE_UNAVAILABLE`, marked when the node is out of reach. */
