@@ -2,6 +2,7 @@ import { OtpError } from "../../core/otp-error.js";
 import type { RecipientVault } from "../../core/recipient-vault.js";
 import { StoreUnavailableError } from "../../core/store-unavailable.js";
 import { createRecipientCodec, type RecipientCodec } from "./recipient-codec.js";
+import { evalScript, luaScript } from "./script-command.js";
 import {
   appendOutboxScript,
   cancelScript,
@@ -20,7 +21,6 @@ import {
   verifyScript,
 } from "./scripts.js";
 import type { RedisClient, RedisTopology } from "./topology.js";
-import { evalScript, luaScript } from "./script-command.js";
 import { isUnreachableError } from "./unreachable.js";
 
 /** A script's reply, as the record modules read it. */
