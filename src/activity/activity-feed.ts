@@ -12,6 +12,12 @@ export interface ActivityBus {
   send(batch: ActivityBatch): Promise<void>;
   /** Calls `onBatch` for every batch sent from now on, by any replica. */
   listen(onBatch: (batch: ActivityBatch) => void): Promise<void>;
+  /** Tells every replica that this one has watchers: those listening at once, the others for `ttlMs`. */
+  announceWatching(ttlMs: number): Promise<void>;
+  /** True while any replica's announcement lasts. */
+  watched(): Promise<boolean>;
+  /** Calls `onAnnounced` whenever any replica announces watchers, from now on. */
+  onWatching(onAnnounced: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,6 +38,12 @@ export function createLocalActivityBus(): ActivityBus {
     async listen(onBatch) {
       listeners.push(onBatch);
     },
+    // One process: its feed knows its own watchers.
+    async announceWatching() {},
+    async watched() {
+      return false;
+    },
+    async onWatching() {},
     async close() {
       listeners.length = 0;
     },
@@ -49,10 +61,19 @@ export interface ActivityListener {
  * The live activity feed: what happens on every replica, as it happens.
  * `publish` only queues (no I/O on the caller's path); the queue goes out as
  * one message every `batchMs`, and each replica hands what arrives to its
- * local watchers.
+ * local watchers. While nobody watches, on any replica, nothing is queued
+ * or sent: see {@link ActivityFeed.live}.
  */
 export interface ActivityFeed {
-  /** Queues an event for every replica's watchers; its fields are bounded first. */
+  /**
+   * True while someone can see what is published: this replica has
+   * watchers, or another one announced some within the last second or so.
+   * Callers ask before they build an event, so an unwatched feed costs a
+   * call nothing. A watcher sees other replicas' events from at most about
+   * a second after it starts (`liveCheckMs`), its own replica's at once.
+   */
+  live(): boolean;
+  /** Queues an event for every replica's watchers, while {@link live}; its fields are bounded first. */
   publish(event: ActivityEvent): void;
   /** Starts telling `listener` of events; resolves once listening. Returns the function that stops it. */
   watch(listener: ActivityListener): Promise<() => void>;
@@ -67,8 +88,11 @@ export interface ActivityFeedOptions {
   batchMs?: number;
   /** The most events queued between two sends; beyond it events are counted as dropped. 1,000 by default. */
   maxQueued?: number;
+  /** How often a replica without watchers asks whether another has some; 1,000 ms by default. */
+  liveCheckMs?: number;
   /** Told when a batch cannot be sent. */
   onError?: (err: unknown) => void;
+  now?: () => number;
 }
 
 /** Creates an {@link ActivityFeed} over a bus. */
@@ -79,6 +103,8 @@ export function createActivityFeed(options: ActivityFeedOptions): ActivityFeed {
   let dropped = 0;
   const listeners = new Set<ActivityListener>();
   let listening: Promise<void> | undefined;
+  const presence = watchPresence(bus, options.liveCheckMs ?? 1_000, options.now ?? Date.now);
+  bus.onWatching(presence.heard).catch((err: unknown) => options.onError?.(err));
   const deliver = (batch: ActivityBatch) => {
     for (const listener of listeners) {
       if (batch.dropped > 0) listener.dropped(batch.dropped);
@@ -92,10 +118,16 @@ export function createActivityFeed(options: ActivityFeedOptions): ActivityFeed {
     dropped = 0;
     await bus.send(batch).catch((err: unknown) => options.onError?.(err));
   };
-  const timer = setInterval(() => void send(), options.batchMs ?? 200);
+  const timer = setInterval(() => {
+    void send();
+    presence.tick(listeners.size > 0);
+  }, options.batchMs ?? 200);
   timer.unref();
+  const live = () => listeners.size > 0 || presence.remote();
   return {
+    live,
     publish(event) {
+      if (!live()) return;
       if (queue.length >= maxQueued) dropped += 1;
       else queue.push(boundedEvent(event));
     },
@@ -103,6 +135,8 @@ export function createActivityFeed(options: ActivityFeedOptions): ActivityFeed {
       listening ??= bus.listen(deliver);
       await listening;
       listeners.add(listener);
+      // Other replicas hear of it before the watcher is told it is watching.
+      await presence.announce();
       return () => {
         listeners.delete(listener);
       };
@@ -111,6 +145,53 @@ export function createActivityFeed(options: ActivityFeedOptions): ActivityFeed {
       clearInterval(timer);
       await send();
       listeners.clear();
+    },
+  };
+}
+
+/**
+ * Whether other replicas have watchers, known without a round trip on any
+ * call. A replica whose first watcher starts announces it at once (every
+ * replica hears that), then again every period while it has watchers, each
+ * announcement lasting three periods; a replica without watchers asks
+ * whether one lasts once a period, in the background, so it stops sending
+ * within three or four periods of the last watcher leaving.
+ */
+function watchPresence(bus: ActivityBus, periodMs: number, now: () => number) {
+  let remote = false;
+  let announcedMs = Number.NEGATIVE_INFINITY;
+  let checkedMs = Number.NEGATIVE_INFINITY;
+  let checking = false;
+  const announce = async () => {
+    announcedMs = now();
+    // A store out of reach: the other replicas keep what they last knew.
+    await bus.announceWatching(3 * periodMs).catch(() => {});
+  };
+  return {
+    remote: () => remote,
+    heard: () => {
+      remote = true;
+      checkedMs = now();
+    },
+    announce,
+    tick(watching: boolean) {
+      const nowMs = now();
+      if (watching) {
+        if (nowMs - announcedMs >= periodMs) void announce();
+        return;
+      }
+      if (checking || nowMs - checkedMs < periodMs) return;
+      checking = true;
+      checkedMs = nowMs;
+      bus
+        .watched()
+        .then((w) => {
+          remote = w;
+        })
+        .catch(() => {})
+        .finally(() => {
+          checking = false;
+        });
     },
   };
 }

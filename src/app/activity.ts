@@ -147,6 +147,8 @@ export function openActivity(opened: OpenedStore, options: ActivityOptions): Act
     segment.expiresAtMs = record.expiresAtMs;
     if (kind === "generate") recorder.generated(segment);
     else recorder.verified(segment, outcome);
+    // The live feed's event is made only while someone watches it.
+    if (!feed.live()) return;
     const e = baseEvent(kind, now(), segment.tenantId, outcome, replica);
     e.channel = segment.channel;
     e.recipientMasked = target === undefined ? "" : maskRecipient(target.recipient);
@@ -163,6 +165,7 @@ export function openActivity(opened: OpenedStore, options: ActivityOptions): Act
     generated: (record) => challenge("generate", "created", record),
     verified: (outcome, record) => challenge("verify", outcome, record),
     delivered(channel, outcome, target, deliveryId, tenantId) {
+      if (!feed.live()) return;
       const e = baseEvent("delivery", now(), tenantOr(tenantId), outcome, replica);
       e.channel = channel;
       e.recipientMasked = maskRecipient(target.recipient);
@@ -170,6 +173,7 @@ export function openActivity(opened: OpenedStore, options: ActivityOptions): Act
       feed.publish(e);
     },
     reported(delivery, status) {
+      if (!feed.live()) return;
       const e = baseEvent("delivery", now(), delivery.tenantId ?? "default", status, replica);
       e.channel = delivery.channel;
       e.recipientMasked = delivery.recipientMasked;
@@ -181,6 +185,7 @@ export function openActivity(opened: OpenedStore, options: ActivityOptions): Act
       recorder.rpc(tenantOr(tenantId), procedure, status, seconds),
     refused: (reason, tenantId) => recorder.refused(tenantOr(tenantId), reason),
     publishAdmin(a) {
+      if (!feed.live()) return;
       const e = baseEvent("admin", now(), a.tenantId, a.outcome, replica);
       e.action = a.action;
       e.target = a.target;
@@ -211,7 +216,7 @@ export function withActivity(metrics: Metrics, activity: ActivityParts): Metrics
       metrics.rateLimited(limit);
       const tenant = tenantOr(tenantId);
       recorder.rateLimited(tenant, limit);
-      feed.publish(baseEvent("rate_limited", Date.now(), tenant, limit, replica));
+      if (feed.live()) feed.publish(baseEvent("rate_limited", Date.now(), tenant, limit, replica));
     },
   };
 }

@@ -104,6 +104,20 @@ describe("Redis activity keys", () => {
   });
 });
 
+const feedEvent = (target = ""): ActivityEvent => ({
+  kind: "generate",
+  atMs: Date.now(),
+  tenantId: "t1",
+  outcome: "created",
+  channel: "sms",
+  recipientMasked: "+1******4567",
+  challengeId: "c",
+  replica: "1@a",
+  action: "",
+  target,
+  actor: "",
+});
+
 describe("Redis activity feed", () => {
   it("carries a batch from one replica to another's watcher, bounded field by field", async () => {
     const [a, b] = await Promise.all([
@@ -115,20 +129,9 @@ describe("Redis activity feed", () => {
     const to = createActivityFeed({ bus: buses[1] as ActivityBus, batchMs: 50 });
     const seen: ActivityEvent[] = [];
     const stop = await to.watch({ event: (e) => seen.push(e), dropped: () => {} });
-    const event: ActivityEvent = {
-      kind: "generate",
-      atMs: Date.now(),
-      tenantId: "t1",
-      outcome: "created",
-      channel: "sms",
-      recipientMasked: "+1******4567",
-      challengeId: "c",
-      replica: "1@a",
-      action: "",
-      target: "x".repeat(1_000),
-      actor: "",
-    };
-    from.publish(event);
+    // The watcher's replica announced it; the other hears it at once, not at its next check.
+    await expect.poll(() => from.live(), { timeout: 500 }).toBe(true);
+    from.publish(feedEvent("x".repeat(1_000)));
     await expect.poll(() => seen.length, { timeout: 2_000 }).toBe(1);
     expect(seen[0]).toMatchObject({ tenantId: "t1", recipientMasked: "+1******4567" });
     expect(seen[0]?.target).toHaveLength(200);
@@ -137,6 +140,42 @@ describe("Redis activity feed", () => {
     // A feed does not own its bus: the subscriber's Cluster is closed here, not left to
     // lose its nodes when the servers stop (ioredis then re-picks a subscriber in a loop).
     await Promise.all(buses.map((bus) => bus.close()));
+  });
+
+  it("sends nothing while nobody watches on any replica, and stops once the last watcher leaves", async () => {
+    const [a, b] = await redis.replicasOf(layouts["single Redis"]());
+    const keyPrefix = redis.nextPrefix("actlive");
+    const buses = [createRedisActivityBus(a, keyPrefix), createRedisActivityBus(b, keyPrefix)];
+    const options = { batchMs: 20, liveCheckMs: 50 };
+    const from = createActivityFeed({ bus: buses[0] as ActivityBus, ...options });
+    const to = createActivityFeed({ bus: buses[1] as ActivityBus, ...options });
+    // Every batch any replica sends, as Redis carries it.
+    const spy = new Redis(redis.servers().single.url);
+    const batches: string[] = [];
+    spy.on("message", (_channel: string, message: string) => batches.push(message));
+    await spy.subscribe(`${keyPrefix}activity`);
+    try {
+      from.publish(feedEvent());
+      await new Promise((r) => setTimeout(r, 200));
+      expect(from.live()).toBe(false);
+      expect(batches).toEqual([]);
+
+      const stop = await to.watch({ event: () => {}, dropped: () => {} });
+      await expect.poll(() => from.live(), { timeout: 500 }).toBe(true);
+      from.publish(feedEvent());
+      await expect.poll(() => batches.length, { timeout: 1_000 }).toBe(1);
+
+      stop();
+      // The announcement lasts three check periods; then the other replica stops sending.
+      await expect.poll(() => from.live(), { timeout: 2_000 }).toBe(false);
+      from.publish(feedEvent());
+      await new Promise((r) => setTimeout(r, 200));
+      expect(batches).toHaveLength(1);
+    } finally {
+      spy.disconnect();
+      await Promise.all([from.close(), to.close()]);
+      await Promise.all(buses.map((bus) => bus.close()));
+    }
   });
 });
 
