@@ -73,6 +73,9 @@ export function openEvents(
     fanout,
     flushMs: w.flushMs,
     now,
+    // Dropped at once only when both are known to be false; otherwise the flush decides.
+    heard: (type, tenantId) =>
+      fanout.mayWant(tenantId, type) !== false || feed.watchedNow() !== false,
     onError: throttled((err, skipped) =>
       logger.warn(
         { cause: messageOf(err), skipped },

@@ -29,6 +29,12 @@ export interface EventEmitterOptions {
   onError?: (err: unknown) => void;
   /** Told how many events were dropped because the buffer was full. */
   onDropped?: (count: number) => void;
+  /**
+   * False when nobody could receive an event of `type` for `tenantId` (no
+   * endpoint takes it, nobody watches), as far as is known without I/O:
+   * such an event is not made at all. Every event is kept without it.
+   */
+  heard?: (type: EventType, tenantId: string) => boolean;
 }
 
 /**
@@ -36,7 +42,8 @@ export interface EventEmitterOptions {
  * `flushMs`: one publish to the live feed (while any replica has a watcher,
  * see {@link EventFeed.watched}) and one enqueue of the
  * webhook messages the batch makes. Emission costs the caller an array push: no
- * store command, no await. A batch whose enqueue fails stays buffered and is
+ * store command, no await; and an event nobody could receive (`heard`) is
+ * not even made, so a tenant without endpoints, unwatched, costs a check. A batch whose enqueue fails stays buffered and is
  * tried again at the next flush, up to `maxBuffered` events.
  *
  * The crash window: events emitted less than `flushMs` before the process
@@ -88,7 +95,7 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   timer.unref();
   return {
     emit(type, tenantId, data) {
-      if (closed) return;
+      if (closed || options.heard?.(type, tenantId) === false) return;
       buffer.push(newEvent(type, tenantId, now(), data));
       if (buffer.length > maxBuffered) trim();
     },

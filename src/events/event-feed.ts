@@ -30,5 +30,11 @@ export interface EventFeed {
    * up to a second, so it costs at most one store read per second.
    */
   watched(): Promise<boolean>;
+  /**
+   * What {@link watched} would answer, when it is known without asking the
+   * store (this process's listeners, or a cached answer about the others);
+   * undefined when it would have to ask.
+   */
+  watchedNow(): boolean | undefined;
   close(): Promise<void>;
 }

@@ -51,6 +51,13 @@ export interface WebhookFanout {
   (events: readonly ServiceEvent[]): Promise<void>;
   /** Forgets the cached endpoints, so the next batch reads them (after a change in this process). */
   invalidate(): void;
+  /**
+   * Whether an event of `type` for `tenantId` would make a message (an
+   * endpoint of the tenant takes it) or, for `challenge.created`, an expiry
+   * timer an endpoint takes, by the cached endpoints; undefined when they are
+   * not cached or due to be read again.
+   */
+  mayWant(tenantId: string, type: string): boolean | undefined;
 }
 
 /**
@@ -121,6 +128,16 @@ export function createWebhookFanout(options: WebhookFanoutOptions): WebhookFanou
   }) as WebhookFanout;
   fanout.invalidate = () => {
     cached = undefined;
+  };
+  fanout.mayWant = (tenantId, type) => {
+    if (cached === undefined || now() - cached.atMs >= refreshMs) return undefined;
+    const mine = cached.byTenant.get(tenantId);
+    if (mine === undefined) return false;
+    return mine.some(
+      (e) =>
+        endpointWants(e, type) ||
+        (type === "challenge.created" && endpointWants(e, "challenge.expired")),
+    );
   };
   return fanout;
 }

@@ -55,11 +55,15 @@ for (const [name, layout] of Object.entries(layouts)) {
       await publisher.publish([event, { ...event, id: "evt_2" }]);
       await expect.poll(() => seen.map((e) => e.id), { timeout: 5000 }).toEqual(["evt_1", "evt_2"]);
       // A replica with a listener of its own publishes at once; one without reads the announcement.
-      expect(await watcher.watched()).toBe(true);
+      expect([watcher.watchedNow(), await watcher.watched()]).toEqual([true, true]);
+      // Without I/O, a replica without listeners knows only what it read within the last second.
+      expect(publisher.watchedNow()).toBeUndefined();
       expect(await publisher.watched()).toBe(false);
+      expect(publisher.watchedNow()).toBe(false);
       await watcher.announceWatching(2000);
       const third = createRedisEventFeed({ topology: ta, keyPrefix });
       expect(await third.watched()).toBe(true);
+      expect(third.watchedNow()).toBe(true);
       stop();
       await Promise.all([publisher.close(), watcher.close(), third.close()]);
     });

@@ -24,6 +24,9 @@ export function createMemoryEventFeed(now: () => number = Date.now): EventFeed {
     async watched() {
       return listeners.size > 0 || watchedUntil > now();
     },
+    watchedNow() {
+      return listeners.size > 0 || watchedUntil > now();
+    },
     async close() {
       listeners.clear();
     },

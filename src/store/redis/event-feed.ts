@@ -70,6 +70,10 @@ export function createRedisEventFeed(options: {
         throw unavailable(err);
       }
     },
+    watchedNow() {
+      if (listeners.size > 0) return true;
+      return Date.now() - remote.atMs < 1000 ? remote.watched : undefined;
+    },
     async watched() {
       if (listeners.size > 0) return true;
       // Other replicas' watchers: read at most once a second.
