@@ -4,7 +4,8 @@ import {
   deletionMember,
   parseDeletionMember,
 } from "../../delivery/telegram/deletion-queue.js";
-import type { RedisClient, RedisTopology } from "./topology.js";
+import { evalScript, luaScript } from "./script-command.js";
+import type { RedisTopology } from "./topology.js";
 
 /** Options for {@link createRedisDeletionQueue}. */
 export interface RedisDeletionQueueOptions {
@@ -81,9 +82,9 @@ return 1
 `;
 
 const scripts = {
-  otpDeletionSchedule: scheduleScript,
-  otpDeletionClaim: claimScript,
-  otpDeletionRelease: releaseScript,
+  otpDeletionSchedule: luaScript(scheduleScript),
+  otpDeletionClaim: luaScript(claimScript),
+  otpDeletionRelease: luaScript(releaseScript),
 } as const;
 type ScriptName = keyof typeof scripts;
 
@@ -105,13 +106,10 @@ export function createRedisDeletionQueue(options: RedisDeletionQueueOptions): De
   const dueKey = `${options.keyPrefix}{${name}}:due`;
   const leasedKey = `${options.keyPrefix}{${name}}:leased`;
   const client = options.topology.forKey(`${options.keyPrefix}${name}`);
-  for (const [script, lua] of Object.entries(scripts)) {
-    client.defineCommand(script, { numberOfKeys: 2, lua });
-  }
 
   const run = async (script: ScriptName, args: string[]): Promise<unknown> => {
     try {
-      return await callScript(client, script, [dueKey, leasedKey], args);
+      return await evalScript(client, scripts[script], [dueKey, leasedKey], args);
     } catch (err) {
       throw new Error("deletion queue: Redis call failed", { cause: err });
     }
@@ -165,15 +163,4 @@ export function createRedisDeletionQueue(options: RedisDeletionQueueOptions): De
       }
     },
   };
-}
-
-function callScript(
-  client: RedisClient,
-  name: ScriptName,
-  keys: string[],
-  args: string[],
-): Promise<unknown> {
-  const command = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name];
-  if (command === undefined) throw new Error(`script ${name} is not defined`);
-  return command.call(client, ...keys, ...args);
 }

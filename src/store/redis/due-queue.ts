@@ -1,6 +1,7 @@
 import type { ClaimedItem, DueQueue } from "../../events/due-queue.js";
 import { unavailable } from "./redis-context.js";
-import type { RedisClient, RedisTopology } from "./topology.js";
+import { evalScript, luaScript } from "./script-command.js";
+import type { RedisTopology } from "./topology.js";
 
 // KEYS, all under one hash tag: 1 due (zset, score due ms), 2 leased (zset,
 // score lease end), 3 bodies (hash), 4 claim counts (hash), 5 since (hash),
@@ -100,11 +101,11 @@ return 1
 `;
 
 const scripts = {
-  otpDueAdd: addScript,
-  otpDueClaim: claimScript,
-  otpDueComplete: completeScript,
-  otpDueRetry: retryScript,
-  otpDueReplay: replayScript,
+  otpDueAdd: luaScript(addScript),
+  otpDueClaim: luaScript(claimScript),
+  otpDueComplete: luaScript(completeScript),
+  otpDueRetry: luaScript(retryScript),
+  otpDueReplay: luaScript(replayScript),
 } as const;
 type ScriptName = keyof typeof scripts;
 
@@ -134,12 +135,9 @@ export function createRedisDueQueue(options: RedisDueQueueOptions): DueQueue {
   const tag = `${options.keyPrefix}{${options.name}}`;
   const keys = ["due", "leased", "body", "claims", "since", "kept"].map((k) => `${tag}:${k}`);
   const client = options.topology.forKey(`${options.keyPrefix}${options.name}`);
-  for (const [script, lua] of Object.entries(scripts)) {
-    client.defineCommand(script, { numberOfKeys: 6, lua });
-  }
   const run = async (script: ScriptName, args: string[]): Promise<unknown> => {
     try {
-      return await callScript(client, script, keys, args);
+      return await evalScript(client, scripts[script], keys, args);
     } catch (err) {
       throw unavailable(err);
     }
@@ -201,15 +199,4 @@ export function createRedisDueQueue(options: RedisDueQueueOptions): DueQueue {
       }
     },
   };
-}
-
-function callScript(
-  client: RedisClient,
-  name: ScriptName,
-  keys: string[],
-  args: string[],
-): Promise<unknown> {
-  const command = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name];
-  if (command === undefined) throw new Error(`script ${name} is not defined`);
-  return command.call(client, ...keys, ...args);
 }

@@ -23,7 +23,8 @@ const textReply = { replyEncoding: "utf8" } as const;
  * FLUSH`), sends it whole once with `EVAL`, which caches it there again: one
  * extra round trip per script and server, never per call.
  *
- * This is what ioredis's `defineCommand` does, without its per-call costs,
+ * Every Lua script of the Redis store runs through it. This is what
+ * ioredis's `defineCommand` does, without its per-call costs,
  * paid on every Generate and Verify: it copies the arguments three times
  * (the command method's rest array, a spread to put the SHA first, the
  * command's own flattening), wraps the reply in a second promise for its

@@ -5,10 +5,11 @@ import type {
   WebhookStore,
 } from "../../events/webhook-store.js";
 import { unavailable } from "./redis-context.js";
+import { evalScript, luaScript } from "./script-command.js";
 import type { RedisTopology } from "./topology.js";
 
 // KEYS[1] health hash. ARGV: id, ok (1/0), now. Returns failures, since.
-const outcomeScript = `
+const outcomeScript = luaScript(`
 local nKey, sKey = ARGV[1] .. ':n', ARGV[1] .. ':since'
 if ARGV[2] == '1' then
   redis.call('HDEL', KEYS[1], nKey, sKey)
@@ -17,7 +18,7 @@ end
 local n = redis.call('HINCRBY', KEYS[1], nKey, 1)
 redis.call('HSETNX', KEYS[1], sKey, ARGV[3])
 return {n, tonumber(redis.call('HGET', KEYS[1], sKey))}
-`;
+`);
 
 // How long the recent attempts of an endpoint are kept after the latest one.
 const attemptsTtlMs = 7 * 86_400_000;
@@ -37,7 +38,6 @@ export function createRedisWebhookStore(options: {
   const healthKey = `${tag}:health`;
   const attemptsKey = (id: string) => `${tag}:attempts:${id}`;
   const client = options.topology.forKey(`${options.keyPrefix}webhook-endpoints`);
-  client.defineCommand("otpWebhookOutcome", { numberOfKeys: 1, lua: outcomeScript });
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -72,9 +72,12 @@ export function createRedisWebhookStore(options: {
       }),
     recordOutcome: (id, ok, nowMs) =>
       guard(async () => {
-        const command = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)
-          .otpWebhookOutcome as (...a: string[]) => Promise<[number, number]>;
-        const [n, since] = await command.call(client, healthKey, id, ok ? "1" : "0", String(nowMs));
+        const [n, since] = (await evalScript(
+          client,
+          outcomeScript,
+          [healthKey],
+          [id, ok ? "1" : "0", String(nowMs)],
+        )) as [number, number];
         return { consecutiveFailures: Number(n), failingSinceMs: Number(since) };
       }),
     getHealth: (id) =>
