@@ -89,6 +89,10 @@ export interface ResultRow {
     gcMsPerThousand?: number;
     /** The bare floor's p99 at the same rate, paced right after: what a server doing nothing shows on this machine at this load. */
     floorP99Ms?: number;
+    /** The service's CPU per call over the paced window (/proc, every process). */
+    cpuMsPerCall?: number;
+    /** The bare floor's CPU per call paced at the same rate, right after. */
+    floorCpuMsPerCall?: number;
   };
   /** Calls by Connect code from the service's /metrics (single process only). */
   serverCodes?: Record<string, number>;
@@ -401,8 +405,15 @@ async function measure(
 
   const targetRate = Math.max(1, load.callsPerSecond / 2);
   const pacedBefore = singleProcess ? await scrapeMetrics(baseUrl) : undefined;
+  const pacedCpuBefore = await sampleTree(pid);
   const paced = await target.run({ ...shape, seconds: timing.paced, rate: targetRate });
+  const pacedCpuAfter = await sampleTree(pid);
   const pacedAfter = singleProcess ? await scrapeMetrics(baseUrl) : undefined;
+  const cpuPerCall = (cpuMs: number, calls: number) => (calls > 0 ? cpuMs / calls : undefined);
+  const pacedCpu = cpuPerCall(
+    cpuMsBetween(pacedCpuBefore, pacedCpuAfter, input.ticksPerSecond),
+    paced.calls,
+  );
   const floorPaced = await input.floorProbe?.slice(
     driver.protocol,
     timing.paced,
@@ -426,6 +437,10 @@ async function measure(
     ...(within10Ms === undefined ? {} : { inServiceWithin10Ms: within10Ms }),
     ...(gc ?? {}),
     ...(floorPaced === undefined ? {} : { floorP99Ms: floorPaced.p99Ms }),
+    ...(pacedCpu === undefined ? {} : { cpuMsPerCall: pacedCpu }),
+    ...(floorPaced === undefined || cpuPerCall(floorPaced.cpuMs, floorPaced.calls) === undefined
+      ? {}
+      : { floorCpuMsPerCall: cpuPerCall(floorPaced.cpuMs, floorPaced.calls) }),
   };
   return row;
 }
