@@ -16,11 +16,12 @@ import { type ServiceProcess, startService } from "./service.js";
 import { wrkDriver } from "./wrk-load.js";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
-const usage = `usage: npm run bench:ab -- --base REF [--rounds N] [--seconds S] [--rpcs Generate,Verify,Health] [--protocols json,grpc]
+const usage = `usage: npm run bench:ab -- --base REF [--rounds N] [--seconds S] [--rpcs Generate,Verify,Health] [--protocols json,grpc] [--workers 1|auto|N]
 
   --base       the commit to compare the working tree with (A); the working tree is B
   --rounds     alternating rounds per RPC and protocol (6)
-  --seconds    length of each window (5)`;
+  --seconds    length of each window (5)
+  --workers    WORKERS for both services (1)`;
 
 const progress = (text: string) => process.stderr.write(`bench:ab: ${text}\n`);
 
@@ -39,6 +40,7 @@ function parse(argv: string[]) {
       seconds: { type: "string", default: "5" },
       rpcs: { type: "string", default: "Generate,Verify" },
       protocols: { type: "string", default: "json,grpc" },
+      workers: { type: "string", default: "1" },
     },
     strict: true,
   });
@@ -50,6 +52,7 @@ function parse(argv: string[]) {
     rounds,
     seconds,
     rpcs: values.rpcs.split(","),
+    workers: values.workers,
     drivers: values.protocols.split(",").map((p) => (p === "grpc" ? grpcDriver : wrkDriver)),
   };
 }
@@ -103,13 +106,14 @@ function prodArgs(tree: string): string[] {
 async function startSide(
   name: "a" | "b",
   tree: string,
+  workers: string,
   cleanup: ReturnType<typeof createCleanup>,
 ): Promise<Side> {
   const redis: RedisInstance = await startRedis();
   cleanup.add(() => redis.stop());
   const service = await startService(
-    // The bench's own production row, one process: the same limits, keys and log level.
-    { ...productionRow().env, REDIS_URL: redis.url },
+    // The bench's own production row: the same limits, keys and log level.
+    { ...productionRow().env, REDIS_URL: redis.url, WORKERS: workers },
     prodArgs(tree),
   );
   cleanup.add(() => service.stop());
@@ -164,11 +168,11 @@ async function main(): Promise<void> {
     progress("compiling the working tree");
     await build(repoRoot);
     const sides: [Side, Side] = [
-      await startSide("a", baseTree, cleanup),
-      await startSide("b", repoRoot, cleanup),
+      await startSide("a", baseTree, options.workers, cleanup),
+      await startSide("b", repoRoot, options.workers, cleanup),
     ];
     const lines = [
-      `A/B: ${options.base} (A) against the working tree (B); ${options.rounds} rounds of ${options.seconds} s, 50 connections, production with a key on Redis, one process each`,
+      `A/B: ${options.base} (A) against the working tree (B); ${options.rounds} rounds of ${options.seconds} s, 50 connections, production with a key on Redis, WORKERS=${options.workers} each`,
       "",
       "| protocol | RPC | A CPU ms/call | B CPU ms/call | B ÷ A (median of rounds) | rounds |",
       "| --- | --- | ---: | ---: | ---: | --- |",
