@@ -44,6 +44,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const timing: Timing = quick
     ? {
         startupWarmup: 1,
+        jitWarmup: 1,
         warmup: 1,
         measure: 2,
         paced: 2,
@@ -53,6 +54,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       }
     : {
         startupWarmup: 2,
+        jitWarmup: 2,
         warmup: 1,
         measure: 4,
         paced: 3,

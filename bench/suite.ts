@@ -25,6 +25,12 @@ import { bareServerArgs, startService } from "./service.js";
 export interface Timing {
   /** Health load per protocol on a fresh process, thrown away. */
   startupWarmup: number;
+  /**
+   * Load before each measurement, thrown away, per process serving calls:
+   * the RPC's code gets optimised (its compiling CPU is paid once per
+   * process, not per call), and each worker sees its share of the calls.
+   */
+  jitWarmup: number;
   /** Load before each measurement, thrown away (MONITOR counts commands here). */
   warmup: number;
   /** The measured window at full speed. */
@@ -230,6 +236,8 @@ export async function runConfig(
               proc.pid,
               proc.url,
               singleProcess,
+              // With workers, the primary serves no calls.
+              Math.max(1, idle.pids.length - 1),
               result,
             );
             rows.push(row);
@@ -302,10 +310,12 @@ async function measure(
   pid: number,
   baseUrl: string,
   singleProcess: boolean,
+  servingProcesses: number,
   result: ConfigResult,
 ): Promise<ResultRow> {
   const { timing, config } = input;
   const shape = { connections: timing.connections };
+  await target.run({ ...shape, seconds: timing.jitWarmup * servingProcesses });
   let topLevel: { calls: number; topLevel: number; byCommand: Record<string, number> } | undefined;
   if (probe === undefined) await target.run({ ...shape, seconds: timing.warmup });
   else {

@@ -43,8 +43,9 @@ export interface EventEmitterOptions {
  * see {@link EventFeed.watched}) and one enqueue of the
  * webhook messages the batch makes. Emission costs the caller an array push: no
  * store command, no await; and an event nobody could receive (`heard`) is
- * not even made, so a tenant without endpoints, unwatched, costs a check. A batch whose enqueue fails stays buffered and is
- * tried again at the next flush, up to `maxBuffered` events.
+ * not even made, so a tenant without endpoints, unwatched, costs a check. A
+ * batch whose enqueue fails stays buffered and is tried again at the next
+ * flush, up to `maxBuffered` events.
  *
  * The crash window: events emitted less than `flushMs` before the process
  * dies are lost with it, although the state change they describe happened
