@@ -14,7 +14,7 @@ export interface BenchOptions {
 export const usage = `usage: npm run bench -- [--quick] [--only NAME[,NAME...]] [--node MAJOR]
 
   --quick   short windows (about 3 minutes in all) for a quick look, no settled-memory reading;
-            the full run takes about 10
+            the full run takes about 20
   --only    run only these configurations: bare, memory-dev, redis-dev, redis-prod, redis-prod-auto
             (the bare floor always runs, since every ratio divides by it)
   --node    run the bench, the service and the floor under this Node.js major, e.g. 24 (the
@@ -60,7 +60,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         paced: 3,
         connections: 50,
         singleCalls: 5,
-        settle: 30,
+        settle: 90,
       };
   const node = values.node;
   if (node !== undefined && !/^\d+$/.test(node))

@@ -41,7 +41,11 @@ export interface Timing {
   connections: number;
   /** Single calls traced per RPC for round trips. */
   singleCalls: number;
-  /** Quiet seconds after the last load before RSS is read again (V8 gives memory back when idle). */
+  /**
+   * Quiet seconds after the last load before RSS is read again: V8 gives
+   * memory back only once its memory reducer has run, 30 to 90 s after the
+   * load on a loaded 2-core machine.
+   */
   settle: number;
 }
 
