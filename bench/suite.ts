@@ -434,6 +434,8 @@ async function measure(
     shape.connections,
     targetRate,
   );
+  const floorPacedCpu =
+    floorPaced === undefined ? undefined : cpuPerCall(floorPaced.cpuMs, floorPaced.calls);
   const within10Ms =
     pacedBefore === undefined || pacedAfter === undefined
       ? undefined
@@ -452,9 +454,7 @@ async function measure(
     ...(gc ?? {}),
     ...(floorPaced === undefined ? {} : { floorP99Ms: floorPaced.p99Ms }),
     ...(pacedCpu === undefined ? {} : { cpuMsPerCall: pacedCpu }),
-    ...(floorPaced === undefined || cpuPerCall(floorPaced.cpuMs, floorPaced.calls) === undefined
-      ? {}
-      : { floorCpuMsPerCall: cpuPerCall(floorPaced.cpuMs, floorPaced.calls) }),
+    ...(floorPacedCpu === undefined ? {} : { floorCpuMsPerCall: floorPacedCpu }),
   };
   return row;
 }

@@ -9,6 +9,7 @@ import type { ServiceEvent } from "../../events/event-types.js";
 export function createMemoryEventFeed(now: () => number = Date.now): EventFeed {
   const listeners = new Set<(events: readonly ServiceEvent[]) => void>();
   let watchedUntil = 0;
+  const watched = () => listeners.size > 0 || watchedUntil > now();
   return {
     async publish(events) {
       if (events.length === 0) return;
@@ -21,12 +22,9 @@ export function createMemoryEventFeed(now: () => number = Date.now): EventFeed {
     async announceWatching(ttlMs) {
       watchedUntil = Math.max(watchedUntil, now() + ttlMs);
     },
-    async watched() {
-      return listeners.size > 0 || watchedUntil > now();
-    },
-    watchedNow() {
-      return listeners.size > 0 || watchedUntil > now();
-    },
+    // One process: always known without I/O.
+    watchedNow: watched,
+    watched: async () => watched(),
     async close() {
       listeners.clear();
     },

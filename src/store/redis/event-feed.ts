@@ -30,6 +30,11 @@ export function createRedisEventFeed(options: {
   const listeners = new Set<Listener>();
   const reader = createFeedReader(client, key, listeners);
   let remote = { atMs: Number.NEGATIVE_INFINITY, watched: false };
+  // This process's listeners, or other replicas' watchers as read within the last second.
+  const watchedNow = () => {
+    if (listeners.size > 0) return true;
+    return Date.now() - remote.atMs < 1000 ? remote.watched : undefined;
+  };
   return {
     async publish(events) {
       if (events.length === 0) return;
@@ -70,14 +75,10 @@ export function createRedisEventFeed(options: {
         throw unavailable(err);
       }
     },
-    watchedNow() {
-      if (listeners.size > 0) return true;
-      return Date.now() - remote.atMs < 1000 ? remote.watched : undefined;
-    },
+    watchedNow,
     async watched() {
-      if (listeners.size > 0) return true;
-      // Other replicas' watchers: read at most once a second.
-      if (Date.now() - remote.atMs < 1000) return remote.watched;
+      const known = watchedNow();
+      if (known !== undefined) return known;
       try {
         remote = { atMs: Date.now(), watched: (await watchedClient.exists(watchedKey)) === 1 };
       } catch (err) {
