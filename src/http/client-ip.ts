@@ -32,6 +32,13 @@ export const clientIpKey = createContextKey<string>("unknown", { description: "c
  * clientIp(req); // "203.0.113.7" when the local proxy forwarded a call from it
  */
 export function createClientIpResolver(trustedProxies: string[]): ClientIpResolver {
+  if (trustedProxies.length === 0) {
+    // Nobody to believe: the peer, without building proxy-addr's view (every call pays for it).
+    return (req) => {
+      const peer = peerAddress(req);
+      return (peer === undefined ? undefined : normalizeIp(peer)) ?? clientIpKey.defaultValue;
+    };
+  }
   const trust = proxyAddr.compile(trustedProxies);
   return (req) => {
     const peer = peerAddress(req);

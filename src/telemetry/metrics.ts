@@ -1,8 +1,9 @@
-import type { Attributes, Counter, Histogram } from "@opentelemetry/api";
+import type { Attributes, Counter } from "@opentelemetry/api";
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
 import { RuntimeNodeInstrumentation } from "@opentelemetry/instrumentation-runtime-node";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { latencyBucketBounds } from "../core/latency-buckets.js";
+import { createCallTallies } from "./call-tallies.js";
 
 /**
  * What the service counts. Labels are small closed sets (results, channels,
@@ -76,12 +77,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const meter = provider.getMeter("otp-service");
   const serializer = new PrometheusSerializer();
 
-  const generated = meter.createCounter("otp_challenges_generated", {
-    description: "One-time code challenges created.",
-  });
-  const verifications = meter.createCounter("otp_verifications", {
-    description: "Verification attempts by result.",
-  });
+  // What every Generate and Verify records: tallied in process memory, read
+  // into the collection when /metrics is (call-tallies.ts). The rest are rare.
+  const tallies = createCallTallies("otp-service");
+  const generated = tallies.counter(
+    "otp_challenges_generated",
+    "One-time code challenges created.",
+    (alphabet) => ({ alphabet: label(alphabet) }),
+  );
+  const verifications = tallies.counter(
+    "otp_verifications",
+    "Verification attempts by result.",
+    (result) => ({ result: label(result) }),
+  );
+  const rpcDuration = tallies.histogram(
+    "otp_rpc_duration_seconds",
+    "RPC latency by method and Connect code.",
+    "s",
+    durationBuckets,
+    (method, code) => ({ method: label(method), code: label(code) }),
+  );
   const deliveries = meter.createCounter("otp_deliveries", {
     description: "Delivery attempts by channel and outcome.",
   });
@@ -102,17 +117,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     description:
       "Fraud guard decisions: prefixes blocked and sends refused (or, in report mode, that would have been), by country.",
   });
-  const rpcDuration = meter.createHistogram("otp_rpc_duration_seconds", {
-    description: "RPC latency by method and Connect code.",
-    unit: "s",
-    advice: { explicitBucketBoundaries: durationBuckets },
-  });
 
   const count = (counter: Counter, attributes: Attributes) => counter.add(1, attributes);
 
   return {
-    challengeGenerated: (alphabet) => count(generated, { alphabet: label(alphabet) }),
-    verification: (result) => count(verifications, { result: label(result) }),
+    challengeGenerated: (alphabet) => generated.add(1, alphabet),
+    verification: (result) => verifications.add(1, result),
     delivery: (channel, outcome) =>
       count(deliveries, { channel: label(channel), outcome: label(outcome) }),
     rateLimited: (limit) => count(rateLimited, { limit: label(limit) }),
@@ -122,13 +132,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     storeError: (operation) => count(storeErrors, { operation: label(operation) }),
     fraudDecision: (mode, decision, country) =>
       count(fraud, { mode: label(mode), decision: label(decision), country: label(country) }),
-    rpcCompleted: (method, code, seconds) =>
-      record(rpcDuration, seconds, { method: label(method), code: label(code) }),
+    rpcCompleted: (method, code, seconds) => rpcDuration.add(seconds, method, code),
     async render() {
       const { resourceMetrics, errors } = await exporter.collect();
       if (errors.length > 0) {
         throw new AggregateError(errors, "metrics collection failed");
       }
+      resourceMetrics.scopeMetrics.push(tallies.collect());
       return { contentType, body: serializer.serialize(resourceMetrics) };
     },
     stop: () => runtime?.disable(),
@@ -163,12 +173,6 @@ export function createNoopMetrics(): Metrics {
     render: async () => ({ contentType, body: "" }),
     stop: nothing,
   };
-}
-
-function record(histogram: Histogram, value: number, attributes: Attributes): void {
-  if (Number.isFinite(value) && value >= 0) {
-    histogram.record(value, attributes);
-  }
 }
 
 // Label values come from closed sets. Anything that does not look like one

@@ -81,7 +81,15 @@ export async function withKeyCache(
 
 /** The per-process cache of credentials by hash, and what forgets them. */
 function createCredentialCache(store: AdminStore, options: KeyCacheOptions) {
-  const cache = new LRUCache<string, Entry>({ max: options.max, ttl: options.ttlMs });
+  // ttlResolution 0: the clock is read on each lookup (performance.now(), tens
+  // of nanoseconds). lru-cache's default of 1 ms keeps the reading for a
+  // millisecond and clears it with a timer: one timer made, and one loop
+  // wake-up, per millisecond of steady traffic (docs/hot-path.md).
+  const cache = new LRUCache<string, Entry>({
+    max: options.max,
+    ttl: options.ttlMs,
+    ttlResolution: 0,
+  });
   const pending = new Map<string, Promise<Credential | undefined>>();
   // Bumped by every change: a lookup that was in flight across a change is
   // answered but not cached, since it may have read the record before it.

@@ -44,20 +44,21 @@ export function createCharger(ctx: RedisContext): ChargedScript {
     args: string[],
     index?: IndexWrite,
   ): Promise<Reply | LimitRefusal> => {
-    const limits = charges?.limits ?? [];
+    const limits = charges?.limits ?? none;
     const inScript = foldsEverything ? limits : limits.filter((l) => l.withChallenge === true);
-    const apart = foldsEverything ? [] : limits.filter((l) => l.withChallenge !== true);
+    const apart = foldsEverything ? none : limits.filter((l) => l.withChallenge !== true);
     const usage =
       charges?.usage !== undefined && charges.usage.counters.length > 0 ? charges.usage : undefined;
     const foldedUsage = foldsEverything ? usage : undefined;
     if (usage !== undefined && foldedUsage === undefined) countUsageApart(ctx, usage);
-    let near: string[] = [];
+    let near: readonly string[] = noNames;
     if (apart.length > 0) {
       const charged = await chargeApart(ctx, apart, charges?.onFailedOpen);
       if (charged.refusal !== undefined) return charged.refusal;
       near = charged.near;
     }
-    const keys = [challengeKey(keyPrefix, id), ...inScript.map((l) => limitKey(keyPrefix, l, id))];
+    const keys = [challengeKey(keyPrefix, id)];
+    for (const l of inScript) keys.push(limitKey(keyPrefix, l, id));
     const head = [
       String(inScript.length),
       String(foldedUsage?.counters.length ?? 0),
@@ -81,10 +82,8 @@ export function createCharger(ctx: RedisContext): ChargedScript {
     }
     // The script's arguments: the head, then the call's own (one array, not a copy of both).
     for (const arg of args) head.push(arg);
-    const [reply] = await Promise.all([
-      run(topology.forChallenge(id), script, keys, head),
-      indexed,
-    ]);
+    const ran = run(topology.forChallenge(id), script, keys, head);
+    const [reply] = indexed === undefined ? [await ran] : await Promise.all([ran, indexed]);
     if (reply[0] === "created") return createdReply(reply, inScript, near);
     if (reply[0] !== "refused") return reply;
     const refusedBy = inScript[Number(reply[1]) - 1] as LimitCharge;
@@ -93,7 +92,13 @@ export function createCharger(ctx: RedisContext): ChargedScript {
 }
 
 // {"created", buckets brought to 80 %}: the script's limit indexes as bucket names, with those charged apart.
-function createdReply(reply: Reply, inScript: LimitCharge[], near: string[]): Reply {
+function createdReply(
+  reply: Reply,
+  inScript: readonly LimitCharge[],
+  near: readonly string[],
+): Reply {
+  // The usual answer: no bucket near its limit.
+  if (near.length === 0 && (reply[1] ?? "") === "") return reply.length === 1 ? reply : ["created"];
   const inside = (reply[1] ?? "")
     .split(",")
     .filter((i) => i !== "")
@@ -101,6 +106,9 @@ function createdReply(reply: Reply, inScript: LimitCharge[], near: string[]): Re
   const all = [...near, ...inside];
   return all.length === 0 ? ["created"] : ["created", all.join(",")];
 }
+
+const none: readonly LimitCharge[] = [];
+const noNames: readonly string[] = [];
 
 /** The counter key of a limit; a per-challenge limit's key carries the challenge's hash tag. */
 function limitKey(keyPrefix: string, charge: LimitCharge, id: string): string {
@@ -114,7 +122,7 @@ function limitKey(keyPrefix: string, charge: LimitCharge, id: string): string {
  */
 async function chargeApart(
   ctx: RedisContext,
-  limits: LimitCharge[],
+  limits: readonly LimitCharge[],
   onFailedOpen: CallCharges["onFailedOpen"],
 ): Promise<{ refusal?: LimitRefusal; near: string[] }> {
   const near: string[] = [];
