@@ -44,7 +44,13 @@ export interface AuditRecorderOptions {
  */
 export function createAuditRecorder(options: AuditRecorderOptions): AuditRecorder {
   const windowMs = options.windowMs ?? 60_000;
-  const recent = new LRUCache<string, true>({ max: options.maxTracked ?? 10_000, ttl: windowMs });
+  // ttlResolution 0: no timer per millisecond while a burst of refusals is
+  // being told apart (see the key cache, cached-admin-store.ts).
+  const recent = new LRUCache<string, true>({
+    max: options.maxTracked ?? 10_000,
+    ttl: windowMs,
+    ttlResolution: 0,
+  });
   const append = async (input: AuditInput) => {
     try {
       await options.trail.append(input);

@@ -14,6 +14,7 @@ import {
   readBuiltPage,
   sendPage,
 } from "./page-bundle.js";
+import { isUnder, pathOf } from "./path-of.js";
 
 /** Where the console is served. */
 export const consolePath = "/console";
@@ -71,8 +72,8 @@ export function withConsole(handler: RequestHandler, options: ConsoleOptions): R
   const onError = options.onError ?? (() => {});
   const assets = createAssetSource(dir);
   return (req, res) => {
-    const pathname = (req.url ?? "/").split("?", 1)[0] ?? "/";
-    if (pathname !== consolePath && !pathname.startsWith(`${consolePath}/`)) {
+    const pathname = pathOf(req.url);
+    if (!isUnder(pathname, consolePath)) {
       handler(req, res);
       return;
     }

@@ -8,6 +8,7 @@ import {
   pageSecurityHeaders,
   sendPage,
 } from "./page-bundle.js";
+import { isUnder, pathOf } from "./path-of.js";
 
 /** Options for {@link withDemo}. */
 export interface DemoOptions {
@@ -70,9 +71,8 @@ export function withDemo(handler: RequestHandler, options: DemoOptions = {}): Re
   };
 
   return (req, res) => {
-    const url = req.url ?? "/";
-    const pathname = url.split("?", 1)[0] ?? "/";
-    if (pathname !== demoPath && !pathname.startsWith(`${demoPath}/`)) {
+    const pathname = pathOf(req.url);
+    if (!isUnder(pathname, demoPath)) {
       handler(req, res);
       return;
     }

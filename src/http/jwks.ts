@@ -1,4 +1,5 @@
 import type { RequestHandler } from "./listener.js";
+import { pathOf } from "./path-of.js";
 
 /**
  * Serves the public keys that check verification tokens at
@@ -10,7 +11,7 @@ import type { RequestHandler } from "./listener.js";
 export function withJwks(handler: RequestHandler, jwks: () => object): RequestHandler {
   const body = () => JSON.stringify(jwks());
   return (req, res) => {
-    const path = (req.url ?? "").split("?")[0];
+    const path = pathOf(req.url);
     if (path === "/.well-known/jwks.json" && (req.method === "GET" || req.method === "HEAD")) {
       const text = body();
       res.statusCode = 200;

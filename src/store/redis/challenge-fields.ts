@@ -87,7 +87,9 @@ export function recordFrom(
   codec: RecipientCodec,
 ): ChallengeRecord {
   const num = (name: string) => Number(f[name] ?? "0");
-  return {
+  // One shape for every record: the optional fields are set after, not
+  // spread in (each spread built and copied an object, on every Verify).
+  const record: ChallengeRecord = {
     id,
     codeHmac: f.code_hmac ?? "",
     bindingHash: f.binding_hash ?? "",
@@ -104,16 +106,20 @@ export function recordFrom(
     lastSentAtMs: num("last_sent_at"),
     retainUntilMs: num("retain_until"),
     targets: codec.openTargets(id, f.targets ?? "[]"),
-    deliveryAttempts: JSON.parse(f.delivery_attempts ?? "[]"),
+    deliveryAttempts: parseList(f.delivery_attempts),
     idempotencyFingerprint: f.idem_fp ?? "",
-    ...(f.tenant ? { tenantId: f.tenant } : {}),
-    ...(f.locale === undefined || f.locale === "" ? {} : { locale: f.locale }),
-    ...(f.sealed_code === undefined || f.sealed_code === "" ? {} : { sealedCode: f.sealed_code }),
-    ...(f.fallback_gen === undefined || f.fallback_gen === "0"
-      ? {}
-      : { fallbackGen: num("fallback_gen") }),
-    ...(f.sent_deliveries === undefined || f.sent_deliveries === ""
-      ? {}
-      : { sentDeliveries: JSON.parse(f.sent_deliveries) }),
   };
+  if (f.tenant) record.tenantId = f.tenant;
+  if (f.locale) record.locale = f.locale;
+  if (f.sealed_code) record.sealedCode = f.sealed_code;
+  if (f.fallback_gen !== undefined && f.fallback_gen !== "0") {
+    record.fallbackGen = num("fallback_gen");
+  }
+  if (f.sent_deliveries) record.sentDeliveries = parseList(f.sent_deliveries);
+  return record;
+}
+
+// A JSON list field; the empty list, the usual value, without the parser.
+function parseList<T>(json: string | undefined): T[] {
+  return json === undefined || json === "[]" ? [] : (JSON.parse(json) as T[]);
 }
