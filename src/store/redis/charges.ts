@@ -83,7 +83,7 @@ export function createCharger(ctx: RedisContext): ChargedScript {
     // The script's arguments: the head, then the call's own (one array, not a copy of both).
     for (const arg of args) head.push(arg);
     const ran = run(topology.forChallenge(id), script, keys, head);
-    const [reply] = indexed === undefined ? [await ran] : await Promise.all([ran, indexed]);
+    const reply = indexed === undefined ? await ran : (await Promise.all([ran, indexed]))[0];
     if (reply[0] === "created") return createdReply(reply, inScript, near);
     if (reply[0] !== "refused") return reply;
     const refusedBy = inScript[Number(reply[1]) - 1] as LimitCharge;
