@@ -73,11 +73,31 @@ export function toFieldValues(record: ChallengeRecord, codec: RecipientCodec): s
   ];
 }
 
-/** A challenge record from a script's flat field/value reply. */
-export function fromFields(id: string, flat: string[], codec: RecipientCodec): ChallengeRecord {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
-  return recordFrom(id, fields, codec);
+// The fields a record is read from: those a challenge is created with, and
+// the one its deliveries add later. A field is found by its place here.
+const readFields = [...challengeFieldNames, "sent_deliveries"] as const;
+type ReadField = (typeof readFields)[number];
+const placeOf = new Map<string, number>(readFields.map((name, i) => [name, i]));
+const at = Object.fromEntries(readFields.map((name, i) => [name, i])) as Record<ReadField, number>;
+
+/**
+ * A challenge record from a script's flat field/value reply, read from
+ * `from` on (a reply's status comes first; no copy of the rest is made).
+ * Each value goes to its field's place in an array, not onto an object by
+ * name: a fifth of the time, on every Verify.
+ */
+export function fromFields(
+  id: string,
+  flat: readonly string[],
+  codec: RecipientCodec,
+  from = 0,
+): ChallengeRecord {
+  const values = new Array<string | undefined>(readFields.length);
+  for (let i = from; i + 1 < flat.length; i += 2) {
+    const place = placeOf.get(flat[i] as string);
+    if (place !== undefined) values[place] = flat[i + 1];
+  }
+  return recordOf(id, values, codec);
 }
 
 /** A challenge record from its hash. */
@@ -86,36 +106,48 @@ export function recordFrom(
   f: Record<string, string>,
   codec: RecipientCodec,
 ): ChallengeRecord {
-  const num = (name: string) => Number(f[name] ?? "0");
+  return recordOf(
+    id,
+    readFields.map((name) => f[name]),
+    codec,
+  );
+}
+
+// A record from its field values in readFields order (undefined: not in the hash).
+function recordOf(id: string, v: (string | undefined)[], codec: RecipientCodec): ChallengeRecord {
+  const num = (field: ReadField) => Number(v[at[field]] ?? "0");
   // One shape for every record: the optional fields are set after, not
   // spread in (each spread built and copied an object, on every Verify).
   const record: ChallengeRecord = {
     id,
-    codeHmac: f.code_hmac ?? "",
-    bindingHash: f.binding_hash ?? "",
-    alphabet: (f.alphabet ?? "numeric") as AlphabetName,
+    codeHmac: v[at.code_hmac] ?? "",
+    bindingHash: v[at.binding_hash] ?? "",
+    alphabet: (v[at.alphabet] ?? "numeric") as AlphabetName,
     codeLength: num("code_length"),
     ttlSeconds: num("ttl"),
     maxAttempts: num("max_attempts"),
     attempts: num("attempts"),
-    state: (f.state ?? "pending") as ChallengeRecord["state"],
+    state: (v[at.state] ?? "pending") as ChallengeRecord["state"],
     createdAtMs: num("created_at"),
     expiresAtMs: num("expires_at"),
     verifiedAtMs: num("verified_at"),
     sends: num("sends"),
     lastSentAtMs: num("last_sent_at"),
     retainUntilMs: num("retain_until"),
-    targets: codec.openTargets(id, f.targets ?? "[]"),
-    deliveryAttempts: parseList(f.delivery_attempts),
-    idempotencyFingerprint: f.idem_fp ?? "",
+    targets: codec.openTargets(id, v[at.targets] ?? "[]"),
+    deliveryAttempts: parseList(v[at.delivery_attempts]),
+    idempotencyFingerprint: v[at.idem_fp] ?? "",
   };
-  if (f.tenant) record.tenantId = f.tenant;
-  if (f.locale) record.locale = f.locale;
-  if (f.sealed_code) record.sealedCode = f.sealed_code;
-  if (f.fallback_gen !== undefined && f.fallback_gen !== "0") {
-    record.fallbackGen = num("fallback_gen");
-  }
-  if (f.sent_deliveries) record.sentDeliveries = parseList(f.sent_deliveries);
+  const tenant = v[at.tenant];
+  if (tenant) record.tenantId = tenant;
+  const locale = v[at.locale];
+  if (locale) record.locale = locale;
+  const sealedCode = v[at.sealed_code];
+  if (sealedCode) record.sealedCode = sealedCode;
+  const fallbackGen = v[at.fallback_gen];
+  if (fallbackGen !== undefined && fallbackGen !== "0") record.fallbackGen = Number(fallbackGen);
+  const sent = v[at.sent_deliveries];
+  if (sent) record.sentDeliveries = parseList(sent);
   return record;
 }
 

@@ -48,7 +48,7 @@ export function createRedisChallenges(ctx: RedisContext) {
             ? { kind: "created" }
             : { kind: "created", nearLimit: reply[1].split(",") };
         case "replay":
-          return { kind: "replay", record: fromFields(record.id, reply.slice(1), codec) };
+          return { kind: "replay", record: fromFields(record.id, reply, codec, 1) };
         default:
           return { kind: "conflict" };
       }
@@ -56,15 +56,12 @@ export function createRedisChallenges(ctx: RedisContext) {
     getChallenge: (id: string, nowMs: number) => readChallenge(ctx, id, nowMs),
     findByRecipient: (digest: string) => readIndex(ctx, indexKey(digest)),
     async verify(id: string, input: VerifyInput) {
-      const reply = await charged(id, "otpVerify", input.charges, [
-        String(input.nowMs),
-        input.bindingHash,
-        input.tenantId ?? "",
-        ...verifyCandidates(input),
-      ]);
+      const args = [String(input.nowMs), input.bindingHash, input.tenantId ?? ""];
+      pushCandidates(args, input);
+      const reply = await charged(id, "otpVerify", input.charges, args);
       if (!Array.isArray(reply)) return { refused: reply };
       if (reply.length === 0) return undefined;
-      return { outcome: reply[0] as VerifyOutcome, record: fromFields(id, reply.slice(1), codec) };
+      return { outcome: reply[0] as VerifyOutcome, record: fromFields(id, reply, codec, 1) };
     },
     async cancel(id: string, nowMs: number) {
       const reply = await onChallenge(id, "otpCancel", [String(nowMs)]);
@@ -122,23 +119,27 @@ async function readIndex(ctx: RedisContext, key: string): Promise<string | undef
   }
 }
 
-/** The code HMACs Verify tries, each as `alphabet:hmac` (`*` when any alphabet will do). */
-function verifyCandidates(input: VerifyInput): string[] {
+/** Adds the code HMACs Verify tries to `args`, each as `alphabet:hmac` (`*` when any alphabet will do). */
+function pushCandidates(args: string[], input: VerifyInput): void {
   const byAlphabet = input.candidatesByAlphabet;
-  return byAlphabet === undefined
-    ? input.candidateHmacs.map((hmac) => `*:${hmac}`)
-    : Object.entries(byAlphabet).flatMap(([alphabet, hmacs]) =>
-        (hmacs ?? []).map((hmac) => `${alphabet}:${hmac}`),
-      );
+  if (byAlphabet === undefined) {
+    for (const hmac of input.candidateHmacs) args.push(`*:${hmac}`);
+    return;
+  }
+  for (const alphabet in byAlphabet) {
+    for (const hmac of byAlphabet[alphabet as keyof typeof byAlphabet] ?? []) {
+      args.push(`${alphabet}:${hmac}`);
+    }
+  }
 }
 
 /** The replace-code script's reply as a result. */
 function replaceCodeResult(id: string, reply: Reply, codec: RecipientCodec): ReplaceCodeResult {
   switch (reply[0]) {
     case "replaced":
-      return { kind: "replaced", record: fromFields(id, reply.slice(1), codec) };
+      return { kind: "replaced", record: fromFields(id, reply, codec, 1) };
     case "not_pending":
-      return { kind: "not_pending", record: fromFields(id, reply.slice(1), codec) };
+      return { kind: "not_pending", record: fromFields(id, reply, codec, 1) };
     case "send_limit":
       return { kind: "send_limit" };
     case "cooldown":
