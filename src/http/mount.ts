@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestHandler } from "./listener.js";
+import { pathOf } from "./path-of.js";
 
 /** A plain HTTP endpoint served on the RPC port, such as a provider's webhook. */
 export interface Mount {
@@ -23,9 +24,7 @@ export function withMounts(handler: RequestHandler, mounts: readonly Mount[]): R
   if (mounts.length === 0) return handler;
   const byPath = new Map(mounts.map((m) => [m.path, m.handler]));
   return (req, res) => {
-    const url = req.url ?? "/";
-    const query = url.indexOf("?");
-    const mounted = byPath.get(query < 0 ? url : url.slice(0, query));
+    const mounted = byPath.get(pathOf(req.url));
     if (mounted === undefined) {
       handler(req, res);
       return;

@@ -1,7 +1,8 @@
 /**
  * The path of a request target, without its query: the target itself when it
- * has none, so the check every request passes through (is this the console,
- * the demo, the key set?) allocates nothing on the way to the RPC handler.
+ * has none, so the routing every request passes through (the console, the
+ * demo, the key set, the probes, the mounts, the RPC paths) allocates nothing
+ * on the way to the RPC handler. The one place the listener's handlers read it.
  *
  * @example
  * pathOf("/demo/app.js?v=3"); // "/demo/app.js"

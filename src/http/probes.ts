@@ -1,6 +1,7 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { RequestHandler } from "./listener.js";
+import { pathOf } from "./path-of.js";
 
 /** Options for {@link withProbes}. */
 export interface ProbeOptions {
@@ -45,12 +46,6 @@ export function withProbes(handler: RequestHandler, options: ProbeOptions): Requ
         handler(req, res);
     }
   };
-}
-
-function pathOf(url: string | undefined): string {
-  const path = url ?? "/";
-  const query = path.indexOf("?");
-  return query < 0 ? path : path.slice(0, query);
 }
 
 function json(

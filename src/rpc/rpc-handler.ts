@@ -22,6 +22,7 @@ import {
 import { isOtpError } from "../core/otp-error.js";
 import type { Reason } from "../core/reasons.js";
 import type { RequestHandler } from "../http/listener.js";
+import { pathOf } from "../http/path-of.js";
 import type { Logger } from "../telemetry/logger.js";
 import { type CallState, callStateKey, requestIdHeader } from "./interceptors/error-interceptor.js";
 import { logRpc, type RpcObserver } from "./interceptors/rpc-log-interceptor.js";
@@ -89,9 +90,7 @@ export function createRpcHandler(options: RpcHandlerOptions): RequestHandler {
     paths.set(handler.requestPath, guard(handler, options));
   }
   return (req, res) => {
-    const url = req.url ?? "";
-    const query = url.indexOf("?");
-    const handler = paths.get(query < 0 ? url : url.slice(0, query));
+    const handler = paths.get(pathOf(req.url));
     if (handler === undefined) {
       notFound(req, res);
       return;
