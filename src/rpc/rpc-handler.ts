@@ -8,6 +8,7 @@ import {
   createConnectRouter,
   createContextValues,
   type Interceptor,
+  type MethodImplSpec,
 } from "@connectrpc/connect";
 import type {
   UniversalHandler,
@@ -24,17 +25,25 @@ import type { Reason } from "../core/reasons.js";
 import type { RequestHandler } from "../http/listener.js";
 import { pathOf } from "../http/path-of.js";
 import type { Logger } from "../telemetry/logger.js";
+import {
+  createGrpcUnary,
+  type GrpcUnary,
+  type GrpcUnaryRequest,
+  isPlainGrpc,
+} from "./grpc-unary.js";
 import { type CallState, callStateKey, requestIdHeader } from "./interceptors/error-interceptor.js";
 import { logRpc, type RpcObserver } from "./interceptors/rpc-log-interceptor.js";
+import { keepingSpecs } from "./method-specs.js";
 import {
   errorResponse,
   protocolOf,
   readErrorResponse,
   type WireProtocol,
 } from "./protocol-errors.js";
-import { connectErrorFor, toConnectError } from "./to-connect-error.js";
+import { toConnectError } from "./to-connect-error.js";
 import { readUnaryBody } from "./unary-body.js";
 import { toUniversalRequest } from "./universal-request.js";
+import { type Answer, answerUnread, canceled } from "./unread-request.js";
 
 /** Options for {@link createRpcHandler}. */
 export interface RpcHandlerOptions {
@@ -76,18 +85,36 @@ export interface RpcHandlerOptions {
  *    every call that reaches the interceptors.
  * 4. JSON is strict: a misspelled field or an unknown enum name is
  *    `invalid_argument`, not silently dropped.
+ * 5. Unary gRPC and gRPC-web calls of uncompressed protobuf are read and
+ *    answered by grpc-unary.ts, through the same interceptors, without
+ *    Connect's streaming pipeline; the rest goes to Connect's handlers.
  */
 export function createRpcHandler(options: RpcHandlerOptions): RequestHandler {
+  const compressions = [compressionGzip, compressionBrotli];
   const router = createConnectRouter({
     interceptors: options.interceptors,
     readMaxBytes: options.readMaxBytes,
-    acceptCompression: [compressionGzip, compressionBrotli],
+    acceptCompression: compressions,
     jsonOptions: { ignoreUnknownFields: false },
   });
-  options.routes(router);
+  const specs = new Map<string, MethodImplSpec>();
+  options.routes(keepingSpecs(router, specs));
   const paths = new Map<string, UniversalHandler>();
   for (const handler of router.handlers) {
-    paths.set(handler.requestPath, guard(handler, options));
+    const spec = specs.get(handler.requestPath);
+    const unary = (protocol: "grpc" | "grpc-web") =>
+      spec?.kind === "unary"
+        ? createGrpcUnary(spec, {
+            protocol,
+            interceptors: options.interceptors,
+            readMaxBytes: options.readMaxBytes,
+            compressions,
+          })
+        : undefined;
+    paths.set(
+      handler.requestPath,
+      guard(handler, { grpc: unary("grpc"), "grpc-web": unary("grpc-web") }, options),
+    );
   }
   return (req, res) => {
     const handler = paths.get(pathOf(req.url));
@@ -122,7 +149,11 @@ function notFound(req: Parameters<RequestHandler>[0], res: Parameters<RequestHan
   res.end();
 }
 
-function guard(handler: UniversalHandler, options: RpcHandlerOptions): UniversalHandler {
+function guard(
+  handler: UniversalHandler,
+  direct: Record<"grpc" | "grpc-web", GrpcUnary | undefined>,
+  options: RpcHandlerOptions,
+): UniversalHandler {
   const procedure = `${handler.service.typeName}/${handler.method.name}`;
   const unary = handler.method.methodKind === "unary";
   const guarded = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
@@ -132,7 +163,7 @@ function guard(handler: UniversalHandler, options: RpcHandlerOptions): Universal
     values.set(callStateKey, state);
     const protocol = protocolOf(req.method, req.header.get("content-type"));
     // For what never reaches the interceptors: refusals and unreadable bodies.
-    const answer = (error: ConnectError, reason: Reason | undefined, level: "info" | "warn") =>
+    const answer: Answer = (error, reason, level) =>
       answerHere(options, req, { procedure, protocol, started, state, error, reason, level });
     try {
       await options.authenticate(procedure, req.header, values);
@@ -142,6 +173,18 @@ function guard(handler: UniversalHandler, options: RpcHandlerOptions): Universal
     }
     // The adapter always passes context values; a copy is made only without them.
     let call = req.contextValues === values ? req : { ...req, contextValues: values };
+    // A unary gRPC or gRPC-web call of a protobuf message, uncompressed: read
+    // and answered here, without Connect's streaming pipeline (grpc-unary.ts).
+    const grpcUnary = protocol === "grpc" || protocol === "grpc-web" ? direct[protocol] : undefined;
+    if (grpcUnary !== undefined && isPlainGrpc(call, grpcUnary.protocol)) {
+      let read: GrpcUnaryRequest;
+      try {
+        read = await grpcUnary.read(call);
+      } catch (err) {
+        return answerUnread(ConnectError.from(err), answer);
+      }
+      return grpcUnary.invoke(call, read);
+    }
     // A Connect unary body of a declared, bounded length is read here in one
     // go; Connect parses a buffer body as is (see unary-body.ts).
     const body =
@@ -150,7 +193,7 @@ function guard(handler: UniversalHandler, options: RpcHandlerOptions): Universal
       try {
         call = { ...call, body: (await body) as unknown as JsonValue };
       } catch {
-        return answer(new ConnectError("the call was canceled", Code.Canceled), undefined, "info");
+        return answer(canceled(), undefined, "info");
       }
     }
     const res = await handler(call);
@@ -163,20 +206,7 @@ function guard(handler: UniversalHandler, options: RpcHandlerOptions): Universal
     if (protocol === undefined || res.status === 415) return res;
     const error = await readErrorResponse(protocol, res);
     if (error === undefined) return res;
-    if (req.signal.aborted) {
-      return answer(new ConnectError("the call was canceled", Code.Canceled), undefined, "info");
-    }
-    const reason = requestReason(error.code);
-    const field = fieldOf(error.rawMessage);
-    const message =
-      field === undefined
-        ? requestMessage(reason)
-        : `field "${field}" is unknown or has an invalid value`;
-    return answer(
-      connectErrorFor(reason, message, field === undefined ? {} : { field }),
-      reason,
-      "warn",
-    );
+    return answerUnread(req.signal.aborted ? canceled() : error, answer);
   };
   return Object.assign(guarded, handler);
 }
@@ -210,37 +240,6 @@ function answerHere(
   return call.protocol === undefined
     ? { status: 415 }
     : errorResponse(call.protocol, req.header.get("content-type"), error);
-}
-
-// What a failure while reading a request means for the caller.
-function requestReason(code: Code): Reason {
-  if (code === Code.ResourceExhausted) return "REQUEST_TOO_LARGE";
-  if (code === Code.Unimplemented) return "ENCODING_UNSUPPORTED";
-  return "REQUEST_MALFORMED";
-}
-
-/**
- * The field a JSON decoding error names (protobuf-es says `key "ttlSecondz"
- * is unknown` or `cannot decode field otp.v1.GenerateRequest.alphabet`). Only
- * the name is kept: the rest of the text can quote the value sent, which may
- * be a code.
- */
-export function fieldOf(message: string): string | undefined {
-  const unknownKey = /key "([A-Za-z0-9_.-]{1,64})" is unknown/.exec(message);
-  if (unknownKey !== null) return unknownKey[1];
-  return /decode field [A-Za-z0-9_.]*\.([A-Za-z0-9_]{1,64}) from JSON/.exec(message)?.[1];
-}
-
-// The body is never echoed: it may hold a code or a recipient.
-function requestMessage(reason: Reason): string {
-  switch (reason) {
-    case "REQUEST_TOO_LARGE":
-      return "the request message is larger than this server accepts";
-    case "ENCODING_UNSUPPORTED":
-      return "the request uses a compression this server does not accept";
-    default:
-      return "the request message could not be read as the method's input";
-  }
 }
 
 function withHeader(header: Headers | undefined, name: string, value: string): Headers {
