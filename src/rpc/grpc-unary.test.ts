@@ -50,10 +50,8 @@ function request(
   return { req, body };
 }
 
-async function bodyOf(res: { body?: AsyncIterable<Uint8Array> | undefined }): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const part of res.body ?? []) parts.push(part);
-  return Buffer.concat(parts);
+async function bodyOf(res: { body: Uint8Array }): Promise<Buffer> {
+  return Buffer.from(res.body);
 }
 
 // Health/Check answering SERVING for "" and refusing everything else, as a

@@ -10,10 +10,8 @@ import {
 import {
   type Compression,
   compressionNegotiate,
-  createAsyncIterable,
   invokeUnaryImplementation,
   type UniversalServerRequest,
-  type UniversalServerResponse,
 } from "@connectrpc/connect/protocol";
 import {
   contentTypeProto,
@@ -26,6 +24,7 @@ import {
   trailerFlag,
   trailerSerialize,
 } from "@connectrpc/connect/protocol-grpc-web";
+import type { WholeResponse } from "./whole-response.js";
 
 /** What {@link createGrpcUnary} needs besides the method. */
 export interface GrpcUnaryOptions {
@@ -60,7 +59,7 @@ export interface GrpcUnary {
    */
   read(req: UniversalServerRequest): Promise<GrpcUnaryRequest>;
   /** Runs the interceptors and the method; the answer is always a gRPC response. */
-  invoke(req: UniversalServerRequest, read: GrpcUnaryRequest): Promise<UniversalServerResponse>;
+  invoke(req: UniversalServerRequest, read: GrpcUnaryRequest): Promise<WholeResponse>;
 }
 
 /** A unary method and its implementation. */
@@ -116,20 +115,8 @@ export function createGrpcUnary(spec: UnarySpec, options: GrpcUnaryOptions): Grp
   return {
     protocol: options.protocol,
     read: (req) => readRequest(method, req, options.readMaxBytes),
-    async invoke(req, read) {
-      const context = createHandlerContext({
-        ...spec,
-        service: method.parent,
-        requestMethod: req.method,
-        protocolName: options.protocol,
-        timeoutMs: read.timeoutMs,
-        requestSignal: req.signal,
-        requestHeader: req.header,
-        url: req.url,
-        responseHeader: { "content-type": wire.web ? contentTypeWebProto : contentTypeProto },
-        responseTrailer: { "grpc-status": grpcStatusOk },
-        contextValues: req.contextValues,
-      });
+    invoke(req, read) {
+      const context = contextOf(spec, options.protocol, wire, req, read);
       const accepted = req.header.get("grpc-accept-encoding");
       const compression =
         accepted === null
@@ -137,28 +124,52 @@ export function createGrpcUnary(spec: UnarySpec, options: GrpcUnaryOptions): Grp
           : compressionNegotiate(options.compressions, null, accepted, "grpc-accept-encoding")
               .response;
       if (compression !== null) context.responseHeader.set("grpc-encoding", compression.name);
-      try {
-        const output = await invokeUnaryImplementation(
-          spec,
-          context,
-          read.message as never,
-          options.interceptors,
+      return invokeUnaryImplementation(spec, context, read.message as never, options.interceptors)
+        .then((output) => frame(wire, 0, toBinary(method.output, output), compression))
+        .then(
+          (message) => {
+            context.abort();
+            return respond(wire, context, message, compression);
+          },
+          (err: unknown) => {
+            context.abort(err);
+            setTrailerStatus(
+              context.responseTrailer,
+              err instanceof ConnectError
+                ? err
+                : new ConnectError("internal error", Code.Internal, undefined, undefined, err),
+            );
+            return respond(wire, context, undefined, compression);
+          },
         );
-        const message = await frame(wire, 0, toBinary(method.output, output), compression);
-        context.abort();
-        return respond(wire, context, [message], compression);
-      } catch (err) {
-        context.abort(err);
-        setTrailerStatus(
-          context.responseTrailer,
-          err instanceof ConnectError
-            ? err
-            : new ConnectError("internal error", Code.Internal, undefined, undefined, err),
-        );
-        return respond(wire, context, [], compression);
-      }
     },
   };
+}
+
+// The call's context. Its init names each field: built as `{ ...spec, … }`,
+// each call's object spread made V8 build new hidden classes (maps, which
+// live in the old generation), about 3 KB a call left for the full
+// collections to sweep (V8's sampling heap profiler; docs/hot-path.md).
+function contextOf(
+  spec: UnarySpec,
+  protocol: "grpc" | "grpc-web",
+  wire: Wire,
+  req: UniversalServerRequest,
+  read: GrpcUnaryRequest,
+) {
+  return createHandlerContext({
+    method: spec.method,
+    service: spec.method.parent,
+    requestMethod: req.method,
+    protocolName: protocol,
+    timeoutMs: read.timeoutMs,
+    requestSignal: req.signal,
+    requestHeader: req.header,
+    url: req.url,
+    responseHeader: { "content-type": wire.web ? contentTypeWebProto : contentTypeProto },
+    responseTrailer: { "grpc-status": grpcStatusOk },
+    contextValues: req.contextValues,
+  });
 }
 
 interface Wire {
@@ -204,19 +215,28 @@ async function frame(
 async function respond(
   wire: Wire,
   context: { responseHeader: Headers; responseTrailer: Headers },
-  frames: Uint8Array[],
+  message: Uint8Array | undefined,
   compression: Compression | null,
-): Promise<UniversalServerResponse> {
+): Promise<WholeResponse> {
   const header = context.responseHeader;
   if (!wire.web) {
-    const trailer = context.responseTrailer;
-    return { status: 200, header, body: createAsyncIterable(frames), trailer };
+    const body = message ?? noBytes;
+    return { status: 200, header, body, trailer: context.responseTrailer };
   }
-  frames.push(
-    await frame(wire, trailerFlag, trailerSerialize(context.responseTrailer), compression),
+  const trailer = await frame(
+    wire,
+    trailerFlag,
+    trailerSerialize(context.responseTrailer),
+    compression,
   );
-  return { status: 200, header, body: createAsyncIterable(frames) };
+  return {
+    status: 200,
+    header,
+    body: message === undefined ? trailer : Buffer.concat([message, trailer]),
+  };
 }
+
+const noBytes = new Uint8Array(0);
 
 function envelope(flags: number, data: Uint8Array): Uint8Array {
   const frame = Buffer.allocUnsafe(5 + data.byteLength);

@@ -44,6 +44,7 @@ import { toConnectError } from "./to-connect-error.js";
 import { readUnaryBody } from "./unary-body.js";
 import { toUniversalRequest } from "./universal-request.js";
 import { type Answer, answerUnread, canceled } from "./unread-request.js";
+import { isWholeResponse, type WholeResponse, writeWholeResponse } from "./whole-response.js";
 
 /** Options for {@link createRpcHandler}. */
 export interface RpcHandlerOptions {
@@ -99,7 +100,7 @@ export function createRpcHandler(options: RpcHandlerOptions): RequestHandler {
   });
   const specs = new Map<string, MethodImplSpec>();
   options.routes(keepingSpecs(router, specs));
-  const paths = new Map<string, UniversalHandler>();
+  const paths = new Map<string, GuardedHandler>();
   for (const handler of router.handlers) {
     const spec = specs.get(handler.requestPath);
     const unary = (protocol: "grpc" | "grpc-web") =>
@@ -125,7 +126,11 @@ export function createRpcHandler(options: RpcHandlerOptions): RequestHandler {
     const streaming = handler.method.methodKind !== "unary";
     const uReq = toUniversalRequest(req, res, options.contextValues(req), streaming);
     handler(uReq)
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .then((uRes) =>
+        isWholeResponse(uRes)
+          ? writeWholeResponse(uRes, res)
+          : universalResponseToNodeResponse(uRes, res),
+      )
       .catch((err: unknown) => {
         if (ConnectError.from(err).code === Code.Aborted) return;
         options.logger.warn({ err, procedure: handler.method.name }, "response not written");
@@ -149,14 +154,21 @@ function notFound(req: Parameters<RequestHandler>[0], res: Parameters<RequestHan
   res.end();
 }
 
+// A route's handler: Connect's, with what runs before it, answering some
+// calls itself (whole, see grpc-unary.ts).
+type GuardedHandler = UniversalHandler &
+  ((req: UniversalServerRequest) => Promise<UniversalServerResponse | WholeResponse>);
+
 function guard(
   handler: UniversalHandler,
   direct: Record<"grpc" | "grpc-web", GrpcUnary | undefined>,
   options: RpcHandlerOptions,
-): UniversalHandler {
+): GuardedHandler {
   const procedure = `${handler.service.typeName}/${handler.method.name}`;
   const unary = handler.method.methodKind === "unary";
-  const guarded = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
+  const guarded = async (
+    req: UniversalServerRequest,
+  ): Promise<UniversalServerResponse | WholeResponse> => {
     const started = process.hrtime.bigint();
     const values = req.contextValues ?? createContextValues();
     const state: CallState = { requestId: randomUUID(), intercepted: false };
