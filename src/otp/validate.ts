@@ -96,7 +96,11 @@ export function validateGenerate(
       : 0;
   const codeLength = inRange(
     input.codeLength || lengthDefault,
-    { ...limits.codeLength, default: defaultCodeLength(alphabet) },
+    {
+      min: limits.codeLength.min,
+      max: limits.codeLength.max,
+      default: defaultCodeLength(alphabet),
+    },
     "CODE_LENGTH_INVALID",
     "code_length",
   );

@@ -65,9 +65,13 @@ function verifyCharges(
       withChallenge: true,
     });
   }
-  return chargedLimits.length === 0 && limits.charges === undefined
-    ? undefined
-    : { ...limits.charges, limits: chargedLimits };
+  const given = limits.charges;
+  if (chargedLimits.length === 0 && given === undefined) return undefined;
+  // Field by field rather than a spread (see store/tenant-store.ts `charges`).
+  const charges: CallCharges = { limits: chargedLimits };
+  if (given?.usage !== undefined) charges.usage = given.usage;
+  if (given?.onFailedOpen !== undefined) charges.onFailedOpen = given.onFailedOpen;
+  return charges;
 }
 
 // HMACs of a presented code under every alphabet's reading of it; one

@@ -26,7 +26,13 @@ import type {
   VerifyInput,
   VerifyStepResult,
 } from "../otp/challenge-store.js";
-import type { ConsumeOptions, RateLimit, RateLimitResult } from "../tenancy/limit-store.js";
+import type {
+  ConsumeOptions,
+  LimitCharge,
+  RateLimit,
+  RateLimitResult,
+  UsageCharge,
+} from "../tenancy/limit-store.js";
 import type {
   TotpFactorRecord,
   TotpFailureResult,
@@ -121,11 +127,10 @@ class ScopedStore implements Store {
 
   async createChallenge(input: CreateChallengeInput): Promise<CreateChallengeResult> {
     const charges = this.charges(input.charges, input.record.createdAtMs);
-    const result = await this.inner.createChallenge({
-      record: this.stamp(input.record),
-      ...(charges === undefined ? {} : { charges }),
-      ...(input.recipientIndex === undefined ? {} : { recipientIndex: input.recipientIndex }),
-    });
+    const scoped: CreateChallengeInput = { record: this.stamp(input.record) };
+    if (charges !== undefined) scoped.charges = charges;
+    if (input.recipientIndex !== undefined) scoped.recipientIndex = input.recipientIndex;
+    const result = await this.inner.createChallenge(scoped);
     return this.created("challenge", input.record.id, result);
   }
 
@@ -142,8 +147,16 @@ class ScopedStore implements Store {
   verify(id: string, input: VerifyInput): Promise<VerifyStepResult | undefined> {
     const charges = this.charges(input.charges, input.nowMs);
     // One copy of the input, its charges replaced by the scoped ones (none
-    // are made only when the input had none).
-    const scoped: VerifyInput = { ...input };
+    // are made only when the input had none); field by field, not a spread.
+    const scoped: VerifyInput = {
+      candidateHmacs: input.candidateHmacs,
+      bindingHash: input.bindingHash,
+      nowMs: input.nowMs,
+    };
+    if (input.candidatesByAlphabet !== undefined) {
+      scoped.candidatesByAlphabet = input.candidatesByAlphabet;
+    }
+    if (input.tenantId !== undefined) scoped.tenantId = input.tenantId;
     if (charges !== undefined) scoped.charges = charges;
     if (this.scope !== undefined) scoped.tenantId = this.scope.tenantId;
     return this.inner.verify(id, scoped);
@@ -336,21 +349,29 @@ class ScopedStore implements Store {
     const { scope } = this;
     const counters = takeDeferredUsage(scope);
     if (charges === undefined && counters.length === 0) return undefined;
+    // Built field by field, without object spreads: a spread's copy was one
+    // of the per-call objects that outlived the young generation (docs/hot-path.md).
     const prefix = `${this.tenant}:`;
-    const onError = this.options.onUsageError;
-    return {
-      ...charges,
-      limits: (charges?.limits ?? []).map((l) => ({ ...l, key: prefix + l.key })),
-      ...(scope === undefined || counters.length === 0
-        ? {}
-        : {
-            usage: {
-              tenantId: scope.tenantId,
-              counters,
-              atMs,
-              ...(onError === undefined ? {} : { onError }),
-            },
-          }),
-    };
+    const scoped: CallCharges = { limits: [] };
+    for (const limit of charges?.limits ?? []) {
+      const copy: LimitCharge = {
+        bucket: limit.bucket,
+        key: prefix + limit.key,
+        limit: limit.limit,
+      };
+      if (limit.failOpen !== undefined) copy.failOpen = limit.failOpen;
+      if (limit.withChallenge !== undefined) copy.withChallenge = limit.withChallenge;
+      scoped.limits.push(copy);
+    }
+    if (charges?.onFailedOpen !== undefined) scoped.onFailedOpen = charges.onFailedOpen;
+    if (scope !== undefined && counters.length > 0) {
+      const usage: UsageCharge = { tenantId: scope.tenantId, counters, atMs };
+      const onError = this.options.onUsageError;
+      if (onError !== undefined) usage.onError = onError;
+      scoped.usage = usage;
+    } else if (charges?.usage !== undefined) {
+      scoped.usage = charges.usage;
+    }
+    return scoped;
   }
 }
