@@ -51,5 +51,13 @@ export function connectErrorFor(
       }),
     });
   }
-  return new ConnectError(message, reasonCodes[reason], undefined, details);
+  // What the client is told, not where it was thrown: no stack trace (see
+  // OtpError's constructor for what one costs).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ConnectError(message, reasonCodes[reason], undefined, details);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }
