@@ -1,4 +1,4 @@
-import type { CallCharges, LimitCharge } from "../tenancy/limit-store.js";
+import { type CallCharges, chargesWithLimits, type LimitCharge } from "../tenancy/limit-store.js";
 import { type AlphabetName, normalizeCode } from "./alphabets.js";
 import { bindingHash } from "./binding-hash.js";
 import { type ChallengeDeps, rateLimitedBy } from "./challenge-deps.js";
@@ -65,13 +65,9 @@ function verifyCharges(
       withChallenge: true,
     });
   }
-  const given = limits.charges;
-  if (chargedLimits.length === 0 && given === undefined) return undefined;
-  // Field by field rather than a spread (see store/tenant-store.ts `charges`).
-  const charges: CallCharges = { limits: chargedLimits };
-  if (given?.usage !== undefined) charges.usage = given.usage;
-  if (given?.onFailedOpen !== undefined) charges.onFailedOpen = given.onFailedOpen;
-  return charges;
+  return chargedLimits.length === 0 && limits.charges === undefined
+    ? undefined
+    : chargesWithLimits(limits.charges, chargedLimits);
 }
 
 // HMACs of a presented code under every alphabet's reading of it; one

@@ -43,7 +43,7 @@ import {
 import { toConnectError } from "./to-connect-error.js";
 import { readUnaryBody } from "./unary-body.js";
 import { toUniversalRequest } from "./universal-request.js";
-import { type Answer, answerUnread, canceled } from "./unread-request.js";
+import { type Answer, answerUnread, canceled, type Level } from "./unread-request.js";
 import { isWholeResponse, type WholeResponse, writeWholeResponse } from "./whole-response.js";
 
 /** Options for {@link createRpcHandler}. */
@@ -235,7 +235,7 @@ function answerHere(
     state: CallState;
     error: ConnectError;
     reason: Reason | undefined;
-    level: "info" | "warn";
+    level: Level;
   },
 ): UniversalServerResponse {
   const { error, reason, procedure } = call;

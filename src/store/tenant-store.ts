@@ -26,12 +26,13 @@ import type {
   VerifyInput,
   VerifyStepResult,
 } from "../otp/challenge-store.js";
-import type {
-  ConsumeOptions,
-  LimitCharge,
-  RateLimit,
-  RateLimitResult,
-  UsageCharge,
+import {
+  type ConsumeOptions,
+  chargesWithLimits,
+  type LimitCharge,
+  type RateLimit,
+  type RateLimitResult,
+  type UsageCharge,
 } from "../tenancy/limit-store.js";
 import type {
   TotpFactorRecord,
@@ -352,7 +353,7 @@ class ScopedStore implements Store {
     // Built field by field, without object spreads: a spread's copy was one
     // of the per-call objects that outlived the young generation (docs/hot-path.md).
     const prefix = `${this.tenant}:`;
-    const scoped: CallCharges = { limits: [] };
+    const limits: LimitCharge[] = [];
     for (const limit of charges?.limits ?? []) {
       const copy: LimitCharge = {
         bucket: limit.bucket,
@@ -361,16 +362,14 @@ class ScopedStore implements Store {
       };
       if (limit.failOpen !== undefined) copy.failOpen = limit.failOpen;
       if (limit.withChallenge !== undefined) copy.withChallenge = limit.withChallenge;
-      scoped.limits.push(copy);
+      limits.push(copy);
     }
-    if (charges?.onFailedOpen !== undefined) scoped.onFailedOpen = charges.onFailedOpen;
+    const scoped = chargesWithLimits(charges, limits);
     if (scope !== undefined && counters.length > 0) {
       const usage: UsageCharge = { tenantId: scope.tenantId, counters, atMs };
       const onError = this.options.onUsageError;
       if (onError !== undefined) usage.onError = onError;
       scoped.usage = usage;
-    } else if (charges?.usage !== undefined) {
-      scoped.usage = charges.usage;
     }
     return scoped;
   }

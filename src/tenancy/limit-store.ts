@@ -43,6 +43,24 @@ export interface CallCharges {
   onFailedOpen?: (bucket: string, err: unknown) => void;
 }
 
+/**
+ * `given` with its limits replaced by `limits`, its usage and fail-open
+ * callback kept. Built field by field: on a per-call path a spread's copy
+ * outlived the young generation (docs/hot-path.md).
+ *
+ * @example
+ * const charges = chargesWithLimits(call.charges, [...(call.charges?.limits ?? []), perChallenge]);
+ */
+export function chargesWithLimits(
+  given: CallCharges | undefined,
+  limits: LimitCharge[],
+): CallCharges {
+  const charges: CallCharges = { limits };
+  if (given?.usage !== undefined) charges.usage = given.usage;
+  if (given?.onFailedOpen !== undefined) charges.onFailedOpen = given.onFailedOpen;
+  return charges;
+}
+
 /** A call refused by one of its {@link CallCharges}. */
 export interface LimitRefusal {
   bucket: string;
