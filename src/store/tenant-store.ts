@@ -148,7 +148,8 @@ class ScopedStore implements Store {
   verify(id: string, input: VerifyInput): Promise<VerifyStepResult | undefined> {
     const charges = this.charges(input.charges, input.nowMs);
     // One copy of the input, its charges replaced by the scoped ones (none
-    // are made only when the input had none); field by field, not a spread.
+    // are made only when the input had none); field by field, not a spread,
+    // so a field added to VerifyInput must be copied here too.
     const scoped: VerifyInput = {
       candidateHmacs: input.candidateHmacs,
       bindingHash: input.bindingHash,
