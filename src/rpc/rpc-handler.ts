@@ -26,6 +26,12 @@ import type { RequestHandler } from "../http/listener.js";
 import { pathOf } from "../http/path-of.js";
 import type { Logger } from "../telemetry/logger.js";
 import {
+  type ConnectUnary,
+  type ConnectUnaryRequest,
+  createConnectUnary,
+  isPlainConnectUnary,
+} from "./connect-unary.js";
+import {
   createGrpcUnary,
   type GrpcUnary,
   type GrpcUnaryRequest,
@@ -92,11 +98,12 @@ export interface RpcHandlerOptions {
  */
 export function createRpcHandler(options: RpcHandlerOptions): RequestHandler {
   const compressions = [compressionGzip, compressionBrotli];
+  const jsonOptions = { ignoreUnknownFields: false };
   const router = createConnectRouter({
     interceptors: options.interceptors,
     readMaxBytes: options.readMaxBytes,
     acceptCompression: compressions,
-    jsonOptions: { ignoreUnknownFields: false },
+    jsonOptions,
   });
   const specs = new Map<string, MethodImplSpec>();
   options.routes(keepingSpecs(router, specs));
@@ -112,9 +119,18 @@ export function createRpcHandler(options: RpcHandlerOptions): RequestHandler {
             compressions,
           })
         : undefined;
+    const connect =
+      spec?.kind === "unary"
+        ? createConnectUnary(spec, {
+            interceptors: options.interceptors,
+            readMaxBytes: options.readMaxBytes,
+            compressions,
+            jsonOptions,
+          })
+        : undefined;
     paths.set(
       handler.requestPath,
-      guard(handler, { grpc: unary("grpc"), "grpc-web": unary("grpc-web") }, options),
+      guard(handler, { grpc: unary("grpc"), "grpc-web": unary("grpc-web"), connect }, options),
     );
   }
   return (req, res) => {
@@ -154,6 +170,13 @@ function notFound(req: Parameters<RequestHandler>[0], res: Parameters<RequestHan
   res.end();
 }
 
+// The calls a route answers without Connect's handler (grpc-unary.ts, connect-unary.ts).
+interface Direct {
+  grpc: GrpcUnary | undefined;
+  "grpc-web": GrpcUnary | undefined;
+  connect: ConnectUnary | undefined;
+}
+
 // A route's handler: Connect's, with what runs before it, answering some
 // calls itself (whole, see grpc-unary.ts).
 type GuardedHandler = UniversalHandler &
@@ -161,7 +184,7 @@ type GuardedHandler = UniversalHandler &
 
 function guard(
   handler: UniversalHandler,
-  direct: Record<"grpc" | "grpc-web", GrpcUnary | undefined>,
+  direct: Direct,
   options: RpcHandlerOptions,
 ): GuardedHandler {
   const procedure = `${handler.service.typeName}/${handler.method.name}`;
@@ -202,11 +225,23 @@ function guard(
     const body =
       unary && protocol === "connect-unary" ? readUnaryBody(req, options.readMaxBytes) : undefined;
     if (body !== undefined) {
+      let bytes: Uint8Array;
       try {
-        call = { ...call, body: (await body) as unknown as JsonValue };
+        bytes = await body;
       } catch {
         return answer(canceled(), undefined, "info");
       }
+      // Parsed and answered without Connect's handler (connect-unary.ts).
+      if (direct.connect !== undefined && isPlainConnectUnary(call)) {
+        let read: ConnectUnaryRequest;
+        try {
+          read = direct.connect.read(call, bytes);
+        } catch (err) {
+          return answerUnread(ConnectError.from(err), answer);
+        }
+        return direct.connect.invoke(call, read);
+      }
+      call = { ...call, body: bytes as unknown as JsonValue };
     }
     const res = await handler(call);
     if (state.intercepted) return res;
