@@ -88,7 +88,8 @@ async function throughConnect(
   const handler = router.handlers.find((h) => h.protocolNames.includes("connect"));
   if (handler === undefined) throw new Error("no Connect handler");
   const res: UniversalServerResponse = await handler(req);
-  const bytes = res.body === undefined ? new Uint8Array() : await readAllBytes(res.body as never, 1 << 20);
+  const bytes =
+    res.body === undefined ? new Uint8Array() : await readAllBytes(res.body as never, 1 << 20);
   return { status: res.status, header: new Headers(res.header), body: Buffer.from(bytes) };
 }
 
