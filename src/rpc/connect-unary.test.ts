@@ -22,7 +22,7 @@ import {
   HealthCheckRequestSchema,
   HealthCheckResponse_ServingStatus,
 } from "../../gen/health/v1/health_pb.js";
-import { createConnectUnary, isPlainConnectUnary } from "./connect-unary.js";
+import { createConnectUnary, plainConnectFormat } from "./connect-unary.js";
 import type { UnarySpec } from "./grpc-unary.js";
 import type { WholeResponse } from "./whole-response.js";
 
@@ -70,6 +70,12 @@ function request(
 
 // The body as the RPC handler passes it: read whole.
 const bytesOf = (req: UniversalServerRequest) => req.body as unknown as Uint8Array;
+// The codec the RPC handler would pick for the request (these tests send only plain ones).
+function formatOf(req: UniversalServerRequest) {
+  const format = plainConnectFormat(req);
+  if (format === undefined) throw new Error("not a plain Connect unary request");
+  return format;
+}
 const json = (text: string) => new TextEncoder().encode(text);
 const proto = (service: string) =>
   toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service }));
@@ -95,7 +101,7 @@ async function throughConnect(
 
 async function direct(spec: UnarySpec, req: UniversalServerRequest): Promise<WholeResponse> {
   const unary = createConnectUnary(spec, options);
-  return unary.invoke(req, unary.read(req, bytesOf(req)));
+  return unary.invoke(req, unary.read(req, bytesOf(req), formatOf(req)));
 }
 
 function headersOf(header: Headers): Record<string, string> {
@@ -164,7 +170,7 @@ describe("createConnectUnary", () => {
     };
     const unary = createConnectUnary(checkSpec(), { ...options, interceptors: [spy] });
     const req = request(json('{"service":""}'));
-    await unary.invoke(req, unary.read(req, bytesOf(req)));
+    await unary.invoke(req, unary.read(req, bytesOf(req), formatOf(req)));
     expect(seen).toEqual(["Check::POST"]);
   });
 
@@ -177,7 +183,8 @@ describe("createConnectUnary", () => {
 
   it("refuses, before anything runs, an unknown field, a body that is not JSON and a malformed deadline", () => {
     const unary = createConnectUnary(checkSpec(), options);
-    const read = (req: UniversalServerRequest) => () => unary.read(req, bytesOf(req));
+    const read = (req: UniversalServerRequest) => () =>
+      unary.read(req, bytesOf(req), formatOf(req));
     expect(read(request(json('{"servise":""}')))).toThrow(/servise/);
     expect(read(request(json("{")))).toThrow(ConnectError);
     expect(read(request(json("{}"), { "connect-timeout-ms": "soon" }))).toThrow(ConnectError);
@@ -189,16 +196,18 @@ describe("createConnectUnary", () => {
   });
 });
 
-describe("isPlainConnectUnary", () => {
+describe("plainConnectFormat", () => {
   it("takes uncompressed unary JSON and protobuf POSTs, and leaves GET, compressed bodies and streams to Connect", () => {
     const body = json("{}");
-    expect(isPlainConnectUnary(request(body))).toBe(true);
-    expect(isPlainConnectUnary(request(body, { "content-type": "application/proto" }))).toBe(true);
-    expect(isPlainConnectUnary(request(body, {}, "GET"))).toBe(false);
-    expect(isPlainConnectUnary(request(body, { "content-encoding": "gzip" }))).toBe(false);
-    expect(isPlainConnectUnary(request(body, { "content-type": "application/connect+json" }))).toBe(
-      false,
+    expect(plainConnectFormat(request(body))).toBe("json");
+    expect(plainConnectFormat(request(body, { "content-type": "application/proto" }))).toBe(
+      "proto",
     );
-    expect(isPlainConnectUnary(request(body, { "content-type": "text/plain" }))).toBe(false);
+    expect(plainConnectFormat(request(body, {}, "GET"))).toBeUndefined();
+    expect(plainConnectFormat(request(body, { "content-encoding": "gzip" }))).toBeUndefined();
+    expect(
+      plainConnectFormat(request(body, { "content-type": "application/connect+json" })),
+    ).toBeUndefined();
+    expect(plainConnectFormat(request(body, { "content-type": "text/plain" }))).toBeUndefined();
   });
 });

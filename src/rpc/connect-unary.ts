@@ -1,11 +1,17 @@
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext, type Interceptor } from "@connectrpc/connect";
+import {
+  Code,
+  type ConnectError,
+  createHandlerContext,
+  type Interceptor,
+} from "@connectrpc/connect";
 import {
   type Compression,
   compressionNegotiate,
   createMethodSerializationLookup,
   invokeUnaryImplementation,
   type UniversalServerRequest,
+  validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
 import {
   codeToHttpStatus,
@@ -17,6 +23,7 @@ import {
   trailerMux,
 } from "@connectrpc/connect/protocol-connect";
 import type { UnarySpec } from "./grpc-unary.js";
+import { asConnectError } from "./to-connect-error.js";
 import type { WholeResponse } from "./whole-response.js";
 
 /** What {@link createConnectUnary} needs besides the method. */
@@ -41,6 +48,9 @@ export interface ConnectUnaryRequest {
   timeoutMs: number | undefined;
 }
 
+/** The codec of a Connect unary request, from its content type. */
+export type ConnectFormat = "json" | "proto";
+
 /** A Connect unary call: its body parsed, then the method run on it. */
 export interface ConnectUnary {
   /**
@@ -49,25 +59,26 @@ export interface ConnectUnary {
    * method's input, or a malformed `connect-timeout-ms`); nothing has run
    * yet when it does.
    */
-  read(req: UniversalServerRequest, body: Uint8Array): ConnectUnaryRequest;
+  read(req: UniversalServerRequest, body: Uint8Array, format: ConnectFormat): ConnectUnaryRequest;
   /** Runs the interceptors and the method; the answer is always a Connect unary response. */
   invoke(req: UniversalServerRequest, read: ConnectUnaryRequest): Promise<WholeResponse>;
 }
 
 /**
- * Whether a request can take the direct Connect unary path: a POST whose
- * content type is Connect's unary JSON or protobuf (`application/json`,
+ * The codec of a request that can take the direct Connect unary path: a POST
+ * whose content type is Connect's unary JSON or protobuf (`application/json`,
  * `application/proto`, with an optional charset) and whose body arrives
- * uncompressed. GET requests, compressed bodies and streams stay with
- * Connect's handler.
+ * uncompressed; undefined for the rest (GET requests, compressed bodies,
+ * streams, other content types), which stay with Connect's handler.
  *
  * @example
- * isPlainConnectUnary(uReq); // true for a fetch of `application/json`
+ * plainConnectFormat(uReq); // "json" for a fetch of `application/json`
  */
-export function isPlainConnectUnary(req: UniversalServerRequest): boolean {
-  if (req.method !== "POST" || req.header.has("content-encoding")) return false;
+export function plainConnectFormat(req: UniversalServerRequest): ConnectFormat | undefined {
+  if (req.method !== "POST" || req.header.has("content-encoding")) return undefined;
   const type = parseContentType(req.header.get("content-type"));
-  return type !== undefined && !type.stream;
+  if (type === undefined || type.stream) return undefined;
+  return type.binary ? "proto" : "json";
 }
 
 /**
@@ -85,20 +96,25 @@ export function isPlainConnectUnary(req: UniversalServerRequest): boolean {
  *
  * @example
  * const unary = createConnectUnary(spec, { interceptors, readMaxBytes, compressions, jsonOptions });
- * const uRes = await unary.invoke(uReq, unary.read(uReq, body));
+ * const uRes = await unary.invoke(uReq, unary.read(uReq, body, "json"));
  */
 export function createConnectUnary(spec: UnarySpec, options: ConnectUnaryOptions): ConnectUnary {
-  const limits = { readMaxBytes: options.readMaxBytes, writeMaxBytes: 0xffffffff };
+  // Connect's own defaults for what the options leave out (no write limit, 1 KiB).
+  const limits = validateReadWriteMaxBytes(
+    options.readMaxBytes,
+    undefined,
+    options.compressMinBytes,
+  );
   const serialization = createMethodSerializationLookup(
     spec.method,
     undefined,
     options.jsonOptions,
     limits,
   );
-  const compressMinBytes = options.compressMinBytes ?? 1024;
+  const compressMinBytes = limits.compressMinBytes;
   return {
-    read(req, body) {
-      const binary = parseContentType(req.header.get("content-type"))?.binary === true;
+    read(req, body, format) {
+      const binary = format === "proto";
       const timeout = parseTimeout(req.header.get("connect-timeout-ms"), Number.MAX_SAFE_INTEGER);
       if (timeout.error !== undefined) throw timeout.error;
       const message = serialization.getI(binary).parse(body);
@@ -155,12 +171,6 @@ function contextOf(spec: UnarySpec, req: UniversalServerRequest, read: ConnectUn
     },
     contextValues: req.contextValues,
   });
-}
-
-function asConnectError(err: unknown): ConnectError {
-  return err instanceof ConnectError
-    ? err
-    : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
 }
 
 // An error answer is JSON whatever the request's codec, its metadata as headers.

@@ -12,6 +12,7 @@ import {
   compressionNegotiate,
   invokeUnaryImplementation,
   type UniversalServerRequest,
+  validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
 import {
   contentTypeProto,
@@ -25,6 +26,7 @@ import {
   trailerSerialize,
 } from "@connectrpc/connect/protocol-grpc-web";
 import { envelope, flagsCompressed, readSingleEnvelope } from "./grpc-envelope.js";
+import { asConnectError } from "./to-connect-error.js";
 import type { WholeResponse } from "./whole-response.js";
 
 /** What {@link createGrpcUnary} needs besides the method. */
@@ -109,7 +111,8 @@ export function createGrpcUnary(spec: UnarySpec, options: GrpcUnaryOptions): Grp
   const method = spec.method;
   const wire: Wire = {
     web: options.protocol === "grpc-web",
-    compressMinBytes: options.compressMinBytes ?? 1024,
+    compressMinBytes: validateReadWriteMaxBytes(undefined, undefined, options.compressMinBytes)
+      .compressMinBytes,
   };
   return {
     protocol: options.protocol,
@@ -132,12 +135,7 @@ export function createGrpcUnary(spec: UnarySpec, options: GrpcUnaryOptions): Grp
           },
           (err: unknown) => {
             context.abort(err);
-            setTrailerStatus(
-              context.responseTrailer,
-              err instanceof ConnectError
-                ? err
-                : new ConnectError("internal error", Code.Internal, undefined, undefined, err),
-            );
+            setTrailerStatus(context.responseTrailer, asConnectError(err));
             return respond(wire, context, undefined, compression);
           },
         );

@@ -29,7 +29,7 @@ import {
   type ConnectUnary,
   type ConnectUnaryRequest,
   createConnectUnary,
-  isPlainConnectUnary,
+  plainConnectFormat,
 } from "./connect-unary.js";
 import {
   createGrpcUnary,
@@ -232,10 +232,11 @@ function guard(
         return answer(canceled(), undefined, "info");
       }
       // Parsed and answered without Connect's handler (connect-unary.ts).
-      if (direct.connect !== undefined && isPlainConnectUnary(call)) {
+      const format = direct.connect === undefined ? undefined : plainConnectFormat(call);
+      if (direct.connect !== undefined && format !== undefined) {
         let read: ConnectUnaryRequest;
         try {
-          read = direct.connect.read(call, bytes);
+          read = direct.connect.read(call, bytes, format);
         } catch (err) {
           return answerUnread(ConnectError.from(err), answer);
         }

@@ -20,6 +20,20 @@ export function toConnectError(err: OtpError): ConnectError {
   return connectErrorFor(err.reason, err.message, metadata, err.retryAfterMs);
 }
 
+/**
+ * What a method threw, as the error its client is sent: a ConnectError as it
+ * is, anything else `internal` with the error kept as its cause (what
+ * Connect's own handlers do).
+ *
+ * @example
+ * setTrailerStatus(trailer, asConnectError(err));
+ */
+export function asConnectError(err: unknown): ConnectError {
+  return err instanceof ConnectError
+    ? err
+    : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+}
+
 /** Builds a ConnectError for a reason, with its typed details. */
 export function connectErrorFor(
   reason: Reason,
